@@ -1,0 +1,35 @@
+"""imagepricing: pre-flight checks and exact prices for OpenAI-compatible image API requests.
+
+>>> import imagepricing
+>>> report = imagepricing.check({"model": "gpt-image-2", "prompt": "a fox", "size": "2048x2048"},
+...                             provider="xhuoapi",
+...                             catalog=imagepricing.load_catalog().with_price("xhuoapi", "gpt-image-2", "0.20"))
+>>> report.ok, report.tier, report.multiplier, report.cost
+(True, 'other', Decimal('1.5'), Decimal('0.300'))
+"""
+
+from __future__ import annotations
+
+from imagepricing.catalog import Catalog, default_catalog, load_catalog, load_price_book
+from imagepricing.engine import check
+from imagepricing.errors import CatalogError
+from imagepricing.findings import CODES, Finding
+from imagepricing.pricing import PriceBook, PriceEntry
+from imagepricing.report import Report
+
+__all__ = [
+    "CODES",
+    "Catalog",
+    "CatalogError",
+    "Finding",
+    "PriceBook",
+    "PriceEntry",
+    "Report",
+    "__version__",
+    "check",
+    "default_catalog",
+    "load_catalog",
+    "load_price_book",
+]
+
+__version__ = "0.1.0"

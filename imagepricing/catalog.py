@@ -1,0 +1,687 @@
+"""The catalog: every data table, loaded once, cross-checked, and frozen.
+
+`load_catalog()` reads the shipped tables; `load_catalog(path)` reads a directory laid out the
+same way (`parameters.toml`, `models.toml`, `sizes.toml`, `prices/<provider>.toml`). Loading is
+all-or-nothing: every problem in every file is collected (file name and path inside it) and
+raised as one `CatalogError`; nothing half-loaded is ever returned or cached.
+
+A `Catalog` is immutable. `with_price` and `with_price_book` return new catalogs, so one catalog
+can be shared by any number of threads.
+
+>>> catalog = load_catalog()
+>>> sorted(catalog.providers)
+['acedata', 'openai', 'xhuoapi']
+>>> catalog.with_price("xhuoapi", "gpt-image-2", "0.20").price_books["xhuoapi"].overrides["gpt-image-2"]
+Decimal('0.20')
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+import attrs
+
+from imagepricing._tables import (
+    ENDPOINTS,
+    ConstraintTable,
+    EndpointTable,
+    ModelsFile,
+    ModelTable,
+    ParametersFile,
+    ParamSpecTable,
+    PriceBookFile,
+    SizesFile,
+    structure_table,
+)
+from imagepricing.errors import CatalogError
+from imagepricing.pricing import PriceBook, PriceEntry
+from imagepricing.sizes import AUTO_SIZES, AspectMap, Constraints, SizeRule, Tiering, constraint_problems, parse_size
+
+__all__ = [
+    "Advice",
+    "Capability",
+    "Catalog",
+    "Model",
+    "ParamSpec",
+    "Parameter",
+    "default_catalog",
+    "load_catalog",
+    "load_price_book",
+    "shipped_data_dir",
+]
+
+_T = TypeVar("_T")
+_TABLE_FILES = ("parameters.toml", "models.toml", "sizes.toml")
+_RATIO = re.compile(r"[1-9][0-9]*:[1-9][0-9]*")
+
+
+@attrs.frozen
+class Parameter:
+    """A request parameter as the platform defines it (parameters.toml)."""
+
+    name: str
+    kind: str
+    endpoints: frozenset[str]
+    required: bool
+    min: int | None
+    max: int | None
+    platform: bool
+    source: str
+
+
+@attrs.frozen
+class ParamSpec:
+    """What one model allows for one parameter on one endpoint (models.toml), merged with the
+    platform's definition of the parameter."""
+
+    name: str
+    kind: str
+    source: str
+    values: tuple[str, ...] | None = None
+    default: str | None = None
+    min: int | None = None
+    max: int | None = None
+    model_max: int | None = None
+    honoured_max: int | None = None
+    max_chars: int | None = None
+    max_items: int | None = None
+    size: SizeRule | None = None
+    overridden_to: str | None = None
+    reason: str | None = None
+
+
+@attrs.frozen
+class Advice:
+    note: str
+    source: str
+
+
+@attrs.frozen
+class Capability:
+    """What one model does on one endpoint: the parameters it honours, and why it drops the rest."""
+
+    model: str
+    endpoint: str
+    params: Mapping[str, ParamSpec]
+    dropped_reason: str
+    source: str
+    slow: Advice | None
+
+
+@attrs.frozen
+class Model:
+    id: str
+    family: str
+    source: str
+    endpoints: Mapping[str, Capability]
+
+
+@attrs.frozen
+class Catalog:
+    """Every table, compiled. Build one with `load_catalog`; never mutate it (you cannot)."""
+
+    parameters: Mapping[str, Parameter]
+    models: Mapping[str, Model]
+    size_sets: Mapping[str, tuple[str, ...]]
+    constraints: Mapping[str, Constraints]
+    tierings: Mapping[str, Tiering]
+    aspect_maps: Mapping[str, AspectMap]
+    price_books: Mapping[str, PriceBook]
+    source_dir: str
+    # Derived at load: the platform's own parameters (kept for every model), and the required
+    # parameters of each endpoint other than `model`.
+    platform_specs: Mapping[str, ParamSpec]
+    required: Mapping[str, tuple[str, ...]]
+
+    @property
+    def providers(self) -> tuple[str, ...]:
+        return tuple(self.price_books)
+
+    def with_price(self, provider: str, model: str, amount: Decimal | str | int) -> Catalog:
+        """A new catalog in which `model` costs `amount` (in the book's currency) at `provider`.
+
+        `amount` is the base price per image (or per request, where the book prices the model per
+        request); tier multipliers of the book still apply. Floats are refused: money is exact.
+        """
+        if provider not in self.price_books:
+            raise ValueError(f"unknown provider {provider!r}; known: {', '.join(self.price_books)}")
+        if model not in self.models:
+            raise ValueError(f"unknown model {model!r}; known: {', '.join(self.models)}")
+        value = _exact_amount(amount)
+        books = dict(self.price_books)
+        books[provider] = books[provider].with_override(model, value)
+        return attrs.evolve(self, price_books=MappingProxyType(books))
+
+    def with_price_book(self, book: PriceBook) -> Catalog:
+        """A new catalog with `book` added, or replacing the book of the same provider."""
+        books = dict(self.price_books)
+        books[book.provider] = book
+        return attrs.evolve(self, price_books=MappingProxyType(books))
+
+
+def _exact_amount(amount: object) -> Decimal:
+    if isinstance(amount, bool) or not isinstance(amount, (Decimal, str, int)):
+        raise TypeError(f"a price must be a Decimal, a decimal string or an int, not {type(amount).__name__}")
+    if isinstance(amount, str):
+        if not re.fullmatch(r"[0-9]+(?:\.[0-9]+)?", amount):
+            raise ValueError(f'a price must be a non-negative decimal string such as "0.20", not {amount!r}')
+        return Decimal(amount)
+    value = Decimal(amount)
+    if not value.is_finite() or value < 0:
+        raise ValueError(f"a price must be finite and non-negative, not {amount!r}")
+    return value
+
+
+# ---------------------------------------------------------------------------------- loading
+
+
+def shipped_data_dir() -> Path:
+    """Where the shipped tables are: inside the installed package (wheel), or the checkout's
+    top-level `data/` (editable install or a plain checkout)."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "data"
+    if (packaged / "models.toml").is_file():
+        return packaged
+    checkout = here.parent / "data"
+    if (here.parent / "pyproject.toml").is_file() and (checkout / "models.toml").is_file():
+        return checkout
+    raise CatalogError([f"the shipped data tables are missing: looked in {packaged} and {checkout}"])
+
+
+@functools.cache
+def default_catalog() -> Catalog:
+    """The shipped tables, loaded once per process (the result is immutable, so sharing is safe)."""
+    return load_catalog()
+
+
+def load_catalog(path: str | os.PathLike[str] | None = None) -> Catalog:
+    """Load and cross-check a directory of tables; raise CatalogError listing every problem."""
+    directory = Path(path) if path is not None else shipped_data_dir()
+    problems: list[str] = []
+    if not directory.is_dir():
+        raise CatalogError([f"{directory}: not a directory of data tables"])
+
+    docs: dict[str, Any] = {}
+    for name in _TABLE_FILES:
+        docs[name] = _read_toml(directory / name, name, problems)
+    for extra in sorted(p.name for p in directory.glob("*.toml") if p.name not in _TABLE_FILES):
+        problems.append(f"{extra}: unexpected table (expected only {', '.join(_TABLE_FILES)} and prices/*.toml)")
+    price_paths = sorted((directory / "prices").glob("*.toml"))
+    if not price_paths:
+        problems.append(f"prices/: no price book found in {directory / 'prices'}")
+
+    params_file = _structure(docs["parameters.toml"], ParametersFile, "parameters.toml", problems)
+    models_file = _structure(docs["models.toml"], ModelsFile, "models.toml", problems)
+    sizes_file = _structure(docs["sizes.toml"], SizesFile, "sizes.toml", problems)
+    book_files: list[tuple[str, PriceBookFile]] = []
+    for price_path in price_paths:
+        label = f"prices/{price_path.name}"
+        doc = _read_toml(price_path, label, problems)
+        book = _structure(doc, PriceBookFile, label, problems)
+        if book is not None:
+            if book.provider != price_path.stem:
+                problems.append(f"{label}: $.provider: {book.provider!r} must match the file name {price_path.stem!r}")
+            book_files.append((label, book))
+
+    if params_file is None or models_file is None or sizes_file is None:
+        raise CatalogError(problems)
+
+    parameters = _compile_parameters(params_file, problems)
+    size_sets, constraints, tierings, aspect_maps = _compile_sizes(sizes_file, problems)
+    models = _compile_models(models_file, parameters, size_sets, constraints, tierings, aspect_maps, problems)
+    books = {
+        book.provider: _compile_book(label, book, models, tierings, problems) for label, book in book_files
+    }
+    if problems:
+        raise CatalogError(problems)
+    platform_specs = {name: _platform_spec(p) for name, p in parameters.items() if p.platform}
+    required = {
+        endpoint: tuple(n for n, p in parameters.items() if p.required and p.kind != "model" and endpoint in p.endpoints)
+        for endpoint in ENDPOINTS
+    }
+    return Catalog(
+        parameters=MappingProxyType(parameters),
+        models=MappingProxyType(models),
+        size_sets=MappingProxyType(size_sets),
+        constraints=MappingProxyType(constraints),
+        tierings=MappingProxyType(tierings),
+        aspect_maps=MappingProxyType(aspect_maps),
+        price_books=MappingProxyType(books),
+        source_dir=str(directory),
+        platform_specs=MappingProxyType(platform_specs),
+        required=MappingProxyType(required),
+    )
+
+
+def _platform_spec(param: Parameter) -> ParamSpec:
+    return ParamSpec(name=param.name, kind=param.kind, source=param.source, min=param.min, max=param.max)
+
+
+def load_price_book(path: str | os.PathLike[str], catalog: Catalog | None = None) -> PriceBook:
+    """Load one user price book (same format as data/prices/*.toml), checked against `catalog`."""
+    catalog = catalog or default_catalog()
+    problems: list[str] = []
+    label = str(path)
+    doc = _read_toml(Path(path), label, problems)
+    book_file = _structure(doc, PriceBookFile, label, problems)
+    if book_file is None:
+        raise CatalogError(problems)
+    book = _compile_book(label, book_file, dict(catalog.models), dict(catalog.tierings), problems)
+    if problems:
+        raise CatalogError(problems)
+    return book
+
+
+def _read_toml(path: Path, label: str, problems: list[str]) -> Any:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        problems.append(f"{label}: file missing ({path})")
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib names the line and column; duplicate keys (e.g. a model defined twice) land here.
+        problems.append(f"{label}: not valid TOML: {exc}")
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(f"{label}: cannot be read: {exc}")
+    return None
+
+
+def _structure(doc: Any, cls: type[_T], label: str, problems: list[str]) -> _T | None:
+    if doc is None:
+        return None
+    value, found = structure_table(doc, cls, label)
+    problems.extend(found)
+    return value
+
+
+def _compile_parameters(table: ParametersFile, problems: list[str]) -> dict[str, Parameter]:
+    out: dict[str, Parameter] = {}
+    for name, row in table.parameters.items():
+        where = f"parameters.toml: $.parameters.{name}"
+        if row.kind == "integer" and (row.min is None or row.max is None):
+            problems.append(f"{where}: an integer parameter needs min and max")
+        if row.kind != "integer" and (row.min is not None or row.max is not None):
+            problems.append(f"{where}: min/max apply only to integer parameters")
+        if row.min is not None and row.max is not None and row.min > row.max:
+            problems.append(f"{where}: min {row.min} is above max {row.max}")
+        if not row.endpoints:
+            problems.append(f"{where}.endpoints: empty")
+        out[name] = Parameter(
+            name=name,
+            kind=row.kind,
+            endpoints=frozenset(row.endpoints),
+            required=row.required,
+            min=row.min,
+            max=row.max,
+            platform=row.handled_by == "platform",
+            source=row.source,
+        )
+    if "model" not in out or out["model"].kind != "model":
+        problems.append("parameters.toml: $.parameters.model: the model parameter (kind = \"model\") is required")
+    return out
+
+
+def _compile_sizes(
+    table: SizesFile, problems: list[str]
+) -> tuple[dict[str, tuple[str, ...]], dict[str, Constraints], dict[str, Tiering], dict[str, AspectMap]]:
+    size_sets: dict[str, tuple[str, ...]] = {}
+    for name, row in table.size_sets.items():
+        where = f"sizes.toml: $.size_sets.{name}"
+        if not row.sizes:
+            problems.append(f"{where}.sizes: empty")
+        for i, size in enumerate(row.sizes):
+            if parse_size(size) is None:
+                problems.append(f"{where}.sizes[{i}]: {size!r} is not WIDTHxHEIGHT")
+        if len(set(row.sizes)) != len(row.sizes):
+            problems.append(f"{where}.sizes: lists a size twice")
+        size_sets[name] = row.sizes
+
+    def known_sets(names: Iterable[str], where: str) -> list[str]:
+        found = []
+        for name in names:
+            if name in size_sets:
+                found.extend(size_sets[name])
+            else:
+                problems.append(f"{where}: names size set {name!r}, which sizes.toml does not define")
+        return found
+
+    constraints: dict[str, Constraints] = {}
+    for name, row in table.constraints.items():
+        where = f"sizes.toml: $.constraints.{name}"
+        constraints[name] = compiled = _compile_constraints(name, row, known_sets(row.exempt, f"{where}.exempt"))
+        if compiled.multiple_of == 0:
+            problems.append(f"{where}.multiple_of: must be positive")
+            continue
+        for size_text in known_sets(row.presets, f"{where}.presets"):
+            size = parse_size(size_text)
+            if size is not None and constraint_problems(size, compiled) and size_text not in compiled.exempt:
+                problems.append(f"{where}.presets: preset {size_text} breaks the constraints it is listed under")
+
+    tierings: dict[str, Tiering] = {}
+    for name, row in table.tierings.items():
+        where = f"sizes.toml: $.tierings.{name}"
+        tier_of_size: dict[str, str] = {}
+        for tier, set_names in row.tiers.items():
+            for size_text in known_sets(set_names, f"{where}.tiers.{tier}"):
+                if tier_of_size.setdefault(size_text, tier) != tier:
+                    problems.append(f"{where}.tiers: {size_text} is in two tiers")
+        if row.fallback_tier in row.tiers:
+            problems.append(f"{where}.fallback_tier: {row.fallback_tier!r} must not also list sizes")
+        for asked, returned in row.returned_as.items():
+            for text in (asked, returned):
+                if parse_size(text) is None:
+                    problems.append(f"{where}.returned_as: {text!r} is not WIDTHxHEIGHT")
+        tierings[name] = Tiering(
+            name=name,
+            auto_tier=row.auto_tier,
+            fallback_tier=row.fallback_tier,
+            tier_of_size=MappingProxyType(tier_of_size),
+            returned_as=MappingProxyType(dict(row.returned_as)),
+            source=row.source,
+        )
+
+    aspect_maps: dict[str, AspectMap] = {}
+    for name, amap in table.aspect_maps.items():
+        where = f"sizes.toml: $.aspect_maps.{name}"
+        for size_text, ratio in amap.sizes.items():
+            if parse_size(size_text) is None:
+                problems.append(f"{where}.sizes: {size_text!r} is not WIDTHxHEIGHT")
+            if not _RATIO.fullmatch(ratio):
+                problems.append(f"{where}.sizes.{size_text}: {ratio!r} is not an aspect ratio such as 16:9")
+        if not _RATIO.fullmatch(amap.fallback):
+            problems.append(f"{where}.fallback: {amap.fallback!r} is not an aspect ratio such as 1:1")
+        aspect_maps[name] = AspectMap(name, amap.fallback, MappingProxyType(dict(amap.sizes)), amap.source)
+    return size_sets, constraints, tierings, aspect_maps
+
+
+def _compile_constraints(name: str, row: ConstraintTable, exempt: list[str]) -> Constraints:
+    return Constraints(
+        name=name,
+        multiple_of=row.multiple_of,
+        max_side=row.max_side,
+        max_pixels=row.max_pixels,
+        min_pixels=row.min_pixels,
+        max_aspect_ratio=row.max_aspect_ratio,
+        exempt=frozenset(exempt),
+        presets=row.presets,
+        source=row.source,
+        limits_source=row.limits_source or row.source,
+    )
+
+
+# Which keys of a parameter entry fit which kind of parameter (see models.toml's header).
+_KEYS_BY_KIND: dict[str, frozenset[str]] = {
+    "choice": frozenset({"values", "default"}),
+    "integer": frozenset({"max", "honoured_max"}),
+    "text": frozenset({"max_chars"}),
+    "images": frozenset({"max_items"}),
+    "image": frozenset(),
+    "size": frozenset({"sizes", "constraints", "aspect_map", "default", "tiers"}),
+    "url": frozenset(),
+    "boolean": frozenset(),
+    "model": frozenset(),
+}
+_SPEC_KEYS = ("values", "default", "max", "honoured_max", "max_chars", "max_items", "sizes", "constraints", "aspect_map", "tiers")
+
+
+def _resolve_endpoints(
+    model_id: str, models: Mapping[str, ModelTable], problems: list[str]
+) -> dict[str, EndpointTable]:
+    """A model's endpoint tables with `inherits` applied (the child's parameters win)."""
+    chain = [model_id]
+    row = models[model_id]
+    while row.inherits is not None:
+        if row.inherits not in models:
+            problems.append(f"models.toml: $.models.{chain[-1]}.inherits: unknown model {row.inherits!r}")
+            break
+        if row.inherits in chain:
+            problems.append(f"models.toml: $.models.{model_id}.inherits: cycle {' -> '.join([*chain, row.inherits])}")
+            break
+        chain.append(row.inherits)
+        row = models[row.inherits]
+    merged: dict[str, EndpointTable] = {}
+    for ancestor in reversed(chain):
+        for endpoint, table in models[ancestor].endpoints.items():
+            base = merged.get(endpoint)
+            if base is None:
+                merged[endpoint] = table
+                continue
+            merged[endpoint] = EndpointTable(
+                dropped_reason=table.dropped_reason or base.dropped_reason,
+                source=table.source or base.source,
+                params={**base.params, **table.params},
+            )
+    return merged
+
+
+def _compile_models(
+    table: ModelsFile,
+    parameters: Mapping[str, Parameter],
+    size_sets: Mapping[str, tuple[str, ...]],
+    constraints: Mapping[str, Constraints],
+    tierings: Mapping[str, Tiering],
+    aspect_maps: Mapping[str, AspectMap],
+    problems: list[str],
+) -> dict[str, Model]:
+    models: dict[str, Model] = {}
+    for model_id, row in table.models.items():
+        endpoints: dict[str, Capability] = {}
+        for endpoint, ep in _resolve_endpoints(model_id, table.models, problems).items():
+            where = f"models.toml: $.models.{model_id}.endpoints.{endpoint}"
+            specs: dict[str, ParamSpec] = {}
+            for name, spec_row in ep.params.items():
+                spec = _compile_spec(name, endpoint, spec_row, parameters, size_sets, constraints, tierings, aspect_maps, f"{where}.params.{name}", problems)
+                if spec is not None:
+                    specs[name] = spec
+            for name, param in parameters.items():
+                if endpoint not in param.endpoints:
+                    continue
+                if param.required and param.kind != "model" and name not in specs:
+                    problems.append(f"{where}.params: the required parameter {name!r} must be listed (a model cannot drop it)")
+                if param.platform:
+                    if name in specs:
+                        problems.append(f"{where}.params.{name}: handled by the platform for every model; do not list it")
+                    specs[name] = _platform_spec(param)
+            endpoints[endpoint] = Capability(
+                model=model_id,
+                endpoint=endpoint,
+                params=MappingProxyType(specs),
+                dropped_reason=ep.dropped_reason or f"{model_id} does not take this parameter; upstream drops it",
+                source=ep.source or row.source,
+                slow=Advice(row.slow.note, row.slow.source) if row.slow else None,
+            )
+        if not endpoints:
+            problems.append(f"models.toml: $.models.{model_id}.endpoints: the model serves no endpoint")
+        models[model_id] = Model(model_id, row.family, row.source, MappingProxyType(endpoints))
+    return models
+
+
+def _compile_spec(
+    name: str,
+    endpoint: str,
+    row: ParamSpecTable,
+    parameters: Mapping[str, Parameter],
+    size_sets: Mapping[str, tuple[str, ...]],
+    constraints: Mapping[str, Constraints],
+    tierings: Mapping[str, Tiering],
+    aspect_maps: Mapping[str, AspectMap],
+    where: str,
+    problems: list[str],
+) -> ParamSpec | None:
+    param = parameters.get(name)
+    if param is None:
+        problems.append(f"{where}: {name!r} is not a parameter defined in parameters.toml")
+        return None
+    if endpoint not in param.endpoints:
+        problems.append(f"{where}: {name!r} is not a parameter of the {endpoint} endpoint")
+        return None
+    if param.kind == "model":
+        problems.append(f"{where}: 'model' is implied and must not be listed")
+        return None
+    allowed = _KEYS_BY_KIND[param.kind]
+    for key in _SPEC_KEYS:
+        if getattr(row, key) is not None and key not in allowed:
+            problems.append(f"{where}.{key}: does not apply to a {param.kind} parameter")
+    if (row.overridden_to is None) != (row.reason is None) and row.honoured_max is None:
+        problems.append(f"{where}: overridden_to and reason go together")
+    for key in ("max", "honoured_max"):
+        limit = getattr(row, key)
+        if limit is not None and param.min is not None and param.max is not None and not param.min <= limit <= param.max:
+            problems.append(f"{where}.{key}: {limit} is outside the parameter's range {param.min}-{param.max}")
+    if param.kind == "choice" and row.values is not None:
+        if not row.values:
+            problems.append(f"{where}.values: empty")
+        if row.default is not None and row.default not in row.values:
+            problems.append(f"{where}.default: {row.default!r} is not one of the values")
+    if param.kind == "choice" and row.values is None and row.overridden_to is None:
+        problems.append(f"{where}: a choice parameter needs values (or overridden_to)")
+    size_rule = _compile_size_rule(row, size_sets, constraints, tierings, aspect_maps, where, problems) if param.kind == "size" else None
+    return ParamSpec(
+        name=name,
+        kind=param.kind,
+        source=row.source,
+        values=row.values,
+        default=row.default,
+        min=param.min,
+        max=param.max,
+        model_max=row.max,
+        honoured_max=row.honoured_max,
+        max_chars=row.max_chars,
+        max_items=row.max_items,
+        size=size_rule,
+        overridden_to=row.overridden_to,
+        reason=row.reason,
+    )
+
+
+def _compile_size_rule(
+    row: ParamSpecTable,
+    size_sets: Mapping[str, tuple[str, ...]],
+    constraints: Mapping[str, Constraints],
+    tierings: Mapping[str, Tiering],
+    aspect_maps: Mapping[str, AspectMap],
+    where: str,
+    problems: list[str],
+) -> SizeRule | None:
+    chosen = [key for key in ("sizes", "constraints", "aspect_map") if getattr(row, key) is not None]
+    if len(chosen) != 1:
+        problems.append(f"{where}: a size entry needs exactly one of sizes, constraints, aspect_map (has {chosen or 'none'})")
+        return None
+    tiering = None
+    if row.tiers is not None:
+        tiering = tierings.get(row.tiers)
+        if tiering is None:
+            problems.append(f"{where}.tiers: unknown tiering {row.tiers!r}")
+    default = row.default if row.default is not None else "auto"
+    if row.sizes is not None:
+        allowed = size_sets.get(row.sizes)
+        if allowed is None:
+            problems.append(f"{where}.sizes: unknown size set {row.sizes!r}")
+            return None
+        if default not in allowed and default not in AUTO_SIZES:
+            problems.append(f"{where}.default: {default!r} is not in size set {row.sizes!r}")
+        return SizeRule(default=default, allowed=frozenset(allowed), allowed_order=allowed, tiering=tiering)
+    if row.constraints is not None:
+        limits = constraints.get(row.constraints)
+        if limits is None:
+            problems.append(f"{where}.constraints: unknown constraint set {row.constraints!r}")
+            return None
+        return SizeRule(default=default, constraints=limits, tiering=tiering)
+    assert row.aspect_map is not None
+    amap = aspect_maps.get(row.aspect_map)
+    if amap is None:
+        problems.append(f"{where}.aspect_map: unknown aspect map {row.aspect_map!r}")
+        return None
+    return SizeRule(default=default, aspect_map=amap, tiering=tiering)
+
+
+def _compile_book(
+    label: str,
+    book: PriceBookFile,
+    models: Mapping[str, Model],
+    tierings: Mapping[str, Tiering],
+    problems: list[str],
+) -> PriceBook:
+    entries: list[PriceEntry] = []
+    seen: dict[tuple[object, ...], list[PriceEntry]] = {}
+    if not book.currency.strip():
+        problems.append(f"{label}: $.currency: empty")
+    for i, row in enumerate(book.prices):
+        where = f"{label}: $.prices[{i}]"
+        model = models.get(row.model)
+        if model is None:
+            problems.append(f"{where}.model: {row.model!r} is not a model in models.toml")
+            continue
+        tier_names = _tier_names(model)
+        if row.endpoint is not None and row.endpoint not in model.endpoints:
+            problems.append(f"{where}.endpoint: {row.model} does not serve {row.endpoint}")
+        if row.size is not None and parse_size(row.size) is None:
+            problems.append(f"{where}.size: {row.size!r} is not WIDTHxHEIGHT")
+        if row.tier is not None and row.tier not in tier_names:
+            problems.append(f"{where}.tier: {row.tier!r} is not a tier of {row.model} (tiers: {', '.join(tier_names) or 'none'})")
+        for tier in row.tier_multipliers:
+            if tier not in tier_names:
+                problems.append(f"{where}.tier_multipliers: {tier!r} is not a tier of {row.model} (tiers: {', '.join(tier_names) or 'none'})")
+        if row.quality is not None and row.quality not in _qualities(model):
+            problems.append(f"{where}.quality: {row.quality!r} is not a quality {row.model} takes")
+        if row.effective_from and row.effective_until and row.effective_from >= row.effective_until:
+            problems.append(f"{where}.effective_until: must be after effective_from")
+        if not row.source.strip():
+            problems.append(f"{where}.source: every price needs a source")
+        entry = PriceEntry(
+            model=row.model,
+            amount=row.amount,
+            per=row.per,
+            endpoint=row.endpoint,
+            quality=row.quality,
+            size=row.size,
+            tier=row.tier,
+            tier_multipliers=row.tier_multipliers,
+            effective_from=row.effective_from,
+            effective_until=row.effective_until,
+            basis=row.basis,
+            source=row.source,
+            note=row.note,
+        )
+        key = (row.model, row.basis, *entry.keys)
+        for other in seen.get(key, []):
+            if _overlap(entry, other):
+                problems.append(f"{where}: overlaps another {row.basis} entry for {row.model} with the same keys; the price would be ambiguous")
+                break
+        seen.setdefault(key, []).append(entry)
+        entries.append(entry)
+    return PriceBook(provider=book.provider, name=book.name, currency=book.currency, source=book.source, entries=tuple(entries))
+
+
+def _tier_names(model: Model) -> tuple[str, ...]:
+    names: dict[str, None] = {}
+    for cap in model.endpoints.values():
+        size = cap.params.get("size")
+        if size is not None and size.size is not None and size.size.tiering is not None:
+            names.update(dict.fromkeys(size.size.tiering.tier_names))
+    return tuple(names)
+
+
+def _qualities(model: Model) -> set[str]:
+    found: set[str] = set()
+    for cap in model.endpoints.values():
+        spec = cap.params.get("quality")
+        if spec is not None and spec.values:
+            found.update(spec.values)
+    return found
+
+
+def _overlap(a: PriceEntry, b: PriceEntry) -> bool:
+    a_end, b_end = a.effective_until, b.effective_until
+    a_start, b_start = a.effective_from, b.effective_from
+    starts_before_b_ends = b_end is None or a_start is None or a_start < b_end
+    b_starts_before_a_ends = a_end is None or b_start is None or b_start < a_end
+    return starts_before_b_ends and b_starts_before_a_ends

@@ -1,0 +1,245 @@
+"""`check`: the loop that runs the rules over one request and prices the result.
+
+request -> model and capability -> one rule per parameter (rules.RULES) -> whole-request rules
+(rules.CROSS_RULES) -> tier and images -> quote (pricing.quote) -> Report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from imagepricing._describe import describe, looks_secret
+from imagepricing._tables import ENDPOINTS
+from imagepricing.catalog import Capability, Catalog, default_catalog
+from imagepricing.pricing import PRICE_BASES, PriceBasis, quote
+from imagepricing.report import Report
+from imagepricing.rules import CROSS_RULES, RULES, Context
+from imagepricing.urls import URL_POLICIES
+
+__all__ = ["check"]
+
+_UTC = dt.timezone.utc
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+_MAX_KEY_SHOWN = 64
+
+
+def check(
+    request: object,
+    endpoint: str = "generations",
+    provider: str = "acedata",
+    catalog: Catalog | None = None,
+    *,
+    as_of: dt.date | None = None,
+    price_basis: PriceBasis = "charged",
+    url_policy: str = "basic",
+) -> Report:
+    """Validate `request` for `endpoint`, say what upstream ignores, and price it at `provider`.
+
+    Never raises for any `request`; raises ValueError only for an unknown `endpoint`,
+    `provider`, `price_basis` or `url_policy`, and TypeError for an `as_of` that is not a date.
+    `as_of` picks the prices in force that day (default: today, UTC).
+
+    >>> report = check({"model": "nano-banana", "prompt": "an apple", "quality": "best"})
+    >>> report.ok, [f.param for f in report.ignored], report.cost
+    (True, ['quality'], Decimal('0.14'))
+    """
+    catalog = default_catalog() if catalog is None else catalog
+    if endpoint not in ENDPOINTS:
+        raise ValueError(f"unknown endpoint {endpoint!r}; expected one of {', '.join(ENDPOINTS)}")
+    book = catalog.price_books.get(provider)
+    if book is None:
+        raise ValueError(f"unknown provider {provider!r}; expected one of {', '.join(catalog.price_books)}")
+    if price_basis not in PRICE_BASES:
+        raise ValueError(f"unknown price_basis {price_basis!r}; expected one of {', '.join(PRICE_BASES)}")
+    if url_policy not in URL_POLICIES:
+        raise ValueError(f"unknown url_policy {url_policy!r}; expected one of {', '.join(URL_POLICIES)}")
+    day = _day(as_of)
+
+    ctx = Context(None, url_policy)
+    if not isinstance(request, Mapping):
+        ctx.error("not_an_object", None, f"the request must be a JSON object; got {describe(request)}.")
+        return _report(ctx, endpoint, provider, book.currency, price_basis, day)
+
+    capability = _resolve_model(ctx, request.get("model"), endpoint, catalog)
+    ctx.capability = capability
+    parameters = catalog.parameters
+    for key, value in request.items():
+        if key == "model":
+            continue
+        if type(key) is not str:
+            ctx.error("key_not_string", None, f"request keys must be strings; got {describe(key)}.")
+            continue
+        param = parameters.get(key)
+        if param is None or endpoint not in param.endpoints:
+            shown = _shown_key(key)
+            ctx.ignore(
+                "unknown_parameter",
+                shown,
+                f"{shown!r} is not a parameter of the {endpoint} endpoint; upstream drops it.",
+                path=_path(shown),
+            )
+            continue
+        if value is None:
+            # null means omitted for an optional parameter; a required one is reported below.
+            continue
+        if capability is None:
+            # Without a model only the platform's own parameters can be judged.
+            spec = catalog.platform_specs.get(key)
+            if spec is not None:
+                RULES[spec.kind](ctx, key, value, spec)
+            continue
+        spec = capability.params.get(key)
+        if spec is None:
+            ctx.ignore("dropped", key, f"{key}: {capability.dropped_reason}.", capability.source)
+            continue
+        RULES[spec.kind](ctx, key, value, spec)
+
+    for name in catalog.required[endpoint]:
+        if request.get(name) is None:
+            ctx.error("missing", name, f"{name} is required on {endpoint}.", parameters[name].source)
+
+    if capability is not None:
+        _fill_defaults(ctx, capability, request)
+        for rule in CROSS_RULES:
+            rule(ctx, request)  # type: ignore[arg-type]  # any Mapping will do; rules only .get()
+    return _report(ctx, endpoint, provider, book.currency, price_basis, day, catalog, capability)
+
+
+def _resolve_model(ctx: Context, value: object, endpoint: str, catalog: Catalog) -> Capability | None:
+    known = ", ".join(catalog.models)
+    if value is None:
+        ctx.error("missing", "model", f"model is required; one of {known}.", catalog.parameters["model"].source)
+        return None
+    if type(value) is not str:
+        ctx.error("wrong_type", "model", f"model must be a string, one of {known}; got {describe(value)}.")
+        return None
+    model = catalog.models.get(value)
+    if model is None:
+        ctx.error("model_unknown", "model", f"model {describe(value)} is not served{_did_you_mean(value, catalog)}; known models: {known}.")
+        return None
+    ctx.model = value
+    ctx.effective["model"] = value
+    capability = model.endpoints.get(endpoint)
+    if capability is None:
+        serving = ", ".join(m.id for m in catalog.models.values() if endpoint in m.endpoints)
+        ctx.error(
+            "endpoint_unsupported",
+            "model",
+            f"{value} does not serve the {endpoint} endpoint; models that do: {serving}.",
+            model.source,
+        )
+    return capability
+
+
+def _did_you_mean(value: str, catalog: Catalog) -> str:
+    candidate = value[:64].strip().lower()
+    if candidate in catalog.models:
+        return f" (did you mean {candidate!r}?)"
+    close = difflib.get_close_matches(candidate, list(catalog.models), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _fill_defaults(ctx: Context, capability: Capability, request: Mapping[object, object]) -> None:
+    """What upstream uses for what the request leaves out."""
+    for name, spec in capability.params.items():
+        if request.get(name) is not None:
+            continue
+        if spec.size is not None:
+            rule = spec.size
+            if rule.aspect_map is not None:
+                ctx.effective["aspect_ratio"] = rule.aspect_map.fallback
+            else:
+                ctx.size_text = rule.default
+                ctx.effective["size"] = rule.default
+        elif spec.default is not None:
+            ctx.effective[name] = spec.default
+    # Every model returns one image unless it honours a larger n.
+    ctx.effective.setdefault("n", 1)
+    size_spec = capability.params.get("size")
+    tiering = size_spec.size.tiering if size_spec is not None and size_spec.size is not None else None
+    if tiering is not None and ctx.size_text is not None:
+        ctx.tier = tiering.tier_for(ctx.size_text)
+
+
+def _report(
+    ctx: Context,
+    endpoint: str,
+    provider: str,
+    currency: str,
+    basis: PriceBasis,
+    day: dt.date,
+    catalog: Catalog | None = None,
+    capability: Capability | None = None,
+) -> Report:
+    unit_price = multiplier = cost = None
+    price_source = None
+    ok = not ctx.errors
+    images = 0
+    if ok and capability is not None and catalog is not None:
+        n = ctx.effective.get("n", 1)
+        images = n if type(n) is int else 1
+    if capability is not None and catalog is not None:
+        result = quote(
+            catalog.price_books[provider],
+            model=capability.model,
+            endpoint=endpoint,
+            quality=_str_or_none(ctx.effective.get("quality")),
+            size=ctx.size_text,
+            tier=ctx.tier,
+            images=images,
+            day=day,
+            basis=basis,
+        )
+        unit_price, multiplier, price_source = result.unit_price, result.multiplier, result.source
+        if ok:
+            cost = result.cost
+            if result.problem is not None:
+                ctx.warn(result.problem[0], None, result.problem[1])
+    return Report(
+        endpoint=endpoint,
+        provider=provider,
+        model=ctx.model,
+        errors=tuple(ctx.errors),
+        ignored=tuple(ctx.ignored),
+        warnings=tuple(ctx.warnings),
+        effective=MappingProxyType(ctx.effective),
+        tier=ctx.tier,
+        multiplier=multiplier,
+        images=images,
+        unit_price=unit_price,
+        cost=cost,
+        currency=currency,
+        price_source=price_source,
+        price_basis=basis,
+        as_of=day,
+    )
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if type(value) is str else None
+
+
+def _day(as_of: object) -> dt.date:
+    if as_of is None:
+        return dt.datetime.now(_UTC).date()
+    if isinstance(as_of, dt.datetime):
+        return (as_of.astimezone(_UTC) if as_of.tzinfo is not None else as_of).date()
+    if isinstance(as_of, dt.date):
+        return as_of
+    raise TypeError(f"as_of must be a date or datetime, not {type(as_of).__name__}")
+
+
+def _shown_key(key: str) -> str:
+    if looks_secret(key):
+        return f"<key of {len(key)} characters that looks like a credential>"
+    return key if len(key) <= _MAX_KEY_SHOWN else key[:_MAX_KEY_SHOWN] + "…"
+
+
+def _path(key: str) -> str:
+    if _PLAIN_KEY.fullmatch(key):
+        return f"$.{key}"
+    return "$[" + repr(key) + "]"

@@ -1,0 +1,193 @@
+"""Price books and quotes: from an effective request to unit price, multiplier and cost.
+
+Money is `Decimal` from the data file to the total; a float never enters this module.
+
+**Which entry prices a request.** Of a book's entries for the model, keep those that are in force
+on the day asked (`effective_from <= day < effective_until`), of the basis asked ("charged" by
+default), and whose keys all match the request: `endpoint`, `quality` and `size` compare with the
+effective values, `tier` with the size's billing tier; an absent key matches anything. Of those,
+the most specific wins, keys weighed in this order: exact `size`, then `tier`, then `quality`,
+then `endpoint`. Two entries with the same keys never overlap in time (checked at load), so the
+choice is always unique.
+
+**Cost.** `amount x multiplier`, times the images billed when the entry is `per = "image"`.
+The multiplier is the entry's `tier_multipliers[tier]`, 1 for a tier it does not list. An
+entry without `amount` still fixes the multiplier; the cost is then unknown.
+
+**Overrides.** `Catalog.with_price(provider, model, amount)` sets the base amount for a model
+whatever the date, quality or size; the matched entry (if any) still gives `per` and the
+multiplier.
+
+>>> from decimal import Decimal
+>>> entry = PriceEntry(model="m", amount=Decimal("0.2"), tier_multipliers={"other": Decimal("1.5")})
+>>> entry.multiplier_for("other") * entry.amount
+Decimal('0.30')
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Literal
+
+import attrs
+
+__all__ = ["PRICE_BASES", "PriceBasis", "PriceBook", "PriceEntry", "Quote", "quote"]
+
+PriceBasis = Literal["charged", "published"]
+PRICE_BASES: tuple[PriceBasis, ...] = ("charged", "published")
+_ONE = Decimal(1)
+
+OVERRIDE_SOURCE = "user override (Catalog.with_price)"
+
+
+@attrs.frozen
+class PriceEntry:
+    """One price as a book states it, with the keys that say when and to what it applies."""
+
+    model: str
+    amount: Decimal | None = None
+    per: Literal["image", "request"] = "image"
+    endpoint: str | None = None
+    quality: str | None = None
+    size: str | None = None
+    tier: str | None = None
+    tier_multipliers: Mapping[str, Decimal] = attrs.field(factory=dict, converter=lambda m: MappingProxyType(dict(m)))
+    effective_from: dt.date | None = None
+    effective_until: dt.date | None = None
+    basis: PriceBasis = "charged"
+    source: str = ""
+    note: str | None = None
+
+    def in_force(self, day: dt.date) -> bool:
+        if self.effective_from is not None and day < self.effective_from:
+            return False
+        return self.effective_until is None or day < self.effective_until
+
+    def multiplier_for(self, tier: str | None) -> Decimal:
+        if tier is None:
+            return _ONE
+        return self.tier_multipliers.get(tier, _ONE)
+
+    @property
+    def keys(self) -> tuple[str | None, str | None, str | None, str | None]:
+        """The applicability keys; two entries with equal keys must not overlap in time."""
+        return (self.endpoint, self.quality, self.size, self.tier)
+
+    @property
+    def specificity(self) -> tuple[bool, bool, bool, bool]:
+        return (self.size is not None, self.tier is not None, self.quality is not None, self.endpoint is not None)
+
+
+@attrs.frozen
+class PriceBook:
+    """One provider's prices, in one currency."""
+
+    provider: str
+    name: str
+    currency: str
+    source: str
+    entries: tuple[PriceEntry, ...]
+    overrides: Mapping[str, Decimal] = attrs.field(factory=dict, converter=lambda m: MappingProxyType(dict(m)))
+    _by_model: Mapping[str, tuple[PriceEntry, ...]] = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        grouped: dict[str, list[PriceEntry]] = {}
+        for entry in self.entries:
+            grouped.setdefault(entry.model, []).append(entry)
+        # Most specific first, so the first match is the winner.
+        by_model = {m: tuple(sorted(es, key=lambda e: e.specificity, reverse=True)) for m, es in grouped.items()}
+        object.__setattr__(self, "_by_model", MappingProxyType(by_model))
+
+    def entries_for(self, model: str) -> tuple[PriceEntry, ...]:
+        return self._by_model.get(model, ())
+
+    def with_override(self, model: str, amount: Decimal) -> PriceBook:
+        return attrs.evolve(self, overrides={**self.overrides, model: amount})
+
+
+@attrs.frozen(slots=True)
+class Quote:
+    """The price side of a report. `problem` is (code, message) when the cost is unknown."""
+
+    currency: str
+    unit_price: Decimal | None
+    multiplier: Decimal | None
+    cost: Decimal | None
+    per: Literal["image", "request"] | None
+    source: str | None
+    problem: tuple[str, str] | None
+
+
+def quote(
+    book: PriceBook,
+    *,
+    model: str,
+    endpoint: str,
+    quality: str | None,
+    size: str | None,
+    tier: str | None,
+    images: int,
+    day: dt.date,
+    basis: PriceBasis = "charged",
+) -> Quote:
+    """Price `images` images of `model` from `book` on `day` (see the module docstring)."""
+    entries = book.entries_for(model)
+    override = book.overrides.get(model)
+    chosen: PriceEntry | None = None
+    any_in_force = False
+    for entry in entries:
+        if entry.basis != basis or not entry.in_force(day):
+            continue
+        any_in_force = True
+        if (
+            (entry.endpoint is None or entry.endpoint == endpoint)
+            and (entry.quality is None or entry.quality == quality)
+            and (entry.size is None or entry.size == size)
+            and (entry.tier is None or entry.tier == tier)
+        ):
+            chosen = entry
+            break
+
+    if chosen is None and override is None:
+        return Quote(book.currency, None, None, None, None, None, _why_unknown(book, model, entries, any_in_force, day, basis))
+
+    per: Literal["image", "request"] = chosen.per if chosen is not None else "image"
+    multiplier = chosen.multiplier_for(tier) if chosen is not None else _ONE
+    amount = override if override is not None else (chosen.amount if chosen is not None else None)
+    source = OVERRIDE_SOURCE if override is not None else (chosen.source if chosen is not None else None)
+    if amount is None:
+        problem = (
+            "price_unknown",
+            f"{book.name} publishes no base price for {model}"
+            f"{f' (only a {multiplier}x multiplier for the {tier} tier)' if multiplier != _ONE else ''};"
+            f" supply one with Catalog.with_price({book.provider!r}, {model!r}, ...).",
+        )
+        return Quote(book.currency, None, multiplier, None, per, source, problem)
+    count = images if per == "image" else (1 if images else 0)
+    return Quote(book.currency, amount, multiplier, amount * multiplier * count, per, source, None)
+
+
+def _why_unknown(
+    book: PriceBook, model: str, entries: tuple[PriceEntry, ...], any_in_force: bool, day: dt.date, basis: str
+) -> tuple[str, str]:
+    of_basis = [e for e in entries if e.basis == basis]
+    if of_basis and not any_in_force:
+        starts = [e.effective_from for e in of_basis if e.effective_from is not None]
+        earliest = f" (the earliest starts {min(starts).isoformat()})" if starts else ""
+        return (
+            "price_not_in_force",
+            f"{book.name} has no {basis} price for {model} in force on {day.isoformat()}{earliest}; cost is unknown.",
+        )
+    if of_basis:
+        return (
+            "price_unknown",
+            f"no {basis} {book.name} price for {model} matches this request's quality, size or endpoint; cost is unknown.",
+        )
+    return (
+        "price_unknown",
+        f"{book.name} has no sourced {basis} price for {model}; supply one with"
+        f" Catalog.with_price({book.provider!r}, {model!r}, ...) to get a cost.",
+    )

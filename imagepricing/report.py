@@ -1,0 +1,74 @@
+"""The Report `check` returns: findings, the effective request, and the quote."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from imagepricing.findings import Finding
+
+__all__ = ["Report"]
+
+
+@attrs.frozen(slots=True)
+class Report:
+    """Everything `check` found about one request.
+
+    `ok` is True iff there are no errors. `ignored` lists, one finding per parameter, what
+    upstream drops or overrides; `effective` is what upstream will actually use. `images` is the
+    number of images billed (0 when the request would be rejected: failures are not billed).
+    `cost` is `images x unit_price x multiplier` in `currency` (per-request prices are not
+    multiplied by images), or None when the request is invalid or the price is unknown (a
+    warning then says which).
+    """
+
+    endpoint: str
+    provider: str
+    model: str | None
+    errors: tuple[Finding, ...]
+    ignored: tuple[Finding, ...]
+    warnings: tuple[Finding, ...]
+    effective: Mapping[str, object]
+    tier: str | None
+    multiplier: Decimal | None
+    images: int
+    unit_price: Decimal | None
+    cost: Decimal | None
+    currency: str
+    price_source: str | None
+    price_basis: str
+    as_of: dt.date
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict; Decimals become strings so no digit is lost."""
+        return {
+            "ok": self.ok,
+            "endpoint": self.endpoint,
+            "provider": self.provider,
+            "model": self.model,
+            "errors": [f.to_dict() for f in self.errors],
+            "ignored": [f.to_dict() for f in self.ignored],
+            "warnings": [f.to_dict() for f in self.warnings],
+            "effective": dict(self.effective),
+            "tier": self.tier,
+            "multiplier": _text(self.multiplier),
+            "images": self.images,
+            "unit_price": _text(self.unit_price),
+            "cost": _text(self.cost),
+            "currency": self.currency,
+            "price_source": self.price_source,
+            "price_basis": self.price_basis,
+            "as_of": self.as_of.isoformat(),
+        }
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)

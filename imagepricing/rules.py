@@ -1,0 +1,331 @@
+"""The rules: one small function per kind of parameter, plus the rules that look at several
+parameters at once. Each reads the model's `ParamSpec` (from the tables) and writes findings and
+effective values into a `Context`; none of them raises, whatever the value.
+
+`RULES` maps a parameter kind (parameters.toml `kind`) to its rule; the engine is the loop over
+the request that dispatches through it (see `engine.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from imagepricing._describe import describe
+from imagepricing.catalog import Capability, ParamSpec
+from imagepricing.findings import CODES, Finding
+from imagepricing.sizes import AUTO_SIZES, constraint_problems, parse_size
+from imagepricing.urls import url_problems
+
+__all__ = ["CROSS_RULES", "RULES", "Context", "Rule"]
+
+# Beyond this many problems inside one array, the rest are summarised in one finding, so that a
+# 100,000-item `image` array cannot produce 100,000 findings.
+MAX_ITEM_FINDINGS = 20
+
+
+class Context:
+    """The mutable scratch space of one `check` call; never shared between calls."""
+
+    __slots__ = ("capability", "effective", "errors", "ignored", "model", "size_text", "tier", "url_policy", "warnings")
+
+    def __init__(self, model: str | None, url_policy: str) -> None:
+        self.model = model
+        self.url_policy = url_policy
+        self.capability: Capability | None = None
+        self.errors: list[Finding] = []
+        self.ignored: list[Finding] = []
+        self.warnings: list[Finding] = []
+        self.effective: dict[str, object] = {}
+        # The accepted size string ("auto" when omitted) and its billing tier, once known.
+        self.size_text: str | None = None
+        self.tier: str | None = None
+
+    def error(self, code: str, param: str | None, message: str, source: str = "", path: str | None = None) -> None:
+        self.errors.append(_finding(code, param, message, source, path))
+
+    def ignore(self, code: str, param: str | None, message: str, source: str = "", path: str | None = None) -> None:
+        self.ignored.append(_finding(code, param, message, source, path))
+
+    def warn(self, code: str, param: str | None, message: str, source: str = "", path: str | None = None) -> None:
+        self.warnings.append(_finding(code, param, message, source, path))
+
+
+def _finding(code: str, param: str | None, message: str, source: str, path: str | None) -> Finding:
+    return Finding(
+        code=code,
+        param=param,
+        message=message,
+        source=source or CODES[code].source,
+        path=path if path is not None else (f"$.{param}" if param is not None else "$"),
+    )
+
+
+Rule = Callable[[Context, str, object, ParamSpec], None]
+
+
+def _wrong_type(ctx: Context, name: str, value: object, expected: str, spec: ParamSpec, path: str | None = None) -> None:
+    ctx.error("wrong_type", name, f"{name} must be {expected}; got {describe(value)}.", spec.source, path)
+
+
+def check_text(ctx: Context, name: str, value: object, spec: ParamSpec) -> None:
+    if type(value) is not str:
+        _wrong_type(ctx, name, value, "a string", spec)
+        return
+    if not value:
+        ctx.error("empty", name, f"{name} must not be empty.", spec.source)
+    elif spec.max_chars is not None and len(value) > spec.max_chars:
+        ctx.error(
+            "too_long",
+            name,
+            f"{name} has {len(value):,} characters; {ctx.model} accepts at most {spec.max_chars:,}.",
+            spec.source,
+        )
+
+
+def check_integer(ctx: Context, name: str, value: object, spec: ParamSpec) -> None:
+    # type() rather than isinstance(): JSON `true` is a bool, and bool is an int subclass.
+    if type(value) is not int:
+        _wrong_type(ctx, name, value, "an integer", spec)
+        return
+    low, high = spec.min, spec.max
+    if low is not None and high is not None and not low <= value <= high:
+        ctx.error("out_of_range", name, f"{name} must be an integer from {low} to {high}; got {describe(value)}.", spec.source)
+    elif spec.model_max is not None and value > spec.model_max:
+        ctx.error(
+            "above_model_limit",
+            name,
+            f"{ctx.model} accepts {name} only up to {spec.model_max}; got {value}.",
+            spec.source,
+        )
+    elif spec.honoured_max is not None and value > spec.honoured_max:
+        reason = f" {spec.reason}" if spec.reason else ""
+        ctx.ignore(
+            "downgraded",
+            name,
+            f"{ctx.model} silently uses {name}={spec.honoured_max} instead of {value}.{reason}",
+            spec.source,
+        )
+        ctx.effective[name] = spec.honoured_max
+    else:
+        ctx.effective[name] = value
+
+
+def check_choice(ctx: Context, name: str, value: object, spec: ParamSpec) -> None:
+    if spec.overridden_to is not None:
+        # Upstream replaces the value whatever it is, so it is not validated.
+        ctx.ignore(
+            "overridden",
+            name,
+            f"{ctx.model} ignores {name} and uses {spec.overridden_to}: {spec.reason}.",
+            spec.source,
+        )
+        ctx.effective[name] = spec.overridden_to
+        return
+    if type(value) is not str:
+        _wrong_type(ctx, name, value, "a string", spec)
+        return
+    values = spec.values or ()
+    if value not in values:
+        ctx.error(
+            "not_allowed",
+            name,
+            f"{name} must be one of {', '.join(values)} for {ctx.model}; got {describe(value)}.",
+            spec.source,
+        )
+        return
+    ctx.effective[name] = value
+
+
+def check_boolean(ctx: Context, name: str, value: object, spec: ParamSpec) -> None:
+    if type(value) is not bool:
+        _wrong_type(ctx, name, value, "true or false", spec)
+        return
+    ctx.effective[name] = value
+
+
+def check_url(ctx: Context, name: str, value: object, spec: ParamSpec) -> None:
+    if type(value) is not str:
+        _wrong_type(ctx, name, value, "a URL string", spec)
+        return
+    _url_findings(ctx, name, value, spec, f"$.{name}", allow_data_uri=False)
+
+
+def check_image(ctx: Context, name: str, value: object, spec: ParamSpec) -> None:
+    if type(value) is not str:
+        _wrong_type(ctx, name, value, "a URL string", spec)
+        return
+    _url_findings(ctx, name, value, spec, f"$.{name}", allow_data_uri=True)
+
+
+def check_images(ctx: Context, name: str, value: object, spec: ParamSpec) -> None:
+    if type(value) is str:
+        _url_findings(ctx, name, value, spec, f"$.{name}", allow_data_uri=True)
+        return
+    if type(value) is not list:
+        _wrong_type(ctx, name, value, "a URL string or an array of URL strings", spec)
+        return
+    if not value:
+        ctx.error("empty", name, f"{name} must hold at least one image.", spec.source)
+        return
+    if spec.max_items is not None and len(value) > spec.max_items:
+        ctx.error(
+            "too_many_items",
+            name,
+            f"{name} holds {len(value):,} images; {ctx.model} takes at most {spec.max_items}.",
+            spec.source,
+        )
+    before = len(ctx.errors)
+    for index, item in enumerate(value):
+        if len(ctx.errors) - before >= MAX_ITEM_FINDINGS:
+            ctx.error(
+                "more_problems",
+                name,
+                f"{name}: stopped itemising after {MAX_ITEM_FINDINGS} problems; items {index} to {len(value) - 1} were not checked.",
+                spec.source,
+            )
+            break
+        path = f"$.{name}[{index}]"
+        if type(item) is not str:
+            _wrong_type(ctx, name, item, "a URL string", spec, path)
+        else:
+            _url_findings(ctx, name, item, spec, path, allow_data_uri=True)
+
+
+def _url_findings(ctx: Context, name: str, value: str, spec: ParamSpec, path: str, *, allow_data_uri: bool) -> None:
+    for problem in url_problems(value, policy=ctx.url_policy, allow_data_uri=allow_data_uri):
+        ctx.error(problem.code, name, f"{name}: {problem.message}", "", path)
+
+
+def check_size(ctx: Context, name: str, value: object, spec: ParamSpec) -> None:
+    rule = spec.size
+    assert rule is not None  # the catalog gives every size entry a rule
+    if type(value) is not str:
+        _wrong_type(ctx, name, value, "a string: WIDTHxHEIGHT or auto", spec)
+        return
+    if rule.aspect_map is not None:
+        amap = rule.aspect_map
+        ratio = amap.ratio_of_size.get(value)
+        if ratio is None:
+            ratio = amap.fallback
+            if value not in AUTO_SIZES:
+                mapped = ", ".join(f"{s} ({r})" for s, r in amap.ratio_of_size.items())
+                ctx.warn(
+                    "aspect_fallback",
+                    name,
+                    f"{ctx.model} maps only {mapped}; size {describe(value)} falls back to {amap.fallback}.",
+                    amap.source,
+                )
+        ctx.effective["aspect_ratio"] = ratio
+        return
+    if value in AUTO_SIZES:
+        _accept_size(ctx, "auto" if rule.allowed is None else rule.default)
+        return
+    if rule.allowed is not None:
+        if value not in rule.allowed:
+            ctx.error(
+                "size_not_supported",
+                name,
+                f"{ctx.model} supports size {', '.join(rule.allowed_order)} or auto; got {describe(value)}.",
+                spec.source,
+            )
+            return
+        _accept_size(ctx, value)
+        return
+    limits = rule.constraints
+    assert limits is not None
+    size = parse_size(value)
+    if size is None:
+        ctx.error(
+            "size_format",
+            name,
+            f"size must be auto, empty or WIDTHxHEIGHT with ASCII digits and a lowercase x (e.g. 1024x1536); got {describe(value)}.",
+            spec.source,
+        )
+        return
+    if value not in limits.exempt:
+        problems = constraint_problems(size, limits)
+        for code, message, source in problems:
+            ctx.error(code, name, message, source)
+        if problems:
+            return
+    if value != size.text and len(value) <= 40:
+        ctx.warn(
+            "size_not_canonical",
+            name,
+            f"size {value!r} has leading zeros; it is matched as written, so it is not the preset {size.text}"
+            " and bills at the tier of a custom size.",
+            spec.source,
+        )
+    _accept_size(ctx, value)
+
+
+def _accept_size(ctx: Context, text: str) -> None:
+    ctx.size_text = text
+    ctx.effective["size"] = text
+
+
+def _transparent_needs_alpha(ctx: Context, request: dict[str, object]) -> None:
+    if ctx.effective.get("background") == "transparent" and ctx.effective.get("output_format") == "jpeg":
+        ctx.warn(
+            "transparent_needs_alpha",
+            "background",
+            "background transparent needs an output format with an alpha channel (png or webp); jpeg has none.",
+        )
+
+
+def _compression_unused(ctx: Context, request: dict[str, object]) -> None:
+    if "output_compression" in ctx.effective and ctx.effective.get("output_format") == "png":
+        del ctx.effective["output_compression"]
+        ctx.ignore(
+            "unused",
+            "output_compression",
+            "output_compression applies only to jpeg and webp output; with png output upstream ignores it.",
+        )
+
+
+def _suggest_async(ctx: Context, request: dict[str, object]) -> None:
+    slow = ctx.capability.slow if ctx.capability is not None else None
+    if slow is None or request.get("callback_url") is not None or request.get("async") is True:
+        return
+    ctx.warn(
+        "suggest_async",
+        None,
+        f"{slow.note}; pass callback_url (or async: true) so the call does not hold a connection open.",
+        slow.source,
+    )
+
+
+def _may_return_alias(ctx: Context, request: dict[str, object]) -> None:
+    spec = ctx.capability.params.get("size") if ctx.capability is not None else None
+    tiering = spec.size.tiering if spec is not None and spec.size is not None else None
+    if tiering is None or ctx.size_text is None:
+        return
+    alias = tiering.returned_as.get(ctx.size_text)
+    if alias is not None:
+        ctx.warn(
+            "size_may_return_alias",
+            "size",
+            f"upstream may return {ctx.size_text} as {alias} (same aspect ratio, same {tiering.auto_tier} price);"
+            " reusing it as size is accepted.",
+            tiering.source,
+        )
+
+
+RULES: dict[str, Rule] = {
+    "text": check_text,
+    "integer": check_integer,
+    "choice": check_choice,
+    "boolean": check_boolean,
+    "url": check_url,
+    "image": check_image,
+    "images": check_images,
+    "size": check_size,
+}
+
+# Rules over the whole request, run after every parameter has been checked; in this order.
+CROSS_RULES: tuple[Callable[[Context, dict[str, object]], None], ...] = (
+    _transparent_needs_alpha,
+    _compression_unused,
+    _suggest_async,
+    _may_return_alias,
+)

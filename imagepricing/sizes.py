@@ -1,0 +1,184 @@
+"""Size truth: strict `WIDTHxHEIGHT` parsing and the compiled size rules of the tables.
+
+Parsing is deliberately narrower than Python's number parsing. `int()` and `str.isdigit()` accept
+full-width and other Unicode digits ("１０２４"), and a `$` anchor matches before a trailing newline;
+upstream accepts neither (000_*: "any other format will return 400"). So a size is ASCII digits, a
+lowercase `x`, ASCII digits, and nothing else, matched with `fullmatch`.
+
+>>> parse_size("1024x1536")
+Size(width=1024, height=1536)
+>>> parse_size("1024x1024\\n") is None, parse_size("１０２４x１０２４") is None, parse_size("1024X1024") is None
+(True, True, True)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import attrs
+
+__all__ = [
+    "AUTO_SIZES",
+    "MAX_SIDE_DIGITS",
+    "AspectMap",
+    "Constraints",
+    "Size",
+    "SizeRule",
+    "Tiering",
+    "constraint_problems",
+    "parse_size",
+]
+
+# "auto" and "" both mean "the model chooses" (000_*, 003_*).
+AUTO_SIZES = frozenset({"auto", ""})
+
+# A side longer than this many digits is far beyond any limit; refusing to convert it keeps the
+# work linear and avoids int()'s 4,300-digit ValueError on hostile input.
+MAX_SIDE_DIGITS = 9
+
+# Linear: one anchored pass, no nested quantifiers.
+_SIZE_TEXT = re.compile(r"([0-9]+)x([0-9]+)")
+
+
+@attrs.frozen(slots=True)
+class Size:
+    """A parsed `WIDTHxHEIGHT`. Sides are at most 9 digits; see `parse_size`."""
+
+    width: int
+    height: int
+
+    @property
+    def pixels(self) -> int:
+        return self.width * self.height
+
+    @property
+    def text(self) -> str:
+        return f"{self.width}x{self.height}"
+
+
+def parse_size(text: str) -> Size | None:
+    """The size `text` denotes, or None if it is not strictly `WIDTHxHEIGHT`.
+
+    A side with more than MAX_SIDE_DIGITS digits parses as 10**MAX_SIDE_DIGITS, which every
+    limit rejects, instead of being converted digit by digit.
+    """
+    match = _SIZE_TEXT.fullmatch(text)
+    if match is None:
+        return None
+    width, height = (int(side) if len(side) <= MAX_SIDE_DIGITS else 10**MAX_SIDE_DIGITS for side in match.groups())
+    return Size(width, height)
+
+
+@attrs.frozen
+class Constraints:
+    """Limits on a free-form size (gpt-image-2). `exempt` sizes pass whatever the limits say."""
+
+    name: str
+    multiple_of: int
+    max_side: int
+    max_pixels: int
+    min_pixels: int | None
+    max_aspect_ratio: int | None
+    exempt: frozenset[str]
+    presets: tuple[str, ...]
+    source: str
+    limits_source: str
+
+
+def constraint_problems(size: Size, limits: Constraints) -> list[tuple[str, str, str]]:
+    """Every limit `size` breaks, as (code, message, source); empty when it is accepted."""
+    problems: list[tuple[str, str, str]] = []
+    w, h = size.width, size.height
+    if w == 0 or h == 0:
+        problems.append(("size_not_positive", f"size {w}x{h} has a zero side; both sides must be positive.", limits.source))
+        return problems
+    step = limits.multiple_of
+    if w % step or h % step:
+        problems.append(
+            (
+                "size_not_multiple",
+                f"size {w}x{h}: width and height must both be multiples of {step}"
+                f" (nearest: {_round_to(w, step)}x{_round_to(h, step)}).",
+                limits.source,
+            )
+        )
+    if max(w, h) > limits.max_side:
+        problems.append(
+            ("size_side_too_long", f"size {w}x{h}: the longer side must be at most {limits.max_side}.", limits.source)
+        )
+    if w * h > limits.max_pixels:
+        problems.append(
+            (
+                "size_too_many_pixels",
+                f"size {w}x{h} has {w * h:,} pixels; at most {limits.max_pixels:,} are allowed.",
+                limits.source,
+            )
+        )
+    if limits.min_pixels is not None and w * h < limits.min_pixels:
+        problems.append(
+            (
+                "size_too_few_pixels",
+                f"size {w}x{h} has {w * h:,} pixels; at least {limits.min_pixels:,} are required.",
+                limits.limits_source,
+            )
+        )
+    ratio = limits.max_aspect_ratio
+    if ratio is not None and max(w, h) > ratio * min(w, h):
+        problems.append(
+            (
+                "size_aspect_ratio",
+                f"size {w}x{h}: the long side may be at most {ratio} times the short side.",
+                limits.limits_source,
+            )
+        )
+    return problems
+
+
+def _round_to(value: int, step: int) -> int:
+    return max(step, round(value / step) * step)
+
+
+@attrs.frozen
+class Tiering:
+    """Billing tiers by size: a size in a tier's sets bills at that tier (gpt-image-2)."""
+
+    name: str
+    auto_tier: str
+    fallback_tier: str
+    tier_of_size: Mapping[str, str]
+    returned_as: Mapping[str, str]
+    source: str
+
+    @property
+    def tier_names(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys([self.auto_tier, *self.tier_of_size.values(), self.fallback_tier]))
+
+    def tier_for(self, size_text: str) -> str:
+        """The tier of an *accepted* size string (matched exactly, as the seeds say)."""
+        if size_text in AUTO_SIZES:
+            return self.auto_tier
+        return self.tier_of_size.get(size_text, self.fallback_tier)
+
+
+@attrs.frozen
+class AspectMap:
+    """How the nano-banana adapter turns a size into an aspect ratio."""
+
+    name: str
+    fallback: str
+    ratio_of_size: Mapping[str, str]
+    source: str
+
+
+@attrs.frozen
+class SizeRule:
+    """The size rule of one model on one endpoint: exactly one of a fixed set, free-form
+    constraints, or an aspect map."""
+
+    default: str
+    allowed: frozenset[str] | None = None
+    allowed_order: tuple[str, ...] = ()
+    constraints: Constraints | None = None
+    aspect_map: AspectMap | None = None
+    tiering: Tiering | None = None
