@@ -250,9 +250,7 @@ def _make_converter() -> cattrs.Converter:
             raise _TableValueError(f"expected a table, got {_describe(value)}")
         return converter.gen_structure_mapping(typ)(value, typ)
 
-    converter.register_structure_hook_func(
-        lambda t: getattr(t, "__origin__", None) is dict, strict_dict
-    )
+    converter.register_structure_hook_func(lambda t: getattr(t, "__origin__", None) is dict, strict_dict)
     return converter
 
 
@@ -265,7 +263,7 @@ def _format(exc: BaseException, typ: type | None) -> str:
     if isinstance(exc, KeyError):
         return "required key missing"
     if typ is not None and getattr(typ, "__origin__", None) is Literal:
-        allowed = ", ".join(repr(a) for a in typ.__args__)
+        allowed = ", ".join(repr(a) for a in getattr(typ, "__args__", ()))
         return f"expected one of {allowed}"
     return format_exception(exc, typ)
 

@@ -231,20 +231,22 @@ def load_catalog(path: str | os.PathLike[str] | None = None) -> Catalog:
                 problems.append(f"{label}: $.provider: {book.provider!r} must match the file name {price_path.stem!r}")
             book_files.append((label, book))
 
-    if params_file is None or models_file is None or sizes_file is None:
+    # Each table gets its own checks whenever it parsed, so one broken file does not hide the
+    # problems of the others; the cross-table checks need every table they read.
+    parameters = _compile_parameters(params_file, problems) if params_file is not None else None
+    compiled_sizes = _compile_sizes(sizes_file, problems) if sizes_file is not None else None
+    if parameters is None or compiled_sizes is None or models_file is None:
         raise CatalogError(problems)
-
-    parameters = _compile_parameters(params_file, problems)
-    size_sets, constraints, tierings, aspect_maps = _compile_sizes(sizes_file, problems)
+    size_sets, constraints, tierings, aspect_maps = compiled_sizes
     models = _compile_models(models_file, parameters, size_sets, constraints, tierings, aspect_maps, problems)
-    books = {
-        book.provider: _compile_book(label, book, models, tierings, problems) for label, book in book_files
-    }
+    books = {book.provider: _compile_book(label, book, models, tierings, problems) for label, book in book_files}
     if problems:
         raise CatalogError(problems)
     platform_specs = {name: _platform_spec(p) for name, p in parameters.items() if p.platform}
-    required = {
-        endpoint: tuple(n for n, p in parameters.items() if p.required and p.kind != "model" and endpoint in p.endpoints)
+    required: dict[str, tuple[str, ...]] = {
+        endpoint: tuple(
+            n for n, p in parameters.items() if p.required and p.kind != "model" and endpoint in p.endpoints
+        )
         for endpoint in ENDPOINTS
     }
     return Catalog(
@@ -325,7 +327,7 @@ def _compile_parameters(table: ParametersFile, problems: list[str]) -> dict[str,
             source=row.source,
         )
     if "model" not in out or out["model"].kind != "model":
-        problems.append("parameters.toml: $.parameters.model: the model parameter (kind = \"model\") is required")
+        problems.append('parameters.toml: $.parameters.model: the model parameter (kind = "model") is required')
     return out
 
 
@@ -345,7 +347,7 @@ def _compile_sizes(
         size_sets[name] = row.sizes
 
     def known_sets(names: Iterable[str], where: str) -> list[str]:
-        found = []
+        found: list[str] = []
         for name in names:
             if name in size_sets:
                 found.extend(size_sets[name])
@@ -354,38 +356,39 @@ def _compile_sizes(
         return found
 
     constraints: dict[str, Constraints] = {}
-    for name, row in table.constraints.items():
+    for name, limits_row in table.constraints.items():
         where = f"sizes.toml: $.constraints.{name}"
-        constraints[name] = compiled = _compile_constraints(name, row, known_sets(row.exempt, f"{where}.exempt"))
+        compiled = _compile_constraints(name, limits_row, known_sets(limits_row.exempt, f"{where}.exempt"))
+        constraints[name] = compiled
         if compiled.multiple_of == 0:
             problems.append(f"{where}.multiple_of: must be positive")
             continue
-        for size_text in known_sets(row.presets, f"{where}.presets"):
-            size = parse_size(size_text)
-            if size is not None and constraint_problems(size, compiled) and size_text not in compiled.exempt:
+        for size_text in known_sets(limits_row.presets, f"{where}.presets"):
+            preset = parse_size(size_text)
+            if preset is not None and constraint_problems(preset, compiled) and size_text not in compiled.exempt:
                 problems.append(f"{where}.presets: preset {size_text} breaks the constraints it is listed under")
 
     tierings: dict[str, Tiering] = {}
-    for name, row in table.tierings.items():
+    for name, tiering_row in table.tierings.items():
         where = f"sizes.toml: $.tierings.{name}"
         tier_of_size: dict[str, str] = {}
-        for tier, set_names in row.tiers.items():
+        for tier, set_names in tiering_row.tiers.items():
             for size_text in known_sets(set_names, f"{where}.tiers.{tier}"):
                 if tier_of_size.setdefault(size_text, tier) != tier:
                     problems.append(f"{where}.tiers: {size_text} is in two tiers")
-        if row.fallback_tier in row.tiers:
-            problems.append(f"{where}.fallback_tier: {row.fallback_tier!r} must not also list sizes")
-        for asked, returned in row.returned_as.items():
+        if tiering_row.fallback_tier in tiering_row.tiers:
+            problems.append(f"{where}.fallback_tier: {tiering_row.fallback_tier!r} must not also list sizes")
+        for asked, returned in tiering_row.returned_as.items():
             for text in (asked, returned):
                 if parse_size(text) is None:
                     problems.append(f"{where}.returned_as: {text!r} is not WIDTHxHEIGHT")
         tierings[name] = Tiering(
             name=name,
-            auto_tier=row.auto_tier,
-            fallback_tier=row.fallback_tier,
+            auto_tier=tiering_row.auto_tier,
+            fallback_tier=tiering_row.fallback_tier,
             tier_of_size=MappingProxyType(tier_of_size),
-            returned_as=MappingProxyType(dict(row.returned_as)),
-            source=row.source,
+            returned_as=MappingProxyType(dict(tiering_row.returned_as)),
+            source=tiering_row.source,
         )
 
     aspect_maps: dict[str, AspectMap] = {}
@@ -429,7 +432,18 @@ _KEYS_BY_KIND: dict[str, frozenset[str]] = {
     "boolean": frozenset(),
     "model": frozenset(),
 }
-_SPEC_KEYS = ("values", "default", "max", "honoured_max", "max_chars", "max_items", "sizes", "constraints", "aspect_map", "tiers")
+_SPEC_KEYS = (
+    "values",
+    "default",
+    "max",
+    "honoured_max",
+    "max_chars",
+    "max_items",
+    "sizes",
+    "constraints",
+    "aspect_map",
+    "tiers",
+)
 
 
 def _resolve_endpoints(
@@ -478,17 +492,32 @@ def _compile_models(
             where = f"models.toml: $.models.{model_id}.endpoints.{endpoint}"
             specs: dict[str, ParamSpec] = {}
             for name, spec_row in ep.params.items():
-                spec = _compile_spec(name, endpoint, spec_row, parameters, size_sets, constraints, tierings, aspect_maps, f"{where}.params.{name}", problems)
+                spec = _compile_spec(
+                    name,
+                    endpoint,
+                    spec_row,
+                    parameters,
+                    size_sets,
+                    constraints,
+                    tierings,
+                    aspect_maps,
+                    f"{where}.params.{name}",
+                    problems,
+                )
                 if spec is not None:
                     specs[name] = spec
             for name, param in parameters.items():
                 if endpoint not in param.endpoints:
                     continue
                 if param.required and param.kind != "model" and name not in specs:
-                    problems.append(f"{where}.params: the required parameter {name!r} must be listed (a model cannot drop it)")
+                    problems.append(
+                        f"{where}.params: the required parameter {name!r} must be listed (a model cannot drop it)"
+                    )
                 if param.platform:
                     if name in specs:
-                        problems.append(f"{where}.params.{name}: handled by the platform for every model; do not list it")
+                        problems.append(
+                            f"{where}.params.{name}: handled by the platform for every model; do not list it"
+                        )
                     specs[name] = _platform_spec(param)
             endpoints[endpoint] = Capability(
                 model=model_id,
@@ -534,7 +563,12 @@ def _compile_spec(
         problems.append(f"{where}: overridden_to and reason go together")
     for key in ("max", "honoured_max"):
         limit = getattr(row, key)
-        if limit is not None and param.min is not None and param.max is not None and not param.min <= limit <= param.max:
+        if (
+            limit is not None
+            and param.min is not None
+            and param.max is not None
+            and not param.min <= limit <= param.max
+        ):
             problems.append(f"{where}.{key}: {limit} is outside the parameter's range {param.min}-{param.max}")
     if param.kind == "choice" and row.values is not None:
         if not row.values:
@@ -543,7 +577,11 @@ def _compile_spec(
             problems.append(f"{where}.default: {row.default!r} is not one of the values")
     if param.kind == "choice" and row.values is None and row.overridden_to is None:
         problems.append(f"{where}: a choice parameter needs values (or overridden_to)")
-    size_rule = _compile_size_rule(row, size_sets, constraints, tierings, aspect_maps, where, problems) if param.kind == "size" else None
+    size_rule = (
+        _compile_size_rule(row, size_sets, constraints, tierings, aspect_maps, where, problems)
+        if param.kind == "size"
+        else None
+    )
     return ParamSpec(
         name=name,
         kind=param.kind,
@@ -573,7 +611,9 @@ def _compile_size_rule(
 ) -> SizeRule | None:
     chosen = [key for key in ("sizes", "constraints", "aspect_map") if getattr(row, key) is not None]
     if len(chosen) != 1:
-        problems.append(f"{where}: a size entry needs exactly one of sizes, constraints, aspect_map (has {chosen or 'none'})")
+        problems.append(
+            f"{where}: a size entry needs exactly one of sizes, constraints, aspect_map (has {chosen or 'none'})"
+        )
         return None
     tiering = None
     if row.tiers is not None:
@@ -626,10 +666,15 @@ def _compile_book(
         if row.size is not None and parse_size(row.size) is None:
             problems.append(f"{where}.size: {row.size!r} is not WIDTHxHEIGHT")
         if row.tier is not None and row.tier not in tier_names:
-            problems.append(f"{where}.tier: {row.tier!r} is not a tier of {row.model} (tiers: {', '.join(tier_names) or 'none'})")
+            problems.append(
+                f"{where}.tier: {row.tier!r} is not a tier of {row.model} (tiers: {', '.join(tier_names) or 'none'})"
+            )
         for tier in row.tier_multipliers:
             if tier not in tier_names:
-                problems.append(f"{where}.tier_multipliers: {tier!r} is not a tier of {row.model} (tiers: {', '.join(tier_names) or 'none'})")
+                problems.append(
+                    f"{where}.tier_multipliers: {tier!r} is not a tier of {row.model}"
+                    f" (tiers: {', '.join(tier_names) or 'none'})"
+                )
         if row.quality is not None and row.quality not in _qualities(model):
             problems.append(f"{where}.quality: {row.quality!r} is not a quality {row.model} takes")
         if row.effective_from and row.effective_until and row.effective_from >= row.effective_until:
@@ -654,11 +699,16 @@ def _compile_book(
         key = (row.model, row.basis, *entry.keys)
         for other in seen.get(key, []):
             if _overlap(entry, other):
-                problems.append(f"{where}: overlaps another {row.basis} entry for {row.model} with the same keys; the price would be ambiguous")
+                problems.append(
+                    f"{where}: overlaps another {row.basis} entry for {row.model} with the same keys;"
+                    " the price would be ambiguous"
+                )
                 break
         seen.setdefault(key, []).append(entry)
         entries.append(entry)
-    return PriceBook(provider=book.provider, name=book.name, currency=book.currency, source=book.source, entries=tuple(entries))
+    return PriceBook(
+        provider=book.provider, name=book.name, currency=book.currency, source=book.source, entries=tuple(entries)
+    )
 
 
 def _tier_names(model: Model) -> tuple[str, ...]:

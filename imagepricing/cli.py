@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
+from imagepricing import __version__
 from imagepricing._tables import ENDPOINTS
 from imagepricing.catalog import Catalog, load_catalog, load_price_book
 from imagepricing.engine import check
@@ -72,9 +73,15 @@ def _build_parser() -> argparse.ArgumentParser:
     p_check.add_argument("file", nargs="?", default="-", help="a JSON request file, or - for standard input (default)")
     p_check.add_argument("--endpoint", choices=ENDPOINTS, default="generations")
     add_catalog_options(p_check)
-    p_check.add_argument("--as-of", type=parse_date, default=None, help="price as of this date (YYYY-MM-DD); default today")
-    p_check.add_argument("--price-basis", choices=PRICE_BASES, default="charged", help="charged (default) or published prices")
-    p_check.add_argument("--url-policy", choices=URL_POLICIES, default="basic", help="strict adds SSRF-style URL checks")
+    p_check.add_argument(
+        "--as-of", type=parse_date, default=None, help="price as of this date (YYYY-MM-DD); default today"
+    )
+    p_check.add_argument(
+        "--price-basis", choices=PRICE_BASES, default="charged", help="charged (default) or published prices"
+    )
+    p_check.add_argument(
+        "--url-policy", choices=URL_POLICIES, default="basic", help="strict adds SSRF-style URL checks"
+    )
     p_check.add_argument("--json", action="store_true", help="print the report as JSON")
     p_check.set_defaults(func=_run_check)
 
@@ -99,7 +106,9 @@ def add_catalog_options(parser: argparse.ArgumentParser, *, provider_choice: boo
     if provider_choice:
         parser.add_argument("--provider", default="acedata", help="price book: acedata (default), xhuoapi, openai, ...")
     parser.add_argument("--data", metavar="DIR", help="load tables from DIR instead of the shipped ones")
-    parser.add_argument("--prices", metavar="FILE", action="append", default=[], help="add or replace a price book (TOML)")
+    parser.add_argument(
+        "--prices", metavar="FILE", action="append", default=[], help="add or replace a price book (TOML)"
+    )
     parser.add_argument(
         "--price",
         metavar="PROVIDER:MODEL=AMOUNT",
@@ -137,10 +146,7 @@ def parse_date(text: str) -> dt.date:
 
 def read_json(name: str) -> Any:
     try:
-        if name == "-":
-            text = sys.stdin.read()
-        else:
-            text = Path(name).read_text(encoding="utf-8")
+        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot read {name}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
@@ -223,7 +229,7 @@ def _finding_line(finding: Finding) -> str:
 
 def _run_models(args: argparse.Namespace) -> int:
     catalog = catalog_from_args(args)
-    day = args.as_of or dt.datetime.now(dt.timezone.utc).date()
+    day = args.as_of or dt.datetime.now(dt.UTC).date()
     rows = models_table(catalog, day)
     if args.json:
         json.dump(rows, sys.stdout, indent=2, ensure_ascii=False, default=str)
@@ -268,7 +274,8 @@ def _describe_spec(spec: Any) -> str:
             return " | ".join(rule.allowed_order) + " | auto"
         if rule.constraints is not None:
             c = rule.constraints
-            text = f"WIDTHxHEIGHT, sides multiple of {c.multiple_of}, long side <= {c.max_side}, pixels <= {c.max_pixels:,}"
+            text = f"WIDTHxHEIGHT, sides multiple of {c.multiple_of}, long side <= {c.max_side}"
+            text += f", pixels <= {c.max_pixels:,}"
             if c.min_pixels is not None:
                 text += f", >= {c.min_pixels:,}"
             if c.max_aspect_ratio is not None:
@@ -283,7 +290,9 @@ def _describe_spec(spec: Any) -> str:
         return " | ".join(spec.values)
     if spec.kind == "integer":
         if spec.model_max is not None:
-            return f"integer, must be {spec.min}" if spec.model_max == spec.min else f"integer {spec.min}-{spec.model_max}"
+            return (
+                f"integer, must be {spec.min}" if spec.model_max == spec.min else f"integer {spec.min}-{spec.model_max}"
+            )
         if spec.honoured_max is not None:
             return f"integer {spec.min}-{spec.max}, above {spec.honoured_max} used as {spec.honoured_max}"
         return f"integer {spec.min}-{spec.max}"
@@ -303,7 +312,9 @@ def _price_summary(book: Any, model: str, day: dt.date) -> str:
         return "unknown"
     parts = []
     for entry in entries:
-        keys = ", ".join(f"{k}={v}" for k, v in (("quality", entry.quality), ("size", entry.size), ("tier", entry.tier)) if v)
+        keys = ", ".join(
+            f"{k}={v}" for k, v in (("quality", entry.quality), ("size", entry.size), ("tier", entry.tier)) if v
+        )
         amount = f"{entry.amount} {book.currency}/{entry.per}" if entry.amount is not None else "base unknown"
         mult = "".join(f", {t} x{m}" for t, m in entry.tier_multipliers.items())
         parts.append(f"{amount}{f' [{keys}]' if keys else ''}{mult}")
@@ -382,8 +393,6 @@ def _dec(value: Decimal | None) -> str | None:
 
 
 def _version() -> str:
-    from imagepricing import __version__
-
     return __version__
 
 

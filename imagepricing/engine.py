@@ -22,7 +22,7 @@ from imagepricing.urls import URL_POLICIES
 
 __all__ = ["check"]
 
-_UTC = dt.timezone.utc
+_UTC = dt.UTC
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _MAX_KEY_SHOWN = 64
 
@@ -119,7 +119,11 @@ def _resolve_model(ctx: Context, value: object, endpoint: str, catalog: Catalog)
         return None
     model = catalog.models.get(value)
     if model is None:
-        ctx.error("model_unknown", "model", f"model {describe(value)} is not served{_did_you_mean(value, catalog)}; known models: {known}.")
+        ctx.error(
+            "model_unknown",
+            "model",
+            f"model {describe(value)} is not served{_did_you_mean(value, catalog)}; known models: {known}.",
+        )
         return None
     ctx.model = value
     ctx.effective["model"] = value

@@ -74,7 +74,9 @@ CODES: dict[str, CodeInfo] = {
         "error", "An array had so many bad items that the rest were not itemised.", "imagepricing (bounded output)"
     ),
     "out_of_range": CodeInfo("error", "An integer is outside the platform's range for the parameter.", _SEED_GEN),
-    "above_model_limit": CodeInfo("error", "An integer is above what this model allows (dall-e-3: n must be 1).", _SEED_GEN),
+    "above_model_limit": CodeInfo(
+        "error", "An integer is above what this model allows (dall-e-3: n must be 1).", _SEED_GEN
+    ),
     "not_allowed": CodeInfo("error", "A value is not one the model accepts for the parameter.", _SEED_GEN),
     "model_unknown": CodeInfo("error", "The model is not one the API serves.", _SEED_GEN),
     "endpoint_unsupported": CodeInfo(
@@ -94,11 +96,15 @@ CODES: dict[str, CodeInfo] = {
         "error", "width x height is below 655,360.", "later platform docs / OpenAI image-generation guide (SPEC.md)"
     ),
     "size_aspect_ratio": CodeInfo(
-        "error", "The long side is more than 3 times the short side.", "later platform docs / OpenAI image-generation guide (SPEC.md)"
+        "error",
+        "The long side is more than 3 times the short side.",
+        "later platform docs / OpenAI image-generation guide (SPEC.md)",
     ),
     # -- ignored: accepted, but upstream drops or overrides the value.
     "unknown_parameter": CodeInfo(
-        "ignored", "Not a parameter of this endpoint; upstream drops it.", "003_b61386298ebb611a.txt / 002_ea8a79095a6a27a6.txt"
+        "ignored",
+        "Not a parameter of this endpoint; upstream drops it.",
+        "003_b61386298ebb611a.txt / 002_ea8a79095a6a27a6.txt",
     ),
     "dropped": CodeInfo(
         "ignored",
@@ -106,7 +112,9 @@ CODES: dict[str, CodeInfo] = {
         _SEED_PARAMS + ": nano-banana supports only model, prompt, size",
     ),
     "downgraded": CodeInfo(
-        "ignored", "Upstream silently uses a smaller value (n > 1 on single-image models).", _SEED_PARAMS + ": About the n parameter"
+        "ignored",
+        "Upstream silently uses a smaller value (n > 1 on single-image models).",
+        _SEED_PARAMS + ": About the n parameter",
     ),
     "overridden": CodeInfo(
         "ignored", "Upstream replaces the value (GPT image models always return base64).", _SEED_GEN
@@ -118,11 +126,11 @@ CODES: dict[str, CodeInfo] = {
     "aspect_fallback": CodeInfo(
         "warning", "nano-banana maps this size to no aspect ratio; it falls back to 1:1.", "001_6530e9663b073045.txt"
     ),
-    "transparent_needs_alpha": CodeInfo(
-        "warning", "A transparent background wants png or webp output.", _SEED_GEN
-    ),
+    "transparent_needs_alpha": CodeInfo("warning", "A transparent background wants png or webp output.", _SEED_GEN),
     "suggest_async": CodeInfo(
-        "warning", "A slow model without callback_url or async holds the connection for minutes.", "000_4a87926548170c5f.txt"
+        "warning",
+        "A slow model without callback_url or async holds the connection for minutes.",
+        "000_4a87926548170c5f.txt",
     ),
     "size_may_return_alias": CodeInfo(
         "warning", "A 1K request may come back at an alias size of the same aspect ratio.", "000_4a87926548170c5f.txt"
@@ -131,10 +139,14 @@ CODES: dict[str, CodeInfo] = {
         "warning", "The size has leading zeros, so it matches no preset as written.", "000_4a87926548170c5f.txt"
     ),
     "price_unknown": CodeInfo(
-        "warning", "No sourced price covers this request; cost is unknown (supply one with Catalog.with_price).", "SPEC.md Billing"
+        "warning",
+        "No sourced price covers this request; cost is unknown (supply one with Catalog.with_price).",
+        "SPEC.md Billing",
     ),
     "price_not_in_force": CodeInfo(
-        "warning", "The price book has entries for the model, but none in force on the date asked.", "SPEC.md public facts (dated prices)"
+        "warning",
+        "The price book has entries for the model, but none in force on the date asked.",
+        "SPEC.md public facts (dated prices)",
     ),
 }
 

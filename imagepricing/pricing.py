@@ -40,6 +40,11 @@ PriceBasis = Literal["charged", "published"]
 PRICE_BASES: tuple[PriceBasis, ...] = ("charged", "published")
 _ONE = Decimal(1)
 
+
+def _frozen(mapping: Mapping[str, Decimal]) -> Mapping[str, Decimal]:
+    return MappingProxyType(dict(mapping))
+
+
 OVERRIDE_SOURCE = "user override (Catalog.with_price)"
 
 
@@ -54,7 +59,7 @@ class PriceEntry:
     quality: str | None = None
     size: str | None = None
     tier: str | None = None
-    tier_multipliers: Mapping[str, Decimal] = attrs.field(factory=dict, converter=lambda m: MappingProxyType(dict(m)))
+    tier_multipliers: Mapping[str, Decimal] = attrs.field(factory=dict, converter=_frozen)
     effective_from: dt.date | None = None
     effective_until: dt.date | None = None
     basis: PriceBasis = "charged"
@@ -90,7 +95,7 @@ class PriceBook:
     currency: str
     source: str
     entries: tuple[PriceEntry, ...]
-    overrides: Mapping[str, Decimal] = attrs.field(factory=dict, converter=lambda m: MappingProxyType(dict(m)))
+    overrides: Mapping[str, Decimal] = attrs.field(factory=dict, converter=_frozen)
     _by_model: Mapping[str, tuple[PriceEntry, ...]] = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
@@ -152,7 +157,9 @@ def quote(
             break
 
     if chosen is None and override is None:
-        return Quote(book.currency, None, None, None, None, None, _why_unknown(book, model, entries, any_in_force, day, basis))
+        return Quote(
+            book.currency, None, None, None, None, None, _why_unknown(book, model, entries, any_in_force, day, basis)
+        )
 
     per: Literal["image", "request"] = chosen.per if chosen is not None else "image"
     multiplier = chosen.multiplier_for(tier) if chosen is not None else _ONE
@@ -184,7 +191,8 @@ def _why_unknown(
     if of_basis:
         return (
             "price_unknown",
-            f"no {basis} {book.name} price for {model} matches this request's quality, size or endpoint; cost is unknown.",
+            f"no {basis} {book.name} price for {model} matches this request's quality, size or endpoint;"
+            " cost is unknown.",
         )
     return (
         "price_unknown",

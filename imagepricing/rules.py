@@ -63,7 +63,9 @@ def _finding(code: str, param: str | None, message: str, source: str, path: str 
 Rule = Callable[[Context, str, object, ParamSpec], None]
 
 
-def _wrong_type(ctx: Context, name: str, value: object, expected: str, spec: ParamSpec, path: str | None = None) -> None:
+def _wrong_type(
+    ctx: Context, name: str, value: object, expected: str, spec: ParamSpec, path: str | None = None
+) -> None:
     ctx.error("wrong_type", name, f"{name} must be {expected}; got {describe(value)}.", spec.source, path)
 
 
@@ -89,7 +91,9 @@ def check_integer(ctx: Context, name: str, value: object, spec: ParamSpec) -> No
         return
     low, high = spec.min, spec.max
     if low is not None and high is not None and not low <= value <= high:
-        ctx.error("out_of_range", name, f"{name} must be an integer from {low} to {high}; got {describe(value)}.", spec.source)
+        ctx.error(
+            "out_of_range", name, f"{name} must be an integer from {low} to {high}; got {describe(value)}.", spec.source
+        )
     elif spec.model_max is not None and value > spec.model_max:
         ctx.error(
             "above_model_limit",
@@ -180,7 +184,8 @@ def check_images(ctx: Context, name: str, value: object, spec: ParamSpec) -> Non
             ctx.error(
                 "more_problems",
                 name,
-                f"{name}: stopped itemising after {MAX_ITEM_FINDINGS} problems; items {index} to {len(value) - 1} were not checked.",
+                f"{name}: stopped itemising after {MAX_ITEM_FINDINGS} problems;"
+                f" items {index} to {len(value) - 1} were not checked.",
                 spec.source,
             )
             break
@@ -238,7 +243,8 @@ def check_size(ctx: Context, name: str, value: object, spec: ParamSpec) -> None:
         ctx.error(
             "size_format",
             name,
-            f"size must be auto, empty or WIDTHxHEIGHT with ASCII digits and a lowercase x (e.g. 1024x1536); got {describe(value)}.",
+            "size must be auto, empty or WIDTHxHEIGHT with ASCII digits and a lowercase x (e.g. 1024x1536);"
+            f" got {describe(value)}.",
             spec.source,
         )
         return

@@ -91,7 +91,9 @@ def constraint_problems(size: Size, limits: Constraints) -> list[tuple[str, str,
     problems: list[tuple[str, str, str]] = []
     w, h = size.width, size.height
     if w == 0 or h == 0:
-        problems.append(("size_not_positive", f"size {w}x{h} has a zero side; both sides must be positive.", limits.source))
+        problems.append(
+            ("size_not_positive", f"size {w}x{h} has a zero side; both sides must be positive.", limits.source)
+        )
         return problems
     step = limits.multiple_of
     if w % step or h % step:
