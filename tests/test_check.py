@@ -43,8 +43,8 @@ class TestRequestShape:
         assert codes(check({}, endpoint="edits")) == [("model", "missing"), ("prompt", "missing"), ("image", "missing")]
 
     def test_non_string_keys_are_errors(self) -> None:
-        request: dict[object, object] = dict(gen("dall-e-2"))
-        request[3] = "x"
+        request: dict[object, object] = {3: "x"}
+        request.update(gen("dall-e-2"))
         report = check(request)
         assert codes(report) == [(None, "key_not_string")]
 
