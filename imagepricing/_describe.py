@@ -3,24 +3,83 @@
 Messages quote what the caller sent so they can find it, but a request is untrusted input: a
 value may be megabytes long, contain control characters, or carry a secret pasted into the wrong
 field. Every message goes through `describe`, which is short, printable and never repeats
-something that looks like a credential.
+something that looks like a credential; request keys shown in `param` go through
+`escape_unprintable` (and `looks_secret`) in the engine.
+
+What counts as a credential (`looks_secret`), judged on the first 4,096 characters:
+
+* an authorization scheme followed by a token (`Bearer x`), or a header or assignment naming one
+  (`Authorization:`, `api_key=`, `x-api-key:`, `token=`, `password:`, `secret=`, `cookie:` ...);
+* a key with a well-known prefix: OpenAI/Anthropic/Stripe-style `sk-`, `sk_`, `rk_`, GitHub
+  `ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_`/`github_pat_`, Slack `xox?-`, AWS `AKIA`/`ASIA`, Google
+  `AIza`, Hugging Face `hf_`, GitLab `glpat-`, and JSON Web Tokens (`eyJ` + base64url);
+* a run of at least 16 ASCII letters and digits mixing upper case, lower case and digits (random
+  API keys, base64 of `user:password`), or of at least 32 hexadecimal digits mixing letters and
+  digits (hex keys and hashes).
+
+A false positive costs little: the message says the value was not shown. Every pattern is a
+single pass with no nested or overlapping quantifiers, so the scan is linear.
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["describe", "looks_secret"]
+__all__ = ["describe", "escape_unprintable", "looks_secret"]
 
 _MAX_SHOWN = 40
+_SCAN = 4096
 
-# Bearer tokens, OpenAI-style keys (sk-..., sk-proj-...), and generic long key-like runs. Bounded
-# quantifiers with no nesting keep the scan linear.
-_SECRET = re.compile(r"(?i)(?:bearer\s+\S|\bsk-[a-z0-9_-]{8,}|\b(?:api[_-]?key|token|secret|password)\s*[=:])")
+_SECRET = re.compile(
+    r"(?i)(?:"
+    r"\bbearer\s+\S"
+    r"|\b(?:sk|rk)[-_][a-z0-9_-]{8}"
+    r"|\bgh[pousr]_[a-z0-9]{16}|\bgithub_pat_[a-z0-9_]{16}"
+    r"|\bxox[abposr]-[a-z0-9-]{8}"
+    r"|\b(?:akia|asia)[a-z0-9]{16}"
+    r"|\baiza[a-z0-9_-]{20}"
+    r"|\bhf_[a-z0-9]{16}"
+    r"|\bglpat-[a-z0-9_-]{16}"
+    r"|\beyj[a-z0-9_-]{8}"
+    r"|(?:api[_-]?key|access[_-]?key|secret|token|password|passwd|pwd|authorization|credentials?|cookie)\s*[=:]"
+    r")"
+)
+# Runs of letters and digits; each is judged by `_random_looking`. No quantifier follows the run,
+# so a failed candidate costs nothing extra.
+_RUN = re.compile(r"[A-Za-z0-9]{16,}")
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def _random_looking(run: str) -> bool:
+    has_digit = any(c.isdigit() for c in run)
+    has_lower = any(c.islower() for c in run)
+    has_upper = any(c.isupper() for c in run)
+    if has_digit and has_lower and has_upper:
+        return True
+    return len(run) >= 32 and has_digit and (has_lower or has_upper) and all(c in _HEX for c in run)
 
 
 def looks_secret(text: str) -> bool:
-    return _SECRET.search(text[:4096]) is not None
+    """Whether `text` (its first 4,096 characters) looks like it carries a credential.
+
+    >>> looks_secret("Bearer abc.def"), looks_secret("sk-proj-0123456789"), looks_secret("1024x1024")
+    (True, True, False)
+    """
+    head = text[:_SCAN]
+    if _SECRET.search(head) is not None:
+        return True
+    return any(_random_looking(match.group()) for match in _RUN.finditer(head))
+
+
+def escape_unprintable(text: str) -> str:
+    """`text` with every non-printable character (controls, bidi and zero-width format characters,
+    line and paragraph separators) written as a Python escape, so that printing it can neither
+    start a new line nor reorder or hide what follows.
+
+    >>> escape_unprintable("size\\n\\u202etxt")
+    'size\\\\n\\\\u202etxt'
+    """
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def describe(value: object) -> str:
@@ -42,7 +101,7 @@ def describe(value: object) -> str:
         return f"the number {value!r}"
     if isinstance(value, str):
         if looks_secret(value):
-            return f"a string of {len(value)} characters that looks like a credential (not shown)"
+            return f"a string of {len(value):,} characters that looks like a credential (not shown)"
         shown = value if len(value) <= _MAX_SHOWN else value[:_MAX_SHOWN] + "…"
         return f"the string {shown!r}" + ("" if len(value) <= _MAX_SHOWN else f" ({len(value):,} characters)")
     if isinstance(value, (list, tuple)):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import threading
 import tomllib
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
@@ -43,7 +44,16 @@ from imagepricing._tables import (
 )
 from imagepricing.errors import CatalogError
 from imagepricing.pricing import PriceBook, PriceEntry
-from imagepricing.sizes import AUTO_SIZES, AspectMap, Constraints, SizeRule, Tiering, constraint_problems, parse_size
+from imagepricing.sizes import (
+    AUTO_SIZES,
+    AspectMap,
+    Constraints,
+    Size,
+    SizeRule,
+    Tiering,
+    constraint_problems,
+    parse_size,
+)
 
 __all__ = [
     "Advice",
@@ -61,6 +71,7 @@ __all__ = [
 _T = TypeVar("_T")
 _TABLE_FILES = ("parameters.toml", "models.toml", "sizes.toml")
 _RATIO = re.compile(r"[1-9][0-9]*:[1-9][0-9]*")
+_AS_WRITTEN = " (ASCII digits, lowercase x, positive sides, no leading zeros)"
 
 
 @attrs.frozen
@@ -114,6 +125,24 @@ class Capability:
     dropped_reason: str
     source: str
     slow: Advice | None
+    # Derived from `params` so that `check` does not rescan them on every call: what upstream
+    # uses for an omitted parameter (in parameter order), and the size rule.
+    defaults: tuple[tuple[str, object], ...] = attrs.field(init=False, eq=False, repr=False)
+    size_rule: SizeRule | None = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        defaults: list[tuple[str, object]] = []
+        for name, spec in self.params.items():
+            if spec.size is not None:
+                if spec.size.aspect_map is not None:
+                    defaults.append(("aspect_ratio", spec.size.aspect_map.fallback))
+                else:
+                    defaults.append(("size", spec.size.default))
+            elif spec.default is not None:
+                defaults.append((name, spec.default))
+        size = self.params.get("size")
+        object.__setattr__(self, "defaults", tuple(defaults))
+        object.__setattr__(self, "size_rule", size.size if size is not None else None)
 
 
 @attrs.frozen
@@ -199,6 +228,17 @@ def shipped_data_dir() -> Path:
 @functools.cache
 def default_catalog() -> Catalog:
     """The shipped tables, loaded once per process (the result is immutable, so sharing is safe)."""
+    # functools.cache does not stop several threads that miss at first use from each loading
+    # (and returning) their own catalog; the lock makes the first load the only one.
+    with _DEFAULT_LOCK:
+        return _load_default_once()
+
+
+_DEFAULT_LOCK = threading.Lock()
+
+
+@functools.cache
+def _load_default_once() -> Catalog:
     return load_catalog()
 
 
@@ -299,6 +339,7 @@ def _read_toml(path: Path, label: str, problems: list[str]) -> Any:
 def _structure(doc: Any, cls: type[_T], label: str, problems: list[str]) -> _T | None:
     if doc is None:
         return None
+    _blank_sources(doc, label, problems)
     value, found = structure_table(doc, cls, label)
     problems.extend(found)
     return value
@@ -340,8 +381,8 @@ def _compile_sizes(
         if not row.sizes:
             problems.append(f"{where}.sizes: empty")
         for i, size in enumerate(row.sizes):
-            if parse_size(size) is None:
-                problems.append(f"{where}.sizes[{i}]: {size!r} is not WIDTHxHEIGHT")
+            if _table_size(size) is None:
+                problems.append(f"{where}.sizes[{i}]: {size!r} is not WIDTHxHEIGHT{_AS_WRITTEN}")
         if len(set(row.sizes)) != len(row.sizes):
             problems.append(f"{where}.sizes: lists a size twice")
         size_sets[name] = row.sizes
@@ -378,10 +419,18 @@ def _compile_sizes(
                     problems.append(f"{where}.tiers: {size_text} is in two tiers")
         if tiering_row.fallback_tier in tiering_row.tiers:
             problems.append(f"{where}.fallback_tier: {tiering_row.fallback_tier!r} must not also list sizes")
+        if tiering_row.auto_tier not in tiering_row.tiers and tiering_row.auto_tier != tiering_row.fallback_tier:
+            problems.append(
+                f"{where}.auto_tier: {tiering_row.auto_tier!r} is neither a listed tier nor the fallback tier"
+            )
         for asked, returned in tiering_row.returned_as.items():
             for text in (asked, returned):
-                if parse_size(text) is None:
-                    problems.append(f"{where}.returned_as: {text!r} is not WIDTHxHEIGHT")
+                if _table_size(text) is None:
+                    problems.append(f"{where}.returned_as: {text!r} is not WIDTHxHEIGHT{_AS_WRITTEN}")
+            # The advice says "same price": the size returned must bill at the tier of the size asked.
+            asked_tier = tier_of_size.get(asked, tiering_row.fallback_tier)
+            if asked_tier != tier_of_size.get(returned, tiering_row.fallback_tier):
+                problems.append(f"{where}.returned_as.{asked}: {returned} is not in the {asked_tier} tier of {asked}")
         tierings[name] = Tiering(
             name=name,
             auto_tier=tiering_row.auto_tier,
@@ -395,14 +444,58 @@ def _compile_sizes(
     for name, amap in table.aspect_maps.items():
         where = f"sizes.toml: $.aspect_maps.{name}"
         for size_text, ratio in amap.sizes.items():
-            if parse_size(size_text) is None:
-                problems.append(f"{where}.sizes: {size_text!r} is not WIDTHxHEIGHT")
+            if _table_size(size_text) is None:
+                problems.append(f"{where}.sizes: {size_text!r} is not WIDTHxHEIGHT{_AS_WRITTEN}")
             if not _RATIO.fullmatch(ratio):
                 problems.append(f"{where}.sizes.{size_text}: {ratio!r} is not an aspect ratio such as 16:9")
         if not _RATIO.fullmatch(amap.fallback):
             problems.append(f"{where}.fallback: {amap.fallback!r} is not an aspect ratio such as 1:1")
         aspect_maps[name] = AspectMap(name, amap.fallback, MappingProxyType(dict(amap.sizes)), amap.source)
     return size_sets, constraints, tierings, aspect_maps
+
+
+def _table_size(text: str) -> Size | None:
+    """A size as a table must write it: strict WIDTHxHEIGHT, canonical and positive. Requests are
+    matched against table sizes as written, so "01024x1024" or "0x256" would never match."""
+    size = parse_size(text)
+    if size is None or size.text != text or size.width == 0 or size.height == 0:
+        return None
+    return size
+
+
+def _accepts_size(model: Model, endpoint: str | None, text: str) -> bool:
+    """Whether `model` accepts size `text` on `endpoint` (on any endpoint when None)."""
+    for name, capability in model.endpoints.items():
+        spec = capability.params.get("size")
+        if (endpoint is not None and name != endpoint) or spec is None or spec.size is None:
+            continue
+        rule = spec.size
+        if rule.aspect_map is not None or (rule.allowed is not None and text in rule.allowed):
+            return True
+        limits = rule.constraints
+        size = parse_size(text)
+        if (
+            limits is not None
+            and size is not None
+            and (text in limits.exempt or limits.multiple_of == 0 or not constraint_problems(size, limits))
+        ):
+            return True
+    return False
+
+
+def _blank_sources(doc: Any, label: str, problems: list[str]) -> None:
+    """Every fact carries its source: a `source` key holding a blank string is a hand-edit slip."""
+    stack: list[tuple[str, Any]] = [("$", doc)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in {"source", "limits_source"} and isinstance(value, str) and not value.strip():
+                    problems.append(f"{label}: {path}.{key}: blank; every fact needs a source")
+                else:
+                    stack.append((f"{path}.{key}", value))
+        elif isinstance(node, list):
+            stack.extend((f"{path}[{i}]", item) for i, item in enumerate(node))
 
 
 def _compile_constraints(name: str, row: ConstraintTable, exempt: list[str]) -> Constraints:
@@ -570,9 +663,14 @@ def _compile_spec(
             and not param.min <= limit <= param.max
         ):
             problems.append(f"{where}.{key}: {limit} is outside the parameter's range {param.min}-{param.max}")
+    for key in ("max_chars", "max_items"):
+        if getattr(row, key) == 0:
+            problems.append(f"{where}.{key}: 0 would refuse every value; must be positive")
     if param.kind == "choice" and row.values is not None:
         if not row.values:
             problems.append(f"{where}.values: empty")
+        if len(set(row.values)) != len(row.values):
+            problems.append(f"{where}.values: lists a value twice")
         if row.default is not None and row.default not in row.values:
             problems.append(f"{where}.default: {row.default!r} is not one of the values")
     if param.kind == "choice" and row.values is None and row.overridden_to is None:
@@ -634,8 +732,19 @@ def _compile_size_rule(
         if limits is None:
             problems.append(f"{where}.constraints: unknown constraint set {row.constraints!r}")
             return None
+        size = parse_size(default)
+        if (
+            default not in AUTO_SIZES
+            and default not in limits.exempt
+            and limits.multiple_of > 0  # 0 is reported with the constraint set, and would divide by zero
+            and (size is None or constraint_problems(size, limits))
+        ):
+            problems.append(f"{where}.default: {default!r} is not a size constraint set {row.constraints!r} accepts")
         return SizeRule(default=default, constraints=limits, tiering=tiering)
     assert row.aspect_map is not None
+    if row.default is not None:
+        # An aspect map falls back to its own ratio; a size default would be silently unused.
+        problems.append(f"{where}.default: does not apply with aspect_map (its fallback ratio is the default)")
     amap = aspect_maps.get(row.aspect_map)
     if amap is None:
         problems.append(f"{where}.aspect_map: unknown aspect map {row.aspect_map!r}")
@@ -663,8 +772,10 @@ def _compile_book(
         tier_names = _tier_names(model)
         if row.endpoint is not None and row.endpoint not in model.endpoints:
             problems.append(f"{where}.endpoint: {row.model} does not serve {row.endpoint}")
-        if row.size is not None and parse_size(row.size) is None:
-            problems.append(f"{where}.size: {row.size!r} is not WIDTHxHEIGHT")
+        if row.size is not None and _table_size(row.size) is None:
+            problems.append(f"{where}.size: {row.size!r} is not WIDTHxHEIGHT{_AS_WRITTEN}")
+        elif row.size is not None and not _accepts_size(model, row.endpoint, row.size):
+            problems.append(f"{where}.size: {row.model} accepts no size {row.size}, so the price could never apply")
         if row.tier is not None and row.tier not in tier_names:
             problems.append(
                 f"{where}.tier: {row.tier!r} is not a tier of {row.model} (tiers: {', '.join(tier_names) or 'none'})"

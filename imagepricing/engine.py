@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from imagepricing._describe import describe, looks_secret
+from imagepricing._describe import describe, escape_unprintable, looks_secret
 from imagepricing._tables import ENDPOINTS
 from imagepricing.catalog import Capability, Catalog, default_catalog
 from imagepricing.pricing import PRICE_BASES, PriceBasis, quote
@@ -110,33 +110,32 @@ def check(
 
 
 def _resolve_model(ctx: Context, value: object, endpoint: str, catalog: Catalog) -> Capability | None:
+    model = catalog.models.get(value) if type(value) is str else None
+    if model is not None:
+        ctx.model = model.id
+        ctx.effective["model"] = model.id
+        capability = model.endpoints.get(endpoint)
+        if capability is None:
+            serving = ", ".join(m.id for m in catalog.models.values() if endpoint in m.endpoints)
+            ctx.error(
+                "endpoint_unsupported",
+                "model",
+                f"{model.id} does not serve the {endpoint} endpoint; models that do: {serving}.",
+                model.source,
+            )
+        return capability
     known = ", ".join(catalog.models)
     if value is None:
         ctx.error("missing", "model", f"model is required; one of {known}.", catalog.parameters["model"].source)
-        return None
-    if type(value) is not str:
+    elif type(value) is not str:
         ctx.error("wrong_type", "model", f"model must be a string, one of {known}; got {describe(value)}.")
-        return None
-    model = catalog.models.get(value)
-    if model is None:
+    else:
         ctx.error(
             "model_unknown",
             "model",
             f"model {describe(value)} is not served{_did_you_mean(value, catalog)}; known models: {known}.",
         )
-        return None
-    ctx.model = value
-    ctx.effective["model"] = value
-    capability = model.endpoints.get(endpoint)
-    if capability is None:
-        serving = ", ".join(m.id for m in catalog.models.values() if endpoint in m.endpoints)
-        ctx.error(
-            "endpoint_unsupported",
-            "model",
-            f"{value} does not serve the {endpoint} endpoint; models that do: {serving}.",
-            model.source,
-        )
-    return capability
+    return None
 
 
 def _did_you_mean(value: str, catalog: Catalog) -> str:
@@ -148,25 +147,18 @@ def _did_you_mean(value: str, catalog: Catalog) -> str:
 
 
 def _fill_defaults(ctx: Context, capability: Capability, request: Mapping[object, object]) -> None:
-    """What upstream uses for what the request leaves out."""
-    for name, spec in capability.params.items():
-        if request.get(name) is not None:
-            continue
-        if spec.size is not None:
-            rule = spec.size
-            if rule.aspect_map is not None:
-                ctx.effective["aspect_ratio"] = rule.aspect_map.fallback
-            else:
-                ctx.size_text = rule.default
-                ctx.effective["size"] = rule.default
-        elif spec.default is not None:
-            ctx.effective[name] = spec.default
+    """What upstream uses for what the request leaves out (defaults precomputed by the catalog)."""
+    effective = ctx.effective
+    for name, value in capability.defaults:
+        if name not in effective and request.get(name if name != "aspect_ratio" else "size") is None:
+            effective[name] = value
+    rule = capability.size_rule
+    if rule is not None and rule.aspect_map is None and request.get("size") is None:
+        ctx.size_text = rule.default
     # Every model returns one image unless it honours a larger n.
-    ctx.effective.setdefault("n", 1)
-    size_spec = capability.params.get("size")
-    tiering = size_spec.size.tiering if size_spec is not None and size_spec.size is not None else None
-    if tiering is not None and ctx.size_text is not None:
-        ctx.tier = tiering.tier_for(ctx.size_text)
+    effective.setdefault("n", 1)
+    if rule is not None and rule.tiering is not None and ctx.size_text is not None:
+        ctx.tier = rule.tiering.tier_for(ctx.size_text)
 
 
 def _report(
@@ -240,7 +232,10 @@ def _day(as_of: object) -> dt.date:
 def _shown_key(key: str) -> str:
     if looks_secret(key):
         return f"<key of {len(key)} characters that looks like a credential>"
-    return key if len(key) <= _MAX_KEY_SHOWN else key[:_MAX_KEY_SHOWN] + "…"
+    shown = key if len(key) <= _MAX_KEY_SHOWN else key[:_MAX_KEY_SHOWN] + "…"
+    # `param` is printed raw by the CLI and by log lines: a key with a newline, an ANSI escape or
+    # a bidi override must not forge or hide output, so non-printable characters are escaped.
+    return shown if shown.isprintable() else escape_unprintable(shown)
 
 
 def _path(key: str) -> str:

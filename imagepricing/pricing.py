@@ -166,6 +166,16 @@ def quote(
     amount = override if override is not None else (chosen.amount if chosen is not None else None)
     source = OVERRIDE_SOURCE if override is not None else (chosen.source if chosen is not None else None)
     if amount is None:
+        if chosen is not None and chosen.note:
+            return Quote(
+                book.currency,
+                None,
+                multiplier,
+                None,
+                per,
+                source,
+                ("price_unknown", f"{chosen.note}; cost is unknown."),
+            )
         problem = (
             "price_unknown",
             f"{book.name} publishes no base price for {model}"

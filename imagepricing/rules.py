@@ -302,8 +302,8 @@ def _suggest_async(ctx: Context, request: dict[str, object]) -> None:
 
 
 def _may_return_alias(ctx: Context, request: dict[str, object]) -> None:
-    spec = ctx.capability.params.get("size") if ctx.capability is not None else None
-    tiering = spec.size.tiering if spec is not None and spec.size is not None else None
+    rule = ctx.capability.size_rule if ctx.capability is not None else None
+    tiering = rule.tiering if rule is not None else None
     if tiering is None or ctx.size_text is None:
         return
     alias = tiering.returned_as.get(ctx.size_text)

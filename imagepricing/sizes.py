@@ -66,8 +66,12 @@ def parse_size(text: str) -> Size | None:
     match = _SIZE_TEXT.fullmatch(text)
     if match is None:
         return None
-    width, height = (int(side) if len(side) <= MAX_SIDE_DIGITS else 10**MAX_SIDE_DIGITS for side in match.groups())
-    return Size(width, height)
+    width, height = match.groups()
+    return Size(_side(width), _side(height))
+
+
+def _side(digits: str) -> int:
+    return int(digits) if len(digits) <= MAX_SIDE_DIGITS else 10**MAX_SIDE_DIGITS
 
 
 @attrs.frozen

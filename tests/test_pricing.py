@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from imagepricing import Catalog, check, load_catalog
+from imagepricing.pricing import PriceBook, PriceEntry, quote
 
 D = Decimal
 SPRING = dt.date(2026, 5, 10)  # while the 0.2 / 0.3 tier was published
@@ -280,3 +281,88 @@ class TestExactness:
         data = check(gen("gpt-image-2", size="2048x2048"), provider="xhuoapi", catalog=priced).to_dict()
         assert data["cost"] == "0.1851851835185185183518518505"
         assert data["multiplier"] == "1.5"
+
+
+class TestPrecedence:
+    """pricing.py: the most specific matching entry wins: exact size, then tier, then quality,
+    then endpoint; an absent key matches anything."""
+
+    @staticmethod
+    def price(entries: list[PriceEntry], **request: Any) -> Decimal | None:
+        book = PriceBook("p", "P", "credits", "test", tuple(entries))
+        defaults: dict[str, Any] = {
+            "model": "m",
+            "endpoint": "generations",
+            "quality": None,
+            "size": None,
+            "tier": None,
+        }
+        args = defaults | request
+        return quote(book, images=1, day=SUMMER, **args).cost
+
+    def test_size_beats_tier_beats_quality_beats_endpoint(self) -> None:
+        entries = [
+            PriceEntry("m", D("1"), source="any"),
+            PriceEntry("m", D("2"), endpoint="generations", source="endpoint"),
+            PriceEntry("m", D("3"), quality="high", source="quality"),
+            PriceEntry("m", D("4"), tier="other", source="tier"),
+            PriceEntry("m", D("5"), size="2048x2048", source="size"),
+        ]
+        assert self.price(entries, endpoint="edits") == D("1")
+        assert self.price(entries) == D("2")
+        assert self.price(entries, quality="high") == D("3")
+        assert self.price(entries, quality="high", tier="other") == D("4")
+        assert self.price(entries, quality="high", tier="other", size="2048x2048") == D("5")
+
+    def test_entry_order_in_the_book_does_not_matter(self) -> None:
+        specific = PriceEntry("m", D("5"), size="1024x1024", source="s")
+        general = PriceEntry("m", D("1"), source="g")
+        assert self.price([specific, general], size="1024x1024") == self.price([general, specific], size="1024x1024")
+
+    def test_a_non_matching_specific_entry_falls_back_to_the_general_one(self) -> None:
+        entries = [PriceEntry("m", D("5"), quality="high", source="q"), PriceEntry("m", D("1"), source="g")]
+        assert self.price(entries, quality="low") == D("1")
+
+    def test_no_entry_in_force_is_unknown(self) -> None:
+        entries = [PriceEntry("m", D("1"), effective_until=dt.date(2026, 1, 1), source="old")]
+        book = PriceBook("p", "P", "credits", "test", tuple(entries))
+        result = quote(
+            book, model="m", endpoint="generations", quality=None, size=None, tier=None, images=1, day=SUMMER
+        )
+        assert result.cost is None
+        assert result.problem is not None
+        assert result.problem[0] == "price_not_in_force"
+
+    def test_published_entries_are_not_used_for_charged_quotes(self) -> None:
+        entries = [PriceEntry("m", D("9"), basis="published", source="page")]
+        assert self.price(entries) is None
+        assert self.price(entries, basis="published") == D("9")
+
+
+class TestModelsBeyondTheSeeds:
+    """Ace Data Cloud OpenAPI spec: gpt-image-2:reverse, gpt-image-2:official, nano-banana-2-lite."""
+
+    @pytest.mark.parametrize(
+        ("model", "parent"),
+        [
+            ("gpt-image-2:reverse", "gpt-image-2"),
+            ("gpt-image-2:official", "gpt-image-2"),
+            ("nano-banana-2-lite", "nano-banana"),
+        ],
+    )
+    def test_they_follow_the_rules_of_their_parent(self, model: str, parent: str) -> None:
+        for request in (gen(model, size="2048x2048", n=3, quality="hd"), gen(model, size="1000x1000")):
+            mine, theirs = check(request), check(request | {"model": parent})
+            assert [(f.param, f.code) for f in mine.errors] == [(f.param, f.code) for f in theirs.errors]
+            assert [(f.param, f.code) for f in mine.ignored] == [(f.param, f.code) for f in theirs.ignored]
+            assert mine.tier == theirs.tier
+
+    @pytest.mark.parametrize("model", ["gpt-image-2:reverse", "gpt-image-2:official", "nano-banana-2-lite"])
+    def test_their_prices_are_unknown(self, model: str) -> None:
+        report = check(gen(model), as_of=SUMMER)
+        assert report.ok
+        assert report.cost is None
+
+    def test_official_channel_says_why_it_has_no_price(self) -> None:
+        report = check(gen("gpt-image-2:official"))
+        assert "tokens" in report.warnings[-1].message
