@@ -245,10 +245,16 @@ def _make_converter() -> cattrs.Converter:
     converter.register_structure_hook(dt.date, _strict_date)
     converter.register_structure_hook_func(lambda t: t == tuple[str, ...], _strict_str_tuple)
 
+    # Generating a mapping hook compiles code; do it once per mapping type, not once per table.
+    mapping_hooks: dict[Any, Any] = {}
+
     def strict_dict(value: Any, typ: Any) -> Any:
         if type(value) is not dict:
             raise _TableValueError(f"expected a table, got {_describe(value)}")
-        return converter.gen_structure_mapping(typ)(value, typ)
+        hook = mapping_hooks.get(typ)
+        if hook is None:
+            hook = mapping_hooks[typ] = converter.gen_structure_mapping(typ)
+        return hook(value, typ)
 
     converter.register_structure_hook_func(lambda t: getattr(t, "__origin__", None) is dict, strict_dict)
     return converter

@@ -7,7 +7,6 @@ request -> model and capability -> one rule per parameter (rules.RULES) -> whole
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -139,6 +138,9 @@ def _resolve_model(ctx: Context, value: object, endpoint: str, catalog: Catalog)
 
 
 def _did_you_mean(value: str, catalog: Catalog) -> str:
+    # Only a wrong model name needs difflib; importing it lazily keeps it off every start-up.
+    import difflib  # noqa: PLC0415
+
     candidate = value[:64].strip().lower()
     if candidate in catalog.models:
         return f" (did you mean {candidate!r}?)"

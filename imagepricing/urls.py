@@ -446,6 +446,10 @@ def url_problems(value: str, *, policy: str = "basic", allow_data_uri: bool = Fa
 
 
 def _has_unsafe_chars(value: str) -> bool:
+    if value.isascii():
+        # Same answer, in C: the unsafe ASCII characters are the controls (not printable) and
+        # the space (the only ASCII Zs). Almost every real URL takes this path.
+        return not value.isprintable() or " " in value
     # Distinct characters are few even in huge inputs, and the per-character
     # test is the expensive part.
     return any(ch.isspace() or unicodedata.category(ch) in _UNSAFE_CATEGORIES for ch in set(value))
