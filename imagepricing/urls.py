@@ -184,6 +184,7 @@ What cannot be judged offline
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import unicodedata
 from typing import TypeAlias
@@ -427,6 +428,36 @@ def url_problems(value: str, *, policy: str = "basic", allow_data_uri: bool = Fa
     """
     if policy not in URL_POLICIES:
         raise ValueError(f"policy must be one of {URL_POLICIES!r}, got {policy!r}")
+    if (
+        type(value) is str
+        and value.startswith(_PLAIN_PREFIXES)
+        and len(value) <= _MAX_MEMO_URL
+        and value.isascii()
+        and value.isprintable()
+        and " " not in value
+        and "\\" not in value
+    ):
+        # For such a URL every check past the scheme reads only the authority (see
+        # _check_text): path, query and fragment never change the verdict. Services see the same
+        # few hosts over and over, so the authority's verdict is memoised.
+        head = value[: _first_index(value, "/?#", value.index("//") + 2)]
+        return _plain_url_problems(head, policy == "strict")
+    return _url_problems_uncached(value, policy, allow_data_uri)
+
+
+# A URL longer than this is checked afresh each time, so the memo never holds large strings.
+_MAX_MEMO_URL = 2048
+_PLAIN_PREFIXES = ("https://", "http://")
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_url_problems(head: str, strict: bool) -> tuple[UrlProblem, ...]:
+    found = _Findings()
+    _check_text(head, strict, False, found)
+    return found.result()
+
+
+def _url_problems_uncached(value: str, policy: str, allow_data_uri: bool) -> tuple[UrlProblem, ...]:
     found = _Findings()
     if not isinstance(value, str):
         found.add("url_malformed", "The URL must be a string.")

@@ -509,3 +509,29 @@ def test_redact_url_never_raises(value: str) -> None:
     assert len(shown) <= 200
     assert "\n" not in shown
     assert "\x00" not in shown
+
+
+class TestAuthorityMemo:
+    """url_problems memoises plain ASCII http(s) URLs by scheme and authority; it must give
+    exactly what a fresh check gives, for any URL."""
+
+    _plain_chars = st.characters(min_codepoint=0x21, max_codepoint=0x7E)
+    _urls = st.builds(
+        lambda scheme, authority, tail: f"{scheme}://{authority}{tail}",
+        st.sampled_from(["http", "https"]),
+        st.text(_plain_chars, max_size=40)
+        | st.sampled_from(["example.com", "127.0.0.1", "user:pw@10.0.0.1:80", "[::1]", "0x7f.1"]),
+        st.text(_plain_chars, max_size=40) | st.sampled_from(["", "/", "/a@b", "/x?y=1#z", "?@@", "#\\"]),
+    )
+
+    @given(url=_urls, policy=st.sampled_from(URL_POLICIES), allow_data_uri=st.booleans())
+    def test_memoised_verdict_equals_a_fresh_check(self, url: str, policy: str, allow_data_uri: bool) -> None:
+        expected = urls._url_problems_uncached(url, policy, allow_data_uri)
+        assert url_problems(url, policy=policy, allow_data_uri=allow_data_uri) == expected
+        # Twice: the second answer comes from the memo.
+        assert url_problems(url, policy=policy, allow_data_uri=allow_data_uri) == expected
+
+    def test_path_query_and_fragment_do_not_leak_into_the_memo(self) -> None:
+        assert url_problems("https://example.com/a") == ()
+        assert url_problems("https://example.com/a b") != ()  # not memoised: it has a space
+        assert url_problems("https://example.com/a\\b") != ()  # nor with a backslash

@@ -1,0 +1,356 @@
+"""`imagepricing estimate`: what a log of requests costs, per group, as a table, JSON, CSV or HTML.
+
+Exit status: 0 when every file was read (unreadable lines are counted and listed, not fatal),
+1 with `--strict` when any line was unreadable, 2 for a usage error or a file that cannot be
+read to the end (missing, or a corrupt or truncated gzip file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import html
+import io
+import json
+import sys
+import time
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import TextIO
+
+from imagepricing._tables import ENDPOINTS
+from imagepricing.cli import UsageError, add_catalog_options, catalog_from_args, parse_date
+from imagepricing.estimation import GROUP_DIMENSIONS, Estimate, GroupTotals, LogReadError, estimate_files
+from imagepricing.pricing import PRICE_BASES
+
+__all__ = ["add_parser", "render_csv", "render_html", "render_table", "run"]
+
+FORMATS = ("table", "json", "csv", "html")
+# Spreadsheets run a cell starting with one of these as a formula (CSV injection); OWASP adds tab
+# and carriage return.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PROGRESS_DELAY = 1.0  # seconds before a progress line appears: small logs stay quiet
+_PROGRESS_EVERY = 0.5
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "estimate",
+        help="what a log of requests (JSON Lines) costs, per model, day, ...",
+        description="Price every line of JSON Lines request logs and add the costs up per group. "
+        "A line is a bare request or an envelope "
+        '{"endpoint": ..., "provider": ..., "time": "<ISO 8601>", "request": {...}}. '
+        "gzip files are read transparently.",
+    )
+    parser.add_argument("files", nargs="*", default=["-"], help="log files, or - for standard input (default)")
+    parser.add_argument(
+        "--endpoint",
+        choices=ENDPOINTS,
+        default="generations",
+        help="endpoint of lines without one (default generations)",
+    )
+    add_catalog_options(parser)
+    parser.add_argument(
+        "--as-of", type=parse_date, default=None, help="price date of lines without a time (YYYY-MM-DD); default today"
+    )
+    parser.add_argument(
+        "--price-basis", choices=PRICE_BASES, default="charged", help="charged (default) or published prices"
+    )
+    parser.add_argument(
+        "--group-by",
+        type=_group_by,
+        default=("model",),
+        metavar="DIMS",
+        help=f"comma-separated, any of {','.join(GROUP_DIMENSIONS)}; 'none' for totals only (default model)",
+    )
+    parser.add_argument("--format", choices=FORMATS, default="table", help="table (default), json, csv or html")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    parser.add_argument("--strict", action="store_true", help="exit 1 if any line is unreadable")
+    parser.add_argument("--no-progress", action="store_true", help="never show progress on standard error")
+    parser.set_defaults(func=run)
+
+
+def _group_by(text: str) -> tuple[str, ...]:
+    if text.strip() == "none":
+        return ()
+    dimensions = tuple(part.strip() for part in text.split(","))
+    for dimension in dimensions:
+        if dimension not in GROUP_DIMENSIONS:
+            raise argparse.ArgumentTypeError(
+                f"cannot group by {dimension!r}; choose from {', '.join(GROUP_DIMENSIONS)}"
+            )
+    if len(set(dimensions)) != len(dimensions):
+        raise argparse.ArgumentTypeError(f"{text!r} names a dimension twice")
+    return dimensions
+
+
+def run(args: argparse.Namespace) -> int:
+    catalog = catalog_from_args(args)
+    progress = None if args.no_progress or not sys.stderr.isatty() else _Progress(sys.stderr)
+    try:
+        result = estimate_files(
+            args.files,
+            group_by=args.group_by,
+            endpoint=args.endpoint,
+            provider=args.provider,
+            catalog=catalog,
+            as_of=args.as_of,
+            price_basis=args.price_basis,
+            progress=progress,
+        )
+    except LogReadError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        if progress is not None:
+            progress.clear()
+    text = render(result, args.format)
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8", newline="") as out:
+                out.write(text)
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    else:
+        sys.stdout.write(text)
+    if result.unreadable and (args.format in ("csv", "html") or args.output):
+        # Machine formats may not show the accounting where a person looks: say it once here.
+        sys.stderr.write(
+            f"imagepricing: {result.unreadable:,} unreadable line{_s(result.unreadable)} of {result.lines_read:,}"
+            "; the table, JSON and HTML outputs say where and why\n"
+        )
+    return 1 if args.strict and result.unreadable else 0
+
+
+def render(result: Estimate, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    if fmt == "csv":
+        return render_csv(result)
+    if fmt == "html":
+        return render_html(result)
+    out = io.StringIO()
+    render_table(result, out)
+    return out.getvalue()
+
+
+# ------------------------------------------------------------------------------------- table
+
+
+_COUNT_COLUMNS = ("requests", "accepted", "rejected", "images", "unknown price")
+
+
+def render_table(result: Estimate, out: TextIO) -> None:
+    """A readable table: one row per group, then the total and the unreadable lines."""
+    out.write(_summary(result) + "\n\n")
+    headers = [*result.group_by, *_COUNT_COLUMNS, "cost"]
+    rows = [_table_row(result, group) for group in result.groups] if result.group_by else []
+    total = _table_row(result, result.totals)
+    if result.group_by:
+        total[0] = "total"
+    rows.append(total)
+    widths = [max(len(headers[i]), *(len(row[i]) for row in rows)) for i in range(len(headers))]
+    numeric = set(range(len(result.group_by), len(headers) - 1))
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(
+            cell.rjust(widths[i]) if i in numeric else cell.ljust(widths[i]) for i, cell in enumerate(cells)
+        ).rstrip()
+
+    out.write(line(headers) + "\n")
+    for row in rows[:-1]:
+        out.write(line(row) + "\n")
+    out.write(line(["-" * w for w in widths]) + "\n")
+    out.write(line(rows[-1]) + "\n")
+    if result.totals.unknown_price:
+        out.write(
+            f"\n{result.totals.unknown_price:,} accepted request{_s(result.totals.unknown_price)} have no known price;"
+            " costs above leave them out (supply prices with --price or --prices).\n"
+        )
+    if result.bad_lines:
+        shown = len(result.bad_lines)
+        more = f" (first {shown} of {result.unreadable:,})" if shown < result.unreadable else ""
+        out.write(f"\nunreadable lines{more}:\n")
+        for bad in result.bad_lines:
+            out.write(f"  {bad.file}:{bad.line}: {bad.reason}\n")
+
+
+def _table_row(result: Estimate, group: GroupTotals) -> list[str]:
+    labels = [group.labels.get(dimension, "") for dimension in result.group_by]
+    if not result.group_by:
+        labels = []
+    counts = [group.requests, group.accepted, group.rejected, group.images, group.unknown_price]
+    return [*labels, *(f"{count:,}" for count in counts), _cost_text(group)]
+
+
+def _cost_text(group: GroupTotals) -> str:
+    if not group.cost:
+        return "unknown" if group.unknown_price else "0"
+    text = " + ".join(f"{format(amount, 'f')} {currency}" for currency, amount in group.cost.items())
+    return text + (" (+ unknown)" if group.unknown_price else "")
+
+
+def _summary(result: Estimate) -> str:
+    files = len(result.sources)
+    totals = result.totals
+    parts = [
+        f"{result.lines_read:,} line{_s(result.lines_read)} read from {files} file{_s(files)}",
+        f"{totals.requests:,} request{_s(totals.requests)}",
+        f"{totals.priced:,} priced",
+        f"{totals.unknown_price:,} with unknown price",
+        f"{totals.rejected:,} rejected (not billed)",
+        f"{result.unreadable:,} unreadable",
+    ]
+    if result.blank:
+        parts.append(f"{result.blank:,} blank")
+    return ": ".join(parts[:2]) + ", " + ", ".join(parts[2:])
+
+
+def _s(count: int) -> str:
+    return "" if count == 1 else "s"
+
+
+# --------------------------------------------------------------------------------------- csv
+
+
+def render_csv(result: Estimate) -> str:
+    """One row per group (the totals when not grouped), a cost column per currency.
+
+    A cost cell is empty when the group has no known cost in that currency (see unknown_price),
+    so an empty cell is never mistaken for a free request. Labels that a spreadsheet would run
+    as a formula are prefixed with ' (see _FORMULA_START).
+    """
+    currencies = list(result.totals.cost)  # every group's currencies, in the totals' order
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(
+        [*result.group_by, "requests", "accepted", "rejected", "priced", "unknown_price", "images"]
+        + [f"cost_{currency}" for currency in currencies]
+    )
+    for group in result.groups if result.group_by else (result.totals,):
+        writer.writerow(
+            [_csv_safe(group.labels.get(dimension, "")) for dimension in result.group_by]
+            + [group.requests, group.accepted, group.rejected, group.priced, group.unknown_price, group.images]
+            + [format(group.cost[currency], "f") if currency in group.cost else "" for currency in currencies]
+        )
+    return out.getvalue()
+
+
+def _csv_safe(label: str) -> str:
+    return "'" + label if label.startswith(_FORMULA_START) else label
+
+
+# -------------------------------------------------------------------------------------- html
+
+
+_CSS = """
+body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:62em;color:#1d2430;padding:0 1em}
+h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.8em}
+.summary{color:#4a5568}
+.chart{display:grid;grid-template-columns:minmax(8em,max-content) 1fr max-content;gap:.35em .8em;align-items:center}
+.bar{height:1.1em;background:#3b6fd8;border-radius:2px;min-width:1px}
+.track{background:#edf1f7;border-radius:2px}
+.amount{font-variant-numeric:tabular-nums;text-align:right}
+table{border-collapse:collapse;margin-top:1em}
+th,td{padding:.25em .7em;border-bottom:1px solid #e2e8f0;text-align:left}
+td.n{text-align:right;font-variant-numeric:tabular-nums}
+tr.total td{font-weight:600;border-top:2px solid #a0aec0}
+.note{color:#8a5a00}
+"""
+
+
+def render_html(result: Estimate) -> str:
+    """One self-contained page: inline CSS, CSS bars, no script and no external resource.
+
+    Every piece of text goes through html.escape; a Content-Security-Policy forbids loading
+    anything even if some text escaped escaping.
+    """
+    e = html.escape
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">",
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        "<title>imagepricing estimate</title>",
+        f"<style>{_CSS}</style></head><body>",
+        "<h1>Image API cost estimate</h1>",
+        f'<p class="summary">{e(_summary(result))}.</p>',
+        f'<p class="summary">Sources: {e(", ".join(result.sources))}. Lines without a time are priced as of'
+        f" {e(result.as_of.isoformat())} ({e(result.price_basis)} prices).</p>",
+    ]
+    groups = result.groups if result.group_by else (result.totals,)
+    title = " / ".join(result.group_by) if result.group_by else "total"
+    currencies = list(result.totals.cost)
+    for currency in currencies:
+        amounts = [group.cost.get(currency, Decimal(0)) for group in groups]
+        largest = max(amounts)
+        parts.append(f"<h2>{e(currency)} per {e(title)}</h2>")
+        parts.append(f'<div class="chart" role="img" aria-label="{e(currency)} per {e(title)}">')
+        for group, amount in zip(groups, amounts, strict=True):
+            if not amount and currency not in group.cost:
+                continue
+            width = (amount * 100 / largest).quantize(Decimal("0.1")) if largest else Decimal(0)
+            parts.append(
+                f"<div>{e(_html_label(result, group))}</div>"
+                f'<div class="track"><div class="bar" style="width:{width}%"></div></div>'
+                f'<div class="amount">{e(format(amount, "f"))}</div>'
+            )
+        parts.append("</div>")
+    if not currencies:
+        parts.append('<p class="note">No request has a known price.</p>')
+
+    parts.append("<h2>Details</h2><table><thead><tr>")
+    headers = [*result.group_by, "requests", "accepted", "rejected", "images", "unknown price", "cost"]
+    parts.extend(f"<th>{e(h)}</th>" for h in headers)
+    parts.append("</tr></thead><tbody>")
+    rows = [(group, "") for group in result.groups] if result.group_by else []
+    rows.append((result.totals, "total"))
+    for group, css in rows:
+        parts.append(f'<tr class="{css}">' if css else "<tr>")
+        if result.group_by:
+            cells = ["total"] + [""] * (len(result.group_by) - 1) if css else list(group.labels.values())
+            parts.extend(f"<td>{e(cell)}</td>" for cell in cells)
+        counts = (group.requests, group.accepted, group.rejected, group.images, group.unknown_price)
+        parts.extend(f'<td class="n">{count:,}</td>' for count in counts)
+        parts.append(f'<td class="n">{e(_cost_text(group))}</td></tr>')
+    parts.append("</tbody></table>")
+    if result.totals.unknown_price:
+        parts.append(
+            f'<p class="note">{result.totals.unknown_price:,} accepted request{_s(result.totals.unknown_price)}'
+            " have no known price; the costs leave them out.</p>"
+        )
+    if result.bad_lines:
+        parts.append(f"<h2>Unreadable lines ({result.unreadable:,})</h2><ul>")
+        parts.extend(f"<li>{e(bad.file)}:{bad.line}: {e(bad.reason)}</li>" for bad in result.bad_lines)
+        parts.append("</ul>")
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
+
+
+def _html_label(result: Estimate, group: GroupTotals) -> str:
+    return " / ".join(group.labels.values()) if result.group_by else "total"
+
+
+# ---------------------------------------------------------------------------------- progress
+
+
+class _Progress:
+    """A one-line counter on a terminal's standard error, shown only once a run lasts a while."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.start = time.monotonic()
+        self.shown = 0.0
+
+    def __call__(self, lines: int) -> None:
+        now = time.monotonic()
+        elapsed = now - self.start
+        if elapsed < _PROGRESS_DELAY or now - self.shown < _PROGRESS_EVERY:
+            return
+        self.shown = now
+        self.stream.write(f"\rimagepricing: {lines:,} lines read ({lines / elapsed:,.0f} lines/s)")
+        self.stream.flush()
+
+    def clear(self) -> None:
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()

@@ -1,0 +1,1059 @@
+"""Budget estimates over request logs: price every line of a JSON Lines log and add it up.
+
+A log holds one request per line: either a bare request object, or an envelope
+``{"endpoint": ..., "provider": ..., "time": "<ISO 8601>", "request": {...}}``. Every line is
+priced with `imagepricing.check` and counted into groups (`group_by` any of model, endpoint,
+provider, tier, day). Nothing is dropped silently: a line that cannot be read is counted, and the
+first ones are kept with file, line number and reason.
+
+>>> result = estimate(['{"model": "nano-banana", "prompt": "an apple"}', "not json"])
+>>> result.lines_read, result.totals.accepted, result.unreadable, dict(result.totals.cost)
+(2, 1, 1, {'credits': Decimal('0.14')})
+>>> result.bad_lines[0].reason
+'not JSON: Expecting value at column 1'
+
+Decisions (docs/estimate.md explains each at more length):
+
+- **Currencies are never added together.** Costs are kept per currency (`cost` maps "credits"
+  or "USD" to a Decimal), in every group and in the totals.
+- **Exact sums.** Per-line costs come from the core engine as Decimals; they are added and
+  multiplied in a decimal context with the maximum precision and the Inexact trap set, so a sum
+  is exact or the run fails loudly, never rounds silently. Sums do not depend on line order.
+- **Prices by date.** A line's `time` selects the prices in force on its UTC date; a naive time
+  (no offset) is read as UTC. Lines without `time` use `as_of` (default: today, UTC).
+- **Envelopes.** An object with a "request" key is an envelope; any other object is a bare
+  request. Envelope keys other than endpoint, provider, time and request (ids, status, headers,
+  latency, ...) are ignored, because real logs carry them. The known keys are strict: "request"
+  must be an object, "endpoint" and "provider" must be known names, "time" an ISO 8601 string;
+  otherwise the line is a bad envelope. A null endpoint, provider or time counts as absent.
+- **What counts.** `accepted` requests pass the rules and are billed; `rejected` ones would fail
+  upstream and are not billed. An accepted request whose price is unknown counts in
+  `unknown_price` (its images still count as billed) and never adds zero to a cost.
+- **Group labels** come from the catalog, never from the log: a request naming no served model is
+  grouped under "(invalid)", a model without size tiers under tier "(none)", a line without time
+  under day "(no time)". So the number of groups is bounded by the catalog and the days covered,
+  and no untrusted text reaches a label.
+- **Secrets.** Reasons describe what is wrong ("not JSON: Expecting ',' delimiter at column 17",
+  "bad envelope: 'request' is not an object (got an array)"); they never repeat line content,
+  which may hold an API key.
+- **Speed.** Verdicts are memoised in two levels. A request is reduced to a key that keeps every
+  input that can change its verdict (exact types and values, the prompt's emptiness and length
+  bucket against every prompt limit in the catalog, the problems `url_problems` finds in each
+  URL) and drops the rest (the prompt's text, a URL's text); the key maps to the request's
+  day-independent outcome, which is then priced once per day it appears on by replaying the
+  engine's quote. The replay is proved against `check` on the first line of every shape, and a
+  shape it does not reproduce is never cached. Requests holding anything else (nested objects,
+  long strings, many keys) are checked without the cache. Caches are bounded (cleared when
+  full), so memory stays constant; `memoize=False` turns them off and gives identical results.
+- **Reading.** Files are read and decoded 64 KiB at a time and lines are parsed with the C
+  scanner behind json.loads; json.loads itself decides every line the scanner alone does not
+  (leading or trailing text), so results and messages are json.loads's. Blank lines are counted
+  apart; a line that is not UTF-8 is unreadable; a line over 64 MiB is unreadable and skipped
+  without being held in memory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import gzip
+import io
+import json
+import os
+import sys
+import zlib
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from decimal import Decimal
+from itertools import islice
+from json.decoder import JSONDecoder
+from types import MappingProxyType
+from typing import IO, Any, NamedTuple
+
+import attrs
+
+from imagepricing._tables import ENDPOINTS
+from imagepricing.catalog import Catalog, default_catalog
+from imagepricing.engine import check
+from imagepricing.pricing import PRICE_BASES, PriceBasis, Quote, quote
+from imagepricing.urls import url_problems
+
+__all__ = [
+    "GROUP_DIMENSIONS",
+    "MAX_BAD_LINE_SAMPLES",
+    "BadLine",
+    "Estimate",
+    "GroupTotals",
+    "LogReadError",
+    "estimate",
+    "estimate_files",
+    "open_log",
+]
+
+GROUP_DIMENSIONS: tuple[str, ...] = ("model", "endpoint", "provider", "tier", "day")
+MAX_BAD_LINE_SAMPLES = 20
+
+INVALID_MODEL = "(invalid)"
+NO_TIER = "(none)"
+NO_TIME = "(no time)"
+
+# Bounds that keep memory constant whatever the log: entries per cache, and what a cached request
+# may hold. Beyond them a request is simply checked without the cache.
+_CACHE_LIMIT = 4096
+_DATED_LIMIT = 1 << 17  # (shape, day) prices remembered in all
+_URL_MEMO_LIMIT = 4096
+_MAX_KEYS = 32
+_KEY_BUDGET = 1024  # characters of request text kept verbatim in one cache key
+_MAX_LIST = 64
+_MAX_MEMO_URL = 2048
+_BIG_INT = 10**18
+_UNBOUNDED = sys.maxsize
+_CHUNK = 65_536  # items between progress calls, for iterables
+_READ_SIZE = 1 << 16  # bytes read and decoded at a time: small enough to stay in the CPU cache
+_MAX_LINE = 64 << 20  # a longer line is counted as unreadable and skipped, never held in memory
+_URL_POLICY = "basic"
+_URL_KINDS = frozenset({"url", "image", "images"})
+_GZIP_MAGIC = b"\x1f\x8b"
+_UTF8_BOM = b"\xef\xbb\xbf"
+_UTC = dt.UTC
+
+# Every sum is exact: maximum precision and the Inexact trap, so a result that would need
+# rounding raises instead. Only addition and multiplication are done here.
+_EXACT = decimal.Context(
+    prec=decimal.MAX_PREC,
+    Emax=decimal.MAX_EMAX,
+    Emin=decimal.MIN_EMIN,
+    traps=[decimal.InvalidOperation, decimal.Inexact, decimal.Overflow, decimal.DivisionByZero],
+)
+_ZERO = Decimal(0)
+# The C scanner json.loads ends in, called directly: json.loads adds three Python-level calls per
+# line, a fifth of the time of a whole line. The loop falls back to json.loads wherever the two
+# could differ (leading or trailing text), so the result and every error message are json.loads's.
+_SCAN: Callable[[str, int], tuple[Any, int]] = JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+
+class LogReadError(OSError):
+    """A log file could not be read to the end (missing, unreadable, corrupt or truncated gzip)."""
+
+
+@attrs.frozen
+class BadLine:
+    """One line that could not be read as a request: where it is and what is wrong with it.
+
+    `reason` describes the problem and never quotes the line.
+    """
+
+    file: str
+    line: int
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, "reason": self.reason}
+
+
+@attrs.frozen
+class GroupTotals:
+    """The totals of one group (or of the whole log, with empty `labels`).
+
+    `requests = accepted + rejected`; `accepted = priced + unknown_price`. `images` counts the
+    images billed by accepted requests, priced or not. `cost` maps each currency to the exact sum
+    of the known costs in it; currencies are never added together.
+    """
+
+    labels: Mapping[str, str]
+    requests: int
+    accepted: int
+    rejected: int
+    priced: int
+    unknown_price: int
+    images: int
+    cost: Mapping[str, Decimal]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready; amounts are plain decimal strings so no digit is lost."""
+        return {
+            "labels": dict(self.labels),
+            "requests": self.requests,
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "priced": self.priced,
+            "unknown_price": self.unknown_price,
+            "images": self.images,
+            "cost": {currency: format(amount, "f") for currency, amount in self.cost.items()},
+        }
+
+
+@attrs.frozen
+class Estimate:
+    """What a log costs: the totals, one `GroupTotals` per group, and how every line was read.
+
+    `lines_read = totals.requests + unreadable + blank`. `groups` are sorted by their labels in
+    `group_by` order. `bad_lines` keeps the first `MAX_BAD_LINE_SAMPLES` unreadable lines;
+    `unreadable` counts all of them. `as_of` is the price date of lines without a time.
+    """
+
+    group_by: tuple[str, ...]
+    totals: GroupTotals
+    groups: tuple[GroupTotals, ...]
+    lines_read: int
+    unreadable: int
+    blank: int
+    bad_lines: tuple[BadLine, ...]
+    sources: tuple[str, ...]
+    endpoint: str
+    provider: str
+    as_of: dt.date
+    price_basis: str
+
+    @property
+    def requests(self) -> int:
+        return self.totals.requests
+
+    @property
+    def priced(self) -> int:
+        return self.totals.priced
+
+    @property
+    def rejected(self) -> int:
+        return self.totals.rejected
+
+    @property
+    def unknown_price(self) -> int:
+        return self.totals.unknown_price
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready; amounts are plain decimal strings so no digit is lost."""
+        return {
+            "group_by": list(self.group_by),
+            "lines": {
+                "read": self.lines_read,
+                "requests": self.totals.requests,
+                "accepted": self.totals.accepted,
+                "priced": self.totals.priced,
+                "unknown_price": self.totals.unknown_price,
+                "rejected": self.totals.rejected,
+                "unreadable": self.unreadable,
+                "blank": self.blank,
+            },
+            "totals": self.totals.to_dict(),
+            "groups": [group.to_dict() for group in self.groups],
+            "bad_lines": [bad.to_dict() for bad in self.bad_lines],
+            "sources": list(self.sources),
+            "defaults": {"endpoint": self.endpoint, "provider": self.provider},
+            "as_of": self.as_of.isoformat(),
+            "price_basis": self.price_basis,
+        }
+
+
+# ------------------------------------------------------------------------------- public entry points
+
+
+def estimate(
+    source: Iterable[object],
+    *,
+    group_by: Iterable[str] | str = ("model",),
+    endpoint: str = "generations",
+    provider: str = "acedata",
+    catalog: Catalog | None = None,
+    as_of: dt.date | None = None,
+    price_basis: PriceBasis = "charged",
+    name: str = "<input>",
+    memoize: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> Estimate:
+    """Price every item of `source` and add it up.
+
+    Each item is a JSON line (str or bytes, surrounding whitespace allowed) or an already-parsed
+    object (a dict: a bare request, or an envelope when it has a "request" key). `endpoint` and
+    `provider` apply to items without an envelope value; `as_of` is the price date of items
+    without a time (default today, UTC). `name` labels the bad-line samples. `progress`, if given,
+    is called now and then with the number of lines read so far. `memoize=False` checks every
+    request afresh (slower; the result is the same).
+
+    Raises ValueError for an unknown endpoint, provider, price basis or group dimension, and
+    TypeError when `source` is a single str or bytes (pass `text.splitlines()`).
+
+    >>> log = [{"model": "nano-banana-2", "prompt": "a pear"},
+    ...        {"provider": "xhuoapi", "request": {"model": "nano-banana", "prompt": "a fig"}}]
+    >>> [(g.labels["provider"], str(g.cost["credits"])) for g in estimate(log, group_by="provider").groups]
+    [('acedata', '0.28'), ('xhuoapi', '0.14')]
+    """
+    if isinstance(source, (str, bytes, bytearray)):
+        raise TypeError("source must be an iterable of lines or objects, not one string; try text.splitlines()")
+    engine = _Estimator(catalog, group_by, endpoint, provider, as_of, price_basis, memoize=memoize, progress=progress)
+    engine.start(name)
+    items = iter(source)
+    while True:
+        before = engine.last_line
+        engine.consume(islice(items, _CHUNK), before + 1, name)
+        if engine.last_line == before:
+            break
+        engine.report_progress()
+    return engine.result()
+
+
+def estimate_files(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    group_by: Iterable[str] | str = ("model",),
+    endpoint: str = "generations",
+    provider: str = "acedata",
+    catalog: Catalog | None = None,
+    as_of: dt.date | None = None,
+    price_basis: PriceBasis = "charged",
+    memoize: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> Estimate:
+    """Like `estimate`, over log files read one after the other ("-" is standard input).
+
+    Files are streamed 64 KiB at a time (constant memory) and gzip files are read
+    transparently (see `open_log`). Bad-line samples name the file and the line number within it.
+    Raises LogReadError when a file cannot be opened or read to the end, e.g. a corrupt or
+    truncated gzip file; the lines read before are then lost with the run.
+    """
+    engine = _Estimator(catalog, group_by, endpoint, provider, as_of, price_basis, memoize=memoize, progress=progress)
+    for path in paths:
+        label = os.fspath(path)
+        is_stdin = label == "-"
+        if is_stdin:
+            label = "<stdin>"
+        stream = open_log(path)
+        engine.start(label)
+        try:
+            for lines in _blocks(stream):
+                engine.consume(lines, engine.last_line + 1, label)
+                engine.report_progress()
+        except (OSError, EOFError, zlib.error) as exc:
+            raise LogReadError(f"{label}: {_read_failure(exc)} after line {engine.last_line:,}") from None
+        finally:
+            if not is_stdin:
+                stream.close()
+    return engine.result()
+
+
+def open_log(path: str | os.PathLike[str]) -> IO[bytes]:
+    """Open a log for reading as bytes: gzip-compressed or not, "-" for standard input.
+
+    Compression is recognised by the gzip magic bytes, not by the file name. A UTF-8 byte order
+    mark at the start is skipped. Raises LogReadError when the file cannot be opened.
+    Close what you open, except standard input.
+    """
+    label = os.fspath(path)
+    raw: Any
+    try:
+        raw = sys.stdin.buffer if label == "-" else open(path, "rb")  # noqa: SIM115  # the caller closes it
+        stream: Any = raw if hasattr(raw, "peek") else io.BufferedReader(raw)
+        if stream.peek(2)[:2] == _GZIP_MAGIC:
+            stream = _GzipLog(stream, owned=label != "-")
+        if stream.peek(3)[:3] == _UTF8_BOM:
+            stream.read(3)
+    except (OSError, EOFError, zlib.error) as exc:
+        where = "standard input" if label == "-" else label
+        raise LogReadError(f"cannot read {where}: {_read_failure(exc)}") from None
+    return stream  # type: ignore[no-any-return]
+
+
+class _GzipLog(gzip.GzipFile):
+    """A GzipFile that closes the file under it too (unless it is standard input), since the
+    caller of open_log only sees and closes this one."""
+
+    def __init__(self, stream: IO[bytes], *, owned: bool) -> None:
+        super().__init__(fileobj=stream, mode="rb")
+        self._owned = stream if owned else None
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            if self._owned is not None:
+                self._owned.close()
+
+
+def _read_failure(exc: BaseException) -> str:
+    if isinstance(exc, EOFError):
+        return "the gzip data is truncated"
+    if isinstance(exc, (gzip.BadGzipFile, zlib.error)):
+        return "the gzip data is corrupt"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return type(exc).__name__
+
+
+class _TooLong:
+    """Stands for a line longer than _MAX_LINE, which is skipped rather than held in memory."""
+
+
+_TOO_LONG = _TooLong()
+
+
+def _blocks(stream: IO[bytes]) -> Iterator[list[object]]:
+    """The lines of `stream`, a block at a time, as str (or bytes for a line that is not UTF-8).
+
+    Reading and decoding 64 KiB at once, then splitting it, costs a fraction of reading
+    line by line. Blocks are cut at a newline, which never falls inside a UTF-8 sequence.
+    """
+    pending: list[bytes] = []
+    pending_size = 0
+    skipping = False
+    while True:
+        data = stream.read(_READ_SIZE)
+        if not data:
+            if skipping:
+                yield [_TOO_LONG]
+            elif pending_size:
+                yield _decoded(b"".join(pending))
+            return
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            if not skipping:
+                pending.append(data)
+                pending_size += len(data)
+                if pending_size > _MAX_LINE:
+                    pending, pending_size, skipping = [], 0, True
+            continue
+        if skipping:
+            # The long line ends at the first newline; what follows is ordinary.
+            first = data.find(b"\n")
+            block = _decoded(data[first + 1 : cut]) if first < cut else []
+            yield [_TOO_LONG, *block]
+            skipping = False
+        else:
+            pending.append(data[:cut])
+            yield _decoded(b"".join(pending))
+        rest = data[cut + 1 :]
+        pending, pending_size = ([rest], len(rest)) if rest else ([], 0)
+
+
+def _decoded(block: bytes) -> list[object]:
+    try:
+        return block.decode().split("\n")  # type: ignore[return-value]
+    except UnicodeDecodeError:
+        # Keep the undecodable lines as bytes: the loop reports each one where it is.
+        lines: list[object] = []
+        for line in block.split(b"\n"):
+            try:
+                lines.append(line.decode())
+            except UnicodeDecodeError:
+                lines.append(line)
+        return lines
+
+
+# ------------------------------------------------------------------------------------ the engine
+
+
+class _Priced(NamedTuple):
+    """What the engine's quote reads from an accepted request, besides endpoint and provider."""
+
+    model: str
+    quality: str | None
+    size: str | None
+    tier: str | None
+
+
+class _Shape(NamedTuple):
+    """The day-independent outcome of a request: everything but its price."""
+
+    endpoint: str
+    provider: str
+    model: str
+    tier: str
+    ok: bool
+    images: int
+    currency: str
+    priced: _Priced | None
+
+
+class _Verdict(NamedTuple):
+    """What one line contributes; lines are counted per verdict, so per line only a counter moves."""
+
+    endpoint: str
+    provider: str
+    day: str
+    model: str
+    tier: str
+    ok: bool
+    images: int
+    cost: str | None  # str so that 0.30 and 0.3 stay distinct verdicts (Decimal equality merges them)
+    currency: str
+
+
+# In a cached shape's dict of verdicts by day, the key that holds the shape's index.
+_SHAPE: Any = object()
+_MISSING: Any = object()
+
+
+class _Estimator:
+    """The streaming accumulator behind `estimate` and `estimate_files`; one per run."""
+
+    def __init__(
+        self,
+        catalog: Catalog | None,
+        group_by: Iterable[str] | str,
+        endpoint: str,
+        provider: str,
+        as_of: dt.date | None,
+        price_basis: str,
+        *,
+        memoize: bool,
+        progress: Callable[[int], None] | None,
+    ) -> None:
+        self.catalog = default_catalog() if catalog is None else catalog
+        self.group_by = _group_dimensions(group_by)
+        if endpoint not in ENDPOINTS:
+            raise ValueError(f"unknown endpoint {endpoint!r}; expected one of {', '.join(ENDPOINTS)}")
+        if provider not in self.catalog.price_books:
+            raise ValueError(f"unknown provider {provider!r}; expected one of {', '.join(self.catalog.price_books)}")
+        if price_basis not in PRICE_BASES:
+            raise ValueError(f"unknown price_basis {price_basis!r}; expected one of {', '.join(PRICE_BASES)}")
+        if as_of is not None and (not isinstance(as_of, dt.date) or isinstance(as_of, dt.datetime)):
+            raise TypeError(f"as_of must be a date, not {type(as_of).__name__}")
+        self.endpoint: str = endpoint
+        self.provider = provider
+        self.as_of = as_of if as_of is not None else dt.datetime.now(_UTC).date()
+        self.price_basis: PriceBasis = price_basis
+        self.memoize = memoize
+        self.progress = progress
+        self.by_day = "day" in self.group_by
+        self.text_params, url_params = _abstractions(self.catalog)
+        self.url_params = dict(url_params)
+        self.url_names = frozenset(self.url_params)
+        # request key -> {_SHAPE: shape index, day: verdict index, ...}
+        self.cache: dict[tuple[object, ...], dict[Any, int]] = {}
+        self.dated = 0  # day entries added to the cache's shapes since it was last cleared
+        self.shapes: list[_Shape] = []
+        self.shape_ids: dict[_Shape, int] = {}
+        self.verdicts: list[_Verdict] = []
+        self.verdict_ids: dict[_Verdict, int] = {}
+        self.counts: list[int] = []
+        self.lines = 0
+        self.blank = 0
+        self.unreadable = 0
+        self.bad: list[BadLine] = []
+        self.sources: list[str] = []
+        self.last_line = 0
+
+    def start(self, name: str) -> None:
+        self.sources.append(name)
+        self.last_line = 0
+
+    def report_progress(self) -> None:
+        if self.progress is not None:
+            self.progress(self.lines)
+
+    def consume(self, items: Iterable[object], start: int, name: str) -> None:
+        """The hot loop: straight-line code per line and no helper call on the common path (a
+        cached verdict), because at a few microseconds a line every call and allocation shows."""
+        scan = _SCAN
+        loads = json.loads
+        fromisoformat = dt.datetime.fromisoformat
+        cache = self.cache
+        counts = self.counts
+        memoize = self.memoize
+        text_name, limits, marks = self.text_params[0] if self.text_params else (None, (), ((),))
+        more_texts = self.text_params[1:]
+        endpoints = frozenset(ENDPOINTS)
+        providers = frozenset(self.catalog.price_books)
+        budget = _KEY_BUDGET
+        default_endpoint = self.endpoint
+        default_provider = self.provider
+        missing = _MISSING
+        shape_key = _SHAPE
+        url_names = self.url_names
+        lineno = start - 1
+        # Values read from a log are untyped JSON until the rules have judged them.
+        obj: Any
+        request: Any
+        endpoint: Any
+        provider: Any
+        for lineno, item in enumerate(items, start):  # lineno is read after the loop
+            kind = type(item)
+            if kind is bytes:
+                try:
+                    item = item.decode()  # type: ignore[attr-defined]  # noqa: PLW2901  # the str branch reads it
+                except UnicodeDecodeError as exc:
+                    self._unreadable_line(name, lineno, item, exc)
+                    continue
+                kind = str
+            # `size` bounds the request text a cache key can hold: the line's length. An object
+            # handed over already parsed has no such bound, and its key is built with care.
+            if kind is str:
+                parsed = True
+                size = len(item)  # type: ignore[arg-type]
+                try:
+                    try:
+                        obj, end = scan(item, 0)  # type: ignore[arg-type]
+                    except StopIteration:  # maybe only leading whitespace: json.loads decides
+                        end = -1
+                    # Trailing JSON whitespace (a text file's "\n") is what json.loads allows too;
+                    # anything else after the value, or before it, is for json.loads to judge.
+                    if end != size and (end < 0 or item[end:].strip(" \t\n\r")):  # type: ignore[index]
+                        obj = loads(item)  # type: ignore[arg-type]
+                except (ValueError, RecursionError) as exc:
+                    self._unreadable_line(name, lineno, item, exc)
+                    continue
+            else:
+                parsed = False
+                size = _UNBOUNDED
+                obj = item if kind is dict else self._other_item(name, lineno, item)
+                if obj is None:
+                    continue
+            if type(obj) is not dict and not isinstance(obj, Mapping):
+                self._bad(name, lineno, f"not an object: the line holds {_kind(obj)}")
+                continue
+
+            request = obj.get("request", missing)
+            if request is missing:
+                request = obj
+                endpoint = default_endpoint
+                provider = default_provider
+                day = None
+            else:
+                if type(request) is not dict and not isinstance(request, Mapping):
+                    self._bad(name, lineno, f"bad envelope: 'request' is not an object (got {_kind(request)})")
+                    continue
+                endpoint = obj.get("endpoint")
+                if endpoint is None:
+                    endpoint = default_endpoint
+                elif type(endpoint) is not str or endpoint not in endpoints:
+                    self._bad(name, lineno, f"bad envelope: 'endpoint' must be one of {', '.join(ENDPOINTS)}")
+                    continue
+                provider = obj.get("provider")
+                if provider is None:
+                    provider = default_provider
+                elif type(provider) is not str or provider not in providers:
+                    self._bad(
+                        name, lineno, f"bad envelope: 'provider' must be one of {', '.join(self.catalog.price_books)}"
+                    )
+                    continue
+                moment = obj.get("time")
+                if moment is None:
+                    day = None
+                elif type(moment) is not str:
+                    self._bad(name, lineno, f"bad envelope: 'time' must be an ISO 8601 string (got {_kind(moment)})")
+                    continue
+                else:
+                    try:
+                        stamp = fromisoformat(moment)
+                        if moment[-1] != "Z":  # "Z" is UTC: no offset to apply (it is the usual case)
+                            offset = stamp.utcoffset()
+                            if offset:
+                                stamp -= offset
+                    except (ValueError, OverflowError):
+                        self._bad(name, lineno, "bad envelope: 'time' is not an ISO 8601 date-time")
+                        continue
+                    day = stamp.date()
+
+            # The cache key: the request with every abstracted value replaced by what its rules
+            # read (see the module docstring), plus the exact type of every value, since 1, 1.0
+            # and true are equal in Python but not to the rules. A list or an object left in it
+            # makes it unhashable, and such a request is checked without the cache.
+            key: tuple[object, ...] | None = None
+            if memoize and (parsed or _plain_json(request)):
+                shown = request.copy() if type(request) is dict else dict(request)
+                value = shown.get(text_name)
+                if type(value) is str:
+                    size -= len(value)
+                    shown[text_name] = marks[bisect_left(limits, len(value))] if value else marks[-1]
+                if more_texts or not url_names.isdisjoint(shown):
+                    size = self._abstract_rest(shown, size)
+                if size <= budget or _small(shown):
+                    key = (endpoint, provider, tuple(shown.items()), tuple(map(type, shown.values())))
+
+            # Two levels: the verdict of a request shape does not depend on the day, its price
+            # does; so a shape is checked once and priced once per day it appears on.
+            days = None
+            if key is not None:
+                try:
+                    days = cache.get(key)
+                except TypeError:  # a list or an object among the values
+                    key = None
+            if days is not None:
+                verdict = days.get(day, -1)
+                if verdict < 0:
+                    verdict = self._priced(days, day)
+            else:
+                shape, verdict = self._checked(request, endpoint, provider, day)
+                if key is not None and shape >= 0:
+                    if len(cache) >= _CACHE_LIMIT:
+                        cache.clear()
+                        self.dated = 0
+                    cache[key] = {shape_key: shape, day: verdict}
+            counts[verdict] += 1
+        self.lines += lineno - start + 1
+        self.last_line = lineno
+
+    def _abstract_rest(self, shown: dict[Any, Any], size: int) -> int:
+        """Replace, in a cache key, the values of URL parameters (by their problems, see
+        _UrlParam) and of text parameters after the first (by their length bucket)."""
+        for name, limits, marks in self.text_params[1:]:
+            value = shown.get(name)
+            if type(value) is str:
+                size -= len(value)
+                shown[name] = marks[bisect_left(limits, len(value))] if value else marks[-1]
+        for name in self.url_names.intersection(shown):
+            url = self.url_params[name]
+            value = shown[name]
+            if type(value) is str:
+                size -= len(value)
+                shown[name] = url.memo.get(value) or url.signature(value)
+            elif type(value) is list and len(value) <= _MAX_LIST:
+                shown[name] = url.list_signature(value)
+        return size
+
+    def _checked(
+        self, request: Mapping[Any, Any], endpoint: str, provider: str, day: dt.date | None
+    ) -> tuple[int, int]:
+        """Check one request: (its shape's index, or -1 when it must not be cached; its verdict)."""
+        report = check(
+            request,
+            endpoint,
+            provider,
+            self.catalog,
+            as_of=self.as_of if day is None else day,
+            price_basis=self.price_basis,
+            url_policy=_URL_POLICY,
+        )
+        priced: _Priced | None = None
+        if report.ok and report.model is not None:
+            effective = report.effective
+            quality = effective.get("quality")
+            size = effective.get("size")
+            priced = _Priced(
+                model=report.model,
+                quality=quality if type(quality) is str else None,
+                size=size if type(size) is str else None,
+                tier=report.tier,
+            )
+        shape = _Shape(
+            endpoint=endpoint,
+            provider=provider,
+            model=report.model if report.model is not None else INVALID_MODEL,
+            tier=report.tier if report.tier is not None else NO_TIER,
+            ok=report.ok,
+            images=report.images,
+            currency=report.currency,
+            priced=priced,
+        )
+        index = self.shape_ids.get(shape)
+        if index is None:
+            if report.ok:
+                # Pricing a shape on another day replays the engine's quote from the report;
+                # prove the replay on this line, and never cache a shape it does not reproduce.
+                replay = self._quote(shape, report.as_of)
+                if replay is None or (replay.cost, replay.unit_price, replay.multiplier, replay.source) != (
+                    report.cost,
+                    report.unit_price,
+                    report.multiplier,
+                    report.price_source,
+                ):
+                    return -1, self._intern(shape, day, report.cost)
+            index = len(self.shapes)
+            self.shapes.append(shape)
+            self.shape_ids[shape] = index
+        return index, self._intern(shape, day, report.cost)
+
+    def _priced(self, days: dict[Any, int], day: dt.date | None) -> int:
+        """The verdict of a cached shape on another day: only its price can differ."""
+        shape = self.shapes[days[_SHAPE]]
+        cost = None
+        if shape.ok:
+            replay = self._quote(shape, self.as_of if day is None else day)
+            cost = None if replay is None else replay.cost
+        verdict = self._intern(shape, day, cost)
+        self.dated += 1
+        if self.dated > _DATED_LIMIT:
+            # `days` may outlive this (it is in hand); it is simply no longer reachable.
+            self.cache.clear()
+            self.dated = 0
+        days[day] = verdict
+        return verdict
+
+    def _quote(self, shape: _Shape, day: dt.date) -> Quote | None:
+        priced = shape.priced
+        if priced is None:
+            return None
+        return quote(
+            self.catalog.price_books[shape.provider],
+            model=priced.model,
+            endpoint=shape.endpoint,
+            quality=priced.quality,
+            size=priced.size,
+            tier=priced.tier,
+            images=shape.images,
+            day=day,
+            basis=self.price_basis,
+        )
+
+    def _intern(self, shape: _Shape, day: dt.date | None, cost: Decimal | None) -> int:
+        verdict = _Verdict(
+            endpoint=shape.endpoint,
+            provider=shape.provider,
+            day=("" if not self.by_day else NO_TIME if day is None else day.isoformat()),
+            model=shape.model,
+            tier=shape.tier,
+            ok=shape.ok,
+            images=shape.images,
+            cost=None if cost is None else str(cost),
+            currency=shape.currency,
+        )
+        index = self.verdict_ids.get(verdict)
+        if index is None:
+            index = len(self.verdicts)
+            self.verdicts.append(verdict)
+            self.verdict_ids[verdict] = index
+            self.counts.append(0)
+        return index
+
+    def _other_item(self, name: str, lineno: int, item: object) -> Mapping[Any, Any] | None:
+        """Items that are not bytes, str or dict: rare, so kept off the hot path."""
+        if item is _TOO_LONG:
+            self._bad(name, lineno, f"not readable: the line is longer than {_MAX_LINE >> 20} MiB")
+            return None
+        if isinstance(item, (bytes, bytearray, str)):
+            text = item if isinstance(item, str) else bytes(item)
+            try:
+                obj = json.loads(text)
+            except (ValueError, RecursionError) as exc:
+                self._unreadable_line(name, lineno, text, exc)
+                return None
+            if isinstance(obj, Mapping):
+                return obj
+            self._bad(name, lineno, f"not an object: the line holds {_kind(obj)}")
+            return None
+        if isinstance(item, Mapping):
+            return item
+        self._bad(name, lineno, f"not a line or an object: got a {type(item).__name__}")
+        return None
+
+    def _unreadable_line(self, name: str, lineno: int, item: object, exc: BaseException) -> None:
+        if isinstance(item, (bytes, str)) and not item.strip():
+            self.blank += 1
+            return
+        if isinstance(exc, UnicodeDecodeError):
+            reason = f"not UTF-8: invalid byte at position {exc.start + 1}"
+        elif isinstance(exc, json.JSONDecodeError):
+            if isinstance(item, str) and item.endswith(("\n", "\r")):
+                # A line end left on the line (a text file's lines) moves where some errors are
+                # found; report them as for the line without it, as files are read.
+                try:
+                    json.loads(item.rstrip("\r\n"))
+                except json.JSONDecodeError as bare:
+                    exc = bare
+            # The decoder's messages are fixed phrases; the line's content is never quoted.
+            reason = f"not JSON: {exc.msg} at column {exc.pos + 1}"
+        elif isinstance(exc, RecursionError):
+            reason = "not readable: the JSON is nested too deeply"
+        else:
+            reason = "not readable: a value exceeds the JSON reader's limits (an integer of over 4,300 digits)"
+        self._bad(name, lineno, reason)
+
+    def _bad(self, name: str, lineno: int, reason: str) -> None:
+        self.unreadable += 1
+        if len(self.bad) < MAX_BAD_LINE_SAMPLES:
+            self.bad.append(BadLine(name, lineno, reason))
+
+    def result(self) -> Estimate:
+        groups: dict[tuple[str, ...], _Sums] = {}
+        for verdict, count in zip(self.verdicts, self.counts, strict=True):
+            if not count:
+                continue
+            labels = tuple(_label(verdict, dimension) for dimension in self.group_by)
+            sums = groups.get(labels)
+            if sums is None:
+                sums = groups[labels] = _Sums()
+            sums.add(verdict, count)
+        total = _Sums()
+        for sums in groups.values():
+            total.merge(sums)
+        ordered = tuple(
+            groups[labels].freeze(dict(zip(self.group_by, labels, strict=True))) for labels in sorted(groups)
+        )
+        return Estimate(
+            group_by=self.group_by,
+            totals=total.freeze({}),
+            groups=ordered,
+            lines_read=self.lines,
+            unreadable=self.unreadable,
+            blank=self.blank,
+            bad_lines=tuple(self.bad),
+            sources=tuple(self.sources),
+            endpoint=self.endpoint,
+            provider=self.provider,
+            as_of=self.as_of,
+            price_basis=self.price_basis,
+        )
+
+
+class _Sums:
+    __slots__ = ("accepted", "cost", "images", "priced", "rejected", "requests", "unknown")
+
+    def __init__(self) -> None:
+        self.requests = self.accepted = self.rejected = self.priced = self.unknown = self.images = 0
+        self.cost: dict[str, Decimal] = {}
+
+    def add(self, verdict: _Verdict, count: int) -> None:
+        self.requests += count
+        if not verdict.ok:
+            self.rejected += count
+            return
+        self.accepted += count
+        self.images += verdict.images * count
+        if verdict.cost is None:
+            self.unknown += count
+            return
+        self.priced += count
+        amount = _EXACT.multiply(Decimal(verdict.cost), count)
+        self.cost[verdict.currency] = _EXACT.add(self.cost.get(verdict.currency, _ZERO), amount)
+
+    def merge(self, other: _Sums) -> None:
+        self.requests += other.requests
+        self.accepted += other.accepted
+        self.rejected += other.rejected
+        self.priced += other.priced
+        self.unknown += other.unknown
+        self.images += other.images
+        for currency, amount in other.cost.items():
+            self.cost[currency] = _EXACT.add(self.cost.get(currency, _ZERO), amount)
+
+    def freeze(self, labels: Mapping[str, str]) -> GroupTotals:
+        return GroupTotals(
+            labels=MappingProxyType(dict(labels)),
+            requests=self.requests,
+            accepted=self.accepted,
+            rejected=self.rejected,
+            priced=self.priced,
+            unknown_price=self.unknown,
+            images=self.images,
+            cost=MappingProxyType(dict(sorted(self.cost.items(), key=_currency_order))),
+        )
+
+
+def _currency_order(item: tuple[str, Decimal]) -> tuple[str, str]:
+    return (item[0].casefold(), item[0])
+
+
+def _label(verdict: _Verdict, dimension: str) -> str:
+    value: str = getattr(verdict, dimension)
+    return value
+
+
+def _group_dimensions(group_by: Iterable[str] | str) -> tuple[str, ...]:
+    dimensions = (group_by,) if isinstance(group_by, str) else tuple(group_by)
+    for dimension in dimensions:
+        if dimension not in GROUP_DIMENSIONS:
+            raise ValueError(f"cannot group by {dimension!r}; choose from {', '.join(GROUP_DIMENSIONS)}")
+    if len(set(dimensions)) != len(dimensions):
+        raise ValueError(f"group_by names a dimension twice: {', '.join(dimensions)}")
+    return dimensions
+
+
+def _kind(value: object) -> str:
+    """What a JSON value is, without showing it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (list, tuple)):
+        return "an array"
+    if isinstance(value, Mapping):
+        return "an object"
+    return f"a {type(value).__name__}"
+
+
+# ------------------------------------------------------------------------------- cache key parts
+
+
+class _UrlParam:
+    """Reduces a URL-valued parameter to the problems its value has, which is all its rules read.
+
+    The problems of each distinct URL are memoised (bounded), so a callback URL repeated on every
+    line is analysed once.
+    """
+
+    __slots__ = ("clean", "flags", "memo")
+
+    def __init__(self, flags: tuple[bool, ...]) -> None:
+        self.flags = flags
+        self.clean: tuple[object, ...] = ("url", *(() for _ in flags))
+        self.memo: dict[str, tuple[object, ...]] = {}
+
+    def signature(self, value: str) -> tuple[object, ...]:
+        found = [url_problems(value, policy=_URL_POLICY, allow_data_uri=flag) for flag in self.flags]
+        sig: tuple[object, ...] = (
+            self.clean if not any(found) else ("url", *(tuple(p.code for p in problems) for problems in found))
+        )
+        if len(value) <= _MAX_MEMO_URL:
+            if len(self.memo) >= _URL_MEMO_LIMIT:
+                self.memo.clear()
+            self.memo[value] = sig
+        return sig
+
+    def list_signature(self, values: list[object]) -> tuple[object, ...]:
+        # A non-string item is wrong whatever it holds; its type is all that matters.
+        memo = self.memo
+        return (
+            "list",
+            *((memo.get(item) or self.signature(item)) if type(item) is str else type(item) for item in values),
+        )
+
+
+def _abstractions(
+    catalog: Catalog,
+) -> tuple[tuple[tuple[str, tuple[int, ...], tuple[object, ...]], ...], tuple[tuple[str, _UrlParam], ...]]:
+    """Which parameters the cache key may abstract, derived from the catalog, never hard-coded.
+
+    A parameter every rule of which is `text` is reduced to its emptiness and its length bucket
+    against every `max_chars` any model sets for it: (name, sorted limits, one marker per bucket
+    and a last one for ""). One every rule of which takes URLs is reduced to the URL problems
+    (with and without data URIs, as its rules need). A parameter with mixed kinds is kept as is.
+    The markers are tuples, which JSON never produces, so they cannot equal a value from a log.
+    """
+    kinds: dict[str, set[str]] = {}
+    limits: dict[str, set[int]] = {}
+    for name, parameter in catalog.parameters.items():
+        kinds.setdefault(name, set()).add(parameter.kind)
+    specs = [*catalog.platform_specs.values()]
+    for model in catalog.models.values():
+        for capability in model.endpoints.values():
+            specs.extend(capability.params.values())
+    for spec in specs:
+        kinds.setdefault(spec.name, set()).add(spec.kind)
+        if spec.kind == "text" and spec.max_chars is not None:
+            limits.setdefault(spec.name, set()).add(spec.max_chars)
+    text = []
+    for name, found in kinds.items():
+        if found == {"text"}:
+            bounds = tuple(sorted(limits.get(name, ())))
+            marks = (*(("text", name, bucket) for bucket in range(len(bounds) + 1)), ("text", name, "empty"))
+            text.append((name, bounds, marks))
+    urls = tuple(
+        (name, _UrlParam(tuple(sorted({kind != "url" for kind in found}))))
+        for name, found in kinds.items()
+        if found <= _URL_KINDS
+    )
+    return tuple(text), urls
+
+
+_JSON_TYPES = frozenset({str, int, float, bool, type(None), list, dict})
+
+
+def _plain_json(request: Mapping[Any, Any]) -> bool:
+    """Whether an object handed over already parsed holds only what JSON can (exact types)."""
+    return all(type(key) is str for key in request) and all(type(value) in _JSON_TYPES for value in request.values())
+
+
+def _small(shown: Mapping[str, object]) -> bool:
+    """Whether a cache key would keep at most _MAX_KEYS keys and _KEY_BUDGET characters of text."""
+    if len(shown) > _MAX_KEYS:
+        return False
+    total = 0
+    for value in shown.values():
+        if type(value) is str:
+            total += len(value)
+        elif type(value) is int and not -_BIG_INT < value < _BIG_INT:
+            return False
+    return total <= _KEY_BUDGET
