@@ -22,7 +22,11 @@ from typing import Any
 import imagepricing
 
 CASES: dict[str, tuple[dict[str, Any], str, str]] = {
-    "valid nano-banana generation": ({"model": "nano-banana", "prompt": "a red apple", "size": "1024x1024"}, "generations", "acedata"),
+    "valid nano-banana generation": (
+        {"model": "nano-banana", "prompt": "a red apple", "size": "1024x1024"},
+        "generations",
+        "acedata",
+    ),
     "valid gpt-image-2 2K, async": (
         {"model": "gpt-image-2", "prompt": "a fox", "size": "2048x1152", "async": True},
         "generations",
@@ -33,8 +37,16 @@ CASES: dict[str, tuple[dict[str, Any], str, str]] = {
         "generations",
         "xhuoapi",
     ),
-    "valid dall-e-3 hd": ({"model": "dall-e-3", "prompt": "an otter", "quality": "hd", "style": "natural"}, "generations", "acedata"),
-    "valid dall-e-2 n=4, openai": ({"model": "dall-e-2", "prompt": "an otter", "n": 4, "size": "512x512"}, "generations", "openai"),
+    "valid dall-e-3 hd": (
+        {"model": "dall-e-3", "prompt": "an otter", "quality": "hd", "style": "natural"},
+        "generations",
+        "acedata",
+    ),
+    "valid dall-e-2 n=4, openai": (
+        {"model": "dall-e-2", "prompt": "an otter", "n": 4, "size": "512x512"},
+        "generations",
+        "openai",
+    ),
     "valid gpt-image-2 edit, 3 urls": (
         {
             "model": "gpt-image-2",
@@ -46,11 +58,23 @@ CASES: dict[str, tuple[dict[str, Any], str, str]] = {
         "acedata",
     ),
     "nano-banana with 5 dropped params": (
-        {"model": "nano-banana-pro", "prompt": "x", "n": 4, "quality": "hd", "style": "vivid", "background": "auto", "output_format": "png"},
+        {
+            "model": "nano-banana-pro",
+            "prompt": "x",
+            "n": 4,
+            "quality": "hd",
+            "style": "vivid",
+            "background": "auto",
+            "output_format": "png",
+        },
         "generations",
         "acedata",
     ),
-    "invalid: size format + n type": ({"model": "gpt-image-2", "prompt": "x", "size": "1024X1024", "n": True}, "generations", "acedata"),
+    "invalid: size format + n type": (
+        {"model": "gpt-image-2", "prompt": "x", "size": "1024X1024", "n": True},
+        "generations",
+        "acedata",
+    ),
     "invalid: unknown model": ({"model": "dall-e-4", "prompt": "x"}, "generations", "acedata"),
     "invalid: not an object": ([1, 2, 3], "generations", "acedata"),  # type: ignore[dict-item]
 }
@@ -72,7 +96,10 @@ def time_case(request: Any, endpoint: str, provider: str, calls: int, rounds: in
 def time_import_and_load(repeats: int) -> float:
     """Median milliseconds for a fresh interpreter to import imagepricing and load the tables,
     minus the interpreter's own start-up."""
-    code = "import time; t=time.perf_counter(); import imagepricing; imagepricing.load_catalog(); print(time.perf_counter()-t)"
+    code = (
+        "import time; t=time.perf_counter(); import imagepricing; imagepricing.load_catalog();"
+        " print(time.perf_counter()-t)"
+    )
     samples = []
     for _ in range(repeats):
         out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout

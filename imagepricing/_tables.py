@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
-from typing import Any, Literal, TypeVar
+from types import UnionType
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
 import attrs
 import cattrs
@@ -268,6 +269,9 @@ def _format(exc: BaseException, typ: type | None) -> str:
         return str(exc)
     if isinstance(exc, KeyError):
         return "required key missing"
+    if typ is not None and get_origin(typ) in (Union, UnionType):
+        # An optional choice (`endpoint = "generation"`): name the choices, not "unknown error".
+        typ = next((arg for arg in get_args(typ) if get_origin(arg) is Literal), typ)
     if typ is not None and getattr(typ, "__origin__", None) is Literal:
         allowed = ", ".join(repr(a) for a in getattr(typ, "__args__", ()))
         return f"expected one of {allowed}"

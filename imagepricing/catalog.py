@@ -333,6 +333,9 @@ def _read_toml(path: Path, label: str, problems: list[str]) -> Any:
         problems.append(f"{label}: not valid TOML: {exc}")
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(f"{label}: cannot be read: {exc}")
+    except RecursionError:
+        # tomllib parses nested arrays and inline tables recursively.
+        problems.append(f"{label}: cannot be read: arrays or inline tables nested too deeply")
     return None
 
 

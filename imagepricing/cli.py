@@ -31,7 +31,7 @@ from imagepricing.urls import URL_POLICIES
 
 __all__ = ["UsageError", "add_catalog_options", "catalog_from_args", "main", "parse_date"]
 
-_SUBCOMMANDS: tuple[str, ...] = ()
+_SUBCOMMANDS: tuple[str, ...] = ("imagepricing._cli_estimate", "imagepricing._cli_reference")
 
 
 class UsageError(Exception):
@@ -158,6 +158,10 @@ def read_json(name: str) -> Any:
         raise UsageError(f"{where} is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except RecursionError:
         raise UsageError(f"{name} is nested too deeply to read") from None
+    except ValueError:
+        # json.loads refuses integers of over 4,300 digits (CPython's int/str conversion limit)
+        # with a plain ValueError, after JSONDecodeError (its subclass) has been ruled out.
+        raise UsageError(f"{name} holds a number too large to read (more than 4,300 digits)") from None
 
 
 # --------------------------------------------------------------------------------- check

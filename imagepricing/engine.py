@@ -234,10 +234,14 @@ def _day(as_of: object) -> dt.date:
 def _shown_key(key: str) -> str:
     if looks_secret(key):
         return f"<key of {len(key)} characters that looks like a credential>"
-    shown = key if len(key) <= _MAX_KEY_SHOWN else key[:_MAX_KEY_SHOWN] + "…"
-    # `param` is printed raw by the CLI and by log lines: a key with a newline, an ANSI escape or
-    # a bidi override must not forge or hide output, so non-printable characters are escaped.
-    return shown if shown.isprintable() else escape_unprintable(shown)
+    shown = key[:_MAX_KEY_SHOWN]
+    if not shown.isprintable():
+        # `param` is printed raw by the CLI and by log lines: a key with a newline, an ANSI escape
+        # or a bidi override must not forge or hide output, so non-printable characters are escaped.
+        shown = escape_unprintable(shown)
+    if len(key) <= _MAX_KEY_SHOWN and len(shown) <= _MAX_KEY_SHOWN:
+        return shown
+    return shown[:_MAX_KEY_SHOWN] + "…"
 
 
 def _path(key: str) -> str:
