@@ -13,6 +13,7 @@ from __future__ import annotations
 from imagepricing.catalog import Catalog, default_catalog, load_catalog, load_price_book
 from imagepricing.engine import check
 from imagepricing.errors import CatalogError
+from imagepricing.estimation import Estimate, GroupTotals, estimate
 from imagepricing.findings import CODES, Finding
 from imagepricing.pricing import PriceBook, PriceEntry
 from imagepricing.report import Report
@@ -21,13 +22,16 @@ __all__ = [
     "CODES",
     "Catalog",
     "CatalogError",
+    "Estimate",
     "Finding",
+    "GroupTotals",
     "PriceBook",
     "PriceEntry",
     "Report",
     "__version__",
     "check",
     "default_catalog",
+    "estimate",
     "load_catalog",
     "load_price_book",
 ]

@@ -43,10 +43,16 @@ _SIZE_TEXT = re.compile(r"([0-9]+)x([0-9]+)")
 
 @attrs.frozen(slots=True)
 class Size:
-    """A parsed `WIDTHxHEIGHT`. Sides are at most 9 digits; see `parse_size`."""
+    """A parsed `WIDTHxHEIGHT`.
+
+    A side with more than MAX_SIDE_DIGITS significant digits is far beyond every limit; it is
+    stood in for by 10**MAX_SIDE_DIGITS (so the limits reject it without multiplying huge
+    numbers) and its digits are kept, so that `remainder` still judges divisibility exactly.
+    """
 
     width: int
     height: int
+    oversize_digits: tuple[str | None, str | None] = attrs.field(default=(None, None), eq=False, repr=False)
 
     @property
     def pixels(self) -> int:
@@ -56,22 +62,42 @@ class Size:
     def text(self) -> str:
         return f"{self.width}x{self.height}"
 
+    def remainders(self, divisor: int) -> tuple[int, int]:
+        """(width % divisor, height % divisor), exact even for oversize sides."""
+        wide, high = self.oversize_digits
+        return (
+            self.width % divisor if wide is None else _digits_mod(wide, divisor),
+            self.height % divisor if high is None else _digits_mod(high, divisor),
+        )
+
 
 def parse_size(text: str) -> Size | None:
-    """The size `text` denotes, or None if it is not strictly `WIDTHxHEIGHT`.
-
-    A side with more than MAX_SIDE_DIGITS digits parses as 10**MAX_SIDE_DIGITS, which every
-    limit rejects, instead of being converted digit by digit.
-    """
+    """The size `text` denotes, or None if it is not strictly `WIDTHxHEIGHT`."""
     match = _SIZE_TEXT.fullmatch(text)
     if match is None:
         return None
-    width, height = match.groups()
-    return Size(_side(width), _side(height))
+    width, height = (side.lstrip("0") or "0" for side in match.groups())
+    wide, high = (side if len(side) > MAX_SIDE_DIGITS else None for side in (width, height))
+    if wide is None and high is None:
+        return Size(int(width), int(height))
+    return Size(_side(width), _side(height), (wide, high))
 
 
 def _side(digits: str) -> int:
     return int(digits) if len(digits) <= MAX_SIDE_DIGITS else 10**MAX_SIDE_DIGITS
+
+
+_CHUNK_DIGITS = 1000
+
+
+def _digits_mod(digits: str, divisor: int) -> int:
+    """int(digits) % divisor without building the int: chunk by chunk, linear in the digits
+    (int() of a long digit string is quadratic, and refuses more than 4,300 digits)."""
+    remainder = 0
+    for start in range(0, len(digits), _CHUNK_DIGITS):
+        chunk = digits[start : start + _CHUNK_DIGITS]
+        remainder = (remainder * pow(10, len(chunk), divisor) + int(chunk)) % divisor
+    return remainder
 
 
 @attrs.frozen
@@ -94,30 +120,33 @@ def constraint_problems(size: Size, limits: Constraints) -> list[tuple[str, str,
     """Every limit `size` breaks, as (code, message, source); empty when it is accepted."""
     problems: list[tuple[str, str, str]] = []
     w, h = size.width, size.height
+    shown = _shown(size)
+    exact = size.oversize_digits == (None, None)
     if w == 0 or h == 0:
         problems.append(
-            ("size_not_positive", f"size {w}x{h} has a zero side; both sides must be positive.", limits.source)
+            ("size_not_positive", f"size {shown} has a zero side; both sides must be positive.", limits.source)
         )
         return problems
     step = limits.multiple_of
-    if w % step or h % step:
+    if any(size.remainders(step)):
+        nearest = f" (nearest: {_round_to(w, step)}x{_round_to(h, step)})" if exact else ""
         problems.append(
             (
                 "size_not_multiple",
-                f"size {w}x{h}: width and height must both be multiples of {step}"
-                f" (nearest: {_round_to(w, step)}x{_round_to(h, step)}).",
+                f"size {_shown(size)}: width and height must both be multiples of {step}{nearest}.",
                 limits.source,
             )
         )
     if max(w, h) > limits.max_side:
         problems.append(
-            ("size_side_too_long", f"size {w}x{h}: the longer side must be at most {limits.max_side}.", limits.source)
+            ("size_side_too_long", f"size {shown}: the longer side must be at most {limits.max_side}.", limits.source)
         )
     if w * h > limits.max_pixels:
         problems.append(
             (
                 "size_too_many_pixels",
-                f"size {w}x{h} has {w * h:,} pixels; at most {limits.max_pixels:,} are allowed.",
+                f"size {shown} has {f'{w * h:,}' if exact else 'far more'} pixels;"
+                f" at most {limits.max_pixels:,} are allowed.",
                 limits.source,
             )
         )
@@ -125,7 +154,7 @@ def constraint_problems(size: Size, limits: Constraints) -> list[tuple[str, str,
         problems.append(
             (
                 "size_too_few_pixels",
-                f"size {w}x{h} has {w * h:,} pixels; at least {limits.min_pixels:,} are required.",
+                f"size {shown} has {w * h:,} pixels; at least {limits.min_pixels:,} are required.",
                 limits.limits_source,
             )
         )
@@ -134,11 +163,19 @@ def constraint_problems(size: Size, limits: Constraints) -> list[tuple[str, str,
         problems.append(
             (
                 "size_aspect_ratio",
-                f"size {w}x{h}: the long side may be at most {ratio} times the short side.",
+                f"size {shown}: the long side may be at most {ratio} times the short side.",
                 limits.limits_source,
             )
         )
     return problems
+
+
+def _shown(size: Size) -> str:
+    """The size as a message may show it: an oversize side by its length, not its digits."""
+    wide, high = size.oversize_digits
+    width = f"<{len(wide):,} digits>" if wide is not None else str(size.width)
+    height = f"<{len(high):,} digits>" if high is not None else str(size.height)
+    return f"{width}x{height}"
 
 
 def _round_to(value: int, step: int) -> int:

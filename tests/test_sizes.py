@@ -123,3 +123,40 @@ class TestGptImage2Constraints:
     def test_huge_numbers_are_a_finding_not_an_exception(self) -> None:
         codes = _gpt2("9" * 5000 + "x" + "9" * 5000)
         assert "size_side_too_long" in codes
+
+
+class TestOversizeSides:
+    """Sides beyond 9 significant digits are judged without building huge integers, exactly."""
+
+    def test_leading_zeros_do_not_count_towards_the_digit_bound(self) -> None:
+        assert parse_size("0000001024x1024") == parse_size("1024x1024")
+
+    @pytest.mark.parametrize(
+        ("digits", "mod16", "mod7"),
+        [
+            ("9" * 20 + "7", 13, int("9" * 20 + "7") % 7),
+            ("1" + "0" * 5000, 0, pow(10, 5000, 7)),  # 10**5000
+            ("9" * 200_000, 15, (pow(10, 200_000, 7) - 1) % 7),  # 10**200000 - 1
+        ],
+    )
+    def test_remainders_of_oversize_sides_are_exact(self, digits: str, mod16: int, mod7: int) -> None:
+        size = parse_size(f"{digits}x16")
+        assert size is not None
+        assert size.remainders(16) == (mod16, 0)
+        assert size.remainders(7) == (mod7, 2)
+
+    def test_huge_odd_side_is_not_a_multiple_of_16(self) -> None:
+        assert set(_gpt2("99999999999x16")) == {
+            "size_not_multiple",
+            "size_side_too_long",
+            "size_too_many_pixels",
+            "size_aspect_ratio",
+        }
+
+    def test_huge_multiple_of_16_is_only_too_large(self) -> None:
+        assert "size_not_multiple" not in _gpt2("1" + "0" * 30 + "x16")
+
+    def test_messages_show_the_length_of_an_oversize_side_not_its_digits(self) -> None:
+        report = check({"model": "gpt-image-2", "prompt": "p", "size": "9" * 5000 + "x16"})
+        assert all("9999999" not in f.message for f in report.errors)
+        assert any("<5,000 digits>" in f.message for f in report.errors)

@@ -1,0 +1,388 @@
+"""Render docs/rules.md: every rule with its finding code, what it checks and its source.
+
+Generated from two places only, so the document cannot drift from the code:
+- the tables (the catalog): parameters, models, sizes, tiers, aspect maps, price books;
+- the rule definitions: `findings.CODES` (severity, summary, default source), `rules.RULES` and
+  `rules.CROSS_RULES`, and the finding codes each rule function can report, read from the source
+  of imagepricing's rule modules (the string literals that are registered codes).
+
+`python -m imagepricing rules --out docs/rules.md` writes it; tests/test_rules_doc.py fails when
+the committed file differs from what this module renders.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import functools
+import inspect
+from collections.abc import Callable, Iterable, Sequence
+from types import ModuleType
+
+from imagepricing import engine, pricing, rules, sizes
+from imagepricing.catalog import Catalog, ParamSpec, default_catalog
+from imagepricing.findings import CODES
+from imagepricing.pricing import PriceEntry
+from imagepricing.sizes import AUTO_SIZES
+from imagepricing.urls import URL_PROBLEM_CODES
+
+__all__ = ["REFRESH_COMMAND", "checked_by", "codes_of", "render_rules"]
+
+REFRESH_COMMAND = "python -m imagepricing rules --out docs/rules.md"
+
+_RULE_MODULES: tuple[ModuleType, ...] = (engine, rules, sizes, pricing)
+# url_problems reads its codes from tables inside imagepricing.urls; every url_* code comes from it.
+_URL_ENTRY = "urls.url_problems"
+
+
+def _short(module: ModuleType) -> str:
+    return module.__name__.rsplit(".", 1)[-1]
+
+
+@functools.cache
+def _index() -> dict[str, tuple[frozenset[str], frozenset[str]]]:
+    """Every top-level function of the rule modules: (codes it names, functions it calls)."""
+    found: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+    for module in _RULE_MODULES:
+        tree = ast.parse(inspect.getsource(module))
+        for node in tree.body:
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            codes = {n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)} & set(
+                CODES
+            )
+            calls = set()
+            for n in ast.walk(node):
+                if isinstance(n, ast.Call) and isinstance(n.func, ast.Name):
+                    target = getattr(module, n.func.id, None)
+                    home = getattr(target, "__module__", None)
+                    if callable(target) and home is not None and home.startswith("imagepricing."):
+                        calls.add(f"{home.rsplit('.', 1)[-1]}.{n.func.id}")
+            found[f"{_short(module)}.{node.name}"] = (frozenset(codes), frozenset(calls))
+    return found
+
+
+def codes_of(function: Callable[..., object]) -> frozenset[str]:
+    """The finding codes `function` (a rule-module function) can report, through the helpers it calls."""
+    index = _index()
+    start = f"{function.__module__.rsplit('.', 1)[-1]}.{function.__name__}"
+    seen: set[str] = set()
+    codes: set[str] = set()
+    todo = [start]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if name == _URL_ENTRY:
+            codes.update(URL_PROBLEM_CODES)
+        direct, calls = index.get(name, (frozenset(), frozenset()))
+        codes.update(direct)
+        todo.extend(calls)
+    return frozenset(codes)
+
+
+def checked_by() -> dict[str, list[str]]:
+    """For each finding code, the functions whose source names it."""
+    out: dict[str, list[str]] = {code: [] for code in CODES}
+    for name, (codes, _) in _index().items():
+        for code in codes:
+            out[code].append(name)
+    for code in URL_PROBLEM_CODES:
+        out[code].append(_URL_ENTRY)
+    return {code: sorted(names) for code, names in out.items()}
+
+
+# ---------------------------------------------------------------------------------- render
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _table(header: Iterable[str], rows: Iterable[Sequence[object]]) -> list[str]:
+    head = list(header)
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return [*lines, ""]
+
+
+def _code(text: str) -> str:
+    return f"`{text}`" if text else '`""`'
+
+
+def _accepts(spec: ParamSpec) -> str:
+    """What a model accepts for one parameter, in words."""
+    if spec.overridden_to is not None:
+        return f"any value; upstream uses {_code(spec.overridden_to)} ({spec.reason})"
+    kind = spec.kind
+    if kind == "text":
+        limit = f"at most {spec.max_chars:,} characters" if spec.max_chars is not None else "no documented limit"
+        return f"non-empty string, {limit}"
+    if kind == "integer":
+        text = f"integer {spec.min}-{spec.max}"
+        if spec.model_max is not None:
+            text += f"; this model at most {spec.model_max}"
+        if spec.honoured_max is not None:
+            text += f"; above {spec.honoured_max} silently used as {spec.honoured_max}"
+        return text
+    if kind == "choice":
+        text = ", ".join(_code(v) for v in spec.values or ())
+        return text + (f" (default {_code(spec.default)})" if spec.default is not None else "")
+    if kind == "boolean":
+        return "true or false"
+    if kind == "url":
+        return "http(s) URL"
+    if kind == "image":
+        return "http(s) URL or image data URI"
+    if kind == "images":
+        limit = f", at most {spec.max_items}" if spec.max_items is not None else ""
+        return f"http(s) URL or image data URI, or an array of them{limit}"
+    if kind == "size" and spec.size is not None:
+        rule = spec.size
+        if rule.allowed is not None:
+            default = f"; auto means {_code(rule.default)}" if rule.default not in AUTO_SIZES else ""
+            return ", ".join(_code(s) for s in rule.allowed_order) + f', `auto`, `""`{default}'
+        if rule.constraints is not None:
+            tiers = f"; billed by tiering `{rule.tiering.name}`" if rule.tiering is not None else ""
+            return f'`auto`, `""` or WIDTHxHEIGHT within constraints `{rule.constraints.name}`{tiers}'
+        if rule.aspect_map is not None:
+            return f"any string, mapped by aspect map `{rule.aspect_map.name}`"
+    return kind
+
+
+def _entry_scope(entry: PriceEntry) -> str:
+    keys = [
+        f"{k} {v}"
+        for k, v in (
+            ("endpoint", entry.endpoint),
+            ("quality", entry.quality),
+            ("size", entry.size),
+            ("tier", entry.tier),
+        )
+        if v is not None
+    ]
+    return ", ".join(keys) or "all requests"
+
+
+def _span(start: dt.date | None, end: dt.date | None) -> str:
+    if start is None and end is None:
+        return "undated"
+    return f"{start.isoformat() if start else '…'} to {end.isoformat() + ' (exclusive)' if end else 'now'}"
+
+
+def render_rules(catalog: Catalog | None = None) -> str:
+    """The whole of docs/rules.md, deterministic for given tables and code."""
+    catalog = catalog or default_catalog()
+    out: list[str] = [
+        "# Rules reference",
+        "",
+        "<!-- Generated: do not edit. Refresh with `" + REFRESH_COMMAND + "`. -->",
+        "",
+        "Every rule imagepricing applies, generated from the data tables (`data/*.toml`) and the rule",
+        "definitions (`imagepricing/findings.py`, `rules.py`, `engine.py`, `sizes.py`, `pricing.py`).",
+        "Each finding `check` reports carries the source of its rule in `finding.source`: a seed file",
+        "(`000_*` to `004_*`) or a cited public fact (SPEC.md). A rule's source in the tables below is",
+        "the one its findings carry; the finding-code table gives the default for rules without a row.",
+        "",
+        "Sections: [Finding codes](#finding-codes) · [Rules](#rules) · [Parameters](#parameters) ·",
+        "[Models](#models) · [Sizes](#sizes) · [Prices](#prices)",
+        "",
+    ]
+    out += _codes_section()
+    out += _rules_section(catalog)
+    out += _parameters_section(catalog)
+    out += _models_section(catalog)
+    out += _sizes_section(catalog)
+    out += _prices_section(catalog)
+    while out and not out[-1]:
+        out.pop()
+    return "\n".join(out) + "\n"
+
+
+def _codes_section() -> list[str]:
+    where = checked_by()
+    lines = [
+        "## Finding codes",
+        "",
+        "Severity `error`: upstream rejects the request (nothing is billed). `ignored`: accepted, but",
+        "upstream drops or replaces the value. `warning`: accepted; worth attention.",
+        "",
+    ]
+    rows = [
+        (_code(code), info.severity, info.summary, ", ".join(f"`{f}`" for f in where[code]) or "-", info.source)
+        for code, info in CODES.items()
+    ]
+    return lines + _table(("code", "severity", "what it checks", "reported by", "default source"), rows)
+
+
+def _rules_section(catalog: Catalog) -> list[str]:
+    lines = [
+        "## Rules",
+        "",
+        "One rule per parameter kind (`imagepricing.rules.RULES`), chosen by the parameter's `kind` in",
+        "`data/parameters.toml` and driven by the model's row in `data/models.toml`; then the",
+        "whole-request rules (`CROSS_RULES`), in this order. The engine (`engine.check`) reports the",
+        "request's shape, the model, unknown and dropped parameters and missing required ones; the",
+        "quote (`pricing.quote`) reports unknown prices.",
+        "",
+    ]
+    rows: list[tuple[str, ...]] = []
+    for kind, rule in rules.RULES.items():
+        params = [name for name, p in catalog.parameters.items() if p.kind == kind]
+        rows.append(
+            (
+                f"`{kind}`",
+                f"`rules.{rule.__name__}`",
+                ", ".join(f"`{p}`" for p in params) or "-",
+                ", ".join(_code(c) for c in sorted(codes_of(rule))),
+            )
+        )
+    lines += _table(("kind", "rule", "parameters", "codes"), rows)
+    rows = [
+        (f"`rules.{rule.__name__}`", ", ".join(_code(c) for c in sorted(codes_of(rule)))) for rule in rules.CROSS_RULES
+    ]
+    rows.append(
+        (
+            "`engine.check`",
+            ", ".join(_code(c) for c in sorted(_index()["engine.check"][0] | _index()["engine._resolve_model"][0])),
+        )
+    )
+    rows.append(("`pricing.quote`", ", ".join(_code(c) for c in sorted(codes_of(pricing.quote)))))
+    return [*lines, "Whole-request rules, the engine and the quote:", "", *_table(("rule", "codes"), rows)]
+
+
+def _parameters_section(catalog: Catalog) -> list[str]:
+    lines = [
+        "## Parameters",
+        "",
+        "The request parameters as the platform defines them (`data/parameters.toml`). `null` for an",
+        "optional parameter counts as omitted; `null` for a required one is `missing`. A key that is",
+        "not a parameter of the endpoint is `unknown_parameter` (ignored).",
+        "",
+    ]
+    rows = [
+        (
+            f"`{name}`",
+            p.kind,
+            ", ".join(sorted(p.endpoints, key=("generations", "edits").index)),
+            "yes" if p.required else "no",
+            f"{p.min}-{p.max}" if p.min is not None else "-",
+            "platform (kept for every model)" if p.platform else "model",
+            p.source,
+        )
+        for name, p in catalog.parameters.items()
+    ]
+    return lines + _table(("parameter", "kind", "endpoints", "required", "range", "handled by", "source"), rows)
+
+
+def _models_section(catalog: Catalog) -> list[str]:
+    lines = [
+        "## Models",
+        "",
+        "What each model accepts on each endpoint (`data/models.toml`). Parameters of the endpoint a",
+        "model does not list are dropped by upstream without being validated (`dropped`).",
+        "",
+    ]
+    for model in catalog.models.values():
+        lines += [f"### {model.id}", "", f"Family `{model.family}`. Source: {model.source}.", ""]
+        missing = [e for e in ("generations", "edits") if e not in model.endpoints]
+        for endpoint in missing:
+            lines += [f"Does not serve **{endpoint}** (`endpoint_unsupported`).", ""]
+        advice_shown = False
+        for endpoint, capability in model.endpoints.items():
+            lines += [f"#### {model.id} on {endpoint}", ""]
+            rows = [(f"`{name}`", _accepts(spec), spec.source) for name, spec in capability.params.items()]
+            lines += _table(("parameter", "accepts", "source"), rows)
+            dropped = [
+                name
+                for name, param in catalog.parameters.items()
+                if endpoint in param.endpoints and param.kind != "model" and name not in capability.params
+            ]
+            if dropped:
+                names = ", ".join(f"`{d}`" for d in dropped)
+                lines += [f"Dropped without validation: {names} ({capability.dropped_reason}).", ""]
+            if capability.slow is not None and not advice_shown:
+                lines += [f"Advice (`suggest_async`): {capability.slow.note}. Source: {capability.slow.source}.", ""]
+                advice_shown = True
+    return lines
+
+
+def _sizes_section(catalog: Catalog) -> list[str]:
+    lines = ["## Sizes", "", "From `data/sizes.toml`. Sizes match as written (exact strings).", ""]
+    lines += ["### Size sets", ""]
+    lines += _table(("set", "sizes"), [(f"`{name}`", ", ".join(sizes_)) for name, sizes_ in catalog.size_sets.items()])
+    lines += ["### Free-form size constraints", ""]
+    for name, c in catalog.constraints.items():
+        rows: list[tuple[str, ...]] = [
+            (
+                "`size_format`",
+                '`auto`, `""` or WIDTHxHEIGHT: ASCII digits, a lowercase x, nothing else',
+                CODES["size_format"].source,
+            ),
+            ("`size_not_positive`", "neither side is zero", CODES["size_not_positive"].source),
+            ("`size_not_multiple`", f"both sides are multiples of {c.multiple_of}", c.source),
+            ("`size_side_too_long`", f"the longer side is at most {c.max_side}", c.source),
+            ("`size_too_many_pixels`", f"width x height is at most {c.max_pixels:,}", c.source),
+        ]
+        if c.min_pixels is not None:
+            rows.append(("`size_too_few_pixels`", f"width x height is at least {c.min_pixels:,}", c.limits_source))
+        if c.max_aspect_ratio is not None:
+            rows.append(
+                (
+                    "`size_aspect_ratio`",
+                    f"the long side is at most {c.max_aspect_ratio} x the short side",
+                    c.limits_source,
+                )
+            )
+        exempt = ", ".join(f"`{s}`" for s in sorted(c.exempt)) or "none"
+        lines += [f"#### `{name}`", "", *_table(("code", "rule", "source"), rows)]
+        lines += [f"Exempt (accepted whatever the limits say): {exempt}. Presets: {', '.join(c.presets)}.", ""]
+    lines += ["### Billing tiers", ""]
+    for name, t in catalog.tierings.items():
+        by_tier: dict[str, list[str]] = {}
+        for size, tier in t.tier_of_size.items():
+            by_tier.setdefault(tier, []).append(size)
+        rows = [(f"`{tier}`", ", ".join(s)) for tier, s in by_tier.items()]
+        rows.append((f"`{t.fallback_tier}`", "every other accepted size"))
+        lines += [f"#### `{name}`", "", f'Size omitted, `auto` or `""`: `{t.auto_tier}`. Source: {t.source}.', ""]
+        lines += _table(("tier", "sizes"), rows)
+        if t.returned_as:
+            shown = ", ".join(f"{a} may come back as {b}" for a, b in t.returned_as.items())
+            lines += [f"Advice (`size_may_return_alias`): {shown}.", ""]
+    lines += ["### Aspect maps", ""]
+    for name, amap in catalog.aspect_maps.items():
+        rows = [(f"`{size}`", ratio) for size, ratio in amap.ratio_of_size.items()]
+        rows.append(('anything else (`aspect_fallback` warning; `auto`, `""` or omitted silently)', amap.fallback))
+        lines += [f"#### `{name}`", "", f"Source: {amap.source}.", "", *_table(("size", "aspect ratio"), rows)]
+    return lines
+
+
+def _prices_section(catalog: Catalog) -> list[str]:
+    lines = [
+        "## Prices",
+        "",
+        "From `data/prices/*.toml`. Of the entries in force on the day asked and of the basis asked",
+        "(`charged` by default), the most specific match prices the request (size, then tier, then",
+        "quality, then endpoint). Cost = amount x tier multiplier, x images billed for per-image",
+        "prices. A request no entry prices has an unknown cost (`price_unknown`, or",
+        "`price_not_in_force` when the book has entries for the model but none that day).",
+        "",
+    ]
+    for book in catalog.price_books.values():
+        lines += [f"### {book.provider}: {book.name} ({book.currency})", "", f"Source: {book.source}.", ""]
+        rows = [
+            (
+                f"`{e.model}`",
+                f"{e.amount} {book.currency}" if e.amount is not None else "unknown",
+                e.per,
+                _entry_scope(e),
+                ", ".join(f"{t} x{m}" for t, m in e.tier_multipliers.items()) or "-",
+                _span(e.effective_from, e.effective_until),
+                e.basis,
+                e.source,
+            )
+            for e in book.entries
+        ]
+        lines += _table(("model", "amount", "per", "applies to", "multipliers", "in force", "basis", "source"), rows)
+    return lines
