@@ -174,6 +174,18 @@ class Catalog:
     def providers(self) -> tuple[str, ...]:
         return tuple(self.price_books)
 
+    def capability(self, model: str, endpoint: str) -> Capability:
+        """What `model` does on `endpoint`; ValueError naming the choices when it serves none."""
+        if endpoint not in ENDPOINTS:
+            raise ValueError(f"unknown endpoint {endpoint!r}; expected one of {', '.join(ENDPOINTS)}")
+        found = self.models.get(model)
+        if found is None:
+            raise ValueError(f"unknown model {model!r}; known: {', '.join(self.models)}")
+        capability = found.endpoints.get(endpoint)
+        if capability is None:
+            raise ValueError(f"{model} does not serve the {endpoint} endpoint")
+        return capability
+
     def with_price(self, provider: str, model: str, amount: Decimal | str | int) -> Catalog:
         """A new catalog in which `model` costs `amount` (in the book's currency) at `provider`.
 

@@ -89,14 +89,7 @@ def request_schema(model: str, endpoint: str = "generations", catalog: Catalog |
     Raises ValueError for an unknown model or endpoint, or a model that does not serve it.
     """
     catalog = catalog or default_catalog()
-    if endpoint not in ENDPOINTS:
-        raise ValueError(f"unknown endpoint {endpoint!r}; expected one of {', '.join(ENDPOINTS)}")
-    found = catalog.models.get(model)
-    if found is None:
-        raise ValueError(f"unknown model {model!r}; known: {', '.join(catalog.models)}")
-    capability = found.endpoints.get(endpoint)
-    if capability is None:
-        raise ValueError(f"{model} does not serve the {endpoint} endpoint")
+    capability = catalog.capability(model, endpoint)
     return {
         "$schema": DIALECT,
         "$id": f"urn:imagepricing:{__version__}:request:{endpoint}:{model}",

@@ -373,7 +373,7 @@ def _malformed_sizes(limits: Constraints) -> SearchStrategy[str]:
 
 
 def _size_rule(catalog: Catalog, model: str, endpoint: str) -> SizeRule:
-    spec = _capability(catalog, model, endpoint).params.get("size")
+    spec = catalog.capability(model, endpoint).params.get("size")
     if spec is None or spec.size is None:
         raise ValueError(f"{model} takes no size on {endpoint}")
     return spec.size
@@ -485,16 +485,6 @@ def sizes_in_tier(
 # -------------------------------------------------------------------------------- requests
 
 
-def _capability(catalog: Catalog, model: str, endpoint: str) -> Capability:
-    found = catalog.models.get(model)
-    if found is None:
-        raise ValueError(f"unknown model {model!r}; known: {', '.join(catalog.models)}")
-    capability = found.endpoints.get(endpoint)
-    if capability is None:
-        raise ValueError(f"{model} does not serve the {endpoint} endpoint")
-    return capability
-
-
 def _models_serving(catalog: Catalog, endpoint: str) -> list[str]:
     models = [m.id for m in catalog.models.values() if endpoint in m.endpoints]
     if not models:
@@ -595,7 +585,7 @@ def valid_requests(
     """
     catalog = catalog or default_catalog()
     models = [model] if model is not None else _models_serving(catalog, endpoint)
-    return st.one_of([_valid_for(_capability(catalog, m, endpoint), catalog, extras=extras) for m in models])
+    return st.one_of([_valid_for(catalog.capability(m, endpoint), catalog, extras=extras) for m in models])
 
 
 def dropped_parameters(
@@ -604,7 +594,7 @@ def dropped_parameters(
     """Some of the parameters `model` drops on `endpoint` without validating them, each with any
     JSON value (for nano-banana: quality, style, n, ...)."""
     catalog = catalog or default_catalog()
-    names = _dropped(_capability(catalog, model, endpoint), catalog)
+    names = _dropped(catalog.capability(model, endpoint), catalog)
     return st.fixed_dictionaries({}, optional={name: json_values() for name in names})
 
 
@@ -726,7 +716,7 @@ def _bad_values(spec: ParamSpec) -> list[tuple[str, SearchStrategy[object]]]:
 
 
 def _violations(catalog: Catalog, model: str, endpoint: str) -> list[tuple[Label, SearchStrategy[object]]]:
-    capability = _capability(catalog, model, endpoint)
+    capability = catalog.capability(model, endpoint)
     base = _valid_for(capability, catalog, extras=True)
     required = catalog.required[endpoint]
     found: list[tuple[Label, SearchStrategy[object]]] = []
@@ -741,7 +731,7 @@ def _violations(catalog: Catalog, model: str, endpoint: str) -> list[tuple[Label
 def _request_violations(catalog: Catalog, endpoint: str) -> list[tuple[Label, SearchStrategy[object]]]:
     """Violations of the request as a whole and of `model`, whatever the model."""
     serving = _models_serving(catalog, endpoint)
-    base = st.one_of([_valid_for(_capability(catalog, m, endpoint), catalog, extras=True) for m in serving])
+    base = st.one_of([_valid_for(catalog.capability(m, endpoint), catalog, extras=True) for m in serving])
     unknown = st.one_of(
         st.sampled_from([m.upper() for m in serving] + [m + " " for m in serving] + ["dall-e-4", "gpt-image-3", ""]),
         st.text(max_size=16),
