@@ -10,10 +10,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from imagepricing.catalog import Catalog, default_catalog, load_catalog, load_price_book
 from imagepricing.engine import check
 from imagepricing.errors import CatalogError
-from imagepricing.estimation import Estimate, GroupTotals, estimate
 from imagepricing.findings import CODES, Finding
 from imagepricing.pricing import PriceBook, PriceEntry
 from imagepricing.report import Report
@@ -37,3 +38,18 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from imagepricing.estimation import Estimate, GroupTotals, estimate
+
+# Log estimates pull in file, gzip and decimal-context machinery that a service checking single
+# requests never needs; they load on first use, so `import imagepricing` stays quick.
+_LAZY = {"estimate", "Estimate", "GroupTotals"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from imagepricing import estimation  # noqa: PLC0415
+
+        return getattr(estimation, name)
+    raise AttributeError(f"module 'imagepricing' has no attribute {name!r}")

@@ -20,11 +20,11 @@ from collections.abc import Callable, Iterable, Sequence
 from types import ModuleType
 
 from imagepricing import engine, pricing, rules, sizes
+from imagepricing._url_codes import URL_PROBLEM_CODES
 from imagepricing.catalog import Catalog, ParamSpec, default_catalog
 from imagepricing.findings import CODES
 from imagepricing.pricing import PriceEntry
 from imagepricing.sizes import AUTO_SIZES
-from imagepricing.urls import URL_PROBLEM_CODES
 
 __all__ = ["REFRESH_COMMAND", "checked_by", "codes_of", "render_rules"]
 
@@ -51,9 +51,17 @@ def _index() -> dict[str, tuple[frozenset[str], frozenset[str]]]:
             codes = {n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)} & set(
                 CODES
             )
-            calls = set()
+            calls: set[str] = set()
+            # A rule may import a helper inside its body (to keep start-up light): follow it too.
+            local = {
+                alias.asname or alias.name: f"{n.module.rsplit('.', 1)[-1]}.{alias.name}"
+                for n in ast.walk(node)
+                if isinstance(n, ast.ImportFrom) and n.module and n.module.startswith("imagepricing.")
+                for alias in n.names
+            }
+            calls.update(local.values())
             for n in ast.walk(node):
-                if isinstance(n, ast.Call) and isinstance(n.func, ast.Name):
+                if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id not in local:
                     target = getattr(module, n.func.id, None)
                     home = getattr(target, "__module__", None)
                     if callable(target) and home is not None and home.startswith("imagepricing."):

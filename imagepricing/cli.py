@@ -21,13 +21,13 @@ from typing import Any, NoReturn, TextIO
 
 from imagepricing import __version__
 from imagepricing._tables import ENDPOINTS
+from imagepricing._url_codes import URL_POLICIES
 from imagepricing.catalog import Catalog, load_catalog, load_price_book
 from imagepricing.engine import check
 from imagepricing.errors import CatalogError
 from imagepricing.findings import Finding
 from imagepricing.pricing import PRICE_BASES
 from imagepricing.report import Report
-from imagepricing.urls import URL_POLICIES
 
 __all__ = ["UsageError", "add_catalog_options", "catalog_from_args", "main", "parse_date"]
 

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from collections.abc import Mapping
 from types import MappingProxyType
 
 from imagepricing._describe import describe, escape_unprintable, looks_secret
 from imagepricing._tables import ENDPOINTS
+from imagepricing._url_codes import URL_POLICIES
 from imagepricing.catalog import Capability, Catalog, default_catalog
 from imagepricing.pricing import PRICE_BASES, PriceBasis, quote
 from imagepricing.report import Report
 from imagepricing.rules import CROSS_RULES, RULES, Context
-from imagepricing.urls import URL_POLICIES
 
 __all__ = ["check"]
 
@@ -221,9 +222,31 @@ def _str_or_none(value: object) -> str | None:
     return value if type(value) is str else None
 
 
+class _Today:
+    """Today's UTC date, recomputed only when a day has passed: reading the clock and building a
+    date on every check costs more than the rest of a simple check's pricing."""
+
+    __slots__ = ("_date", "_until")
+
+    def __init__(self) -> None:
+        self._date = dt.date(1970, 1, 1)
+        self._until = 0.0
+
+    def __call__(self) -> dt.date:
+        now = time.time()
+        if now >= self._until:
+            # The date is stored before its expiry: a thread that sees the new expiry sees the new date.
+            day = dt.datetime.fromtimestamp(now, _UTC).date()
+            self._date, self._until = day, (now // 86400 + 1) * 86400
+        return self._date
+
+
+_today = _Today()
+
+
 def _day(as_of: object) -> dt.date:
     if as_of is None:
-        return dt.datetime.now(_UTC).date()
+        return _today()
     if isinstance(as_of, dt.datetime):
         return (as_of.astimezone(_UTC) if as_of.tzinfo is not None else as_of).date()
     if isinstance(as_of, dt.date):

@@ -16,7 +16,7 @@ from typing import Literal
 
 import attrs
 
-from imagepricing.urls import URL_PROBLEM_CODES
+from imagepricing._url_codes import URL_PROBLEM_CODES
 
 __all__ = ["CODES", "CodeInfo", "Finding", "Severity"]
 

@@ -97,6 +97,7 @@ class PriceBook:
     entries: tuple[PriceEntry, ...]
     overrides: Mapping[str, Decimal] = attrs.field(factory=dict, converter=_frozen)
     _by_model: Mapping[str, tuple[PriceEntry, ...]] = attrs.field(init=False, repr=False, eq=False)
+    _by_model_basis: Mapping[tuple[str, str], tuple[PriceEntry, ...]] = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
         grouped: dict[str, list[PriceEntry]] = {}
@@ -105,9 +106,14 @@ class PriceBook:
         # Most specific first, so the first match is the winner.
         by_model = {m: tuple(sorted(es, key=lambda e: e.specificity, reverse=True)) for m, es in grouped.items()}
         object.__setattr__(self, "_by_model", MappingProxyType(by_model))
+        by_basis = {(m, e.basis): tuple(x for x in es if x.basis == e.basis) for m, es in by_model.items() for e in es}
+        object.__setattr__(self, "_by_model_basis", MappingProxyType(by_basis))
 
-    def entries_for(self, model: str) -> tuple[PriceEntry, ...]:
-        return self._by_model.get(model, ())
+    def entries_for(self, model: str, basis: PriceBasis | None = None) -> tuple[PriceEntry, ...]:
+        """The model's entries, most specific first; only those of `basis` when given."""
+        if basis is None:
+            return self._by_model.get(model, ())
+        return self._by_model_basis.get((model, basis), ())
 
     def with_override(self, model: str, amount: Decimal) -> PriceBook:
         return attrs.evolve(self, overrides={**self.overrides, model: amount})
@@ -139,12 +145,12 @@ def quote(
     basis: PriceBasis = "charged",
 ) -> Quote:
     """Price `images` images of `model` from `book` on `day` (see the module docstring)."""
-    entries = book.entries_for(model)
+    entries = book.entries_for(model, basis)
     override = book.overrides.get(model)
     chosen: PriceEntry | None = None
     any_in_force = False
     for entry in entries:
-        if entry.basis != basis or not entry.in_force(day):
+        if not entry.in_force(day):
             continue
         any_in_force = True
         if (

@@ -8,13 +8,17 @@ the request that dispatches through it (see `engine.py`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from imagepricing._describe import describe
 from imagepricing.catalog import Capability, ParamSpec
 from imagepricing.findings import CODES, Finding
 from imagepricing.sizes import AUTO_SIZES, constraint_problems, parse_size
-from imagepricing.urls import url_problems
+
+if TYPE_CHECKING:
+    from imagepricing.urls import UrlProblem
 
 __all__ = ["CROSS_RULES", "RULES", "Context", "Rule"]
 
@@ -196,8 +200,17 @@ def check_images(ctx: Context, name: str, value: object, spec: ParamSpec) -> Non
             _url_findings(ctx, name, item, spec, path, allow_data_uri=True)
 
 
+@functools.cache
+def _url_checker() -> Callable[..., tuple[UrlProblem, ...]]:
+    # Imported on first use: most requests carry no URL, and the checks' own imports (ipaddress,
+    # urllib.parse, unicodedata) cost start-up time.
+    from imagepricing.urls import url_problems  # noqa: PLC0415
+
+    return url_problems
+
+
 def _url_findings(ctx: Context, name: str, value: str, spec: ParamSpec, path: str, *, allow_data_uri: bool) -> None:
-    for problem in url_problems(value, policy=ctx.url_policy, allow_data_uri=allow_data_uri):
+    for problem in _url_checker()(value, policy=ctx.url_policy, allow_data_uri=allow_data_uri):
         ctx.error(problem.code, name, f"{name}: {problem.message}", "", path)
 
 

@@ -76,11 +76,15 @@ def parse_size(text: str) -> Size | None:
     match = _SIZE_TEXT.fullmatch(text)
     if match is None:
         return None
-    width, height = (side.lstrip("0") or "0" for side in match.groups())
-    wide, high = (side if len(side) > MAX_SIDE_DIGITS else None for side in (width, height))
-    if wide is None and high is None:
+    width, height = match.groups()
+    if len(width) <= MAX_SIDE_DIGITS and len(height) <= MAX_SIDE_DIGITS:
         return Size(int(width), int(height))
-    return Size(_side(width), _side(height), (wide, high))
+    # Leading zeros do not count towards the bound: "0000001024" is 1024.
+    width, height = width.lstrip("0") or "0", height.lstrip("0") or "0"
+    oversize = (width if len(width) > MAX_SIDE_DIGITS else None, height if len(height) > MAX_SIDE_DIGITS else None)
+    if oversize == (None, None):
+        return Size(int(width), int(height))
+    return Size(_side(width), _side(height), oversize)
 
 
 def _side(digits: str) -> int:
@@ -120,15 +124,14 @@ def constraint_problems(size: Size, limits: Constraints) -> list[tuple[str, str,
     """Every limit `size` breaks, as (code, message, source); empty when it is accepted."""
     problems: list[tuple[str, str, str]] = []
     w, h = size.width, size.height
-    shown = _shown(size)
     exact = size.oversize_digits == (None, None)
     if w == 0 or h == 0:
         problems.append(
-            ("size_not_positive", f"size {shown} has a zero side; both sides must be positive.", limits.source)
+            ("size_not_positive", f"size {_shown(size)} has a zero side; both sides must be positive.", limits.source)
         )
         return problems
     step = limits.multiple_of
-    if any(size.remainders(step)):
+    if (w % step or h % step) if exact else any(size.remainders(step)):
         nearest = f" (nearest: {_round_to(w, step)}x{_round_to(h, step)})" if exact else ""
         problems.append(
             (
@@ -139,13 +142,17 @@ def constraint_problems(size: Size, limits: Constraints) -> list[tuple[str, str,
         )
     if max(w, h) > limits.max_side:
         problems.append(
-            ("size_side_too_long", f"size {shown}: the longer side must be at most {limits.max_side}.", limits.source)
+            (
+                "size_side_too_long",
+                f"size {_shown(size)}: the longer side must be at most {limits.max_side}.",
+                limits.source,
+            )
         )
     if w * h > limits.max_pixels:
         problems.append(
             (
                 "size_too_many_pixels",
-                f"size {shown} has {f'{w * h:,}' if exact else 'far more'} pixels;"
+                f"size {_shown(size)} has {f'{w * h:,}' if exact else 'far more'} pixels;"
                 f" at most {limits.max_pixels:,} are allowed.",
                 limits.source,
             )
@@ -154,7 +161,7 @@ def constraint_problems(size: Size, limits: Constraints) -> list[tuple[str, str,
         problems.append(
             (
                 "size_too_few_pixels",
-                f"size {shown} has {w * h:,} pixels; at least {limits.min_pixels:,} are required.",
+                f"size {_shown(size)} has {w * h:,} pixels; at least {limits.min_pixels:,} are required.",
                 limits.limits_source,
             )
         )
@@ -163,7 +170,7 @@ def constraint_problems(size: Size, limits: Constraints) -> list[tuple[str, str,
         problems.append(
             (
                 "size_aspect_ratio",
-                f"size {shown}: the long side may be at most {ratio} times the short side.",
+                f"size {_shown(size)}: the long side may be at most {ratio} times the short side.",
                 limits.limits_source,
             )
         )
