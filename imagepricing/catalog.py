@@ -126,20 +126,21 @@ class Capability:
     source: str
     slow: Advice | None
     # Derived from `params` so that `check` does not rescan them on every call: what upstream
-    # uses for an omitted parameter (in parameter order), and the size rule.
-    defaults: tuple[tuple[str, object], ...] = attrs.field(init=False, eq=False, repr=False)
+    # uses when a parameter is omitted, as (request parameter, effective key, value) in parameter
+    # order (an omitted nano-banana `size` shows as `aspect_ratio`), and the size rule.
+    defaults: tuple[tuple[str, str, object], ...] = attrs.field(init=False, eq=False, repr=False)
     size_rule: SizeRule | None = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        defaults: list[tuple[str, object]] = []
+        defaults: list[tuple[str, str, object]] = []
         for name, spec in self.params.items():
             if spec.size is not None:
                 if spec.size.aspect_map is not None:
-                    defaults.append(("aspect_ratio", spec.size.aspect_map.fallback))
+                    defaults.append((name, "aspect_ratio", spec.size.aspect_map.fallback))
                 else:
-                    defaults.append(("size", spec.size.default))
+                    defaults.append((name, "size", spec.size.default))
             elif spec.default is not None:
-                defaults.append((name, spec.default))
+                defaults.append((name, name, spec.default))
         size = self.params.get("size")
         object.__setattr__(self, "defaults", tuple(defaults))
         object.__setattr__(self, "size_rule", size.size if size is not None else None)

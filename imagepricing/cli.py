@@ -309,7 +309,7 @@ def _describe_spec(spec: Any) -> str:
 
 def _price_summary(book: Any, model: str, day: dt.date) -> str:
     override = book.overrides.get(model)
-    entries = [e for e in book.entries_for(model) if e.basis == "charged" and e.in_force(day)]
+    entries = [e for e in book.entries_for(model, "charged") if e.in_force(day)]
     if override is not None:
         return f"{override} {book.currency} (user override)"
     if not entries:

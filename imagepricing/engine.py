@@ -152,9 +152,9 @@ def _did_you_mean(value: str, catalog: Catalog) -> str:
 def _fill_defaults(ctx: Context, capability: Capability, request: Mapping[object, object]) -> None:
     """What upstream uses for what the request leaves out (defaults precomputed by the catalog)."""
     effective = ctx.effective
-    for name, value in capability.defaults:
-        if name not in effective and request.get(name if name != "aspect_ratio" else "size") is None:
-            effective[name] = value
+    for param, key, value in capability.defaults:
+        if key not in effective and request.get(param) is None:
+            effective[key] = value
     rule = capability.size_rule
     if rule is not None and rule.aspect_map is None and request.get("size") is None:
         ctx.size_text = rule.default

@@ -106,8 +106,12 @@ class PriceBook:
         # Most specific first, so the first match is the winner.
         by_model = {m: tuple(sorted(es, key=lambda e: e.specificity, reverse=True)) for m, es in grouped.items()}
         object.__setattr__(self, "_by_model", MappingProxyType(by_model))
-        by_basis = {(m, e.basis): tuple(x for x in es if x.basis == e.basis) for m, es in by_model.items() for e in es}
-        object.__setattr__(self, "_by_model_basis", MappingProxyType(by_basis))
+        by_basis: dict[tuple[str, str], list[PriceEntry]] = {}
+        for model, entries in by_model.items():
+            for entry in entries:
+                by_basis.setdefault((model, entry.basis), []).append(entry)
+        frozen = {key: tuple(es) for key, es in by_basis.items()}
+        object.__setattr__(self, "_by_model_basis", MappingProxyType(frozen))
 
     def entries_for(self, model: str, basis: PriceBasis | None = None) -> tuple[PriceEntry, ...]:
         """The model's entries, most specific first; only those of `basis` when given."""
@@ -194,9 +198,9 @@ def quote(
 
 
 def _why_unknown(
-    book: PriceBook, model: str, entries: tuple[PriceEntry, ...], any_in_force: bool, day: dt.date, basis: str
+    book: PriceBook, model: str, of_basis: tuple[PriceEntry, ...], any_in_force: bool, day: dt.date, basis: str
 ) -> tuple[str, str]:
-    of_basis = [e for e in entries if e.basis == basis]
+    """Why no entry priced the request; `of_basis` are the model's entries of that basis."""
     if of_basis and not any_in_force:
         starts = [e.effective_from for e in of_basis if e.effective_from is not None]
         earliest = f" (the earliest starts {min(starts).isoformat()})" if starts else ""

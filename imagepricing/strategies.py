@@ -373,10 +373,10 @@ def _malformed_sizes(limits: Constraints) -> SearchStrategy[str]:
 
 
 def _size_rule(catalog: Catalog, model: str, endpoint: str) -> SizeRule:
-    spec = catalog.capability(model, endpoint).params.get("size")
-    if spec is None or spec.size is None:
+    rule = catalog.capability(model, endpoint).size_rule
+    if rule is None:
         raise ValueError(f"{model} takes no size on {endpoint}")
-    return spec.size
+    return rule
 
 
 def _constraints(catalog: Catalog, model: str, endpoint: str) -> Constraints:
