@@ -105,7 +105,7 @@ def check(
     if capability is not None:
         _fill_defaults(ctx, capability, request)
         for rule in CROSS_RULES:
-            rule(ctx, request)  # type: ignore[arg-type]  # any Mapping will do; rules only .get()
+            rule(ctx, request)
     return _report(ctx, endpoint, provider, book.currency, price_basis, day, catalog, capability)
 
 

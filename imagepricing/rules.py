@@ -9,7 +9,7 @@ the request that dispatches through it (see `engine.py`).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from imagepricing._describe import describe
@@ -283,7 +283,7 @@ def _accept_size(ctx: Context, text: str) -> None:
     ctx.effective["size"] = text
 
 
-def _transparent_needs_alpha(ctx: Context, request: dict[str, object]) -> None:
+def _transparent_needs_alpha(ctx: Context, request: Mapping[object, object]) -> None:
     if ctx.effective.get("background") == "transparent" and ctx.effective.get("output_format") == "jpeg":
         ctx.warn(
             "transparent_needs_alpha",
@@ -292,7 +292,7 @@ def _transparent_needs_alpha(ctx: Context, request: dict[str, object]) -> None:
         )
 
 
-def _compression_unused(ctx: Context, request: dict[str, object]) -> None:
+def _compression_unused(ctx: Context, request: Mapping[object, object]) -> None:
     if "output_compression" in ctx.effective and ctx.effective.get("output_format") == "png":
         del ctx.effective["output_compression"]
         ctx.ignore(
@@ -302,7 +302,7 @@ def _compression_unused(ctx: Context, request: dict[str, object]) -> None:
         )
 
 
-def _suggest_async(ctx: Context, request: dict[str, object]) -> None:
+def _suggest_async(ctx: Context, request: Mapping[object, object]) -> None:
     slow = ctx.capability.slow if ctx.capability is not None else None
     if slow is None or request.get("callback_url") is not None or request.get("async") is True:
         return
@@ -314,7 +314,7 @@ def _suggest_async(ctx: Context, request: dict[str, object]) -> None:
     )
 
 
-def _may_return_alias(ctx: Context, request: dict[str, object]) -> None:
+def _may_return_alias(ctx: Context, request: Mapping[object, object]) -> None:
     rule = ctx.capability.size_rule if ctx.capability is not None else None
     tiering = rule.tiering if rule is not None else None
     if tiering is None or ctx.size_text is None:
@@ -342,7 +342,7 @@ RULES: dict[str, Rule] = {
 }
 
 # Rules over the whole request, run after every parameter has been checked; in this order.
-CROSS_RULES: tuple[Callable[[Context, dict[str, object]], None], ...] = (
+CROSS_RULES: tuple[Callable[[Context, Mapping[object, object]], None], ...] = (
     _transparent_needs_alpha,
     _compression_unused,
     _suggest_async,
