@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from imagepricing.catalog import Catalog, default_catalog, load_catalog, load_price_book
 from imagepricing.engine import check
-from imagepricing.errors import CatalogError
+from imagepricing.errors import CatalogError, RequestRejected
 from imagepricing.findings import CODES, Finding
 from imagepricing.pricing import PriceBook, PriceEntry
 from imagepricing.report import Report
@@ -29,6 +29,7 @@ __all__ = [
     "PriceBook",
     "PriceEntry",
     "Report",
+    "RequestRejected",
     "__version__",
     "check",
     "default_catalog",

@@ -163,6 +163,9 @@ class PriceBookFile:
     name: str
     currency: str
     source: str
+    # The API hosts that sell at these prices, so a URL in a log or an SDK's base_url names the
+    # provider (imagepricing.routes). Lowercase DNS names; one provider per host.
+    hosts: tuple[str, ...] = ()
     prices: tuple[PriceEntryTable, ...] = ()
 
 

@@ -71,6 +71,8 @@ __all__ = [
 _T = TypeVar("_T")
 _TABLE_FILES = ("parameters.toml", "models.toml", "sizes.toml")
 _RATIO = re.compile(r"[1-9][0-9]*:[1-9][0-9]*")
+# A host as written in a price book: lowercase ASCII labels, no port, no trailing dot.
+_HOST_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+")
 _AS_WRITTEN = " (ASCII digits, lowercase x, positive sides, no leading zeros)"
 
 
@@ -174,6 +176,21 @@ class Catalog:
     @property
     def providers(self) -> tuple[str, ...]:
         return tuple(self.price_books)
+
+    def provider_for_host(self, host: str) -> str | None:
+        """The provider whose price book lists `host` (case-insensitive, port and trailing dot ignored).
+
+        >>> default_catalog().provider_for_host("API.XHuoAPI.ai:443")
+        'xhuoapi'
+        """
+        name = host.rpartition("@")[2]
+        if name.startswith("["):
+            return None  # an IPv6 literal is no provider's host
+        name = name.partition(":")[0].rstrip(".").lower()
+        for provider, book in self.price_books.items():
+            if name in book.hosts:
+                return provider
+        return None
 
     def capability(self, model: str, endpoint: str) -> Capability:
         """What `model` does on `endpoint`; ValueError naming the choices when it serves none."""
@@ -293,6 +310,12 @@ def load_catalog(path: str | os.PathLike[str] | None = None) -> Catalog:
     size_sets, constraints, tierings, aspect_maps = compiled_sizes
     models = _compile_models(models_file, parameters, size_sets, constraints, tierings, aspect_maps, problems)
     books = {book.provider: _compile_book(label, book, models, tierings, problems) for label, book in book_files}
+    host_owner: dict[str, str] = {}
+    for label, book in book_files:
+        for i, host in enumerate(book.hosts):
+            owner = host_owner.setdefault(host, book.provider)
+            if owner != book.provider:
+                problems.append(f"{label}: $.hosts[{i}]: {host!r} is already the host of provider {owner!r}")
     if problems:
         raise CatalogError(problems)
     platform_specs = {name: _platform_spec(p) for name, p in parameters.items() if p.platform}
@@ -833,8 +856,16 @@ def _compile_book(
                 break
         seen.setdefault(key, []).append(entry)
         entries.append(entry)
+    for i, host in enumerate(book.hosts):
+        if not _HOST_NAME.fullmatch(host):
+            problems.append(f"{label}: $.hosts[{i}]: {host!r} is not a lowercase DNS host name")
     return PriceBook(
-        provider=book.provider, name=book.name, currency=book.currency, source=book.source, entries=tuple(entries)
+        provider=book.provider,
+        name=book.name,
+        currency=book.currency,
+        source=book.source,
+        entries=tuple(entries),
+        hosts=book.hosts,
     )
 
 

@@ -96,6 +96,7 @@ class PriceBook:
     source: str
     entries: tuple[PriceEntry, ...]
     overrides: Mapping[str, Decimal] = attrs.field(factory=dict, converter=_frozen)
+    hosts: tuple[str, ...] = ()
     _by_model: Mapping[str, tuple[PriceEntry, ...]] = attrs.field(init=False, repr=False, eq=False)
     _by_model_basis: Mapping[tuple[str, str], tuple[PriceEntry, ...]] = attrs.field(init=False, repr=False, eq=False)
 

@@ -47,6 +47,19 @@ class Report:
     def ok(self) -> bool:
         return not self.errors
 
+    def raise_for_errors(self) -> Report:
+        """Raise `RequestRejected` when upstream would reject the request; return self otherwise.
+
+        >>> import imagepricing
+        >>> imagepricing.check({"model": "nano-banana", "prompt": "p"}).raise_for_errors().cost
+        Decimal('0.14')
+        """
+        if self.errors:
+            from imagepricing.errors import RequestRejected  # noqa: PLC0415 (errors imports report for types)
+
+            raise RequestRejected(self)
+        return self
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dict; Decimals become strings so no digit is lost."""
         return {
