@@ -142,7 +142,7 @@ class ServerMetrics:
         )
         if shared:
             self.registry = CollectorRegistry(auto_describe=True)
-            MultiProcessCollector(self.registry, path=shared)
+            MultiProcessCollector(self.registry, path=shared)  # type: ignore[no-untyped-call]
         else:
             self.registry = own
         self.registry.register(_SpendCollector(self.ledger))
@@ -156,7 +156,7 @@ class ServerMetrics:
             param = finding.param if finding.param in self._params else OTHER
             self.ignored.labels(param).inc()
         if report.cost is not None:
-            model = report.model if report.model in self.catalog.models else INVALID_MODEL
+            model = report.model if report.model is not None and report.model in self.catalog.models else INVALID_MODEL
             self.ledger.add((report.provider, model, report.currency), report.cost)
 
     def record_bad(self, code: str) -> None:

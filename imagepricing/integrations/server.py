@@ -59,7 +59,7 @@ from imagepricing.integrations._bodies import (
     read_body,
     read_form,
 )
-from imagepricing.integrations._envelope import envelope, new_trace_id, rejection_envelope
+from imagepricing.integrations._envelope import envelope, rejection_envelope
 from imagepricing.integrations._forms import request_from_form
 from imagepricing.integrations._metrics import CONTENT_TYPE, ServerMetrics
 from imagepricing.pricing import PRICE_BASES
@@ -87,7 +87,7 @@ class ServerConfig:
     data: str | None = None
     prices: tuple[str, ...] = ()
     price: tuple[str, ...] = ()
-    limits: Limits = Limits()
+    limits: Limits = attrs.field(factory=Limits)
     graceful_timeout: int = 30
     access_log: bool = False
 
@@ -223,7 +223,7 @@ class _Service:
                 provider=provider,
                 catalog=self.catalog,
                 as_of=as_of,
-                price_basis=price_basis,  # type: ignore[arg-type]  # checked against PRICE_BASES above
+                price_basis=price_basis,  # checked against PRICE_BASES above
                 name="<body>",
             ),
         )
@@ -268,7 +268,7 @@ def create_app(
     provider: str = "acedata",
     url_policy: str = "basic",
     limits: Limits | None = None,
-) -> Starlette:
+) -> ASGIApp:
     """The ASGI app. Raises ValueError for an unknown provider or URL policy."""
     service = _Service(catalog or default_catalog(), provider, url_policy, limits or Limits())
 
@@ -320,7 +320,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.service = service
-    return _HeaderLimits(app, service.limits, service.metrics)  # type: ignore[return-value]
+    return _HeaderLimits(app, service.limits, service.metrics)
 
 
 async def _flush_every_second(service: _Service) -> None:
