@@ -33,6 +33,7 @@ import datetime as dt
 import json
 import math
 import os
+import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
@@ -494,9 +495,21 @@ def serve(config: ServerConfig) -> None:
         "server_header": False,
         "log_level": "info",
     }
-    if config.workers <= 1:
-        app = create_app(catalog, provider=config.provider, url_policy=config.url_policy, limits=config.limits)
-        uvicorn.run(app, **common)
-        return
-    os.environ[CONFIG_ENV] = config.to_json()
-    uvicorn.run("imagepricing.integrations.server:app_from_environment", factory=True, workers=config.workers, **common)
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then raises the signal again for the handler
+    # it found. A no-op handler here makes that a normal return: a requested stop exits 0.
+    previous = {sig: signal.signal(sig, _stopped) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        if config.workers <= 1:
+            app = create_app(catalog, provider=config.provider, url_policy=config.url_policy, limits=config.limits)
+            uvicorn.run(app, **common)
+        else:
+            os.environ[CONFIG_ENV] = config.to_json()
+            target = "imagepricing.integrations.server:app_from_environment"
+            uvicorn.run(target, factory=True, workers=config.workers, **common)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _stopped(signum: int, frame: object) -> None:
+    """Nothing to do: uvicorn has already finished the requests in flight and stopped."""
