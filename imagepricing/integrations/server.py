@@ -294,7 +294,10 @@ def create_app(
     ]
     for prefix in _PLATFORM_PREFIXES:
         for endpoint in ENDPOINTS:
-            routes.append(Route(f"{prefix}/{endpoint}", guarded(service.platform), methods=["POST"]))
+            # With and without one trailing slash, as routes.endpoint_from_path reads paths: a
+            # redirect would be no answer for a gateway's check.
+            for slash in ("", "/"):
+                routes.append(Route(f"{prefix}/{endpoint}{slash}", guarded(service.platform), methods=["POST"]))
 
     async def http_error(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500

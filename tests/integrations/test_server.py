@@ -256,7 +256,7 @@ class TestPlatformPaths:
             assert f"{finding.code} ({finding.param})" in body["error"]["message"]
 
     def test_prefixed_platform_paths(self, server: Server) -> None:
-        for path in ("/v1/openai/images/generations", "/v1/v1/images/edits"):
+        for path in ("/v1/openai/images/generations", "/v1/v1/images/edits", "/v1/images/generations/"):
             payload = VALID if "generations" in path else {**VALID, "image": "https://example.com/a.png"}
             assert server.post_json(path, payload)[0] == 200
 
