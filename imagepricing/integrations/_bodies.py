@@ -220,7 +220,7 @@ async def read_form(request: Request, limits: Limits) -> list[tuple[str, str | F
     if content_type.lower() != b"multipart/form-data" or not boundary or len(boundary) > 200:
         raise BodyError(400, "invalid_form", "a multipart/form-data body needs a boundary (at most 200 characters)")
     reader = _FormReader(limits)
-    parser = MultipartParser(boundary, reader.callbacks())  # type: ignore[arg-type]
+    parser = MultipartParser(boundary, reader.callbacks())  # type: ignore[arg-type, unused-ignore]
     try:
         async for chunk in body_chunks(request, limits.max_form_bytes, limits):
             parser.write(chunk)

@@ -38,7 +38,7 @@ import tempfile
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import CounterMetricFamily
@@ -106,7 +106,9 @@ class SpendLedger:
         return combined
 
 
-class _SpendCollector(Collector):
+class _SpendCollector:
+    """A custom collector (duck-typed, as prometheus_client allows) over the exact spend ledger."""
+
     def __init__(self, ledger: SpendLedger) -> None:
         self.ledger = ledger
 
@@ -142,10 +144,10 @@ class ServerMetrics:
         )
         if shared:
             self.registry = CollectorRegistry(auto_describe=True)
-            MultiProcessCollector(self.registry, path=shared)  # type: ignore[no-untyped-call]
+            MultiProcessCollector(self.registry, path=shared)  # type: ignore[no-untyped-call, unused-ignore]
         else:
             self.registry = own
-        self.registry.register(_SpendCollector(self.ledger))
+        self.registry.register(cast("Collector", _SpendCollector(self.ledger)))
         self._params = frozenset(catalog.parameters)
 
     def record(self, report: Report) -> None:
@@ -163,7 +165,7 @@ class ServerMetrics:
         self.bad_requests.labels(code).inc()
 
     def exposition(self) -> bytes:
-        return generate_latest(self.registry)
+        return bytes(generate_latest(self.registry))
 
     def spend(self) -> dict[str, Any]:
         """Exact totals as decimal strings, by provider, model and currency, and per currency."""

@@ -168,7 +168,7 @@ class _Service:
             if named not in self.catalog.price_books:
                 known = ", ".join(self.catalog.price_books)
                 raise BodyError(400, "unknown_provider", f"unknown provider; known: {known}")
-            return named
+            return str(named)
         for header in ("x-forwarded-host", "host"):
             host = request.headers.get(header, "").split(",", 1)[0].strip()
             found = provider_from_host(host, self.catalog) if host else None
@@ -358,7 +358,7 @@ class _HeaderLimits:
 
 
 def _is_form(request: Request) -> bool:
-    return request.headers.get("content-type", "").lstrip().lower().startswith("multipart/")
+    return bool(request.headers.get("content-type", "").lstrip().lower().startswith("multipart/"))
 
 
 def _json(status: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> Response:
