@@ -11,10 +11,10 @@ import pytest
 pytest.importorskip("python_multipart", reason="the 'server' extra is not installed")
 pytest.importorskip("starlette", reason="the 'server' extra is not installed")
 
-from python_multipart.multipart import MultipartParser  # noqa: E402
+from python_multipart.multipart import MultipartParser
 
-from imagepricing.integrations._bodies import BodyError, Limits, _FormReader, jsonl_lines  # noqa: E402
-from imagepricing.integrations._forms import FilePart, parse_multipart  # noqa: E402
+from imagepricing.integrations._bodies import BodyError, Limits, _FormReader, jsonl_lines
+from imagepricing.integrations._forms import FilePart, parse_multipart
 
 CT = "multipart/form-data; boundary=XyZ"
 
