@@ -214,6 +214,25 @@ class TestCheck:
         status, raw, _ = server.request("POST", "/v1/check?endpoint=variations", b"{}")
         _envelope_ok(json.loads(raw), "unknown_endpoint")
 
+    def test_large_bodies_are_judged_like_small_ones(self) -> None:
+        # Over 256 KiB the check runs in a worker thread; the answer must not change.
+        fresh = Server()  # default limits: 32 MiB of JSON
+        try:
+            for size in (1_000, 400_000, 3_000_000):
+                payload = {"model": "gpt-image-2", "prompt": "p", "image": "data:image/png;base64," + "A" * size}
+                status, body = fresh.post_json("/v1/images/edits", payload)
+                assert (status, body) == (200, imagepricing.check(payload, "edits").to_dict())
+                payload = {"model": "dall-e-2", "prompt": "x" * size}
+                status, body = fresh.post_json("/v1/check", payload)
+                assert (status, body) == (200, imagepricing.check(payload).to_dict())
+        finally:
+            assert fresh.stop() == 0
+
+    def test_compressed_requests_to_check_are_415(self, server: Server) -> None:
+        status, raw, _ = server.request("POST", "/v1/check", gzip.compress(b"{}"), {"content-encoding": "gzip"})
+        assert status == 415
+        _envelope_ok(json.loads(raw), "unsupported_encoding")
+
     def test_infinite_and_nan_numbers_never_fail_the_answer(self, server: Server) -> None:
         for text in (b'{"model": "dall-e-2", "prompt": "p", "n": 1e999}', b'{"model": "dall-e-2", "n": NaN}'):
             status, raw, _ = server.request("POST", "/v1/check", text)
