@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 for _name in ("starlette", "uvicorn", "prometheus_client", "python_multipart"):
     pytest.importorskip(_name, reason="the 'server' extra is not installed")
@@ -586,3 +588,37 @@ def test_serve_refuses_a_bad_provider_before_binding() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 2
     assert "unknown provider" in done.stderr
+
+
+# ------------------------------------------------------------------------------------ fuzz
+
+_PATHS = ["/v1/check", "/v1/check?endpoint=edits", "/v1/images/generations", "/openai/images/edits", "/v1/estimate"]
+_TYPES = ["application/json", "multipart/form-data; boundary=b", "multipart/form-data", "text/plain", ""]
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=40))
+_JSONISH = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=5)),
+    max_leaves=12,
+)
+_BODIES = st.one_of(
+    st.binary(max_size=300),
+    _JSONISH.map(lambda value: json.dumps(value).encode()),
+    st.fixed_dictionaries(
+        {"model": st.sampled_from(["dall-e-2", "dall-e-3", "gpt-image-2", "nano-banana", "x"])},
+        optional={"prompt": st.text(max_size=30), "n": _SCALARS, "size": _SCALARS, "image": _JSONISH},
+    ).map(lambda value: json.dumps(value).encode()),
+)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(path=st.sampled_from(_PATHS), content_type=st.sampled_from(_TYPES), body=_BODIES)
+def test_fuzzed_requests_always_get_a_json_answer_and_never_a_500(
+    server: Server, path: str, content_type: str, body: bytes
+) -> None:
+    headers = {"content-type": content_type} if content_type else {}
+    status, raw, answer_headers = server.request("POST", path, body, headers)
+    assert status in (200, 400), raw
+    assert answer_headers["content-type"].startswith("application/json")
+    answer = json.loads(raw)
+    if status == 400:
+        _envelope_ok(answer)
