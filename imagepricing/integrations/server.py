@@ -505,7 +505,9 @@ def serve(config: ServerConfig) -> None:
     common: dict[str, Any] = {
         "host": config.host,
         "port": config.port,
-        "http": "h11",  # its header-size limit is configurable (h11_max_incomplete_event_size)
+        # h11: its header-size limit is configurable (h11_max_incomplete_event_size); the subclass
+        # answers unparseable HTTP with the JSON envelope instead of uvicorn's plain text.
+        "http": "imagepricing.integrations._h11:JsonErrorsH11Protocol",
         "h11_max_incomplete_event_size": config.limits.max_header_bytes,
         "timeout_graceful_shutdown": config.graceful_timeout,
         "access_log": config.access_log,  # off by default: a query string may hold a token

@@ -381,11 +381,29 @@ class TestLimits:
         headers = "".join(f"X-H{i}: v\r\n" for i in range(150))
         response = _raw(server.port, f"GET /healthz HTTP/1.1\r\nHost: x\r\n{headers}\r\n".encode())
         assert _status(response) == 431
+        _envelope_ok(json.loads(response.partition(b"\r\n\r\n")[2]), "headers_too_large")
 
-    def test_oversized_headers_are_refused_by_the_parser(self, server: Server) -> None:
+    def test_headers_over_16_kib_arriving_whole_are_431(self, server: Server) -> None:
+        # h11 checks its limit only while a head is incomplete; the app checks the whole.
         response = _raw(server.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 40_000 + b"\r\n\r\n")
-        assert 400 <= _status(response) < 500
-        assert b"Traceback" not in response
+        assert _status(response) == 431
+        _envelope_ok(json.loads(response.partition(b"\r\n\r\n")[2]), "headers_too_large")
+
+    @pytest.mark.parametrize(
+        "data",
+        [
+            # A head that has not ended within 16 KiB: h11 gives up on it.
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 40_000,
+            b"GARBAGE\r\n\r\n",
+            b"POST /v1/check HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+            b"POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\n{}",
+        ],
+        ids=["huge-header", "no-request-line", "bad-chunk", "two-lengths"],
+    )
+    def test_unparseable_http_gets_the_json_envelope_too(self, server: Server, data: bytes) -> None:
+        response = _raw(server.port, data)
+        assert _status(response) == 400
+        _envelope_ok(json.loads(response.partition(b"\r\n\r\n")[2]), "invalid_http")
 
     def test_hostile_bodies_never_get_a_500_or_an_echo(self, server: Server) -> None:
         bodies = [
