@@ -273,8 +273,11 @@ class _Service:
 
     def body_error(self, exc: BodyError) -> Response:
         self.metrics.record_bad(exc.code)
-        headers = {"connection": "close"} if exc.status in (408, 413) else None
-        return _json(exc.status, envelope(exc.code, exc.message), headers)
+        body = envelope(exc.code, exc.message)
+        headers = {"x-trace-id": body["trace_id"]}
+        if exc.status in (408, 413):
+            headers["connection"] = "close"  # the rest of the body is not read: the connection cannot be reused
+        return _json(exc.status, body, headers)
 
 
 def create_app(
