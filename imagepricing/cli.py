@@ -31,7 +31,7 @@ from imagepricing.report import Report
 
 __all__ = ["UsageError", "add_catalog_options", "catalog_from_args", "main", "parse_date"]
 
-_SUBCOMMANDS: tuple[str, ...] = ("imagepricing._cli_estimate", "imagepricing._cli_reference")
+_SUBCOMMANDS: tuple[str, ...] = ("imagepricing._cli_estimate", "imagepricing._cli_reference", "imagepricing._cli_serve")
 
 
 class UsageError(Exception):

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# CI for the 'server' extra (imagepricing serve): install it from scratch in a fresh venv, run its
+# tests against the real server (a subprocess on 127.0.0.1), the package's doctests, and type-check
+# with the extra present. Run from the repository root.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+echo "== server extra: fresh venv, pip install -e '.[server,dev]'"
+python3 -m venv "$work/venv"
+"$work/venv/bin/pip" install -q -e '.[server,dev]'
+"$work/venv/bin/python" -c "import starlette, uvicorn, prometheus_client, python_multipart; print('server extra installed')"
+
+echo "== server tests (real server subprocesses) and the integrations' doctests"
+"$work/venv/bin/python" -m pytest -q -p no:cacheprovider tests/integrations/test_server.py tests/integrations/test_server_bodies.py \
+  imagepricing/integrations tests/test_cli.py
+
+echo "== types with the extra installed"
+"$work/venv/bin/mypy" --strict
+
+echo "== the command refuses cleanly without the extra"
+python3 -m venv "$work/bare"
+"$work/bare/bin/pip" install -q .
+set +e
+"$work/bare/bin/imagepricing" serve --port 0 2> "$work/bare.err"
+status=$?
+set -e
+cat "$work/bare.err"
+[ "$status" -eq 2 ] || { echo "expected exit status 2 without the extra, got $status"; exit 1; }
+grep -q "pip install 'imagepricing\[server\]'" "$work/bare.err" || { echo "no install hint"; exit 1; }
+if grep -q Traceback "$work/bare.err"; then echo "traceback without the extra"; exit 1; fi
+echo "== server extra passed"
