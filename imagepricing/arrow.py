@@ -24,8 +24,9 @@ Decisions:
   A price that needs more than 9 decimal places, or more than 29 integer digits, raises
   ValueError: the kernel never rounds. Amounts read back from Arrow carry 9 decimal places, so
   they equal `estimate`'s amounts in value, not in written form (0.140000000 for 0.14).
-- **A null line** is unreadable ("not a line or an object: got a NoneType"), never skipped, so
-  the output has one row per input row.
+- **A null line is blank**, like an empty one: engines' text readers give null for an empty
+  line (DuckDB's CSV reader does), and it holds no request. It is counted, never skipped, so the
+  output has one row per input row.
 - **One pricer per thread and per set of options**: DuckDB calls a UDF from several threads at
   once, and a pricer's memo is not thread-safe.
 """
@@ -154,7 +155,10 @@ def price_array(
     if lines.type not in _TEXT_TYPES:
         raise TypeError(f"lines must be strings or binary, not {lines.type}")
     pricer = _pricer(endpoint, provider, catalog, as_of, price_basis)
-    outcomes = pricer.outcomes(lines.to_pylist())
+    items = lines.to_pylist()
+    if lines.null_count:
+        items = ["" if item is None else item for item in items]
+    outcomes = pricer.outcomes(items)
     # Each distinct outcome is built into a row once; the column is then a `take` in C.
     rows: list[RequestResult] = []
     row_of: dict[int | str | None, int] = {}
