@@ -58,7 +58,7 @@ from imagepricing.estimation import (
 from imagepricing.per_request import STATUSES, RequestPricer, RequestResult
 from imagepricing.pricing import PriceBasis
 
-__all__ = ["MONEY", "SCHEMA", "STATUSES", "price_array", "price_batch", "price_batches", "totals"]
+__all__ = ["MONEY", "SCHEMA", "STATUSES", "duckdb_type", "price_array", "price_batch", "price_batches", "totals"]
 
 #: Exact money in every engine: 29 integer digits and 9 decimal places.
 MONEY: Final = pa.decimal128(38, 9)
@@ -249,6 +249,24 @@ def totals(
         as_of=dt.datetime.now(dt.UTC).date() if as_of is None else as_of,
         price_basis=price_basis,
     )
+
+
+def duckdb_type() -> str:
+    """`SCHEMA` as a DuckDB type, the return type of a scalar UDF over `price_array`:
+    ``con.create_function("price_line", udf, ["VARCHAR"], con.sqltype(duckdb_type()), type="arrow")``.
+
+    >>> duckdb_type()[:52]
+    'STRUCT(status VARCHAR, ok BOOLEAN, endpoint VARCHAR,'
+    """
+    names = {
+        pa.string(): "VARCHAR",
+        pa.bool_(): "BOOLEAN",
+        pa.date32(): "DATE",
+        pa.int64(): "BIGINT",
+        MONEY: "DECIMAL(38, 9)",
+        pa.list_(pa.string()): "VARCHAR[]",
+    }
+    return "STRUCT(" + ", ".join(f"{field.name} {names[field.type]}" for field in SCHEMA) + ")"
 
 
 # ---------------------------------------------------------------------------------------- helpers

@@ -873,7 +873,7 @@ class _Estimator:
             cost=None if cost is None else str(cost),
             currency=shape.currency,
         )
-        if self.detailed and price is not None:
+        if self.detailed and price is not None and shape.ok:  # a rejected request is not billed: no price
             verdict = verdict._replace(
                 codes=shape.codes,
                 unit_price=None if price.unit_price is None else str(price.unit_price),

@@ -24,6 +24,8 @@ Decisions:
   its own, so spend on a model newer than the tables is visible; `estimate` still counts these
   lines as rejected), `rejected` (upstream would refuse the request), `unreadable` (the line is
   not a request; `reason` says why and never quotes it), `blank`.
+- **Prices only where billed.** `unit_price`, `multiplier` and `cost` are None for a request
+  upstream would refuse (failures are not billed), even where `check`'s report quotes a price.
 - **Labels come from the catalog**, as in `estimate`: `model` is a catalog id or None (never text
   from the log), `tier` is None for a model without size tiers, `day` is the UTC date of the
   line's `time`, None when it has none (its prices are those of `as_of`).
