@@ -245,6 +245,31 @@ class Estimate:
             "price_basis": self.price_basis,
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Estimate:
+        """The estimate `to_dict()` wrote (amounts back to the same Decimals): the form in which
+        partial estimates travel between processes, since pickle refuses read-only mappings.
+
+        >>> result = estimate(['{"model": "nano-banana", "prompt": "a"}', "{"])
+        >>> Estimate.from_dict(result.to_dict()) == result
+        True
+        """
+        lines = data["lines"]
+        return cls(
+            group_by=tuple(data["group_by"]),
+            totals=_totals_from_dict(data["totals"]),
+            groups=tuple(_totals_from_dict(group) for group in data["groups"]),
+            lines_read=lines["read"],
+            unreadable=lines["unreadable"],
+            blank=lines["blank"],
+            bad_lines=tuple(BadLine(bad["file"], bad["line"], bad["reason"]) for bad in data["bad_lines"]),
+            sources=tuple(data["sources"]),
+            endpoint=data["defaults"]["endpoint"],
+            provider=data["defaults"]["provider"],
+            as_of=dt.date.fromisoformat(data["as_of"]),
+            price_basis=data["price_basis"],
+        )
+
     def merge(self, *others: Estimate) -> Estimate:
         """This estimate and `others` added up, exactly: partial results of parts of one log.
 
@@ -288,6 +313,19 @@ class Estimate:
             bad_lines=tuple(bad for part in parts for bad in part.bad_lines)[:MAX_BAD_LINE_SAMPLES],
             sources=tuple(source for part in parts for source in part.sources),
         )
+
+
+def _totals_from_dict(data: Mapping[str, Any]) -> GroupTotals:
+    return GroupTotals(
+        labels=MappingProxyType(dict(data["labels"])),
+        requests=data["requests"],
+        accepted=data["accepted"],
+        rejected=data["rejected"],
+        priced=data["priced"],
+        unknown_price=data["unknown_price"],
+        images=data["images"],
+        cost=MappingProxyType({currency: Decimal(amount) for currency, amount in data["cost"].items()}),
+    )
 
 
 def _added(one: GroupTotals, other: GroupTotals) -> GroupTotals:

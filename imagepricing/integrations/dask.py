@@ -27,7 +27,8 @@ Decisions:
 - **Dates.** `as_of` (the price date of lines without a time) defaults to today in UTC, fixed on
   the driver once, so every worker prices the same day.
 - **What travels.** An `Estimate` holds read-only mappings, which pickle refuses; workers send
-  `Estimate.to_dict()` (amounts as decimal strings, so no digit is lost) and the driver rebuilds it.
+  `Estimate.to_dict()` (amounts as decimal strings, so no digit is lost) and the driver rebuilds it
+  with `Estimate.from_dict`.
 - **Catalog.** Workers load the shipped tables, or `data` (a directory of tables, as with
   ``--data``), once per worker process.
 """
@@ -38,15 +39,13 @@ import datetime as dt
 import functools
 import glob
 import os
-from collections.abc import Iterable, Mapping
-from decimal import Decimal
-from types import MappingProxyType
+from collections.abc import Iterable
 from typing import Any
 
 from distributed import Client
 
 from imagepricing.catalog import Catalog, load_catalog
-from imagepricing.estimation import BadLine, Estimate, GroupTotals, estimate_files
+from imagepricing.estimation import Estimate, estimate_files
 from imagepricing.pricing import PriceBasis
 
 __all__ = ["estimate_on_cluster"]
@@ -92,7 +91,7 @@ def estimate_on_cluster(
     # The options are checked here, on no line at all, so a typo fails before the cluster works.
     _estimate_file(None, **options)
     futures = client.map(_estimate_file, files, pure=False, **options)
-    parts = [_from_dict(part) for part in client.gather(futures)]
+    parts = [Estimate.from_dict(part) for part in client.gather(futures)]
     return parts[0].merge(*parts[1:])
 
 
@@ -105,34 +104,3 @@ def _estimate_file(path: str | None, *, data: str | None, **options: Any) -> dic
 @functools.cache
 def _catalog(data: str) -> Catalog:
     return load_catalog(data)
-
-
-def _from_dict(found: Mapping[str, Any]) -> Estimate:
-    lines = found["lines"]
-    return Estimate(
-        group_by=tuple(found["group_by"]),
-        totals=_group(found["totals"]),
-        groups=tuple(_group(group) for group in found["groups"]),
-        lines_read=lines["read"],
-        unreadable=lines["unreadable"],
-        blank=lines["blank"],
-        bad_lines=tuple(BadLine(bad["file"], bad["line"], bad["reason"]) for bad in found["bad_lines"]),
-        sources=tuple(found["sources"]),
-        endpoint=found["defaults"]["endpoint"],
-        provider=found["defaults"]["provider"],
-        as_of=dt.date.fromisoformat(found["as_of"]),
-        price_basis=found["price_basis"],
-    )
-
-
-def _group(found: Mapping[str, Any]) -> GroupTotals:
-    return GroupTotals(
-        labels=MappingProxyType(dict(found["labels"])),
-        requests=found["requests"],
-        accepted=found["accepted"],
-        rejected=found["rejected"],
-        priced=found["priced"],
-        unknown_price=found["unknown_price"],
-        images=found["images"],
-        cost=MappingProxyType({currency: Decimal(amount) for currency, amount in found["cost"].items()}),
-    )
