@@ -44,11 +44,11 @@ import pyarrow as pa
 
 from imagepricing.catalog import Catalog
 from imagepricing.estimation import (
+    _EXACT,
     INVALID_MODEL,
     MAX_BAD_LINE_SAMPLES,
     NO_TIER,
     NO_TIME,
-    _EXACT,
     BadLine,
     Estimate,
     GroupTotals,
@@ -295,13 +295,15 @@ def _money(value: Decimal | None) -> Decimal | None:
     """`value` as decimal128(38, 9) holds it, or ValueError: never rounded."""
     if value is None:
         return None
-    sign, digits, exponent = value.as_tuple()
+    _, digits, exponent = value.as_tuple()
     if not isinstance(exponent, int):
         raise ValueError(f"cannot hold {value} as an amount")
     scale = -exponent
     integer_digits = len(digits) - scale
     if scale > _SCALE and any(digits[len(digits) - scale + _SCALE :]):
-        raise ValueError(f"the amount {value} needs more than {_SCALE} decimal places; decimal128(38, 9) would round it")
+        raise ValueError(
+            f"the amount {value} needs more than {_SCALE} decimal places; decimal128(38, 9) would round it"
+        )
     if integer_digits > _MAX_DIGITS - _SCALE:
         raise ValueError(f"the amount {value} has more than {_MAX_DIGITS - _SCALE} integer digits")
     # Exact: at most trailing zeros are dropped (checked above).

@@ -146,7 +146,7 @@ class TestSchema:
         assert out.to_pylist() == arrow.price_batch(_table(lines), as_of=DAY).to_pylist()
 
     def test_a_missing_column_or_a_column_of_numbers_is_a_clear_error(self) -> None:
-        with pytest.raises(KeyError, match="no column 'line'.*value"):
+        with pytest.raises(KeyError, match=r"no column 'line'.*value"):
             arrow.price_batch(pa.table({"value": ["{}"]}))
         with pytest.raises(TypeError, match="strings or binary, not int64"):
             arrow.price_batch(pa.table({"line": [1, 2]}))
@@ -338,9 +338,10 @@ class TestMerge:
             # Each part numbers its own lines from 1, so only the bad-line samples differ.
             assert merged.bad_lines != whole.bad_lines
             assert [bad.reason for bad in merged.bad_lines] == [bad.reason for bad in whole.bad_lines]
-            assert attrs.evolve(merged, sources=(), bad_lines=()).to_dict() == attrs.evolve(
-                whole, sources=(), bad_lines=()
-            ).to_dict()
+            assert (
+                attrs.evolve(merged, sources=(), bad_lines=()).to_dict()
+                == attrs.evolve(whole, sources=(), bad_lines=()).to_dict()
+            )
             assert merged.groups == whole.groups
 
     def test_merge_is_exact_in_any_caller_context(self) -> None:

@@ -73,9 +73,7 @@ def logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def test_the_cluster_estimate_equals_the_command_line_field_for_field(
-    client: Any, logs: Path, tmp_path: Path
-) -> None:
+def test_the_cluster_estimate_equals_the_command_line_field_for_field(client: Any, logs: Path, tmp_path: Path) -> None:
     pattern = str(logs / "2026-06-01T*.jsonl*")
     files = sorted(str(path) for path in logs.iterdir())
     for group_by in (("model",), ("provider", "day", "tier", "endpoint", "model")):
@@ -103,9 +101,7 @@ def test_a_list_of_paths_keeps_its_order(client: Any, logs: Path) -> None:
 def test_tables_of_your_own_reach_the_workers(client: Any, logs: Path, tmp_path: Path) -> None:
     import shutil
 
-    from imagepricing.catalog import shipped_data_dir
-
-    from imagepricing.catalog import load_catalog
+    from imagepricing.catalog import load_catalog, shipped_data_dir
 
     data = tmp_path / "data"
     shutil.copytree(shipped_data_dir(), data)
@@ -131,5 +127,5 @@ def test_failures_are_clear_and_come_before_any_work(client: Any, logs: Path, tm
         cluster_dask.estimate_on_cluster(client, str(logs / "*.jsonl"), group_by="colour")
     broken = tmp_path / "broken.jsonl.gz"
     broken.write_bytes(gzip.compress(_log(random.Random(1), 500))[:-40])
-    with pytest.raises(LogReadError, match="broken.jsonl.gz"):
+    with pytest.raises(LogReadError, match=r"broken\.jsonl\.gz"):
         cluster_dask.estimate_on_cluster(client, [str(logs / "2026-06-01T00.jsonl"), str(broken)], as_of=DAY)

@@ -133,9 +133,7 @@ def test_partial_totals_per_partition_merge_to_estimate(spark: Any, tmp_path: Pa
             result = arrow.totals(arrow.price_batch(batch, "value", as_of=DAY), as_of=DAY, group_by=("model", "day"))
             yield pa.record_batch({"estimate": [json.dumps(result.to_dict())]})
 
-    parts = (
-        spark.read.text(files, lineSep="\n").mapInArrow(partial, "estimate string").toLocalIterator()
-    )
+    parts = spark.read.text(files, lineSep="\n").mapInArrow(partial, "estimate string").toLocalIterator()
     estimates = [Estimate.from_dict(json.loads(row["estimate"])) for row in parts]
     merged = estimates[0].merge(*estimates[1:])
     expected = estimate_files(files, as_of=DAY, group_by=("model", "day"))
