@@ -9,11 +9,11 @@ go through, and the one place to change when the engine offers per-request resul
 
 >>> pricer = RequestPricer(as_of=dt.date(2026, 6, 1))
 >>> good, bad, unknown = pricer.price_lines(
-...     ['{"model": "nano-banana", "prompt": "an apple", "n": 2}', "{", '{"model": "gpt-image-9", "prompt": "a"}'])
+...     ['{"model": "nano-banana", "prompt": "an apple"}', "{", '{"model": "gpt-image-9", "prompt": "a"}'])
 >>> good.status, good.images, good.unit_price, good.cost, good.currency
-('priced', 2, Decimal('0.14'), Decimal('0.28'), 'credits')
+('priced', 1, Decimal('0.14'), Decimal('0.14'), 'credits')
 >>> bad.status, bad.reason
-('unreadable', "not JSON: Expecting property name enclosed in double quotes at column 2")
+('unreadable', 'not JSON: Expecting property name enclosed in double quotes at column 2')
 >>> unknown.status, unknown.errors
 ('unknown_model', ('model_unknown',))
 
