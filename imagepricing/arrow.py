@@ -40,7 +40,10 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Final, TypeVar
 
-import pyarrow as pa
+try:
+    import pyarrow as pa
+except ImportError as exc:  # depends on the environment
+    raise ImportError("imagepricing.arrow needs pyarrow: pip install 'imagepricing[arrow]'") from exc
 
 from imagepricing.catalog import Catalog
 from imagepricing.estimation import (

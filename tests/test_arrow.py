@@ -475,3 +475,13 @@ class TestDuckDB:
             )
         unreadable = sum(row["lines"] for row in rows if row["status"] == "unreadable")
         assert unreadable == whole.unreadable > 0
+
+
+def test_without_pyarrow_the_import_error_says_what_to_install() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys; sys.modules['pyarrow'] = None; import imagepricing.arrow"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120)
+    assert run.returncode == 1
+    assert "pip install 'imagepricing[arrow]'" in run.stderr

@@ -129,3 +129,13 @@ def test_failures_are_clear_and_come_before_any_work(client: Any, logs: Path, tm
     broken.write_bytes(gzip.compress(_log(random.Random(1), 500))[:-40])
     with pytest.raises(LogReadError, match=r"broken\.jsonl\.gz"):
         cluster_dask.estimate_on_cluster(client, [str(logs / "2026-06-01T00.jsonl"), str(broken)], as_of=DAY)
+
+
+def test_without_distributed_the_import_error_says_what_to_install() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys; sys.modules['distributed'] = None; import imagepricing.integrations.dask"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120)
+    assert run.returncode == 1
+    assert "pip install 'imagepricing[dask]'" in run.stderr

@@ -42,7 +42,10 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
-from distributed import Client
+try:
+    from distributed import Client
+except ImportError as exc:  # depends on the environment
+    raise ImportError("imagepricing.integrations.dask needs distributed: pip install 'imagepricing[dask]'") from exc
 
 from imagepricing.catalog import Catalog, load_catalog
 from imagepricing.estimation import Estimate, estimate_files
