@@ -1,8 +1,9 @@
 """Collection rules for the whole checkout.
 
-The optional integrations (imagepricing/integrations/) import their extra's packages; where an
-extra is not installed (the core's CI), their doctests are not collected. Their own test files
-skip themselves with pytest.importorskip, and each extra's CI script (.ci/extras/) installs it.
+The optional integrations (imagepricing/integrations/, imagepricing/arrow.py) import their extra's
+packages; where an extra is not installed (the core's CI), their doctests are not collected. Their
+own test files skip themselves with pytest.importorskip, and each extra's CI script (.ci/extras/)
+installs it.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from pathlib import Path
 _ROOT = Path(__file__).parent
 
 collect_ignore: list[str] = []
-for _path in sorted((_ROOT / "imagepricing" / "integrations").glob("*.py")):
+for _path in [_ROOT / "imagepricing" / "arrow.py", *sorted((_ROOT / "imagepricing" / "integrations").glob("*.py"))]:
+    _module = ".".join(_path.relative_to(_ROOT).with_suffix("").parts)
     try:
-        importlib.import_module(f"imagepricing.integrations.{_path.stem}")
+        importlib.import_module(_module)
     except ImportError as _missing:
         if _missing.name is not None and not _missing.name.startswith("imagepricing"):
             collect_ignore.append(str(_path.relative_to(_ROOT)))

@@ -76,6 +76,7 @@ from imagepricing._tables import ENDPOINTS
 from imagepricing.catalog import Catalog, default_catalog
 from imagepricing.engine import check
 from imagepricing.pricing import PRICE_BASES, PriceBasis, Quote, quote
+from imagepricing.report import Report
 from imagepricing.urls import url_problems
 
 __all__ = [
@@ -243,6 +244,105 @@ class Estimate:
             "as_of": self.as_of.isoformat(),
             "price_basis": self.price_basis,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Estimate:
+        """The estimate `to_dict()` wrote (amounts back to the same Decimals): the form in which
+        partial estimates travel between processes, since pickle refuses read-only mappings.
+
+        >>> result = estimate(['{"model": "nano-banana", "prompt": "a"}', "{"])
+        >>> Estimate.from_dict(result.to_dict()) == result
+        True
+        """
+        lines = data["lines"]
+        return cls(
+            group_by=tuple(data["group_by"]),
+            totals=_totals_from_dict(data["totals"]),
+            groups=tuple(_totals_from_dict(group) for group in data["groups"]),
+            lines_read=lines["read"],
+            unreadable=lines["unreadable"],
+            blank=lines["blank"],
+            bad_lines=tuple(BadLine(bad["file"], bad["line"], bad["reason"]) for bad in data["bad_lines"]),
+            sources=tuple(data["sources"]),
+            endpoint=data["defaults"]["endpoint"],
+            provider=data["defaults"]["provider"],
+            as_of=dt.date.fromisoformat(data["as_of"]),
+            price_basis=data["price_basis"],
+        )
+
+    def merge(self, *others: Estimate) -> Estimate:
+        """This estimate and `others` added up, exactly: partial results of parts of one log.
+
+        Counts and group totals are added (costs in the library's exact context, currencies kept
+        apart); groups are re-sorted; bad-line samples and sources are concatenated in argument
+        order, so merging the estimates of files in order equals estimating the files at once.
+        Raises ValueError when the estimates were made with different `group_by`, endpoint,
+        provider, `as_of` or price basis, which would make their sum meaningless.
+
+        >>> a = estimate(['{"model": "nano-banana", "prompt": "a"}'], name="a.jsonl")
+        >>> b = estimate(['{"model": "nano-banana", "prompt": "b"}', "{"], name="b.jsonl")
+        >>> both = a.merge(b)
+        >>> both.lines_read, both.unreadable, dict(both.totals.cost), both.sources
+        (3, 1, {'credits': Decimal('0.28')}, ('a.jsonl', 'b.jsonl'))
+        """
+        settings = ("group_by", "endpoint", "provider", "as_of", "price_basis")
+        for other in others:
+            for setting in settings:
+                if getattr(other, setting) != getattr(self, setting):
+                    raise ValueError(
+                        f"cannot merge estimates made with different {setting}: "
+                        f"{getattr(self, setting)!r} and {getattr(other, setting)!r}"
+                    )
+        parts = (self, *others)
+        groups: dict[tuple[str, ...], GroupTotals] = {}
+        for part in parts:
+            for group in part.groups:
+                labels = tuple(group.labels[dimension] for dimension in self.group_by)
+                known = groups.get(labels)
+                groups[labels] = group if known is None else _added(known, group)
+        totals = parts[0].totals
+        for part in parts[1:]:
+            totals = _added(totals, part.totals)
+        return attrs.evolve(
+            self,
+            totals=totals,
+            groups=tuple(groups[labels] for labels in sorted(groups)),
+            lines_read=sum(part.lines_read for part in parts),
+            unreadable=sum(part.unreadable for part in parts),
+            blank=sum(part.blank for part in parts),
+            bad_lines=tuple(bad for part in parts for bad in part.bad_lines)[:MAX_BAD_LINE_SAMPLES],
+            sources=tuple(source for part in parts for source in part.sources),
+        )
+
+
+def _totals_from_dict(data: Mapping[str, Any]) -> GroupTotals:
+    return GroupTotals(
+        labels=MappingProxyType(dict(data["labels"])),
+        requests=data["requests"],
+        accepted=data["accepted"],
+        rejected=data["rejected"],
+        priced=data["priced"],
+        unknown_price=data["unknown_price"],
+        images=data["images"],
+        cost=MappingProxyType({currency: Decimal(amount) for currency, amount in data["cost"].items()}),
+    )
+
+
+def _added(one: GroupTotals, other: GroupTotals) -> GroupTotals:
+    """Two totals of the same labels added up, in the exact context."""
+    cost = dict(one.cost)
+    for currency, amount in other.cost.items():
+        cost[currency] = _EXACT.add(cost.get(currency, _ZERO), amount)
+    return GroupTotals(
+        labels=one.labels,
+        requests=one.requests + other.requests,
+        accepted=one.accepted + other.accepted,
+        rejected=one.rejected + other.rejected,
+        priced=one.priced + other.priced,
+        unknown_price=one.unknown_price + other.unknown_price,
+        images=one.images + other.images,
+        cost=MappingProxyType(dict(sorted(cost.items(), key=_currency_order))),
+    )
 
 
 # ------------------------------------------------------------------------------- public entry points
@@ -461,6 +561,7 @@ class _Shape(NamedTuple):
     images: int
     currency: str
     priced: _Priced | None
+    codes: tuple[str, ...] = ()  # error codes, kept only for per-request results (`detailed`)
 
 
 class _Verdict(NamedTuple):
@@ -475,6 +576,11 @@ class _Verdict(NamedTuple):
     images: int
     cost: str | None  # str so that 0.30 and 0.3 stay distinct verdicts (Decimal equality merges them)
     currency: str
+    # Kept only for per-request results (`detailed`); estimate leaves them empty, so its verdicts
+    # are unchanged.
+    codes: tuple[str, ...] = ()
+    unit_price: str | None = None
+    multiplier: str | None = None
 
 
 # In a cached shape's dict of verdicts by day, the key that holds the shape's index.
@@ -531,6 +637,11 @@ class _Estimator:
         self.bad: list[BadLine] = []
         self.sources: list[str] = []
         self.last_line = 0
+        # Per-request results (imagepricing.per_request): with `detailed`, verdicts also keep error
+        # codes, unit price and multiplier; with a `sink`, consume appends one entry per line: the
+        # verdict's index, the reason of an unreadable line (str), or None for a blank line.
+        self.detailed = False
+        self.sink: list[int | str | None] | None = None
 
     def start(self, name: str) -> None:
         self.sources.append(name)
@@ -557,6 +668,7 @@ class _Estimator:
         default_endpoint = self.endpoint
         default_provider = self.provider
         missing = _MISSING
+        sink = self.sink
         shape_key = _SHAPE
         url_names = self.url_names
         lineno = start - 1
@@ -679,6 +791,8 @@ class _Estimator:
                         self.dated = 0
                     cache[key] = {shape_key: shape, day: verdict}
             counts[verdict] += 1
+            if sink is not None:
+                sink.append(verdict)
         self.lines += lineno - start + 1
         self.last_line = lineno
 
@@ -733,6 +847,7 @@ class _Estimator:
             images=report.images,
             currency=report.currency,
             priced=priced,
+            codes=tuple(finding.code for finding in report.errors) if self.detailed else (),
         )
         index = self.shape_ids.get(shape)
         if index is None:
@@ -746,20 +861,19 @@ class _Estimator:
                     report.multiplier,
                     report.price_source,
                 ):
-                    return -1, self._intern(shape, day, report.cost)
+                    return -1, self._intern(shape, day, report)
             index = len(self.shapes)
             self.shapes.append(shape)
             self.shape_ids[shape] = index
-        return index, self._intern(shape, day, report.cost)
+        return index, self._intern(shape, day, report)
 
     def _priced(self, days: dict[Any, int], day: dt.date | None) -> int:
         """The verdict of a cached shape on another day: only its price can differ."""
         shape = self.shapes[days[_SHAPE]]
-        cost = None
+        replay = None
         if shape.ok:
             replay = self._quote(shape, self.as_of if day is None else day)
-            cost = None if replay is None else replay.cost
-        verdict = self._intern(shape, day, cost)
+        verdict = self._intern(shape, day, replay)
         self.dated += 1
         if self.dated > _DATED_LIMIT:
             # `days` may outlive this (it is in hand); it is simply no longer reachable.
@@ -784,7 +898,8 @@ class _Estimator:
             basis=self.price_basis,
         )
 
-    def _intern(self, shape: _Shape, day: dt.date | None, cost: Decimal | None) -> int:
+    def _intern(self, shape: _Shape, day: dt.date | None, price: Report | Quote | None) -> int:
+        cost = None if price is None else price.cost
         verdict = _Verdict(
             endpoint=shape.endpoint,
             provider=shape.provider,
@@ -796,6 +911,14 @@ class _Estimator:
             cost=None if cost is None else str(cost),
             currency=shape.currency,
         )
+        if self.detailed and price is not None and shape.ok:  # a rejected request is not billed: no price
+            verdict = verdict._replace(
+                codes=shape.codes,
+                unit_price=None if price.unit_price is None else str(price.unit_price),
+                multiplier=None if price.multiplier is None else str(price.multiplier),
+            )
+        elif self.detailed:
+            verdict = verdict._replace(codes=shape.codes)
         index = self.verdict_ids.get(verdict)
         if index is None:
             index = len(self.verdicts)
@@ -828,6 +951,8 @@ class _Estimator:
     def _unreadable_line(self, name: str, lineno: int, item: object, exc: BaseException) -> None:
         if isinstance(item, (bytes, str)) and not item.strip():
             self.blank += 1
+            if self.sink is not None:
+                self.sink.append(None)
             return
         if isinstance(exc, UnicodeDecodeError):
             reason = f"not UTF-8: invalid byte at position {exc.start + 1}"
@@ -849,6 +974,8 @@ class _Estimator:
 
     def _bad(self, name: str, lineno: int, reason: str) -> None:
         self.unreadable += 1
+        if self.sink is not None:
+            self.sink.append(reason)
         if len(self.bad) < MAX_BAD_LINE_SAMPLES:
             self.bad.append(BadLine(name, lineno, reason))
 

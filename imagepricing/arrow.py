@@ -1,0 +1,361 @@
+"""The Arrow batch kernel: price a column of raw JSON lines, a batch at a time, for any engine.
+
+Optional extra: ``pip install 'imagepricing[arrow]'`` (pyarrow only). Spark's ``mapInArrow``,
+Dask, DuckDB and Polars all hand Python Arrow batches; `price_batch` turns a batch of raw log
+lines into one result row per line (`SCHEMA`), and `totals` adds result rows up into an
+`Estimate` that `Estimate.merge` combines exactly on a driver. docs/scale.md has the recipes.
+
+>>> import pyarrow as pa
+>>> lines = pa.table({"line": ['{"model": "nano-banana", "prompt": "an apple"}', "not json", ""]})
+>>> out = price_batch(lines, as_of=dt.date(2026, 6, 1))
+>>> out.column("status").to_pylist(), out.column("cost").to_pylist()[0]
+(['priced', 'unreadable', 'blank'], Decimal('0.140000000'))
+>>> dict(totals(out, as_of=dt.date(2026, 6, 1)).totals.cost)
+{'credits': Decimal('0.140000000')}
+
+Decisions:
+
+- **Raw lines in, not an engine's parsed JSON.** Engines' JSON readers turn ``{"n": 2}`` next to
+  ``{"n": 2.0}`` into 2.0 (a valid request becomes a wrong type), stop at the first bad line, or
+  cannot type a field that is sometimes a string and sometimes a list. Every engine reads text
+  lines cheaply; the kernel parses them exactly as `estimate` does (same code, see
+  `imagepricing.per_request`).
+- **Money as decimal128(38, 9).** Every engine sums it exactly (DuckDB, Spark, Polars, pandas).
+  A price that needs more than 9 decimal places, or more than 29 integer digits, raises
+  ValueError: the kernel never rounds. Amounts read back from Arrow carry 9 decimal places, so
+  they equal `estimate`'s amounts in value, not in written form (0.140000000 for 0.14).
+- **A null line is blank**, like an empty one: engines' text readers give null for an empty
+  line (DuckDB's CSV reader does), and it holds no request. It is counted, never skipped, so the
+  output has one row per input row.
+- **One pricer per thread and per set of options**: DuckDB calls a UDF from several threads at
+  once, and a pricer's memo is not thread-safe.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any, Final, TypeVar
+
+try:
+    import pyarrow as pa
+except ImportError as exc:  # depends on the environment
+    raise ImportError("imagepricing.arrow needs pyarrow: pip install 'imagepricing[arrow]'") from exc
+
+from imagepricing.catalog import Catalog
+from imagepricing.estimation import (
+    _EXACT,
+    INVALID_MODEL,
+    MAX_BAD_LINE_SAMPLES,
+    NO_TIER,
+    NO_TIME,
+    BadLine,
+    Estimate,
+    GroupTotals,
+    _currency_order,
+    _group_dimensions,
+)
+from imagepricing.per_request import STATUSES, RequestPricer, RequestResult
+from imagepricing.pricing import PriceBasis
+
+__all__ = ["MONEY", "SCHEMA", "STATUSES", "duckdb_type", "price_array", "price_batch", "price_batches", "totals"]
+
+#: Exact money in every engine: 29 integer digits and 9 decimal places.
+MONEY: Final = pa.decimal128(38, 9)
+_SCALE = 9
+_MAX_DIGITS = 38
+_QUANTUM = Decimal(1).scaleb(-_SCALE)
+
+SCHEMA: Final = pa.schema(
+    [
+        pa.field("status", pa.string(), nullable=False),
+        pa.field("ok", pa.bool_()),
+        pa.field("endpoint", pa.string()),
+        pa.field("provider", pa.string()),
+        pa.field("model", pa.string()),
+        pa.field("tier", pa.string()),
+        pa.field("day", pa.date32()),
+        pa.field("images", pa.int64()),
+        pa.field("unit_price", MONEY),
+        pa.field("multiplier", MONEY),
+        pa.field("cost", MONEY),
+        pa.field("currency", pa.string()),
+        pa.field("errors", pa.list_(pa.string()), nullable=False),
+        pa.field("reason", pa.string()),
+    ]
+)
+
+_TEXT_TYPES = (pa.string(), pa.large_string(), pa.binary(), pa.large_binary(), pa.string_view(), pa.binary_view())
+_Batch = TypeVar("_Batch", pa.RecordBatch, pa.Table)
+_local = threading.local()
+
+
+def price_batch(
+    batch: _Batch,
+    column: str = "line",
+    *,
+    endpoint: str = "generations",
+    provider: str = "acedata",
+    catalog: Catalog | None = None,
+    as_of: dt.date | None = None,
+    price_basis: PriceBasis = "charged",
+) -> _Batch:
+    """Price every raw JSON line of `batch[column]`: one `SCHEMA` row per input row, same order.
+
+    `batch` is a RecordBatch or a Table and the result is the same type. The column holds lines
+    as strings or binary (the envelopes and bare requests `estimate` reads). Options as for
+    `imagepricing.estimate`. Never raises for a line's content; raises KeyError for a missing
+    column, TypeError for a column of another type, ValueError for a bad option or a price that
+    decimal128(38, 9) cannot hold exactly.
+    """
+    if column not in batch.schema.names:
+        raise KeyError(f"no column {column!r} in the batch; it has {', '.join(batch.schema.names) or 'none'}")
+    priced = price_array(
+        batch.column(column),
+        endpoint=endpoint,
+        provider=provider,
+        catalog=catalog,
+        as_of=as_of,
+        price_basis=price_basis,
+    )
+    if isinstance(batch, pa.RecordBatch):
+        return pa.RecordBatch.from_struct_array(priced)
+    return pa.Table.from_batches([pa.RecordBatch.from_struct_array(priced)], schema=SCHEMA)
+
+
+def price_batches(
+    batches: Iterable[pa.RecordBatch],
+    column: str = "line",
+    *,
+    endpoint: str = "generations",
+    provider: str = "acedata",
+    catalog: Catalog | None = None,
+    as_of: dt.date | None = None,
+    price_basis: PriceBasis = "charged",
+) -> Iterator[pa.RecordBatch]:
+    """`price_batch` over an iterable of batches, lazily: the function Spark's `mapInArrow` takes
+    (``df.mapInArrow(lambda it: price_batches(it, "value"), schema)``)."""
+    for batch in batches:
+        yield price_batch(
+            batch, column, endpoint=endpoint, provider=provider, catalog=catalog, as_of=as_of, price_basis=price_basis
+        )
+
+
+def price_array(
+    lines: pa.Array | pa.ChunkedArray,
+    *,
+    endpoint: str = "generations",
+    provider: str = "acedata",
+    catalog: Catalog | None = None,
+    as_of: dt.date | None = None,
+    price_basis: PriceBasis = "charged",
+) -> pa.StructArray:
+    """Price an array of raw lines into a StructArray of `SCHEMA`'s fields (for scalar UDFs,
+    e.g. DuckDB's ``create_function(..., type="arrow")``)."""
+    if lines.type not in _TEXT_TYPES:
+        raise TypeError(f"lines must be strings or binary, not {lines.type}")
+    pricer = _pricer(endpoint, provider, catalog, as_of, price_basis)
+    items = lines.to_pylist()
+    if lines.null_count:
+        items = ["" if item is None else item for item in items]
+    outcomes = pricer.outcomes(items)
+    # Each distinct outcome is built into a row once; the column is then a `take` in C.
+    rows: list[RequestResult] = []
+    row_of: dict[int | str | None, int] = {}
+    indices: list[int] = []
+    append = indices.append
+    for outcome in outcomes:
+        row = row_of.get(outcome)
+        if row is None:
+            row = row_of[outcome] = len(rows)
+            rows.append(pricer.result(outcome))
+        append(row)
+    distinct = _rows_struct(rows)
+    taken: pa.StructArray = distinct.take(pa.array(indices, pa.int32()))
+    return taken
+
+
+def totals(
+    results: pa.RecordBatch | pa.Table,
+    *,
+    group_by: Iterable[str] | str = ("model",),
+    endpoint: str = "generations",
+    provider: str = "acedata",
+    as_of: dt.date | None = None,
+    price_basis: PriceBasis = "charged",
+    name: str = "<batch>",
+    first_line: int = 1,
+) -> Estimate:
+    """Add up result rows (`SCHEMA`, e.g. one batch's `price_batch` output) into an `Estimate`.
+
+    The partial total of one batch: add partials with `Estimate.merge` (exact Decimals). Counted
+    as `estimate` counts: unknown models among the rejected, unknown prices apart, group labels
+    "(invalid)", "(none)" and "(no time)" where a label is None. `endpoint`, `provider`, `as_of`
+    and `price_basis` are the options the rows were priced with (recorded, and checked by
+    `merge`); `name` and `first_line` locate the unreadable rows kept as samples.
+    """
+    dimensions = _group_dimensions(group_by)
+    table = results if isinstance(results, pa.Table) else pa.Table.from_batches([results])
+    missing = [field.name for field in SCHEMA if field.name not in table.schema.names]
+    if missing:
+        raise KeyError(f"not a result of price_batch: no column {', '.join(missing)}")
+    keys = ["status", "endpoint", "provider", "model", "tier", "day", "images", "cost", "currency"]
+    counted = table.select(keys).group_by(keys, use_threads=False).aggregate([([], "count_all")])
+    groups: dict[tuple[str, ...], dict[str, Any]] = {}
+    overall = _new_sums()
+    lines = blank = unreadable = 0
+    for row in counted.to_pylist():
+        count: int = row["count_all"]
+        lines += count
+        if row["status"] == "blank":
+            blank += count
+            continue
+        if row["status"] == "unreadable":
+            unreadable += count
+            continue
+        labels = {
+            "model": row["model"] or INVALID_MODEL,
+            "endpoint": row["endpoint"],
+            "provider": row["provider"],
+            "tier": row["tier"] or NO_TIER,
+            "day": NO_TIME if row["day"] is None else row["day"].isoformat(),
+        }
+        key = tuple(labels[dimension] for dimension in dimensions)
+        sums = groups.get(key)
+        if sums is None:
+            sums = groups[key] = _new_sums()
+        _count(sums, row, count)
+        _count(overall, row, count)
+    samples = []
+    if unreadable:
+        statuses = table.column("status").to_pylist()
+        reasons = table.column("reason")
+        for index, status in enumerate(statuses):
+            if status == "unreadable":
+                samples.append(BadLine(name, first_line + index, reasons[index].as_py()))
+                if len(samples) == MAX_BAD_LINE_SAMPLES:
+                    break
+    return Estimate(
+        group_by=dimensions,
+        totals=_frozen({}, overall),
+        groups=tuple(_frozen(dict(zip(dimensions, key, strict=True)), groups[key]) for key in sorted(groups)),
+        lines_read=lines,
+        unreadable=unreadable,
+        blank=blank,
+        bad_lines=tuple(samples),
+        sources=(name,),
+        endpoint=endpoint,
+        provider=provider,
+        as_of=dt.datetime.now(dt.UTC).date() if as_of is None else as_of,
+        price_basis=price_basis,
+    )
+
+
+def duckdb_type() -> str:
+    """`SCHEMA` as a DuckDB type, the return type of a scalar UDF over `price_array`:
+    ``con.create_function("price_line", udf, ["VARCHAR"], con.sqltype(duckdb_type()), type="arrow")``.
+
+    >>> duckdb_type()[:52]
+    'STRUCT(status VARCHAR, ok BOOLEAN, endpoint VARCHAR,'
+    """
+    names = {
+        pa.string(): "VARCHAR",
+        pa.bool_(): "BOOLEAN",
+        pa.date32(): "DATE",
+        pa.int64(): "BIGINT",
+        MONEY: "DECIMAL(38, 9)",
+        pa.list_(pa.string()): "VARCHAR[]",
+    }
+    return "STRUCT(" + ", ".join(f"{field.name} {names[field.type]}" for field in SCHEMA) + ")"
+
+
+# ---------------------------------------------------------------------------------------- helpers
+
+
+def _pricer(
+    endpoint: str, provider: str, catalog: Catalog | None, as_of: dt.date | None, price_basis: PriceBasis
+) -> RequestPricer:
+    """This thread's pricer for these options (created on first use)."""
+    pricers: dict[tuple[object, ...], RequestPricer] | None = getattr(_local, "pricers", None)
+    if pricers is None:
+        pricers = _local.pricers = {}
+    # The catalog by identity: a Catalog is not hashed by value; the pricer keeps it alive.
+    key = (id(catalog), endpoint, provider, as_of, price_basis, dt.datetime.now(dt.UTC).date() if as_of is None else 0)
+    pricer = pricers.get(key)
+    if pricer is None or (catalog is not None and pricer.catalog is not catalog):
+        if len(pricers) >= 16:  # options change rarely; a caller cycling through many stays bounded
+            pricers.clear()
+        pricer = pricers[key] = RequestPricer(
+            endpoint=endpoint, provider=provider, catalog=catalog, as_of=as_of, price_basis=price_basis
+        )
+    return pricer
+
+
+def _money(value: Decimal | None) -> Decimal | None:
+    """`value` as decimal128(38, 9) holds it, or ValueError: never rounded."""
+    if value is None:
+        return None
+    _, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int):
+        raise ValueError(f"cannot hold {value} as an amount")
+    scale = -exponent
+    integer_digits = len(digits) - scale
+    if scale > _SCALE and any(digits[len(digits) - scale + _SCALE :]):
+        raise ValueError(
+            f"the amount {value} needs more than {_SCALE} decimal places; decimal128(38, 9) would round it"
+        )
+    if integer_digits > _MAX_DIGITS - _SCALE:
+        raise ValueError(f"the amount {value} has more than {_MAX_DIGITS - _SCALE} integer digits")
+    # Exact: at most trailing zeros are dropped (checked above).
+    return value.quantize(_QUANTUM, context=_EXACT) if scale > _SCALE else value
+
+
+def _rows_struct(rows: list[RequestResult]) -> pa.StructArray:
+    columns: dict[str, list[Any]] = {name: [] for name in SCHEMA.names}
+    for row in rows:
+        for name, value in zip(SCHEMA.names, row, strict=True):
+            columns[name].append(value)
+    for name in ("unit_price", "multiplier", "cost"):
+        columns[name] = [_money(value) for value in columns[name]]
+    columns["errors"] = [list(codes) for codes in columns["errors"]]
+    return pa.StructArray.from_arrays(
+        [pa.array(columns[field.name], field.type) for field in SCHEMA], fields=list(SCHEMA)
+    )
+
+
+def _new_sums() -> dict[str, Any]:
+    return {"requests": 0, "accepted": 0, "rejected": 0, "priced": 0, "unknown_price": 0, "images": 0, "cost": {}}
+
+
+def _count(sums: dict[str, Any], row: Mapping[str, Any], count: int) -> None:
+    sums["requests"] += count
+    status = row["status"]
+    if status in ("rejected", "unknown_model"):
+        sums["rejected"] += count
+        return
+    sums["accepted"] += count
+    sums["images"] += row["images"] * count
+    if status == "unknown_price":
+        sums["unknown_price"] += count
+        return
+    sums["priced"] += count
+    cost: dict[str, Decimal] = sums["cost"]
+    amount = _EXACT.multiply(row["cost"], count)
+    cost[row["currency"]] = _EXACT.add(cost.get(row["currency"], Decimal(0)), amount)
+
+
+def _frozen(labels: dict[str, str], sums: dict[str, Any]) -> GroupTotals:
+    cost: dict[str, Decimal] = sums["cost"]
+    return GroupTotals(
+        labels=MappingProxyType(labels),
+        requests=sums["requests"],
+        accepted=sums["accepted"],
+        rejected=sums["rejected"],
+        priced=sums["priced"],
+        unknown_price=sums["unknown_price"],
+        images=sums["images"],
+        cost=MappingProxyType(dict(sorted(cost.items(), key=_currency_order))),
+    )

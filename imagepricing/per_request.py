@@ -1,0 +1,175 @@
+"""Per-request results: what one log line is, and costs, for batch callers.
+
+`RequestPricer.price_lines` prices lines one by one (the same items `estimate` reads: JSON lines
+as str or bytes, or already-parsed objects, bare requests or envelopes) and returns one
+`RequestResult` per item, in order. It runs the very code `estimate` runs (the envelope reading
+and the verdict memo of `imagepricing.estimation`), so a line is read, judged and priced the same
+way by both: this module is the one seam batch callers (the Arrow kernel, engines built on it)
+go through, and the one place to change when the engine offers per-request results itself.
+
+>>> pricer = RequestPricer(as_of=dt.date(2026, 6, 1))
+>>> good, bad, unknown = pricer.price_lines(
+...     ['{"model": "nano-banana", "prompt": "an apple"}', "{", '{"model": "gpt-image-9", "prompt": "a"}'])
+>>> good.status, good.images, good.unit_price, good.cost, good.currency
+('priced', 1, Decimal('0.14'), Decimal('0.14'), 'credits')
+>>> bad.status, bad.reason
+('unreadable', 'not JSON: Expecting property name enclosed in double quotes at column 2')
+>>> unknown.status, unknown.errors
+('unknown_model', ('model_unknown',))
+
+Decisions:
+
+- **Statuses.** `priced` (accepted, known cost), `unknown_price` (accepted, no price known that
+  day: never a cost of zero), `unknown_model` (the catalog does not know the model: reported on
+  its own, so spend on a model newer than the tables is visible; `estimate` still counts these
+  lines as rejected), `rejected` (upstream would refuse the request), `unreadable` (the line is
+  not a request; `reason` says why and never quotes it), `blank`.
+- **Prices only where billed.** `unit_price`, `multiplier` and `cost` are None for a request
+  upstream would refuse (failures are not billed), even where `check`'s report quotes a price.
+- **Labels come from the catalog**, as in `estimate`: `model` is a catalog id or None (never text
+  from the log), `tier` is None for a model without size tiers, `day` is the UTC date of the
+  line's `time`, None when it has none (its prices are those of `as_of`).
+- **Not thread-safe.** A pricer holds its memo; use one per thread (the Arrow kernel does).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Final, NamedTuple
+
+from imagepricing.catalog import Catalog
+from imagepricing.estimation import INVALID_MODEL, NO_TIER, NO_TIME, _Estimator, _Verdict
+from imagepricing.pricing import PriceBasis
+
+__all__ = ["STATUSES", "RequestPricer", "RequestResult"]
+
+STATUSES: Final = ("priced", "unknown_price", "unknown_model", "rejected", "unreadable", "blank")
+
+_UNKNOWN_MODEL = "model_unknown"
+# Outcomes remembered by one pricer before it starts afresh: what a pricer keeps grows with the
+# distinct outcomes (shapes x days) it has seen, and a long-lived worker thread must stay bounded.
+_OUTCOME_LIMIT = 1 << 16
+
+
+class RequestResult(NamedTuple):
+    """One line's result. Every field but `status` is None where it does not apply: `ok`, the
+    labels and `images` for unreadable and blank lines, prices when unknown, `reason` unless
+    the line is unreadable. `errors` lists the error codes of a request upstream would refuse."""
+
+    status: str
+    ok: bool | None
+    endpoint: str | None
+    provider: str | None
+    model: str | None
+    tier: str | None
+    day: dt.date | None
+    images: int | None
+    unit_price: Decimal | None
+    multiplier: Decimal | None
+    cost: Decimal | None
+    currency: str | None
+    errors: tuple[str, ...]
+    reason: str | None
+
+
+BLANK: Final = RequestResult("blank", None, None, None, None, None, None, None, None, None, None, None, (), None)
+
+
+class RequestPricer:
+    """Prices lines into `RequestResult`s with `estimate`'s own reading and memo.
+
+    Options as for `imagepricing.estimate`; ValueError or TypeError for a bad one. Memory stays
+    bounded: the memo starts afresh after `_OUTCOME_LIMIT` distinct outcomes.
+    """
+
+    def __init__(
+        self,
+        *,
+        endpoint: str = "generations",
+        provider: str = "acedata",
+        catalog: Catalog | None = None,
+        as_of: dt.date | None = None,
+        price_basis: PriceBasis = "charged",
+    ) -> None:
+        self._options = (catalog, endpoint, provider, as_of, price_basis)
+        self._engine = self._new_engine()
+        self.as_of: dt.date = self._engine.as_of
+        self.catalog: Catalog = self._engine.catalog
+
+    def _new_engine(self) -> _Estimator:
+        catalog, endpoint, provider, as_of, price_basis = self._options
+        engine = _Estimator(catalog, ("day",), endpoint, provider, as_of, price_basis, memoize=True, progress=None)
+        engine.detailed = True
+        engine.sink = []
+        self._results: dict[int, RequestResult] = {}
+        self._unreadable: dict[str, RequestResult] = {}
+        return engine
+
+    def price_lines(self, items: Iterable[object]) -> list[RequestResult]:
+        """One result per item, in order; never raises for an item's content."""
+        return [self.result(outcome) for outcome in self.outcomes(items)]
+
+    def outcomes(self, items: Iterable[object]) -> Sequence[int | str | None]:
+        """The raw outcome of each item: a verdict number (see `result`), the reason of an
+        unreadable line, or None for a blank one. Callers building columns use these to build
+        each distinct result once."""
+        engine = self._engine
+        if len(engine.verdicts) > _OUTCOME_LIMIT:
+            # Results already handed out stay valid; numbers from before are not mixed with new ones
+            # because callers resolve them before the next call.
+            engine = self._engine = self._new_engine()
+        sink = engine.sink
+        assert sink is not None
+        sink.clear()
+        engine.consume(items, 1, "<batch>")
+        del engine.bad[:]  # samples are the caller's business; keep the engine from holding lines
+        return sink
+
+    def result(self, outcome: int | str | None) -> RequestResult:
+        """The result for one outcome from `outcomes` (built once per distinct outcome)."""
+        if outcome is None:
+            return BLANK
+        if isinstance(outcome, str):
+            found = self._unreadable.get(outcome)
+            if found is None:
+                found = RequestResult(
+                    "unreadable", None, None, None, None, None, None, None, None, None, None, None, (), outcome
+                )
+                if len(self._unreadable) < _OUTCOME_LIMIT:
+                    self._unreadable[outcome] = found
+            return found
+        result = self._results.get(outcome)
+        if result is None:
+            result = self._results[outcome] = _from_verdict(self._engine.verdicts[outcome])
+        return result
+
+
+def _from_verdict(verdict: _Verdict) -> RequestResult:
+    if not verdict.ok:
+        status = "unknown_model" if _UNKNOWN_MODEL in verdict.codes else "rejected"
+    elif verdict.cost is None:
+        status = "unknown_price"
+    else:
+        status = "priced"
+    return RequestResult(
+        status=status,
+        ok=verdict.ok,
+        endpoint=verdict.endpoint,
+        provider=verdict.provider,
+        model=None if verdict.model == INVALID_MODEL else verdict.model,
+        tier=None if verdict.tier == NO_TIER else verdict.tier,
+        day=None if verdict.day == NO_TIME else dt.date.fromisoformat(verdict.day),
+        images=verdict.images,
+        unit_price=_decimal(verdict.unit_price),
+        multiplier=_decimal(verdict.multiplier),
+        cost=_decimal(verdict.cost),
+        currency=verdict.currency,
+        errors=verdict.codes,
+        reason=None,
+    )
+
+
+def _decimal(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
