@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import decimal
 import html
 import io
 import json
@@ -31,6 +32,10 @@ FORMATS = ("table", "json", "csv", "html")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PROGRESS_DELAY = 1.0  # seconds before a progress line appears: small logs stay quiet
 _PROGRESS_EVERY = 0.5
+# Bar widths are the only division here; a context of our own so the caller's (a precision of 1, an
+# Inexact trap) can neither change nor break them. Costs themselves are never divided.
+_DISPLAY = decimal.Context(prec=28)
+_TENTH = Decimal("0.1")
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -288,7 +293,7 @@ def render_html(result: Estimate) -> str:
         for group, amount in zip(groups, amounts, strict=True):
             if not amount and currency not in group.cost:
                 continue
-            width = (amount * 100 / largest).quantize(Decimal("0.1")) if largest else Decimal(0)
+            width = _DISPLAY.quantize(_DISPLAY.divide(_DISPLAY.multiply(amount, 100), largest), _TENTH) if largest else Decimal(0)
             parts.append(
                 f"<div>{e(_html_label(result, group))}</div>"
                 f'<div class="track"><div class="bar" style="width:{width}%"></div></div>'

@@ -226,17 +226,51 @@ class Catalog:
         return attrs.evolve(self, price_books=MappingProxyType(books))
 
 
+# A price has at most this many digits, so that writing it in plain notation (to_dict, the CLI) stays
+# bounded: Decimal("1E-999999999") is one short object but a billion characters once written out.
+MAX_PRICE_DIGITS = 1000
+
+
 def _exact_amount(amount: object) -> Decimal:
+    """A user price, on the same terms whatever its type: plain non-negative decimal notation.
+
+    A `Decimal` must be one a valid string could have produced: finite, without a sign (so not
+    -0), and with an exponent of at most 0 (`Decimal("1E+5")` is refused as "1E+5" is; the same
+    value written `Decimal("100000")` is fine). An int is taken as is when non-negative.
+    """
     if isinstance(amount, bool) or not isinstance(amount, (Decimal, str, int)):
         raise TypeError(f"a price must be a Decimal, a decimal string or an int, not {type(amount).__name__}")
     if isinstance(amount, str):
-        if not re.fullmatch(r"[0-9]+(?:\.[0-9]+)?", amount):
-            raise ValueError(f'a price must be a non-negative decimal string such as "0.20", not {amount!r}')
-        return Decimal(amount)
-    value = Decimal(amount)
-    if not value.is_finite() or value < 0:
-        raise ValueError(f"a price must be finite and non-negative, not {amount!r}")
+        if len(amount) > MAX_PRICE_DIGITS + 1 or not _PLAIN_DECIMAL.fullmatch(amount):
+            raise ValueError(
+                f'a price must be a non-negative decimal string such as "0.20" of at most {MAX_PRICE_DIGITS}'
+                f" digits, not {_shown(amount)}"
+            )
+        value = Decimal(amount)
+    else:
+        value = Decimal(amount)
+        if not value.is_finite() or value.is_signed():
+            raise ValueError(f"a price must be finite and non-negative, not {_shown(amount)}")
+        exponent = value.as_tuple().exponent
+        assert isinstance(exponent, int)  # finite
+        if exponent > 0:
+            raise ValueError(
+                f"a price must be written in plain notation (e.g. Decimal('100000')), not {_shown(amount)}"
+            )
+    shape = value.as_tuple()
+    exponent = shape.exponent
+    assert isinstance(exponent, int)  # finite
+    if max(len(shape.digits), 1 - exponent) > MAX_PRICE_DIGITS:
+        raise ValueError(f"a price must have at most {MAX_PRICE_DIGITS} digits, not {_shown(amount)}")
     return value
+
+
+_PLAIN_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+
+
+def _shown(amount: object) -> str:
+    text = repr(amount)
+    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
 # ---------------------------------------------------------------------------------- loading

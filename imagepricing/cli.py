@@ -210,15 +210,15 @@ def render_report(report: Report, out: TextIO) -> None:
 
 def _cost_line(report: Report) -> str:
     if report.cost is not None:
-        per = f"{report.images} image{'s' if report.images != 1 else ''} x {report.unit_price}"
+        per = f"{report.images} image{'s' if report.images != 1 else ''} x {report.unit_price:f}"
         if report.multiplier is not None and report.multiplier != 1:
-            per += f" x {report.multiplier}"
-        return f"{report.cost} {report.currency} ({per}; as of {report.as_of.isoformat()})"
+            per += f" x {report.multiplier:f}"
+        return f"{report.cost:f} {report.currency} ({per}; as of {report.as_of.isoformat()})"
     if not report.ok:
         return "none: upstream rejects the request and bills nothing"
     parts = [f"unknown {report.currency} price"]
     if report.multiplier is not None:
-        parts.append(f"multiplier {report.multiplier}")
+        parts.append(f"multiplier {report.multiplier:f}")
     parts.append(f"{report.images} image{'s' if report.images != 1 else ''} billed")
     return ", ".join(parts)
 
@@ -319,7 +319,7 @@ def _price_summary(book: Any, model: str, day: dt.date) -> str:
         keys = ", ".join(
             f"{k}={v}" for k, v in (("quality", entry.quality), ("size", entry.size), ("tier", entry.tier)) if v
         )
-        amount = f"{entry.amount} {book.currency}/{entry.per}" if entry.amount is not None else "base unknown"
+        amount = f"{entry.amount:f} {book.currency}/{entry.per}" if entry.amount is not None else "base unknown"
         mult = "".join(f", {t} x{m}" for t, m in entry.tier_multipliers.items())
         parts.append(f"{amount}{f' [{keys}]' if keys else ''}{mult}")
     return "; ".join(parts[:6]) + (f"; … ({len(parts)} entries)" if len(parts) > 6 else "")
@@ -393,7 +393,7 @@ def prices_table(catalog: Catalog) -> list[dict[str, Any]]:
 
 
 def _dec(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
+    return None if value is None else format(value, "f")
 
 
 def _version() -> str:
