@@ -26,7 +26,11 @@ class CatalogError(ValueError):
     """
 
     def __init__(self, problems: list[str] | tuple[str, ...]) -> None:
-        self.problems: tuple[str, ...] = tuple(problems)
+        from imagepricing._describe import escape_unprintable
+
+        # A table's own text (a model id with a zero-width space, a newline in a value) is shown
+        # escaped, so the message names the look-alike instead of hiding it or breaking lines.
+        self.problems: tuple[str, ...] = tuple(escape_unprintable(problem) for problem in problems)
         count = len(self.problems)
         header = f"invalid data tables ({count} problem{'s' if count != 1 else ''}):"
         super().__init__("\n  ".join([header, *self.problems]))

@@ -115,10 +115,16 @@ class TestWithPriceDecimal:
 
     def test_decimal_and_string_are_equivalent(self, catalog: Catalog) -> None:
         for text in ["0.2", "12.345", "0", "1000000000000000000000000000000000001"]:
-            a = check({"model": "gpt-image-2", "prompt": "p"}, provider="xhuoapi",
-                      catalog=catalog.with_price("xhuoapi", "gpt-image-2", text))
-            b = check({"model": "gpt-image-2", "prompt": "p"}, provider="xhuoapi",
-                      catalog=catalog.with_price("xhuoapi", "gpt-image-2", Decimal(text)))
+            a = check(
+                {"model": "gpt-image-2", "prompt": "p"},
+                provider="xhuoapi",
+                catalog=catalog.with_price("xhuoapi", "gpt-image-2", text),
+            )
+            b = check(
+                {"model": "gpt-image-2", "prompt": "p"},
+                provider="xhuoapi",
+                catalog=catalog.with_price("xhuoapi", "gpt-image-2", Decimal(text)),
+            )
             assert a.to_dict() == b.to_dict()
 
 
@@ -150,7 +156,9 @@ class TestExactBeyondTwentyEightDigits:
         tiny = "0." + "0" * 60 + "1"
         request = tmp_path / "r.json"
         request.write_text(json.dumps({"model": "gpt-image-2", "prompt": "p", "size": "3840x2160"}))
-        code = main(["check", "--provider", "xhuoapi", "--price", f"xhuoapi:gpt-image-2={tiny}", "--json", str(request)])
+        code = main(
+            ["check", "--provider", "xhuoapi", "--price", f"xhuoapi:gpt-image-2={tiny}", "--json", str(request)]
+        )
         out = json.loads(capsys.readouterr().out)
         assert code == 0
         assert out["cost"] == "0." + "0" * 60 + "15"
