@@ -8,12 +8,15 @@ read to the end (missing, or a corrupt or truncated gzip file).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import decimal
 import html
 import io
 import json
+import os
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from decimal import Decimal
@@ -111,8 +114,7 @@ def run(args: argparse.Namespace) -> int:
     text = render(result, args.format)
     if args.output:
         try:
-            with open(args.output, "w", encoding="utf-8", newline="") as out:
-                out.write(text)
+            _write_text_file(args.output, text)
         except OSError as exc:
             raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     else:
@@ -124,6 +126,34 @@ def run(args: argparse.Namespace) -> int:
             "; the table, JSON and HTML outputs say where and why\n"
         )
     return 1 if args.strict and result.unreadable else 0
+
+
+def _write_text_file(path: str, text: str) -> None:
+    """Write `text` to a temporary file beside `path`, then rename it over `path`: whatever stops
+    the run (Ctrl-C, a full disk), `path` is either the previous file or the whole new one."""
+    directory = os.path.dirname(os.path.abspath(path))
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115  # closed below, before the rename
+        "w", encoding="utf-8", newline="", dir=directory, prefix=".imagepricing-", suffix=".tmp", delete=False
+    )
+    try:
+        with handle:
+            handle.write(text)
+            # A temporary file is private (0600); give the report the mode a plain open() would.
+            os.chmod(handle.name, _new_file_mode(path))
+        os.replace(handle.name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(handle.name)
+        raise
+
+
+def _new_file_mode(path: str) -> int:
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def render(result: Estimate, fmt: str) -> str:

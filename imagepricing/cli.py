@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from imagepricing import __version__
+from imagepricing._describe import escape_unprintable
 from imagepricing._tables import ENDPOINTS
 from imagepricing._url_codes import URL_POLICIES
 from imagepricing.catalog import Catalog, load_catalog, load_price_book
@@ -47,11 +48,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except UsageError as exc:
-        print(f"imagepricing: {exc}", file=sys.stderr)
+        # Messages name files, which anyone may have named: escaped so they stay one line.
+        print(f"imagepricing: {escape_unprintable(str(exc))}", file=sys.stderr)
         return 2
     except CatalogError as exc:
         print(f"imagepricing: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # Ctrl-C: one line, no traceback, the shell's status for SIGINT (128 + 2). Output files are
+        # written to a temporary file and renamed, so none is ever left half-written.
+        print("imagepricing: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:
         # `imagepricing models | head` closes the pipe early; that is not an error.
         sys.stderr.close()

@@ -72,6 +72,7 @@ from typing import IO, Any, NamedTuple
 
 import attrs
 
+from imagepricing._describe import escape_unprintable
 from imagepricing._tables import ENDPOINTS
 from imagepricing.catalog import Catalog, default_catalog
 from imagepricing.engine import check
@@ -281,6 +282,7 @@ def estimate(
     if isinstance(source, (str, bytes, bytearray)):
         raise TypeError("source must be an iterable of lines or objects, not one string; try text.splitlines()")
     engine = _Estimator(catalog, group_by, endpoint, provider, as_of, price_basis, memoize=memoize, progress=progress)
+    name = escape_unprintable(name)
     engine.start(name)
     items = iter(source)
     while True:
@@ -313,7 +315,9 @@ def estimate_files(
     """
     engine = _Estimator(catalog, group_by, endpoint, provider, as_of, price_basis, memoize=memoize, progress=progress)
     for path in paths:
-        label = os.fspath(path)
+        # A file name is shown in every output (sources, bad lines, errors); escaped so that a
+        # name holding a newline or an ANSI escape cannot forge a line or drive a terminal.
+        label = escape_unprintable(os.fspath(path))
         is_stdin = label == "-"
         if is_stdin:
             label = "<stdin>"
@@ -348,7 +352,7 @@ def open_log(path: str | os.PathLike[str]) -> IO[bytes]:
         if stream.peek(3)[:3] == _UTF8_BOM:
             stream.read(3)
     except (OSError, EOFError, zlib.error) as exc:
-        where = "standard input" if label == "-" else label
+        where = "standard input" if label == "-" else escape_unprintable(label)
         raise LogReadError(f"cannot read {where}: {_read_failure(exc)}") from None
     return stream  # type: ignore[no-any-return]
 
