@@ -1,8 +1,14 @@
 """`imagepricing estimate`: what a log of requests costs, per group, as a table, JSON, CSV or HTML.
 
 Exit status: 0 when every file was read (unreadable lines are counted and listed, not fatal),
-1 with `--strict` when any line was unreadable, 2 for a usage error or a file that cannot be
-read to the end (missing, or a corrupt or truncated gzip file).
+1 with `--strict` when any line was unreadable or the estimate carries a warning, 2 for a usage
+error or a file that cannot be read to the end (missing, or a corrupt or truncated gzip file),
+130 when interrupted (Ctrl-C).
+
+Decision: a gzip file with trailing garbage is read up to the garbage and warned about on
+standard error with gzip's own words ("decompression OK, trailing garbage ignored"); the exit
+status stays 0, like any other partly bad input (unreadable lines), and `--strict` makes it 1.
+`gzip -d` exits 2 there, but 2 here means "nothing was estimated", which is not the case.
 """
 
 from __future__ import annotations
@@ -24,7 +30,15 @@ from typing import TextIO
 
 from imagepricing._tables import ENDPOINTS
 from imagepricing.cli import UsageError, add_catalog_options, catalog_from_args, parse_date
-from imagepricing.estimation import GROUP_DIMENSIONS, Estimate, GroupTotals, LogReadError, estimate_files
+from imagepricing.estimation import (
+    GROUP_DIMENSIONS,
+    MAX_GROUPS,
+    OTHER_GROUPS,
+    Estimate,
+    GroupTotals,
+    LogReadError,
+    estimate_files,
+)
 from imagepricing.pricing import PRICE_BASES
 
 __all__ = ["add_parser", "render_csv", "render_html", "render_table", "run"]
@@ -73,9 +87,24 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     parser.add_argument("--format", choices=FORMATS, default="table", help="table (default), json, csv or html")
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
-    parser.add_argument("--strict", action="store_true", help="exit 1 if any line is unreadable")
+    parser.add_argument(
+        "--strict", action="store_true", help="exit 1 if any line is unreadable or there is a warning"
+    )
+    parser.add_argument(
+        "--max-groups",
+        type=_positive_int,
+        default=MAX_GROUPS,
+        metavar="N",
+        help=f"list at most N groups, the rest in one '{OTHER_GROUPS}' row (default {MAX_GROUPS:,})",
+    )
     parser.add_argument("--no-progress", action="store_true", help="never show progress on standard error")
     parser.set_defaults(func=run)
+
+
+def _positive_int(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, not {text!r}")
+    return int(text)
 
 
 def _group_by(text: str) -> tuple[str, ...]:
@@ -105,6 +134,7 @@ def run(args: argparse.Namespace) -> int:
             as_of=args.as_of,
             price_basis=args.price_basis,
             progress=progress,
+            max_groups=args.max_groups,
         )
     except LogReadError as exc:
         raise UsageError(str(exc)) from None
@@ -119,13 +149,15 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     else:
         sys.stdout.write(text)
+    for warning in result.warnings:
+        sys.stderr.write(f"imagepricing: warning: {warning}\n")
     if result.unreadable and (args.format in ("csv", "html") or args.output):
         # Machine formats may not show the accounting where a person looks: say it once here.
         sys.stderr.write(
             f"imagepricing: {result.unreadable:,} unreadable line{_s(result.unreadable)} of {result.lines_read:,}"
             "; the table, JSON and HTML outputs say where and why\n"
         )
-    return 1 if args.strict and result.unreadable else 0
+    return 1 if args.strict and (result.unreadable or result.warnings) else 0
 
 
 def _write_text_file(path: str, text: str) -> None:
@@ -201,6 +233,8 @@ def render_table(result: Estimate, out: TextIO) -> None:
             f"\n{result.totals.unknown_price:,} accepted request{_s(result.totals.unknown_price)} have no known price;"
             " costs above leave them out (supply prices with --price or --prices).\n"
         )
+    for warning in result.warnings:
+        out.write(f"\nwarning: {warning}\n")
     if result.bad_lines:
         shown = len(result.bad_lines)
         more = f" (first {shown} of {result.unreadable:,})" if shown < result.unreadable else ""
@@ -353,6 +387,7 @@ def render_html(result: Estimate) -> str:
             f'<p class="note">{result.totals.unknown_price:,} accepted request{_s(result.totals.unknown_price)}'
             " have no known price; the costs leave them out.</p>"
         )
+    parts.extend(f'<p class="note">Warning: {e(warning)}</p>' for warning in result.warnings)
     if result.bad_lines:
         parts.append(f"<h2>Unreadable lines ({result.unreadable:,})</h2><ul>")
         parts.extend(f"<li>{e(bad.file)}:{bad.line}: {e(bad.reason)}</li>" for bad in result.bad_lines)
