@@ -146,7 +146,7 @@ class TestBareCarriageReturns:
 
 def dated(day: int, size: str = "1024x1024", model: str = "gpt-image-2") -> str:
     return json.dumps(
-        {"time": f"2026-{1 + day // 28:02d}-{1 + day % 28:02d}T10:00:00Z", "request": {"model": model, "prompt": "p", "size": size}}
+        {"time": f"2026-{6 + day // 28:02d}-{1 + day % 28:02d}T10:00:00Z", "request": {"model": model, "prompt": "p", "size": size}}
     )
 
 
@@ -160,7 +160,7 @@ class TestGroupsAreCapped:
         assert [g.labels["day"] for g in capped.groups] == [g.labels["day"] for g in full.groups[:5]] + [OTHER_GROUPS]
         other = capped.groups[-1]
         assert other.requests == sum(g.requests for g in full.groups[5:])
-        assert other.cost == {"credits": sum((g.cost.get("credits", Decimal(0)) for g in full.groups[5:]), Decimal(0))}
+        assert other.cost == {"credits": sum((g.cost["credits"] for g in full.groups[5:]), Decimal(0))}
         assert capped.totals == full.totals
         assert any("more than 5 groups" in w for w in capped.warnings)
         assert full.warnings == ()
