@@ -23,9 +23,14 @@ looked at, or the value is rejected by its length or type). A ratio near 100 wou
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
+import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -207,12 +212,6 @@ _ESTIMATE_CASES = {
 
 
 def run_estimate_cases(lines: int, package_root: str | None, only: str) -> None:
-    import json
-    import os
-    import subprocess
-    import tempfile
-    import zlib
-
     env = dict(os.environ)
     if package_root:
         env["PYTHONPATH"] = package_root

@@ -87,9 +87,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     parser.add_argument("--format", choices=FORMATS, default="table", help="table (default), json, csv or html")
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
-    parser.add_argument(
-        "--strict", action="store_true", help="exit 1 if any line is unreadable or there is a warning"
-    )
+    parser.add_argument("--strict", action="store_true", help="exit 1 if any line is unreadable or there is a warning")
     parser.add_argument(
         "--max-groups",
         type=_positive_int,
@@ -357,7 +355,11 @@ def render_html(result: Estimate) -> str:
         for group, amount in zip(groups, amounts, strict=True):
             if not amount and currency not in group.cost:
                 continue
-            width = _DISPLAY.quantize(_DISPLAY.divide(_DISPLAY.multiply(amount, 100), largest), _TENTH) if largest else Decimal(0)
+            width = (
+                _DISPLAY.quantize(_DISPLAY.divide(_DISPLAY.multiply(amount, 100), largest), _TENTH)
+                if largest
+                else Decimal(0)
+            )
             parts.append(
                 f"<div>{e(_html_label(result, group))}</div>"
                 f'<div class="track"><div class="bar" style="width:{width}%"></div></div>'

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from imagepricing._describe import escape_unprintable
+
 if TYPE_CHECKING:
     from imagepricing.findings import Finding
     from imagepricing.report import Report
@@ -26,8 +28,6 @@ class CatalogError(ValueError):
     """
 
     def __init__(self, problems: list[str] | tuple[str, ...]) -> None:
-        from imagepricing._describe import escape_unprintable
-
         # A table's own text (a model id with a zero-width space, a newline in a value) is shown
         # escaped, so the message names the look-alike instead of hiding it or breaking lines.
         self.problems: tuple[str, ...] = tuple(escape_unprintable(problem) for problem in problems)

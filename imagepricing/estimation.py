@@ -203,8 +203,9 @@ class Estimate:
     `lines_read = totals.requests + unreadable + blank`. `groups` are sorted by their labels in
     `group_by` order; past `max_groups` (default `MAX_GROUPS`) only the first groups in that order
     are listed and the rest are added up in a last row labelled `OTHER_GROUPS` in every dimension
-    (the same groups whatever the line order), with a warning. `bad_lines` keeps the first `MAX_BAD_LINE_SAMPLES` unreadable lines;
-    `unreadable` counts all of them. `as_of` is the price date of lines without a time.
+    (the same groups whatever the line order), with a warning. `bad_lines` keeps the first
+    `MAX_BAD_LINE_SAMPLES` unreadable lines; `unreadable` counts all of them. `as_of` is the price
+    date of lines without a time.
     """
 
     group_by: tuple[str, ...]
@@ -301,7 +302,15 @@ def estimate(
     if isinstance(source, (str, bytes, bytearray)):
         raise TypeError("source must be an iterable of lines or objects, not one string; try text.splitlines()")
     engine = _Estimator(
-        catalog, group_by, endpoint, provider, as_of, price_basis, memoize=memoize, progress=progress, max_groups=max_groups
+        catalog,
+        group_by,
+        endpoint,
+        provider,
+        as_of,
+        price_basis,
+        memoize=memoize,
+        progress=progress,
+        max_groups=max_groups,
     )
     name = escape_unprintable(name)
     engine.start(name)
@@ -338,7 +347,15 @@ def estimate_files(
     it count and `Estimate.warnings` says so.
     """
     engine = _Estimator(
-        catalog, group_by, endpoint, provider, as_of, price_basis, memoize=memoize, progress=progress, max_groups=max_groups
+        catalog,
+        group_by,
+        endpoint,
+        provider,
+        as_of,
+        price_basis,
+        memoize=memoize,
+        progress=progress,
+        max_groups=max_groups,
     )
     for path in paths:
         # A file name is shown in every output (sources, bad lines, errors); escaped so that a

@@ -323,8 +323,8 @@ _METADATA_NAMES = frozenset(
 )
 # Public names whose every subdomain resolves to 127.0.0.1 (documented by their operators), so
 # a written name reveals the loopback target.
-_LOOPBACK_DOMAINS = ("localtest.me", "lvh.me", "vcap.me", "localhost.direct")
-_LOOPBACK_DOMAINS += tuple("." + domain for domain in _LOOPBACK_DOMAINS)
+_LOOPBACK_DOMAINS = frozenset({"localtest.me", "lvh.me", "vcap.me", "localhost.direct"})
+_LOOPBACK_SUFFIXES = tuple("." + domain for domain in sorted(_LOOPBACK_DOMAINS))
 # Wildcard DNS services that answer a name with the address written in it: 10.0.0.1.nip.io,
 # app-10-0-0-1.nip.io, 0a000001.nip.io, 10-0-0-1.sslip.io, --1.sslip.io (::1). See nip.io and
 # sslip.io. The address written in the name is judged like a literal one.
@@ -816,7 +816,12 @@ def _check_name(labels: list[str], written: str, host: str, found: _Findings) ->
     """strict checks of a domain name; `host` is normalised, `written` is not."""
     if len(labels) == 1:
         found.add("url_single_label_host")
-    if host == "localhost" or host.endswith(".localhost") or host.endswith(_LOOPBACK_DOMAINS):
+    if (
+        host == "localhost"
+        or host.endswith(".localhost")
+        or host in _LOOPBACK_DOMAINS
+        or host.endswith(_LOOPBACK_SUFFIXES)
+    ):
         found.add(
             "url_loopback",
             "The host is a localhost name, which resolves to the server itself.",

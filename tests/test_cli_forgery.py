@@ -122,8 +122,6 @@ class TestInterrupt:
     def test_interrupt_while_writing_leaves_the_old_file(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        import imagepricing._cli_estimate as cli_estimate
-
         out_file = tmp_path / "out.json"
         out_file.write_text("previous report\n", encoding="utf-8")
         seen: list[str] = []
@@ -133,7 +131,7 @@ class TestInterrupt:
             seen.append(Path(source).read_text(encoding="utf-8"))
             raise KeyboardInterrupt
 
-        monkeypatch.setattr(cli_estimate.os, "replace", interrupted_replace)
+        monkeypatch.setattr(os, "replace", interrupted_replace)
         log = hostile_log(tmp_path, "a.jsonl")
         code = cli.main(["estimate", "--no-progress", "--format", "json", "-o", str(out_file), str(log)])
         _, err = capsys.readouterr()

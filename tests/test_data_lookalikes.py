@@ -19,7 +19,10 @@ from imagepricing.catalog import shipped_data_dir
 
 Edit = Callable[[Path], None]
 
-GPT1_QUALITY = 'quality = { values = ["auto", "high", "medium", "low"], default = "auto", source = "003_b61386298ebb611a.txt: GPT image model quality options" }'
+GPT1_QUALITY = (
+    'quality = { values = ["auto", "high", "medium", "low"], default = "auto",'
+    ' source = "003_b61386298ebb611a.txt: GPT image model quality options" }'
+)
 GPT1_FORMAT = 'output_format = { values = ["png", "jpeg", "webp"], default = "png"'
 NANO_PRO = '[models."nano-banana-pro"]'
 

@@ -146,7 +146,10 @@ class TestBareCarriageReturns:
 
 def dated(day: int, size: str = "1024x1024", model: str = "gpt-image-2") -> str:
     return json.dumps(
-        {"time": f"2026-{6 + day // 28:02d}-{1 + day % 28:02d}T10:00:00Z", "request": {"model": model, "prompt": "p", "size": size}}
+        {
+            "time": f"2026-{6 + day // 28:02d}-{1 + day % 28:02d}T10:00:00Z",
+            "request": {"model": model, "prompt": "p", "size": size},
+        }
     )
 
 
@@ -185,7 +188,10 @@ class TestGroupsAreCapped:
 
     def test_cli_option(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         path = write(tmp_path / "log.jsonl", ("\n".join(self.LOG) + "\n").encode())
-        assert main(["estimate", "--no-progress", "--group-by", "day", "--max-groups", "3", "--format", "json", str(path)]) == 0
+        assert (
+            main(["estimate", "--no-progress", "--group-by", "day", "--max-groups", "3", "--format", "json", str(path)])
+            == 0
+        )
         out, err = capsys.readouterr()
         report = json.loads(out)
         assert len(report["groups"]) == 4

@@ -147,7 +147,8 @@ class TestExactBeyondTwentyEightDigits:
         assert out["unit_price"] == tiny
         assert out["cost"] == "0." + "0" * 60 + "15"
         for key in ("unit_price", "cost", "multiplier"):
-            assert "E" not in out[key] and "e" not in out[key]
+            assert "E" not in out[key]
+            assert "e" not in out[key]
         json.dumps(out)
 
     def test_cli_json_is_plain_notation(self, tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:

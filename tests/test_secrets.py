@@ -378,8 +378,22 @@ def _rejections(report: Report) -> list[Exception]:
 def sweep_placements(value: str) -> list[tuple[str, str, dict[str, Any]]]:
     """Every place a string can sit in a request: each parameter of each endpoint (valid model so
     the deep rules run), the model itself, a key, an unknown key's value, an array item."""
-    gen_params = ["quality", "size", "style", "output_format", "background", "moderation", "response_format",
-                  "n", "output_compression", "partial_images", "async", "prompt", "callback_url", "user"]
+    gen_params = [
+        "quality",
+        "size",
+        "style",
+        "output_format",
+        "background",
+        "moderation",
+        "response_format",
+        "n",
+        "output_compression",
+        "partial_images",
+        "async",
+        "prompt",
+        "callback_url",
+        "user",
+    ]
     edit_params = ["quality", "size", "input_fidelity", "image", "mask", "output_format", "n", "callback_url"]
     out: list[tuple[str, str, dict[str, Any]]] = []
     for model in ("gpt-image-2", "dall-e-3", "dall-e-2", "nano-banana"):
@@ -395,7 +409,11 @@ def sweep_placements(value: str) -> list[tuple[str, str, dict[str, Any]]]:
         ("key", "generations", {"model": "gpt-image-2", "prompt": "p", value: 1}),
         ("key without model", "generations", {value: "x"}),
         ("unknown key's value", "generations", {"model": "gpt-image-2", "prompt": "p", "zz": value}),
-        ("image array item", "edits", {"model": "gpt-image-1", "prompt": "p", "image": ["https://e.example/a.png", value]}),
+        (
+            "image array item",
+            "edits",
+            {"model": "gpt-image-1", "prompt": "p", "image": ["https://e.example/a.png", value]},
+        ),
         ("size of an unknown model", "generations", {"model": "nope", "size": value}),
     ]
     return out
@@ -413,7 +431,9 @@ class TestSecretSweep:
         assert len(SWEEP_SHAPES) >= 25
         assert len(sweep_placements("x")) >= 60
 
-    @pytest.mark.parametrize(("value", "secret"), [(v, s) for _, v, s in SWEEP_SHAPES], ids=[n for n, _, _ in SWEEP_SHAPES])
+    @pytest.mark.parametrize(
+        ("value", "secret"), [(v, s) for _, v, s in SWEEP_SHAPES], ids=[n for n, _, _ in SWEEP_SHAPES]
+    )
     def test_check_and_cli(self, tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str, secret: str) -> None:
         checked = 0
         for name, endpoint, request in sweep_placements(value):
@@ -443,12 +463,19 @@ class TestSecretSweep:
                     assert not secret_leaks(out + err, secret), (name, extra, secret_leaks(out + err, secret))
         assert checked >= 120
 
-    @pytest.mark.parametrize(("value", "secret"), [(v, s) for _, v, s in SWEEP_SHAPES], ids=[n for n, _, _ in SWEEP_SHAPES])
+    @pytest.mark.parametrize(
+        ("value", "secret"), [(v, s) for _, v, s in SWEEP_SHAPES], ids=[n for n, _, _ in SWEEP_SHAPES]
+    )
     def test_estimate_in_every_format(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str, secret: str
     ) -> None:
-        lines = [json.dumps({"endpoint": e, "time": "2026-06-01T10:00:00Z", "request": r}) for _, e, r in sweep_placements(value)]
-        lines += [json.dumps({"request": {"model": "gpt-image-2", "prompt": "p"}, field: value}) for field in ENVELOPE_FIELDS]
+        lines = [
+            json.dumps({"endpoint": e, "time": "2026-06-01T10:00:00Z", "request": r})
+            for _, e, r in sweep_placements(value)
+        ]
+        lines += [
+            json.dumps({"request": {"model": "gpt-image-2", "prompt": "p"}, field: value}) for field in ENVELOPE_FIELDS
+        ]
         lines += [value, json.dumps(value), json.dumps({"request": value}), '{"model": "' + value + '", ']
         result = estimate(lines, group_by=("model", "endpoint", "provider", "tier", "day"))
         assert result.lines_read == len(lines)
@@ -457,7 +484,17 @@ class TestSecretSweep:
         path = tmp_path / "log.jsonl"
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         for fmt in ("table", "json", "csv", "html"):
-            cli.main(["estimate", str(path), "--format", fmt, "--group-by", "model,endpoint,provider,tier,day", "--no-progress"])
+            cli.main(
+                [
+                    "estimate",
+                    str(path),
+                    "--format",
+                    fmt,
+                    "--group-by",
+                    "model,endpoint,provider,tier,day",
+                    "--no-progress",
+                ]
+            )
             out, err = capsys.readouterr()
             assert out
             assert not secret_leaks(out + err, secret), (fmt, secret_leaks(out + err, secret))

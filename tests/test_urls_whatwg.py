@@ -158,8 +158,22 @@ class TestInternalNames:
 
     @pytest.mark.parametrize(
         "host",
-        ["8.8.8.8.nip.io", "1-1-1-1.sslip.io", "nip.io", "sslip.io", "example.nip.io", "consul.io", "svc.example.com",
-         "kubernetes.io", "default.example", "metadata.tencentyun.com.evil.example", "notnip.io", "127.0.0.1.nip.io.evil.com"],
+        [
+            "8.8.8.8.nip.io",
+            "1-1-1-1.sslip.io",
+            "nip.io",
+            "sslip.io",
+            "example.nip.io",
+            "consul.io",
+            "svc.example.com",
+            "kubernetes.io",
+            "default.example",
+            "metadata.tencentyun.com.evil.example",
+            "notnip.io",
+            "notlvh.me",
+            "evillocaltest.me",
+            "127.0.0.1.nip.io.evil.com",
+        ],
     )
     def test_not_flagged(self, host: str) -> None:
         assert not codes(f"https://{host}/") & INTERNAL_CODES, codes(f"https://{host}/")

@@ -25,10 +25,9 @@ from idna import uts46data
 def rows() -> list[tuple[int, str, str | None]]:
     merged: list[tuple[int, str, str | None]] = []
     starts, statuses, replacements = uts46data.uts46_starts, uts46data.uts46_statuses, uts46data.uts46_replacements
-    for start, status_code, replacement in zip(starts, statuses, replacements, strict=True):
+    for start, status_code, mapped in zip(starts, statuses, replacements, strict=True):
         status = chr(status_code)
-        if status != "M":
-            replacement = None
+        replacement = mapped if status == "M" else None
         if merged and replacement is None and merged[-1][1] == status and merged[-1][2] is None:
             continue
         merged.append((start, status, replacement))
