@@ -161,12 +161,17 @@ class TestInterrupt:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=env,
+            # A shell starts background jobs with SIGINT ignored, and Python keeps an inherited
+            # SIG_IGN; the child must get Ctrl-C as a terminal would deliver it.
+            preexec_fn=_default_sigint,  # noqa: PLW1509  # only sets a signal disposition
         )
         assert proc.stdin is not None
         line = json.dumps({"model": "nano-banana", "prompt": "p"}).encode() + b"\n"
-        proc.stdin.write(line * 200_000)  # the command is reading, and waits for more
+        # The pipe holds 64 KiB: once this 9 MB write returns, the command is inside the estimate,
+        # reading; it then waits for more, as on a slow log.
+        proc.stdin.write(line * 200_000)
         proc.stdin.flush()
-        time.sleep(1.0)
+        time.sleep(0.5)
         proc.send_signal(signal.SIGINT)
         try:
             out, err = proc.communicate(timeout=60)
@@ -188,3 +193,7 @@ def test_a_new_output_file_has_the_usual_mode(tmp_path: Path, capsys: pytest.Cap
     umask = os.umask(0)
     os.umask(umask)
     assert out_file.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
