@@ -237,3 +237,10 @@ class TestRegistriesAreBounded:
         estimate(self.log(), group_by="day")
         assert seen
         assert max(seen) < 5
+
+
+@pytest.mark.parametrize("blank", [b"\t\n", b"\r\r\n", b"  \t\r\n", b"\r\n"])
+def test_blank_runs_of_every_whitespace_shape(tmp_path: Path, blank: bytes) -> None:
+    data = NANO.encode() + b"\n" + blank * 70_000 + NANO.encode() + b"\n"
+    result = estimate_files([write(tmp_path / "b.jsonl", data)])
+    assert (result.requests, result.blank, result.lines_read) == (2, 70_000, 70_002)
