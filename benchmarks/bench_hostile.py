@@ -4,6 +4,14 @@ Run on demand (not part of the test suite; no timing is ever asserted):
 
     python benchmarks/bench_hostile.py              # every case, 5 repeats each
     python benchmarks/bench_hostile.py --repeats 3 --only size
+    python benchmarks/bench_hostile.py --estimate   # peak memory and time of `estimate` (issue 10)
+    python benchmarks/bench_hostile.py --estimate --lines 200000 --package-root /path/to/old/checkout
+
+`--estimate` runs each hostile log in a fresh subprocess and reports its peak resident memory
+(`ru_maxrss`) and wall time: a million lines of distinct dates grouped by day, of distinct sizes
+(distinct request shapes), of both under every grouping, of unreadable junk, and a gzip of 20
+million newlines. The floor is the same subprocess loading the catalog and pricing nothing; the
+anchor is a million identical valid lines. Issue 10 asks for at most 150 MB for any of them.
 
 Issue 5 asks that cost stay linear in the input. Each case is built at two sizes, 1x and 10x
 (for example a 1 MB and a 10 MB prompt); the report shows the median seconds of `check` at each
@@ -15,9 +23,14 @@ looked at, or the value is rejected by its length or type). A ratio near 100 wou
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
+import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -142,11 +155,107 @@ def median_call(function: Callable[[], object], repeats: int) -> float:
     return statistics.median(samples)
 
 
+# The child process of --estimate: builds the log lazily (a generator, so the log itself takes no
+# memory) and prints its peak RSS in KB, the seconds of the estimate and the number of groups.
+_ESTIMATE_CHILD = r"""
+import datetime as dt, json, resource, sys, time
+from imagepricing import default_catalog
+from imagepricing.estimation import estimate, estimate_files
+
+case, lines, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+default_catalog()
+first = dt.date(2000, 1, 1)
+
+def day(i):
+    return (first + dt.timedelta(days=i)).isoformat() + "T12:00:00Z"
+
+def size(i):
+    return f"{1024 + 16 * (i % 1000)}x{1024 + 16 * (i // 1000 % 1000)}"
+
+def log():
+    if case == "floor":
+        return
+    for i in range(lines):
+        if case == "anchor":
+            yield '{"model": "nano-banana", "prompt": "a fox"}'
+        elif case == "dates":
+            yield json.dumps({"time": day(i), "request": {"model": "nano-banana", "prompt": "p"}})
+        elif case == "sizes":
+            yield json.dumps({"model": "gpt-image-2", "prompt": "p", "size": size(i)})
+        elif case == "both":
+            yield json.dumps({"time": day(i), "request": {"model": "gpt-image-2", "prompt": "p", "size": size(i)}})
+        elif case == "junk":
+            yield '{"model": "' + str(i) + '", "x": [' + "1," * (i % 50) + '1]} trailing'
+        else:
+            raise SystemExit(f"unknown case {case}")
+
+group_by = {"dates": ("day",), "both": ("model", "endpoint", "provider", "tier", "day")}.get(case, ("model",))
+start = time.perf_counter()
+if case == "blank-gzip":
+    result = estimate_files([path], group_by=group_by)
+else:
+    result = estimate(log(), group_by=group_by)
+seconds = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"seconds": seconds, "peak_kb": peak, "lines": result.lines_read, "groups": len(result.groups)}))
+"""
+
+_ESTIMATE_CASES = {
+    "floor": "floor: catalog loaded, nothing estimated",
+    "anchor": "anchor: identical valid lines, by model",
+    "dates": "distinct dates, by day",
+    "sizes": "distinct sizes (request shapes), by model",
+    "both": "distinct dates and sizes, by all 5 dims",
+    "junk": "unreadable junk lines, by model",
+    "blank-gzip": "gzip of 20M newlines (19 KB), by model",
+}
+
+
+def run_estimate_cases(lines: int, package_root: str | None, only: str) -> None:
+    env = dict(os.environ)
+    if package_root:
+        env["PYTHONPATH"] = package_root
+    with tempfile.TemporaryDirectory() as tmp:
+        blank = os.path.join(tmp, "blank.jsonl.gz")
+        compressor = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: gzip container
+        with open(blank, "wb") as handle:
+            chunk = b"\n" * 1_000_000
+            for _ in range(20):
+                handle.write(compressor.compress(chunk))
+            handle.write(compressor.flush())
+        print(f"estimate, {lines:,} lines a case (20,000,000 newlines for the gzip), one subprocess each")
+        print(f"{'case':<44}{'lines':>12}{'groups':>8}{'seconds':>10}{'peak RSS (MB)':>15}")
+        for case, label in _ESTIMATE_CASES.items():
+            if only and only not in label:
+                continue
+            done = subprocess.run(  # noqa: PLW1510  # the exit status is checked below
+                [sys.executable, "-c", _ESTIMATE_CHILD, case, str(lines), blank],
+                capture_output=True,
+                text=True,
+                env=env,
+                cwd=tmp,  # not the checkout: `-c` puts the working directory first on sys.path
+            )
+            if done.returncode:
+                print(f"{label:<44}  failed: {done.stderr.strip().splitlines()[-1:]}")
+                continue
+            figures = json.loads(done.stdout)
+            print(
+                f"{label:<44}{figures['lines']:>12,}{figures['groups']:>8,}{figures['seconds']:>10.1f}"
+                f"{figures['peak_kb'] / 1024:>15.1f}"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--only", default="", help="run only the cases whose name contains this text")
+    parser.add_argument("--estimate", action="store_true", help="peak memory and time of estimate on hostile logs")
+    parser.add_argument("--lines", type=int, default=1_000_000, help="lines per --estimate case (default 1,000,000)")
+    parser.add_argument("--package-root", help="--estimate: import imagepricing from here (to compare a checkout)")
     args = parser.parse_args()
+    if args.estimate:
+        run_estimate_cases(args.lines, args.package_root, args.only)
+        return
     imagepricing.default_catalog()  # load once, outside the timings
     print(f"python {sys.version.split()[0]}, imagepricing {imagepricing.__version__}, median of {args.repeats}")
     print(f"{'case':<44}{'n at 1x':>10}{'1x (s)':>11}{'10x (s)':>11}{'ratio':>8}")

@@ -1,18 +1,28 @@
 """`imagepricing estimate`: what a log of requests costs, per group, as a table, JSON, CSV or HTML.
 
 Exit status: 0 when every file was read (unreadable lines are counted and listed, not fatal),
-1 with `--strict` when any line was unreadable, 2 for a usage error or a file that cannot be
-read to the end (missing, or a corrupt or truncated gzip file).
+1 with `--strict` when any line was unreadable or the estimate carries a warning, 2 for a usage
+error or a file that cannot be read to the end (missing, or a corrupt or truncated gzip file),
+130 when interrupted (Ctrl-C).
+
+Decision: a gzip file with trailing garbage is read up to the garbage and warned about on
+standard error with gzip's own words ("decompression OK, trailing garbage ignored"); the exit
+status stays 0, like any other partly bad input (unreadable lines), and `--strict` makes it 1.
+`gzip -d` exits 2 there, but 2 here means "nothing was estimated", which is not the case.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import decimal
 import html
 import io
 import json
+import os
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from decimal import Decimal
@@ -20,7 +30,15 @@ from typing import TextIO
 
 from imagepricing._tables import ENDPOINTS
 from imagepricing.cli import UsageError, add_catalog_options, catalog_from_args, parse_date
-from imagepricing.estimation import GROUP_DIMENSIONS, Estimate, GroupTotals, LogReadError, estimate_files
+from imagepricing.estimation import (
+    GROUP_DIMENSIONS,
+    MAX_GROUPS,
+    OTHER_GROUPS,
+    Estimate,
+    GroupTotals,
+    LogReadError,
+    estimate_files,
+)
 from imagepricing.pricing import PRICE_BASES
 
 __all__ = ["add_parser", "render_csv", "render_html", "render_table", "run"]
@@ -31,6 +49,10 @@ FORMATS = ("table", "json", "csv", "html")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PROGRESS_DELAY = 1.0  # seconds before a progress line appears: small logs stay quiet
 _PROGRESS_EVERY = 0.5
+# Bar widths are the only division here; a context of our own so the caller's (a precision of 1, an
+# Inexact trap) can neither change nor break them. Costs themselves are never divided.
+_DISPLAY = decimal.Context(prec=28)
+_TENTH = Decimal("0.1")
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -65,9 +87,22 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     parser.add_argument("--format", choices=FORMATS, default="table", help="table (default), json, csv or html")
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
-    parser.add_argument("--strict", action="store_true", help="exit 1 if any line is unreadable")
+    parser.add_argument("--strict", action="store_true", help="exit 1 if any line is unreadable or there is a warning")
+    parser.add_argument(
+        "--max-groups",
+        type=_positive_int,
+        default=MAX_GROUPS,
+        metavar="N",
+        help=f"list at most N groups, the rest in one '{OTHER_GROUPS}' row (default {MAX_GROUPS:,})",
+    )
     parser.add_argument("--no-progress", action="store_true", help="never show progress on standard error")
     parser.set_defaults(func=run)
+
+
+def _positive_int(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, not {text!r}")
+    return int(text)
 
 
 def _group_by(text: str) -> tuple[str, ...]:
@@ -97,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
             as_of=args.as_of,
             price_basis=args.price_basis,
             progress=progress,
+            max_groups=args.max_groups,
         )
     except LogReadError as exc:
         raise UsageError(str(exc)) from None
@@ -106,19 +142,48 @@ def run(args: argparse.Namespace) -> int:
     text = render(result, args.format)
     if args.output:
         try:
-            with open(args.output, "w", encoding="utf-8", newline="") as out:
-                out.write(text)
+            _write_text_file(args.output, text)
         except OSError as exc:
             raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     else:
         sys.stdout.write(text)
+    for warning in result.warnings:
+        sys.stderr.write(f"imagepricing: warning: {warning}\n")
     if result.unreadable and (args.format in ("csv", "html") or args.output):
         # Machine formats may not show the accounting where a person looks: say it once here.
         sys.stderr.write(
             f"imagepricing: {result.unreadable:,} unreadable line{_s(result.unreadable)} of {result.lines_read:,}"
             "; the table, JSON and HTML outputs say where and why\n"
         )
-    return 1 if args.strict and result.unreadable else 0
+    return 1 if args.strict and (result.unreadable or result.warnings) else 0
+
+
+def _write_text_file(path: str, text: str) -> None:
+    """Write `text` to a temporary file beside `path`, then rename it over `path`: whatever stops
+    the run (Ctrl-C, a full disk), `path` is either the previous file or the whole new one."""
+    directory = os.path.dirname(os.path.abspath(path))
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115  # closed below, before the rename
+        "w", encoding="utf-8", newline="", dir=directory, prefix=".imagepricing-", suffix=".tmp", delete=False
+    )
+    try:
+        with handle:
+            handle.write(text)
+            # A temporary file is private (0600); give the report the mode a plain open() would.
+            os.chmod(handle.name, _new_file_mode(path))
+        os.replace(handle.name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(handle.name)
+        raise
+
+
+def _new_file_mode(path: str) -> int:
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def render(result: Estimate, fmt: str) -> str:
@@ -166,6 +231,8 @@ def render_table(result: Estimate, out: TextIO) -> None:
             f"\n{result.totals.unknown_price:,} accepted request{_s(result.totals.unknown_price)} have no known price;"
             " costs above leave them out (supply prices with --price or --prices).\n"
         )
+    for warning in result.warnings:
+        out.write(f"\nwarning: {warning}\n")
     if result.bad_lines:
         shown = len(result.bad_lines)
         more = f" (first {shown} of {result.unreadable:,})" if shown < result.unreadable else ""
@@ -288,7 +355,11 @@ def render_html(result: Estimate) -> str:
         for group, amount in zip(groups, amounts, strict=True):
             if not amount and currency not in group.cost:
                 continue
-            width = (amount * 100 / largest).quantize(Decimal("0.1")) if largest else Decimal(0)
+            width = (
+                _DISPLAY.quantize(_DISPLAY.divide(_DISPLAY.multiply(amount, 100), largest), _TENTH)
+                if largest
+                else Decimal(0)
+            )
             parts.append(
                 f"<div>{e(_html_label(result, group))}</div>"
                 f'<div class="track"><div class="bar" style="width:{width}%"></div></div>'
@@ -318,6 +389,7 @@ def render_html(result: Estimate) -> str:
             f'<p class="note">{result.totals.unknown_price:,} accepted request{_s(result.totals.unknown_price)}'
             " have no known price; the costs leave them out.</p>"
         )
+    parts.extend(f'<p class="note">Warning: {e(warning)}</p>' for warning in result.warnings)
     if result.bad_lines:
         parts.append(f"<h2>Unreadable lines ({result.unreadable:,})</h2><ul>")
         parts.extend(f"<li>{e(bad.file)}:{bad.line}: {e(bad.reason)}</li>" for bad in result.bad_lines)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["describe", "escape_unprintable", "looks_secret"]
+__all__ = ["describe", "escape_unprintable", "looks_secret", "plausible_token"]
 
 _MAX_SHOWN = 40
 _SCAN = 4096
@@ -98,6 +98,46 @@ def looks_secret(text: str) -> bool:
     return any(_random_looking(match.group()) for match in _RUN.finditer(head))
 
 
+# What a plausible parameter value or request key may be written with, beyond letters and digits
+# (any script: look-alikes are worth showing) and characters shown escaped. No ':' '/' '@' '=' '?'
+# '%' '+' '#': a URL, a DSN or an assignment is never quoted, whatever its shape.
+_TOKEN_PUNCTUATION = frozenset("-_. ×")
+_MAX_TOKEN = 32
+# Runs of ASCII letters and digits: one of at least 8 mixing letters and digits (other than a size,
+# 1024x1024) or of at least 12 mixing upper and lower case looks like a key, not a value.
+_ALNUM_RUN = re.compile(r"[A-Za-z0-9]{8,}")
+_SIZE_RUN = re.compile(r"[0-9]+[xX][0-9]+")
+
+
+def plausible_token(text: str, max_length: int = _MAX_TOKEN) -> bool:
+    """Whether `text` may be quoted back as a parameter value or key: short, from the alphabet of
+    parameter values (letters, digits, - _ . space), and not shaped like a key (a long run mixing
+    letters and digits, or upper and lower case). Anything else is described by kind and length.
+
+    >>> plausible_token("1024X1024"), plausible_token("nano-banana-pro"), plausible_token("hіgh")
+    (True, True, True)
+    >>> plausible_token("https://admin:hunter2@db"), plausible_token("k3j9x0q2m5n8p1r4t7v6w2y9")
+    (False, False)
+    >>> plausible_token("123e4567-e89b-42d3-a456-556642440000")
+    False
+    """
+    if len(text) > max_length:
+        return False
+    for ch in text:
+        if not (ch.isalnum() or ch in _TOKEN_PUNCTUATION or not ch.isprintable()):
+            return False
+    for match in _ALNUM_RUN.finditer(text):
+        run = match.group()
+        if _SIZE_RUN.fullmatch(run):
+            continue
+        has_digit = not run.isalpha()
+        if has_digit and not run.isdigit():
+            return False
+        if len(run) >= 12 and run.lower() != run and run.upper() != run:
+            return False
+    return not looks_secret(text)
+
+
 def escape_unprintable(text: str) -> str:
     """`text` with every non-printable character (controls, bidi and zero-width format characters,
     line and paragraph separators) written as a Python escape, so that printing it can neither
@@ -107,6 +147,21 @@ def escape_unprintable(text: str) -> str:
     'size\\\\n\\\\u202etxt'
     """
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _string_kind(value: str) -> str:
+    """What a string that is not quoted looks like, without any of its text."""
+    head = value[:_SCAN].lstrip()
+    scheme, colon, rest = head.partition(":")
+    if colon and scheme and scheme.isascii() and scheme.replace("+", "").replace("-", "").isalnum():
+        if rest.startswith("//"):
+            return "a URL" if "@" not in rest.split("/", 3)[2] else "a URL with credentials"
+        return "text with a colon"
+    if not head:
+        return "blank"
+    if any(ch.isspace() for ch in head):
+        return "text"
+    return "a single word"
 
 
 def describe(value: object) -> str:
@@ -129,8 +184,11 @@ def describe(value: object) -> str:
     if isinstance(value, str):
         if looks_secret(value):
             return f"a string of {len(value):,} characters that looks like a credential (not shown)"
-        shown = value if len(value) <= _MAX_SHOWN else value[:_MAX_SHOWN] + "…"
-        return f"the string {shown!r}" + ("" if len(value) <= _MAX_SHOWN else f" ({len(value):,} characters)")
+        if not plausible_token(value):
+            # Quoted only when it could be a value of a parameter; a URL, a DSN or a key pasted
+            # into the wrong field is described, never repeated (it may carry a password).
+            return f"a string of {len(value):,} characters ({_string_kind(value)}; not shown)"
+        return f"the string {value!r}"
     if isinstance(value, (list, tuple)):
         return "an array"
     if isinstance(value, dict):

@@ -22,6 +22,7 @@ import os
 import re
 import threading
 import tomllib
+import unicodedata
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -226,17 +227,78 @@ class Catalog:
         return attrs.evolve(self, price_books=MappingProxyType(books))
 
 
+# What a model id or a choice value may be written with: ASCII letters and digits, with . _ : / + -
+# inside. A request matches these names exactly, so a trailing space, a zero-width character, a
+# Cyrillic or full-width look-alike or an empty string would make a value no request can ever
+# match (or a model no request can name) while the table loads without complaint.
+_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._:/+-]*[A-Za-z0-9])?")
+
+
+def _check_name(text: str, where: str, what: str, problems: list[str]) -> bool:
+    """Whether `text` is a plain name; otherwise adds a problem saying what is wrong with it."""
+    if _NAME.fullmatch(text):
+        return True
+    if not text:
+        reason = "is empty"
+    elif text != text.strip() or text != "".join(text.split()):
+        reason = "contains whitespace (a trailing, leading or inner space, tab or newline)"
+    elif not text.isascii():
+        odd = next(ch for ch in text if not ch.isascii())
+        reason = (
+            f"contains the non-ASCII character U+{ord(odd):04X} {unicodedata.name(odd, '(unnamed)')}"
+            " (a look-alike, invisible or full-width character)"
+        )
+    else:
+        reason = "must be ASCII letters and digits, with . _ : / + - only between them"
+    problems.append(f"{where}: {what} {reason}; requests compare names exactly, so it could never match")
+    return False
+
+
+# A price has at most this many digits, so that writing it in plain notation (to_dict, the CLI) stays
+# bounded: Decimal("1E-999999999") is one short object but a billion characters once written out.
+MAX_PRICE_DIGITS = 1000
+
+
 def _exact_amount(amount: object) -> Decimal:
+    """A user price, on the same terms whatever its type: plain non-negative decimal notation.
+
+    A `Decimal` must be one a valid string could have produced: finite, without a sign (so not
+    -0), and with an exponent of at most 0 (`Decimal("1E+5")` is refused as "1E+5" is; the same
+    value written `Decimal("100000")` is fine). An int is taken as is when non-negative.
+    """
     if isinstance(amount, bool) or not isinstance(amount, (Decimal, str, int)):
         raise TypeError(f"a price must be a Decimal, a decimal string or an int, not {type(amount).__name__}")
     if isinstance(amount, str):
-        if not re.fullmatch(r"[0-9]+(?:\.[0-9]+)?", amount):
-            raise ValueError(f'a price must be a non-negative decimal string such as "0.20", not {amount!r}')
-        return Decimal(amount)
-    value = Decimal(amount)
-    if not value.is_finite() or value < 0:
-        raise ValueError(f"a price must be finite and non-negative, not {amount!r}")
+        if len(amount) > MAX_PRICE_DIGITS + 1 or not _PLAIN_DECIMAL.fullmatch(amount):
+            raise ValueError(
+                f'a price must be a non-negative decimal string such as "0.20" of at most {MAX_PRICE_DIGITS}'
+                f" digits, not {_shown(amount)}"
+            )
+        value = Decimal(amount)
+    else:
+        value = Decimal(amount)
+        if not value.is_finite() or value.is_signed():
+            raise ValueError(f"a price must be finite and non-negative, not {_shown(amount)}")
+        exponent = value.as_tuple().exponent
+        assert isinstance(exponent, int)  # finite
+        if exponent > 0:
+            raise ValueError(
+                f"a price must be written in plain notation (e.g. Decimal('100000')), not {_shown(amount)}"
+            )
+    shape = value.as_tuple()
+    exponent = shape.exponent
+    assert isinstance(exponent, int)  # finite
+    if max(len(shape.digits), 1 - exponent) > MAX_PRICE_DIGITS:
+        raise ValueError(f"a price must have at most {MAX_PRICE_DIGITS} digits, not {_shown(amount)}")
     return value
+
+
+_PLAIN_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+
+
+def _shown(amount: object) -> str:
+    text = repr(amount)
+    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
 # ---------------------------------------------------------------------------------- loading
@@ -284,6 +346,7 @@ def load_catalog(path: str | os.PathLike[str] | None = None) -> Catalog:
         docs[name] = _read_toml(directory / name, name, problems)
     for extra in sorted(p.name for p in directory.glob("*.toml") if p.name not in _TABLE_FILES):
         problems.append(f"{extra}: unexpected table (expected only {', '.join(_TABLE_FILES)} and prices/*.toml)")
+    problems.extend(_misnamed_files(directory))
     price_paths = sorted((directory / "prices").glob("*.toml"))
     if not price_paths:
         problems.append(f"prices/: no price book found in {directory / 'prices'}")
@@ -337,6 +400,25 @@ def load_catalog(path: str | os.PathLike[str] | None = None) -> Catalog:
         platform_specs=MappingProxyType(platform_specs),
         required=MappingProxyType(required),
     )
+
+
+def _misnamed_files(directory: Path) -> list[str]:
+    """Files that look like tables but would be skipped: a price book saved as `.TOML` or
+    `.toml.bak` would make its provider silently disappear. Hidden files (editor swap files) are
+    not tables."""
+    found: list[str] = []
+    for path in sorted(directory.iterdir()):
+        if path.suffix.lower() == ".toml" and path.suffix != ".toml":
+            found.append(f"{path.name}: not read: a table's file name must end in .toml (lower case)")
+    prices = directory / "prices"
+    if prices.is_dir():
+        for path in sorted(prices.iterdir()):
+            if not path.name.startswith(".") and path.is_file() and not path.name.endswith(".toml"):
+                found.append(
+                    f"prices/{path.name}: not read: a price book must be named <provider>.toml"
+                    " (lower-case .toml); rename it or move it out of prices/"
+                )
+    return found
 
 
 def _platform_spec(param: Parameter) -> ParamSpec:
@@ -619,6 +701,8 @@ def _compile_models(
 ) -> dict[str, Model]:
     models: dict[str, Model] = {}
     for model_id, row in table.models.items():
+        if not _check_name(model_id, f"models.toml: $.models.{model_id}", "a model id", problems):
+            continue
         endpoints: dict[str, Capability] = {}
         for endpoint, ep in _resolve_endpoints(model_id, table.models, problems).items():
             where = f"models.toml: $.models.{model_id}.endpoints.{endpoint}"
@@ -710,6 +794,10 @@ def _compile_spec(
             problems.append(f"{where}.values: empty")
         if len(set(row.values)) != len(row.values):
             problems.append(f"{where}.values: lists a value twice")
+        elif len({value.casefold() for value in row.values}) != len(row.values):
+            problems.append(f"{where}.values: lists a value twice in different case; requests compare exactly")
+        for i, value in enumerate(row.values):
+            _check_name(value, f"{where}.values[{i}]", "a choice value", problems)
         if row.default is not None and row.default not in row.values:
             problems.append(f"{where}.default: {row.default!r} is not one of the values")
     if param.kind == "choice" and row.values is None and row.overridden_to is None:

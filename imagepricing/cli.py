@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from imagepricing import __version__
+from imagepricing._describe import escape_unprintable
 from imagepricing._tables import ENDPOINTS
 from imagepricing._url_codes import URL_POLICIES
 from imagepricing.catalog import Catalog, load_catalog, load_price_book
@@ -47,11 +48,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except UsageError as exc:
-        print(f"imagepricing: {exc}", file=sys.stderr)
+        # Messages name files, which anyone may have named: escaped so they stay one line.
+        print(f"imagepricing: {escape_unprintable(str(exc))}", file=sys.stderr)
         return 2
     except CatalogError as exc:
         print(f"imagepricing: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # Ctrl-C: one line, no traceback, the shell's status for SIGINT (128 + 2). Output files are
+        # written to a temporary file and renamed, so none is ever left half-written.
+        print("imagepricing: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:
         # `imagepricing models | head` closes the pipe early; that is not an error.
         sys.stderr.close()
@@ -210,15 +217,15 @@ def render_report(report: Report, out: TextIO) -> None:
 
 def _cost_line(report: Report) -> str:
     if report.cost is not None:
-        per = f"{report.images} image{'s' if report.images != 1 else ''} x {report.unit_price}"
+        per = f"{report.images} image{'s' if report.images != 1 else ''} x {report.unit_price:f}"
         if report.multiplier is not None and report.multiplier != 1:
-            per += f" x {report.multiplier}"
-        return f"{report.cost} {report.currency} ({per}; as of {report.as_of.isoformat()})"
+            per += f" x {report.multiplier:f}"
+        return f"{report.cost:f} {report.currency} ({per}; as of {report.as_of.isoformat()})"
     if not report.ok:
         return "none: upstream rejects the request and bills nothing"
     parts = [f"unknown {report.currency} price"]
     if report.multiplier is not None:
-        parts.append(f"multiplier {report.multiplier}")
+        parts.append(f"multiplier {report.multiplier:f}")
     parts.append(f"{report.images} image{'s' if report.images != 1 else ''} billed")
     return ", ".join(parts)
 
@@ -319,7 +326,7 @@ def _price_summary(book: Any, model: str, day: dt.date) -> str:
         keys = ", ".join(
             f"{k}={v}" for k, v in (("quality", entry.quality), ("size", entry.size), ("tier", entry.tier)) if v
         )
-        amount = f"{entry.amount} {book.currency}/{entry.per}" if entry.amount is not None else "base unknown"
+        amount = f"{entry.amount:f} {book.currency}/{entry.per}" if entry.amount is not None else "base unknown"
         mult = "".join(f", {t} x{m}" for t, m in entry.tier_multipliers.items())
         parts.append(f"{amount}{f' [{keys}]' if keys else ''}{mult}")
     return "; ".join(parts[:6]) + (f"; … ({len(parts)} entries)" if len(parts) > 6 else "")
@@ -393,7 +400,7 @@ def prices_table(catalog: Catalog) -> list[dict[str, Any]]:
 
 
 def _dec(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
+    return None if value is None else format(value, "f")
 
 
 def _version() -> str:

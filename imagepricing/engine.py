@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from imagepricing._describe import describe, escape_unprintable, looks_secret
+from imagepricing._describe import describe, escape_unprintable, looks_secret, plausible_token
 from imagepricing._tables import ENDPOINTS
 from imagepricing._url_codes import URL_POLICIES
 from imagepricing.catalog import Capability, Catalog, default_catalog
@@ -257,17 +257,18 @@ def _day(as_of: object) -> dt.date:
 def _shown_key(key: str) -> str:
     if looks_secret(key):
         return f"<key of {len(key)} characters that looks like a credential>"
-    shown = key[:_MAX_KEY_SHOWN]
-    if not shown.isprintable():
-        # `param` is printed raw by the CLI and by log lines: a key with a newline, an ANSI escape
-        # or a bidi override must not forge or hide output, so non-printable characters are escaped.
-        shown = escape_unprintable(shown)
-    if len(key) <= _MAX_KEY_SHOWN and len(shown) <= _MAX_KEY_SHOWN:
-        return shown
-    return shown[:_MAX_KEY_SHOWN] + "…"
+    if not plausible_token(key, _MAX_KEY_SHOWN):
+        # A key is shown only when it could be a parameter name: a URL, a DSN or a random key
+        # used as a key may hold a password, so it is described instead.
+        return f"<key of {len(key)} characters, not shown>"
+    # `param` is printed raw by the CLI and by log lines: a key with a newline, an ANSI escape
+    # or a bidi override must not forge or hide output, so non-printable characters are escaped.
+    return escape_unprintable(key)[:_MAX_KEY_SHOWN]
 
 
 def _path(key: str) -> str:
     if _PLAIN_KEY.fullmatch(key):
         return f"$.{key}"
+    if key.startswith("<key of "):
+        return f"$[{key}]"  # a key not shown: the path names it the same way
     return "$[" + repr(key) + "]"

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from imagepricing._describe import escape_unprintable
+
 if TYPE_CHECKING:
     from imagepricing.findings import Finding
     from imagepricing.report import Report
@@ -26,7 +28,9 @@ class CatalogError(ValueError):
     """
 
     def __init__(self, problems: list[str] | tuple[str, ...]) -> None:
-        self.problems: tuple[str, ...] = tuple(problems)
+        # A table's own text (a model id with a zero-width space, a newline in a value) is shown
+        # escaped, so the message names the look-alike instead of hiding it or breaking lines.
+        self.problems: tuple[str, ...] = tuple(escape_unprintable(problem) for problem in problems)
         count = len(self.problems)
         header = f"invalid data tables ({count} problem{'s' if count != 1 else ''}):"
         super().__init__("\n  ".join([header, *self.problems]))

@@ -60,6 +60,7 @@ import gzip
 import io
 import json
 import os
+import re
 import sys
 import zlib
 from bisect import bisect_left
@@ -72,6 +73,7 @@ from typing import IO, Any, NamedTuple
 
 import attrs
 
+from imagepricing._describe import escape_unprintable
 from imagepricing._tables import ENDPOINTS
 from imagepricing.catalog import Catalog, default_catalog
 from imagepricing.engine import check
@@ -82,6 +84,8 @@ from imagepricing.urls import url_problems
 __all__ = [
     "GROUP_DIMENSIONS",
     "MAX_BAD_LINE_SAMPLES",
+    "MAX_GROUPS",
+    "OTHER_GROUPS",
     "BadLine",
     "Estimate",
     "GroupTotals",
@@ -94,6 +98,11 @@ __all__ = [
 GROUP_DIMENSIONS: tuple[str, ...] = ("model", "endpoint", "provider", "tier", "day")
 MAX_BAD_LINE_SAMPLES = 20
 
+# At most this many groups are listed; the rest are added up in one row labelled OTHER_GROUPS in
+# every dimension, and Estimate.warnings says so. Whoever writes a log's `time` fields chooses the
+# days, so without a cap the days decide the memory (a million distinct dates took 3.7 GB).
+MAX_GROUPS = 10_000
+OTHER_GROUPS = "(other groups)"
 INVALID_MODEL = "(invalid)"
 NO_TIER = "(none)"
 NO_TIME = "(no time)"
@@ -102,6 +111,10 @@ NO_TIME = "(no time)"
 # may hold. Beyond them a request is simply checked without the cache.
 _CACHE_LIMIT = 4096
 _DATED_LIMIT = 1 << 17  # (shape, day) prices remembered in all
+# Distinct request shapes and verdicts held at once; past either, the counts are folded into the
+# group sums and both registries start afresh (see _Estimator._fold), so memory stays bounded
+# whatever the log holds (a million distinct sizes or dates).
+_REGISTRY_LIMIT = 1 << 15
 _URL_MEMO_LIMIT = 4096
 _MAX_KEYS = 32
 _KEY_BUDGET = 1024  # characters of request text kept verbatim in one cache key
@@ -189,8 +202,11 @@ class Estimate:
     """What a log costs: the totals, one `GroupTotals` per group, and how every line was read.
 
     `lines_read = totals.requests + unreadable + blank`. `groups` are sorted by their labels in
-    `group_by` order. `bad_lines` keeps the first `MAX_BAD_LINE_SAMPLES` unreadable lines;
-    `unreadable` counts all of them. `as_of` is the price date of lines without a time.
+    `group_by` order; past `max_groups` (default `MAX_GROUPS`) only the first groups in that order
+    are listed and the rest are added up in a last row labelled `OTHER_GROUPS` in every dimension
+    (the same groups whatever the line order), with a warning. `bad_lines` keeps the first
+    `MAX_BAD_LINE_SAMPLES` unreadable lines; `unreadable` counts all of them. `as_of` is the price
+    date of lines without a time.
     """
 
     group_by: tuple[str, ...]
@@ -205,6 +221,9 @@ class Estimate:
     provider: str
     as_of: dt.date
     price_basis: str
+    warnings: tuple[str, ...] = ()
+    """What a reader of the totals must know: damaged input that was partly read (a gzip file with
+    trailing garbage), groups beyond `MAX_GROUPS` folded into one row."""
 
     @property
     def requests(self) -> int:
@@ -243,6 +262,7 @@ class Estimate:
             "defaults": {"endpoint": self.endpoint, "provider": self.provider},
             "as_of": self.as_of.isoformat(),
             "price_basis": self.price_basis,
+            "warnings": list(self.warnings),
         }
 
     @classmethod
@@ -268,16 +288,19 @@ class Estimate:
             provider=data["defaults"]["provider"],
             as_of=dt.date.fromisoformat(data["as_of"]),
             price_basis=data["price_basis"],
+            warnings=tuple(data.get("warnings", ())),
         )
 
-    def merge(self, *others: Estimate) -> Estimate:
+    def merge(self, *others: Estimate, max_groups: int = MAX_GROUPS) -> Estimate:
         """This estimate and `others` added up, exactly: partial results of parts of one log.
 
         Counts and group totals are added (costs in the library's exact context, currencies kept
         apart); groups are re-sorted; bad-line samples and sources are concatenated in argument
         order, so merging the estimates of files in order equals estimating the files at once.
         Raises ValueError when the estimates were made with different `group_by`, endpoint,
-        provider, `as_of` or price basis, which would make their sum meaningless.
+        provider, `as_of` or price basis, which would make their sum meaningless. Past
+        `max_groups` groups, the rest join the `OTHER_GROUPS` row as in `estimate`; the parts'
+        warnings are kept once each, and the group-cap warning is written anew for the sum.
 
         >>> a = estimate(['{"model": "nano-banana", "prompt": "a"}'], name="a.jsonl")
         >>> b = estimate(['{"model": "nano-banana", "prompt": "b"}', "{"], name="b.jsonl")
@@ -294,25 +317,53 @@ class Estimate:
                         f"{getattr(self, setting)!r} and {getattr(other, setting)!r}"
                     )
         parts = (self, *others)
+        other_labels = tuple(OTHER_GROUPS for _ in self.group_by)
         groups: dict[tuple[str, ...], GroupTotals] = {}
+        remainder: GroupTotals | None = None
         for part in parts:
             for group in part.groups:
                 labels = tuple(group.labels[dimension] for dimension in self.group_by)
+                if labels == other_labels:
+                    remainder = group if remainder is None else _added(remainder, group)
+                    continue
                 known = groups.get(labels)
                 groups[labels] = group if known is None else _added(known, group)
+        ordered = sorted(groups)
+        for labels in ordered[max_groups:]:
+            extra = attrs.evolve(
+                groups.pop(labels), labels=MappingProxyType(dict(zip(self.group_by, other_labels, strict=True)))
+            )
+            remainder = extra if remainder is None else _added(remainder, extra)
+        listed = [groups[labels] for labels in ordered[:max_groups]]
+        warnings = list(dict.fromkeys(w for part in parts for w in part.warnings if not w.startswith(_CAP_WARNING)))
+        if remainder is not None:
+            listed.append(remainder)
+            warnings.append(_cap_warning(max_groups, self.group_by, remainder.requests))
         totals = parts[0].totals
         for part in parts[1:]:
             totals = _added(totals, part.totals)
         return attrs.evolve(
             self,
             totals=totals,
-            groups=tuple(groups[labels] for labels in sorted(groups)),
+            groups=tuple(listed),
+            warnings=tuple(warnings),
             lines_read=sum(part.lines_read for part in parts),
             unreadable=sum(part.unreadable for part in parts),
             blank=sum(part.blank for part in parts),
             bad_lines=tuple(bad for part in parts for bad in part.bad_lines)[:MAX_BAD_LINE_SAMPLES],
             sources=tuple(source for part in parts for source in part.sources),
         )
+
+
+_CAP_WARNING = "more than "
+
+
+def _cap_warning(max_groups: int, group_by: tuple[str, ...], other_requests: int) -> str:
+    return (
+        f"{_CAP_WARNING}{max_groups:,} groups: the first {max_groups:,} by {', '.join(group_by)} are listed"
+        f" and the other {other_requests:,} requests are added up in one row labelled {OTHER_GROUPS!r};"
+        " the totals include them"
+    )
 
 
 def _totals_from_dict(data: Mapping[str, Any]) -> GroupTotals:
@@ -360,6 +411,7 @@ def estimate(
     name: str = "<input>",
     memoize: bool = True,
     progress: Callable[[int], None] | None = None,
+    max_groups: int = MAX_GROUPS,
 ) -> Estimate:
     """Price every item of `source` and add it up.
 
@@ -380,7 +432,18 @@ def estimate(
     """
     if isinstance(source, (str, bytes, bytearray)):
         raise TypeError("source must be an iterable of lines or objects, not one string; try text.splitlines()")
-    engine = _Estimator(catalog, group_by, endpoint, provider, as_of, price_basis, memoize=memoize, progress=progress)
+    engine = _Estimator(
+        catalog,
+        group_by,
+        endpoint,
+        provider,
+        as_of,
+        price_basis,
+        memoize=memoize,
+        progress=progress,
+        max_groups=max_groups,
+    )
+    name = escape_unprintable(name)
     engine.start(name)
     items = iter(source)
     while True:
@@ -403,17 +466,32 @@ def estimate_files(
     price_basis: PriceBasis = "charged",
     memoize: bool = True,
     progress: Callable[[int], None] | None = None,
+    max_groups: int = MAX_GROUPS,
 ) -> Estimate:
     """Like `estimate`, over log files read one after the other ("-" is standard input).
 
     Files are streamed 64 KiB at a time (constant memory) and gzip files are read
     transparently (see `open_log`). Bad-line samples name the file and the line number within it.
     Raises LogReadError when a file cannot be opened or read to the end, e.g. a corrupt or
-    truncated gzip file; the lines read before are then lost with the run.
+    truncated gzip file; the lines read before are then lost with the run. Data that is not gzip
+    after the last gzip member (trailing garbage) is ignored, as `gzip -d` does: the lines before
+    it count and `Estimate.warnings` says so.
     """
-    engine = _Estimator(catalog, group_by, endpoint, provider, as_of, price_basis, memoize=memoize, progress=progress)
+    engine = _Estimator(
+        catalog,
+        group_by,
+        endpoint,
+        provider,
+        as_of,
+        price_basis,
+        memoize=memoize,
+        progress=progress,
+        max_groups=max_groups,
+    )
     for path in paths:
-        label = os.fspath(path)
+        # A file name is shown in every output (sources, bad lines, errors); escaped so that a
+        # name holding a newline or an ANSI escape cannot forge a line or drive a terminal.
+        label = escape_unprintable(os.fspath(path))
         is_stdin = label == "-"
         if is_stdin:
             label = "<stdin>"
@@ -421,13 +499,19 @@ def estimate_files(
         engine.start(label)
         try:
             for lines in _blocks(stream):
-                engine.consume(lines, engine.last_line + 1, label)
+                if type(lines) is int:
+                    engine.skip_blank(lines)
+                else:
+                    engine.consume(lines, engine.last_line + 1, label)  # type: ignore[arg-type]
                 engine.report_progress()
         except (OSError, EOFError, zlib.error) as exc:
             raise LogReadError(f"{label}: {_read_failure(exc)} after line {engine.last_line:,}") from None
         finally:
             if not is_stdin:
                 stream.close()
+        if getattr(stream, "trailing_garbage", False):
+            # What `gzip -d` says of such a file; the lines before the garbage all count.
+            engine.warnings.append(f"{label}: decompression OK, trailing garbage ignored")
     return engine.result()
 
 
@@ -448,7 +532,7 @@ def open_log(path: str | os.PathLike[str]) -> IO[bytes]:
         if stream.peek(3)[:3] == _UTF8_BOM:
             stream.read(3)
     except (OSError, EOFError, zlib.error) as exc:
-        where = "standard input" if label == "-" else label
+        where = "standard input" if label == "-" else escape_unprintable(label)
         raise LogReadError(f"cannot read {where}: {_read_failure(exc)}") from None
     return stream  # type: ignore[no-any-return]
 
@@ -457,9 +541,27 @@ class _GzipLog(gzip.GzipFile):
     """A GzipFile that closes the file under it too (unless it is standard input), since the
     caller of open_log only sees and closes this one."""
 
+    trailing_garbage = False
+    """Whether data that is not gzip followed the last member (`gzip -d`: "trailing garbage ignored")."""
+
     def __init__(self, stream: IO[bytes], *, owned: bool) -> None:
         super().__init__(fileobj=stream, mode="rb")
         self._owned = stream if owned else None
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self.trailing_garbage:
+            return b""
+        try:
+            # read1 does at most one raw read, so a failure there never discards data already
+            # decompressed by an earlier read in the same call.
+            return self.read1(-1 if size is None else size)
+        except gzip.BadGzipFile as exc:
+            # The first header was checked by its magic bytes (open_log), so this message can only
+            # come from data after a complete member: that is gzip's "trailing garbage".
+            if not str(exc).startswith("Not a gzipped file"):
+                raise
+            self.trailing_garbage = True
+            return b""
 
     def close(self) -> None:
         try:
@@ -486,8 +588,9 @@ class _TooLong:
 _TOO_LONG = _TooLong()
 
 
-def _blocks(stream: IO[bytes]) -> Iterator[list[object]]:
-    """The lines of `stream`, a block at a time, as str (or bytes for a line that is not UTF-8).
+def _blocks(stream: IO[bytes]) -> Iterator[list[object] | int]:
+    """The lines of `stream`, a block at a time, as str (or bytes for a line that is not UTF-8);
+    an int stands for that many blank lines in a row (see _pieces).
 
     Reading and decoding 64 KiB at once, then splitting it, costs a fraction of reading
     line by line. Blocks are cut at a newline, which never falls inside a UTF-8 sequence.
@@ -501,7 +604,7 @@ def _blocks(stream: IO[bytes]) -> Iterator[list[object]]:
             if skipping:
                 yield [_TOO_LONG]
             elif pending_size:
-                yield _decoded(b"".join(pending))
+                yield from _pieces(b"".join(pending))
             return
         cut = data.rfind(b"\n")
         if cut < 0:
@@ -514,14 +617,43 @@ def _blocks(stream: IO[bytes]) -> Iterator[list[object]]:
         if skipping:
             # The long line ends at the first newline; what follows is ordinary.
             first = data.find(b"\n")
-            block = _decoded(data[first + 1 : cut]) if first < cut else []
-            yield [_TOO_LONG, *block]
+            yield [_TOO_LONG]
+            if first < cut:
+                yield from _pieces(data[first + 1 : cut])
             skipping = False
         else:
             pending.append(data[:cut])
-            yield _decoded(b"".join(pending))
+            yield from _pieces(b"".join(pending))
         rest = data[cut + 1 :]
         pending, pending_size = ([rest], len(rest)) if rest else ([], 0)
+
+
+# A run of at least this many blank lines (nothing but spaces, tabs and carriage returns before each
+# newline) is counted in one step instead of line by line: 20 million newlines gzip into 19 KB, and
+# judging each as a line took minutes. `(?m)^` starts a run at the start of a line only; each
+# repetition ends at its own newline, so the pattern never backtracks.
+_BLANK_RUN = re.compile(rb"(?m)^(?:[ \t\r]*\n){64,}")
+
+
+def _pieces(block: bytes) -> Iterator[list[object] | int]:
+    """The lines of `block` (split at "\n"), with every long run of blank lines given as its count.
+
+    A run matched at p..q covers the lines that start at p and end with the newlines in it; the
+    lines before it end at p - 1 (a newline), and the line after it starts at q.
+    """
+    # A run of two or more blank lines needs a newline followed by whitespace or a newline; the
+    # usual block has none, and four substring searches (C loops) say so.
+    if b"\n\n" not in block and b"\n\r" not in block and b"\n " not in block and b"\n\t" not in block:
+        yield _decoded(block)
+        return
+    start = 0
+    for run in _BLANK_RUN.finditer(block):
+        begin, end = run.span()
+        if begin > start:
+            yield _decoded(block[start : begin - 1])
+        yield block.count(b"\n", begin, end)
+        start = end
+    yield _decoded(block[start:])
 
 
 def _decoded(block: bytes) -> list[object]:
@@ -602,8 +734,11 @@ class _Estimator:
         *,
         memoize: bool,
         progress: Callable[[int], None] | None,
+        max_groups: int = MAX_GROUPS,
     ) -> None:
         self.catalog = default_catalog() if catalog is None else catalog
+        if type(max_groups) is not int or max_groups < 1:
+            raise ValueError(f"max_groups must be a positive integer, not {max_groups!r}")
         self.group_by = _group_dimensions(group_by)
         if endpoint not in ENDPOINTS:
             raise ValueError(f"unknown endpoint {endpoint!r}; expected one of {', '.join(ENDPOINTS)}")
@@ -642,10 +777,23 @@ class _Estimator:
         # verdict's index, the reason of an unreadable line (str), or None for a blank line.
         self.detailed = False
         self.sink: list[int | str | None] | None = None
+        self.warnings: list[str] = []
+        # Group sums of the verdicts folded so far (see _fold); past max_groups, the groups after
+        # `cutoff` in label order are added up in `other`.
+        self.max_groups = max_groups
+        self.groups: dict[tuple[str, ...], _Sums] = {}
+        self.other = _Sums()
+        self.cutoff: tuple[str, ...] | None = None
 
     def start(self, name: str) -> None:
         self.sources.append(name)
         self.last_line = 0
+
+    def skip_blank(self, count: int) -> None:
+        """Count `count` blank lines in a row (a run found in bulk by _pieces)."""
+        self.blank += count
+        self.lines += count
+        self.last_line += count
 
     def report_progress(self) -> None:
         if self.progress is not None:
@@ -695,6 +843,9 @@ class _Estimator:
                     try:
                         obj, end = scan(item, 0)  # type: ignore[arg-type]
                     except StopIteration:  # maybe only leading whitespace: json.loads decides
+                        if not item.strip():  # type: ignore[attr-defined]
+                            self.blank += 1  # blank: counted without raising and catching an error
+                            continue
                         end = -1
                     # Trailing JSON whitespace (a text file's "\n") is what json.loads allows too;
                     # anything else after the value, or before it, is for json.loads to judge.
@@ -818,6 +969,7 @@ class _Estimator:
         self, request: Mapping[Any, Any], endpoint: str, provider: str, day: dt.date | None
     ) -> tuple[int, int]:
         """Check one request: (its shape's index, or -1 when it must not be cached; its verdict)."""
+        self._make_room()
         report = check(
             request,
             endpoint,
@@ -870,6 +1022,7 @@ class _Estimator:
     def _priced(self, days: dict[Any, int], day: dt.date | None) -> int:
         """The verdict of a cached shape on another day: only its price can differ."""
         shape = self.shapes[days[_SHAPE]]
+        self._make_room()  # may drop the cache `days` belongs to; the shape is in hand
         replay = None
         if shape.ok:
             replay = self._quote(shape, self.as_of if day is None else day)
@@ -927,6 +1080,59 @@ class _Estimator:
             self.counts.append(0)
         return index
 
+    def _make_room(self) -> None:
+        """Keep the shape and verdict registries bounded: called before each may grow by one.
+
+        Not while a per-request `sink` holds verdict numbers: folding would renumber them mid-batch.
+        Such a run is bounded by its batch instead (the sink itself is one entry per line), and
+        imagepricing.per_request starts a fresh estimator between batches once it has grown.
+        """
+        if self.sink is not None:
+            return
+        if len(self.verdicts) >= _REGISTRY_LIMIT or len(self.shapes) >= _REGISTRY_LIMIT:
+            self._fold()
+
+    def _fold(self) -> None:
+        """Add the counted verdicts to the group sums and start the registries afresh.
+
+        The cache maps request keys to shape and verdict indices, so it goes too. Everything is
+        cleared in place: the hot loop holds these containers in local variables.
+        """
+        for verdict, count in zip(self.verdicts, self.counts, strict=True):
+            if count:
+                self._sums_for(tuple(_label(verdict, dimension) for dimension in self.group_by)).add(verdict, count)
+        self.verdicts.clear()
+        self.verdict_ids.clear()
+        self.counts.clear()
+        self.shapes.clear()
+        self.shape_ids.clear()
+        self.cache.clear()
+        self.dated = 0
+        if len(self.groups) >= 2 * self.max_groups:
+            self._cap_groups()
+
+    def _sums_for(self, labels: tuple[str, ...]) -> _Sums:
+        if self.cutoff is not None and labels > self.cutoff:
+            return self.other
+        sums = self.groups.get(labels)
+        if sums is None:
+            sums = self.groups[labels] = _Sums()
+        return sums
+
+    def _cap_groups(self) -> None:
+        """Keep the first max_groups groups in label order and add the others up in `other`.
+
+        A group once past the cutoff can never come back among the first ones (the cutoff only
+        moves down), so the groups kept are the first max_groups of the whole log, whatever the
+        order of its lines.
+        """
+        if len(self.groups) <= self.max_groups:
+            return
+        ordered = sorted(self.groups)
+        for labels in ordered[self.max_groups :]:
+            self.other.merge(self.groups.pop(labels))
+        self.cutoff = ordered[self.max_groups - 1]
+
     def _other_item(self, name: str, lineno: int, item: object) -> Mapping[Any, Any] | None:
         """Items that are not bytes, str or dict: rare, so kept off the hot path."""
         if item is _TOO_LONG:
@@ -966,6 +1172,13 @@ class _Estimator:
                     exc = bare
             # The decoder's messages are fixed phrases; the line's content is never quoted.
             reason = f"not JSON: {exc.msg} at column {exc.pos + 1}"
+            if exc.msg == "Extra data" and isinstance(item, str) and item[: exc.pos].rstrip(" \t\n").endswith("\r"):
+                # Decision (docs/estimate.md): JSON Lines separates lines with "\n" only, so a
+                # file whose lines end in a bare "\r" (classic Mac OS) is one line; say so.
+                reason += (
+                    "; the line holds a bare carriage return (\\r) between values:"
+                    " JSON Lines must be separated by \\n (or \\r\\n)"
+                )
         elif isinstance(exc, RecursionError):
             reason = "not readable: the JSON is nested too deeply"
         else:
@@ -980,25 +1193,23 @@ class _Estimator:
             self.bad.append(BadLine(name, lineno, reason))
 
     def result(self) -> Estimate:
-        groups: dict[tuple[str, ...], _Sums] = {}
-        for verdict, count in zip(self.verdicts, self.counts, strict=True):
-            if not count:
-                continue
-            labels = tuple(_label(verdict, dimension) for dimension in self.group_by)
-            sums = groups.get(labels)
-            if sums is None:
-                sums = groups[labels] = _Sums()
-            sums.add(verdict, count)
+        self._fold()
+        self._cap_groups()
+        warnings = list(self.warnings)
         total = _Sums()
-        for sums in groups.values():
+        for sums in self.groups.values():
             total.merge(sums)
-        ordered = tuple(
-            groups[labels].freeze(dict(zip(self.group_by, labels, strict=True))) for labels in sorted(groups)
-        )
+        total.merge(self.other)
+        ordered = [
+            self.groups[labels].freeze(dict(zip(self.group_by, labels, strict=True))) for labels in sorted(self.groups)
+        ]
+        if self.other.requests:
+            ordered.append(self.other.freeze(dict.fromkeys(self.group_by, OTHER_GROUPS)))
+            warnings.append(_cap_warning(self.max_groups, self.group_by, self.other.requests))
         return Estimate(
             group_by=self.group_by,
             totals=total.freeze({}),
-            groups=ordered,
+            groups=tuple(ordered),
             lines_read=self.lines,
             unreadable=self.unreadable,
             blank=self.blank,
@@ -1008,6 +1219,7 @@ class _Estimator:
             provider=self.provider,
             as_of=self.as_of,
             price_basis=self.price_basis,
+            warnings=tuple(warnings),
         )
 
 

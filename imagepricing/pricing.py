@@ -27,6 +27,7 @@ Decimal('0.30')
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 from collections.abc import Mapping
 from decimal import Decimal
 from types import MappingProxyType
@@ -34,11 +35,32 @@ from typing import Literal
 
 import attrs
 
-__all__ = ["PRICE_BASES", "PriceBasis", "PriceBook", "PriceEntry", "Quote", "quote"]
+__all__ = ["MONEY_CONTEXT", "PRICE_BASES", "PriceBasis", "PriceBook", "PriceEntry", "Quote", "format_amount", "quote"]
 
 PriceBasis = Literal["charged", "published"]
 PRICE_BASES: tuple[PriceBasis, ...] = ("charged", "published")
 _ONE = Decimal(1)
+
+# The library's own decimal context for every money operation. The caller's thread context may have
+# any precision, exponent range and traps (`getcontext().prec = 1` would make 0.02 x 7 come out as
+# 0.1); none of it reaches a price. Maximum precision and exponent range, so a product of exact
+# amounts is exact, and the Inexact trap, so anything that would round fails loudly instead.
+MONEY_CONTEXT = decimal.Context(
+    prec=decimal.MAX_PREC,
+    Emax=decimal.MAX_EMAX,
+    Emin=decimal.MIN_EMIN,
+    rounding=decimal.ROUND_HALF_EVEN,
+    traps=[decimal.InvalidOperation, decimal.Inexact, decimal.Overflow, decimal.DivisionByZero],
+)
+
+
+def format_amount(amount: Decimal) -> str:
+    """An amount in plain notation, every digit kept: never '1.5E-61' or '1E+5'.
+
+    >>> format_amount(Decimal("1.5E-7")), format_amount(Decimal("0.20"))
+    ('0.00000015', '0.20')
+    """
+    return format(amount, "f")
 
 
 def _frozen(mapping: Mapping[str, Decimal]) -> Mapping[str, Decimal]:
@@ -195,7 +217,8 @@ def quote(
         )
         return Quote(book.currency, None, multiplier, None, per, source, problem)
     count = images if per == "image" else (1 if images else 0)
-    return Quote(book.currency, amount, multiplier, amount * multiplier * count, per, source, None)
+    cost = MONEY_CONTEXT.multiply(MONEY_CONTEXT.multiply(amount, multiplier), count)
+    return Quote(book.currency, amount, multiplier, cost, per, source, None)
 
 
 def _why_unknown(

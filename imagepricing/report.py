@@ -84,4 +84,5 @@ class Report:
 
 
 def _text(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
+    # Plain notation: str() would write a tiny or huge amount as '1.5E-61'.
+    return None if value is None else format(value, "f")

@@ -193,6 +193,7 @@ from urllib.parse import unquote, unquote_plus
 import attrs
 
 from imagepricing._url_codes import URL_POLICIES, URL_PROBLEM_CODES
+from imagepricing._uts46 import map_host
 
 __all__ = [
     "URL_POLICIES",
@@ -305,7 +306,29 @@ _INTERNAL_SUFFIXES: tuple[str, ...] = (
     ".test",
     ".invalid",
 )
-_METADATA_NAMES = frozenset({"metadata", "metadata.google.internal", "instance-data"})
+# Kubernetes service names (<service>.<namespace>.svc[.cluster.local]) and Consul DNS
+# (<service>.service.consul) resolve only inside a cluster; the API server is always
+# kubernetes.default. A name under any other namespace (redis.prod) cannot be told from a
+# public name offline.
+_INTERNAL_SUFFIXES += (".svc", ".cluster.local", ".consul")
+_INTERNAL_NAMES = frozenset({"kubernetes.default", "kubernetes.default.svc"})
+_METADATA_NAMES = frozenset(
+    {
+        "metadata",
+        "metadata.google.internal",
+        "instance-data",
+        # Tencent Cloud's metadata service (it resolves to 169.254.0.23).
+        "metadata.tencentyun.com",
+    }
+)
+# Public names whose every subdomain resolves to 127.0.0.1 (documented by their operators), so
+# a written name reveals the loopback target.
+_LOOPBACK_DOMAINS = frozenset({"localtest.me", "lvh.me", "vcap.me", "localhost.direct"})
+_LOOPBACK_SUFFIXES = tuple("." + domain for domain in sorted(_LOOPBACK_DOMAINS))
+# Wildcard DNS services that answer a name with the address written in it: 10.0.0.1.nip.io,
+# app-10-0-0-1.nip.io, 0a000001.nip.io, 10-0-0-1.sslip.io, --1.sslip.io (::1). See nip.io and
+# sslip.io. The address written in the name is judged like a literal one.
+_WILDCARD_DNS = ("nip.io", "sslip.io", "xip.io", "traefik.me", "backname.io", "nip.direct")
 
 _IPAddress: TypeAlias = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -314,6 +337,11 @@ _METADATA_ADDRESSES: frozenset[_IPAddress] = frozenset(
         ipaddress.IPv4Address("169.254.169.254"),
         ipaddress.IPv4Address("169.254.170.2"),
         ipaddress.IPv4Address("100.100.100.200"),
+        # Azure's WireServer (platform agent, and health probes): public-looking, reachable only
+        # from inside Azure, and it hands out VM configuration.
+        ipaddress.IPv4Address("168.63.129.16"),
+        # Tencent Cloud metadata.
+        ipaddress.IPv4Address("169.254.0.23"),
         ipaddress.IPv6Address("fd00:ec2::254"),
     }
 )
@@ -639,11 +667,23 @@ def _check_host(raw: str, strict: bool, found: _Findings) -> None:
             return
         host = decoded
     written = host.lower()
-    if not host.isascii():
-        # Browsers map the host through IDNA, which includes NFKC; checking the
-        # mapped form stops fullwidth '／' or '１２７' from sneaking through.
-        host = unicodedata.normalize("NFKC", host)
-    host = host.lower().replace("\u3002", ".")
+    if host.isascii():
+        host = written
+    else:
+        # Judge the host a browser, node or curl connects to: UTS #46 maps full-width and
+        # compatibility forms and drops invisible code points (variation selectors, the combining
+        # grapheme joiner...), so '169.254.169.254\ufe0f' is fetched as 169.254.169.254.
+        mapped = map_host(host)
+        if mapped is None:
+            if strict:
+                found.add(
+                    "url_idn_invalid",
+                    "The host name contains a character that IDNA (UTS #46) disallows; browsers refuse it"
+                    " and other clients may read it differently.",
+                )
+            # The remaining checks still see the compatibility-normalised form.
+            mapped = unicodedata.normalize("NFKC", host).lower().replace("\u3002", ".")
+        host = mapped
     if any(ch.isascii() and ch not in _HOST_ASCII for ch in set(host)):
         found.add(
             "url_malformed",
@@ -670,7 +710,13 @@ def _check_host(raw: str, strict: bool, found: _Findings) -> None:
             )
         elif strict:
             if not _is_plain_dotted_quad(raw):
-                found.add("url_numeric_host_obfuscated")
+                found.add(
+                    "url_numeric_host_obfuscated",
+                    None
+                    if raw.isascii()
+                    else "The host is an IPv4 address written with characters that URL parsers map to digits"
+                    " and dots or drop (full-width forms, variation selectors, invisible joiners).",
+                )
             _check_address(address, found)
         return
     if strict:
@@ -770,12 +816,17 @@ def _check_name(labels: list[str], written: str, host: str, found: _Findings) ->
     """strict checks of a domain name; `host` is normalised, `written` is not."""
     if len(labels) == 1:
         found.add("url_single_label_host")
-    if host == "localhost" or host.endswith(".localhost"):
+    if (
+        host == "localhost"
+        or host.endswith(".localhost")
+        or host in _LOOPBACK_DOMAINS
+        or host.endswith(_LOOPBACK_SUFFIXES)
+    ):
         found.add(
             "url_loopback",
             "The host is a localhost name, which resolves to the server itself.",
         )
-    if len(labels) > 1 and host.endswith(_INTERNAL_SUFFIXES):
+    if len(labels) > 1 and (host.endswith(_INTERNAL_SUFFIXES) or host in _INTERNAL_NAMES):
         found.add("url_internal_host")
     if host in _METADATA_NAMES:
         found.add("url_metadata")
@@ -783,9 +834,11 @@ def _check_name(labels: list[str], written: str, host: str, found: _Findings) ->
     if not written.isascii() and unicodedata.normalize("NFC", written) != host:
         found.add(
             "url_idn_confusable",
-            "The host name is written with compatibility characters "
-            "(e.g. fullwidth letters) that stand for a different name.",
+            "The host name is written with characters that URL parsers map to others or drop "
+            "(full-width or compatibility forms, variation selectors, invisible joiners): "
+            "it stands for a different name than it shows.",
         )
+    _check_wildcard_dns(labels, found)
     for label in labels:
         if label.startswith("xn--"):
             unicode_label = _decode_ace_label(label)
@@ -799,6 +852,46 @@ def _check_name(labels: list[str], written: str, host: str, found: _Findings) ->
         message = _confusable_reason(unicode_label, latin_tld=labels[-1].isascii())
         if message is not None:
             found.add("url_idn_confusable", message)
+
+
+def _check_wildcard_dns(labels: list[str], found: _Findings) -> None:
+    """Under a wildcard-DNS service, judge the address written in the name."""
+    for service in _WILDCARD_DNS:
+        size = service.count(".") + 1
+        if len(labels) > size and ".".join(labels[-size:]) == service:
+            address = _written_address(labels[:-size])
+            if address is not None:
+                codes = _address_codes(address)
+                for code in codes:
+                    found.add(
+                        code,
+                        f"The host name is under the wildcard-DNS service {service}, which resolves it to the"
+                        f" address written in it; that address is not public ({code.removeprefix('url_')}).",
+                    )
+            return
+
+
+def _written_address(labels: list[str]) -> _IPAddress | None:
+    """The address a nip.io-style name spells: dotted (a.b.c.d.nip.io, maybe after other labels),
+    dashed at the end of the last label (app-10-0-0-1), 8 hex digits (app-0a000001), or an
+    sslip.io IPv6 with dashes for colons (--1, fe80--1)."""
+    if len(labels) >= 4 and all(0 < len(p) <= 3 and set(p) <= _DEC_DIGITS for p in labels[-4:]):
+        parts = [int(p) for p in labels[-4:]]
+        if all(p <= 255 for p in parts):
+            return ipaddress.IPv4Address(".".join(map(str, parts)))
+    last = labels[-1]
+    pieces = last.split("-")
+    if len(pieces) >= 4 and all(0 < len(p) <= 3 and set(p) <= _DEC_DIGITS for p in pieces[-4:]):
+        parts = [int(p) for p in pieces[-4:]]
+        if all(p <= 255 for p in parts):
+            return ipaddress.IPv4Address(".".join(map(str, parts)))
+    if len(pieces[-1]) == 8 and set(pieces[-1]) <= _HEX_DIGITS:
+        return ipaddress.IPv4Address(int(pieces[-1], 16))
+    if "--" in last:
+        address = _parse_ipv6(last.replace("-", ":"))
+        if address is not None:
+            return address
+    return None
 
 
 def _decode_ace_label(label: str) -> str | None:

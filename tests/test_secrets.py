@@ -9,6 +9,7 @@ forge a line of CLI or log output.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -183,7 +184,9 @@ class TestCliNeverEchoesSecrets:
         assert "\x1b" not in out
         assert "\u202e" not in out
         assert not any(line.startswith("OK: nano-banana") for line in out.splitlines())
-        assert "x\\nOK: nano-banana" in out
+        # Issue 10: a key that could not be a parameter name (here it holds ':' and '[') is not
+        # shown at all; keys that are shown have their control characters escaped.
+        assert f"<key of {len(forged)} characters, not shown>" in out
 
 
 class TestEstimateNeverEchoesSecrets:
@@ -319,3 +322,179 @@ class TestEscapeUnprintable:
             assert finding.param is None or finding.param.isprintable()
             assert finding.path.isprintable()
             assert finding.message.isprintable()
+
+
+# ------------------------------------------------------------------------------------------------
+# Issue 10, item 4: a sweep of secret shapes x placements x outputs. A shape is (value, secret):
+# the value goes into the request; no 8-character piece of `secret` may appear in any output.
+
+SWEEP_SHAPES: list[tuple[str, str, str]] = [
+    ("https URL with user and password", "https://admin:hunter2@db.example.com", "admin:hunter2"),
+    ("postgres DSN", "postgres://app:s3cretpw@10.0.0.5/db", "app:s3cretpw"),
+    ("mysql DSN with port", "mysql://root:toor1234@127.0.0.1:3306/app", "root:toor1234"),
+    ("redis DSN, password only", "redis://:r3disPassw0rd@cache:6379/0", "r3disPassw0rd"),
+    ("amqp DSN", "amqp://guest:gu3stpass@rabbit.internal/vhost", "guest:gu3stpass"),
+    ("mongodb+srv DSN", "mongodb+srv://dbuser:mongoPa55wd@cluster0.example.net/x", "dbuser:mongoPa55wd"),
+    ("percent-encoded password", "https://u:p%40ssw0rd99@x.example/", "p%40ssw0rd99"),
+    ("password in query", "https://x.example/?password=qu3rypassword", "qu3rypassword"),
+    ("UUID key", "123e4567-e89b-42d3-a456-556642440000", "123e4567-e89b-42d3-a456-556642440000"),
+    ("UUID key, upper case", "9B2C1F7A-3D4E-4F60-8A9B-C0D1E2F3A4B5", "9B2C1F7A-3D4E-4F60-8A9B-C0D1E2F3A4B5"),
+    ("24 lowercase and digits", "k3j9x0q2m5n8p1r4t7v6w2y9", "k3j9x0q2m5n8p1r4t7v6w2y9"),
+    ("16 lowercase and digits", "q8w7e6r5t4y3u2i1", "q8w7e6r5t4y3u2i1"),
+    ("32 lowercase and digits", "a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6", "a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6"),
+    ("40 hex (sha1)", "2fd4e1c67a2d28fced849ee1bb76e7391b93eb12", "2fd4e1c67a2d28fced849ee1bb76e7391b93eb12"),
+    ("OpenAI project key", OPENAI_KEY, OPENAI_KEY),
+    ("Anthropic key", "sk-ant-api03-Xy7Qw2Er9Ty4Ui8Op", "sk-ant-api03-Xy7Qw2Er9Ty4Ui8Op"),
+    ("Stripe live key", "sk_live_51HxQw2Er9Ty4Ui8OpAs", "sk_live_51HxQw2Er9Ty4Ui8OpAs"),
+    ("GitHub token", GITHUB, GITHUB),
+    ("GitHub fine-grained token", "github_pat_11ABCDEFG0a1b2c3d4e5f6g7", "github_pat_11ABCDEFG0a1b2c3d4e5f6g7"),
+    ("Slack bot token", "xoxb-1234567890-0987654321-AbCdEfGh", "xoxb-1234567890-0987654321-AbCdEfGh"),
+    ("AWS access key id", AWS, AWS),
+    ("Google API key", "AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStU", "AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStU"),
+    ("Hugging Face token", "hf_aBcDeFgHiJkLmNoPqRsTuVwXyZ012345", "hf_aBcDeFgHiJkLmNoPqRsTuVwXyZ012345"),
+    ("GitLab token", "glpat-Zx8Cv7Bn6Mm5Ll4Kk3Jj", "glpat-Zx8Cv7Bn6Mm5Ll4Kk3Jj"),
+    ("JWT", BEARER, BEARER),
+    ("Basic credentials", f"Basic {BASIC}", BASIC),
+    ("Bearer token", "Bearer tok3nW1thD1g1ts", "tok3nW1thD1g1ts"),
+    ("api_key assignment", "api_key=plainsecretvalue", "plainsecretvalue"),
+    ("password header", "password: correcthorsebattery", "correcthorsebattery"),
+    ("mixed-case letters only", "QwErTyUiOpAsDfGhJkLz", "QwErTyUiOpAsDfGhJkLz"),
+    ("64 hex", HEX_KEY, HEX_KEY),
+]
+ENVELOPE_FIELDS = ("endpoint", "provider", "time")
+CLI_PLACEMENTS = frozenset(
+    {"model", "key", "generations gpt-image-2 quality", "generations dall-e-3 size", "edits gpt-image-1 image"}
+)
+
+
+def _rejections(report: Report) -> list[Exception]:
+    try:
+        report.raise_for_errors()
+    except Exception as exc:  # RequestRejected: its text is logged by callers
+        return [exc]
+    return []
+
+
+def sweep_placements(value: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """Every place a string can sit in a request: each parameter of each endpoint (valid model so
+    the deep rules run), the model itself, a key, an unknown key's value, an array item."""
+    gen_params = [
+        "quality",
+        "size",
+        "style",
+        "output_format",
+        "background",
+        "moderation",
+        "response_format",
+        "n",
+        "output_compression",
+        "partial_images",
+        "async",
+        "prompt",
+        "callback_url",
+        "user",
+    ]
+    edit_params = ["quality", "size", "input_fidelity", "image", "mask", "output_format", "n", "callback_url"]
+    out: list[tuple[str, str, dict[str, Any]]] = []
+    for model in ("gpt-image-2", "dall-e-3", "dall-e-2", "nano-banana"):
+        for param in gen_params:
+            out.append((f"generations {model} {param}", "generations", {"model": model, "prompt": "p", param: value}))
+    for model in ("gpt-image-1", "nano-banana-pro"):
+        for param in edit_params:
+            request = {"model": model, "prompt": "p", "image": "https://example.com/a.png", param: value}
+            out.append((f"edits {model} {param}", "edits", request))
+    out += [
+        ("model", "generations", {"model": value, "prompt": "p"}),
+        ("model with a prefix", "generations", {"model": "gpt-image-2 " + value, "prompt": "p"}),
+        ("key", "generations", {"model": "gpt-image-2", "prompt": "p", value: 1}),
+        ("key without model", "generations", {value: "x"}),
+        ("unknown key's value", "generations", {"model": "gpt-image-2", "prompt": "p", "zz": value}),
+        (
+            "image array item",
+            "edits",
+            {"model": "gpt-image-1", "prompt": "p", "image": ["https://e.example/a.png", value]},
+        ),
+        ("size of an unknown model", "generations", {"model": "nope", "size": value}),
+    ]
+    return out
+
+
+def secret_leaks(text: str, secret: str) -> list[str]:
+    return [secret[i : i + WINDOW] for i in range(len(secret) - WINDOW + 1) if secret[i : i + WINDOW] in text]
+
+
+class TestSecretSweep:
+    """>= 25 shapes x every placement x every output: repr, str, to_dict, CLI text and JSON, and
+    estimate in all four formats. Zero echoes of 8 or more characters."""
+
+    def test_the_sweep_is_wide(self) -> None:
+        assert len(SWEEP_SHAPES) >= 25
+        assert len(sweep_placements("x")) >= 60
+
+    @pytest.mark.parametrize(
+        ("value", "secret"), [(v, s) for _, v, s in SWEEP_SHAPES], ids=[n for n, _, _ in SWEEP_SHAPES]
+    )
+    def test_check_and_cli(self, tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str, secret: str) -> None:
+        checked = 0
+        for name, endpoint, request in sweep_placements(value):
+            for policy in ("basic", "strict"):
+                report = check(request, endpoint=endpoint, url_policy=policy)
+                text_out = io.StringIO()
+                cli.render_report(report, text_out)  # what `imagepricing check` prints
+                texts = [
+                    repr(report),
+                    str(report),
+                    json.dumps(report.to_dict(), ensure_ascii=False),
+                    json.dumps(report.to_dict(), indent=2, ensure_ascii=False),  # `check --json`
+                    text_out.getvalue(),
+                    *(str(exc) for exc in _rejections(report)),
+                ]
+                for text in texts:
+                    assert not secret_leaks(text, secret), (name, policy, secret_leaks(text, secret), text[:600])
+                checked += 1
+            if name in CLI_PLACEMENTS:
+                # The whole command, end to end, for a few placements (it loads the tables each time).
+                path = tmp_path / "request.json"
+                path.write_text(json.dumps(request), encoding="utf-8")
+                for extra in ([], ["--json"]):
+                    cli.main(["check", str(path), "--endpoint", endpoint, "--url-policy", "strict", *extra])
+                    out, err = capsys.readouterr()
+                    assert out
+                    assert not secret_leaks(out + err, secret), (name, extra, secret_leaks(out + err, secret))
+        assert checked >= 120
+
+    @pytest.mark.parametrize(
+        ("value", "secret"), [(v, s) for _, v, s in SWEEP_SHAPES], ids=[n for n, _, _ in SWEEP_SHAPES]
+    )
+    def test_estimate_in_every_format(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str, secret: str
+    ) -> None:
+        lines = [
+            json.dumps({"endpoint": e, "time": "2026-06-01T10:00:00Z", "request": r})
+            for _, e, r in sweep_placements(value)
+        ]
+        lines += [
+            json.dumps({"request": {"model": "gpt-image-2", "prompt": "p"}, field: value}) for field in ENVELOPE_FIELDS
+        ]
+        lines += [value, json.dumps(value), json.dumps({"request": value}), '{"model": "' + value + '", ']
+        result = estimate(lines, group_by=("model", "endpoint", "provider", "tier", "day"))
+        assert result.lines_read == len(lines)
+        for text in (repr(result), json.dumps(result.to_dict(), ensure_ascii=False)):
+            assert not secret_leaks(text, secret), secret_leaks(text, secret)
+        path = tmp_path / "log.jsonl"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        for fmt in ("table", "json", "csv", "html"):
+            cli.main(
+                [
+                    "estimate",
+                    str(path),
+                    "--format",
+                    fmt,
+                    "--group-by",
+                    "model,endpoint,provider,tier,day",
+                    "--no-progress",
+                ]
+            )
+            out, err = capsys.readouterr()
+            assert out
+            assert not secret_leaks(out + err, secret), (fmt, secret_leaks(out + err, secret))
