@@ -323,7 +323,7 @@ class Estimate:
         for part in parts:
             for group in part.groups:
                 labels = tuple(group.labels[dimension] for dimension in self.group_by)
-                if labels == other_labels:
+                if self.group_by and labels == other_labels:
                     remainder = group if remainder is None else _added(remainder, group)
                     continue
                 known = groups.get(labels)
@@ -845,6 +845,8 @@ class _Estimator:
                     except StopIteration:  # maybe only leading whitespace: json.loads decides
                         if not item.strip():  # type: ignore[attr-defined]
                             self.blank += 1  # blank: counted without raising and catching an error
+                            if sink is not None:
+                                sink.append(None)
                             continue
                         end = -1
                     # Trailing JSON whitespace (a text file's "\n") is what json.loads allows too;
