@@ -67,7 +67,7 @@ METADATA_KEY = "imagepricing"
 _PLACEHOLDERS = ("prompt", "image", "mask")  # the edits route inserts prompt/image as None when absent
 
 
-class ImagePricingGuardrail(CustomGuardrail):  # type: ignore[misc]  # LiteLLM is untyped for mypy here
+class ImagePricingGuardrail(CustomGuardrail):
     """Pre-flight checks and predicted cost for the proxy's image routes (see the module docstring).
 
     Options (keyword arguments, or keys under the guardrail's `litellm_params` in config.yaml):
@@ -97,7 +97,8 @@ class ImagePricingGuardrail(CustomGuardrail):  # type: ignore[misc]  # LiteLLM i
         if url_policy not in URL_POLICIES:
             raise ValueError(f"unknown url_policy {url_policy!r}; expected one of {', '.join(URL_POLICIES)}")
         if model_map is not None and not (
-            isinstance(model_map, Mapping) and all(isinstance(k, str) and isinstance(v, str) for k, v in model_map.items())
+            isinstance(model_map, Mapping)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in model_map.items())
         ):
             raise ValueError("model_map must map proxy model names to platform model ids (strings)")
         self.provider = provider

@@ -151,12 +151,18 @@ def guard(
         async_hook = _async_hook(settings)
         if http_client is None:
             http_client = openai.DefaultAsyncHttpxClient(base_url=client.base_url, timeout=client.timeout)
-        http_client.event_hooks = {**http_client.event_hooks, "request": [*http_client.event_hooks["request"], async_hook]}
+        http_client.event_hooks = {
+            **http_client.event_hooks,
+            "request": [*http_client.event_hooks["request"], async_hook],
+        }
     else:
         sync_hook = _sync_hook(settings)
         if http_client is None:
             http_client = openai.DefaultHttpxClient(base_url=client.base_url, timeout=client.timeout)
-        http_client.event_hooks = {**http_client.event_hooks, "request": [*http_client.event_hooks["request"], sync_hook]}
+        http_client.event_hooks = {
+            **http_client.event_hooks,
+            "request": [*http_client.event_hooks["request"], sync_hook],
+        }
     return client.with_options(http_client=http_client)
 
 

@@ -11,27 +11,39 @@ from __future__ import annotations
 
 import asyncio
 import io
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 pytest.importorskip("litellm")
 pytest.importorskip("fastapi")
 
-from fastapi import HTTPException  # noqa: E402
-from litellm.caching.dual_cache import DualCache  # noqa: E402
-from litellm.integrations.custom_guardrail import CustomGuardrail  # noqa: E402
-from litellm.proxy._types import UserAPIKeyAuth  # noqa: E402
+from fastapi import HTTPException
+from litellm.caching.dual_cache import DualCache
+from litellm.integrations.custom_guardrail import CustomGuardrail
+from litellm.proxy._types import UserAPIKeyAuth
 
-from imagepricing.integrations.litellm import METADATA_KEY, ImagePricingGuardrail  # noqa: E402
+from imagepricing.integrations.litellm import METADATA_KEY, ImagePricingGuardrail
 
 MODEL_LIST = [
-    {"model_name": "house-dalle", "litellm_params": {"model": "openai/dall-e-3", "api_base": "https://api.xhuoapi.ai/v1"}},
-    {"model_name": "banana", "litellm_params": {"model": "openai/nano-banana", "api_base": "https://api.acedata.cloud/v1"}},
-    {"model_name": "editor", "litellm_params": {"model": "openai/gpt-image-2", "api_base": "https://api.xhuoapi.ai/v1"}},
+    {
+        "model_name": "house-dalle",
+        "litellm_params": {"model": "openai/dall-e-3", "api_base": "https://api.xhuoapi.ai/v1"},
+    },
+    {
+        "model_name": "banana",
+        "litellm_params": {"model": "openai/nano-banana", "api_base": "https://api.acedata.cloud/v1"},
+    },
+    {
+        "model_name": "editor",
+        "litellm_params": {"model": "openai/gpt-image-2", "api_base": "https://api.xhuoapi.ai/v1"},
+    },
     # One group, two upstream models: the router may pick either.
     {"model_name": "mixed", "litellm_params": {"model": "openai/dall-e-3", "api_base": "https://api.acedata.cloud/v1"}},
-    {"model_name": "mixed", "litellm_params": {"model": "openai/gpt-image-2", "api_base": "https://api.acedata.cloud/v1"}},
+    {
+        "model_name": "mixed",
+        "litellm_params": {"model": "openai/gpt-image-2", "api_base": "https://api.acedata.cloud/v1"},
+    },
 ]
 
 
@@ -64,6 +76,10 @@ def _files(count: int) -> list[io.BytesIO]:
     return files
 
 
+def _detail(exception: HTTPException) -> Any:
+    return exception.detail
+
+
 @pytest.fixture
 def guardrail() -> ImagePricingGuardrail:
     return ImagePricingGuardrail(model_list=MODEL_LIST)
@@ -94,11 +110,11 @@ def test_a_rejected_generation_is_a_400_with_the_findings(guardrail: ImagePricin
     with pytest.raises(HTTPException) as caught:
         _hook(guardrail, data, "image_generation")
     assert caught.value.status_code == 400
-    error = caught.value.detail["error"]
+    error = _detail(caught.value)["error"]
     assert [f["code"] for f in error["findings"]] == ["above_model_limit"]
     assert error["findings"][0]["param"] == "n"
     assert "above_model_limit (n)" in error["message"]
-    assert "sk-secret" not in str(caught.value.detail)
+    assert "sk-secret" not in str(_detail(caught.value))
     assert METADATA_KEY not in data["metadata"]
 
 
@@ -106,7 +122,7 @@ def test_a_prompt_over_the_limit_is_rejected() -> None:
     guardrail = ImagePricingGuardrail(model_map={"cheap": "dall-e-2"}, provider="openai")
     with pytest.raises(HTTPException) as caught:
         _hook(guardrail, _as_the_proxy_sends({"model": "cheap", "prompt": "x" * 1001}), "image_generation")
-    assert [f["code"] for f in caught.value.detail["error"]["findings"]] == ["too_long"]
+    assert [f["code"] for f in _detail(caught.value)["error"]["findings"]] == ["too_long"]
     data = _as_the_proxy_sends({"model": "cheap", "prompt": "a fox"})
     _hook(guardrail, data, "image_generation")
     assert data["metadata"][METADATA_KEY]["provider"] == "openai"
@@ -133,7 +149,7 @@ def test_edits_uploads_are_images(guardrail: ImagePricingGuardrail) -> None:
     too_many = _as_the_proxy_sends({"model": "editor", "prompt": "a fox", "image": _files(17)})
     with pytest.raises(HTTPException) as caught:
         _hook(guardrail, too_many, "aimage_edit")
-    assert [f["code"] for f in caught.value.detail["error"]["findings"]] == ["too_many_items"]
+    assert [f["code"] for f in _detail(caught.value)["error"]["findings"]] == ["too_many_items"]
 
 
 def test_the_edits_routes_placeholders_are_absent_values(guardrail: ImagePricingGuardrail) -> None:
@@ -141,7 +157,7 @@ def test_the_edits_routes_placeholders_are_absent_values(guardrail: ImagePricing
     data = _as_the_proxy_sends({"model": "editor", "prompt": None, "image": _files(1)})
     with pytest.raises(HTTPException) as caught:
         _hook(guardrail, data, "aimage_edit")
-    assert [(f["code"], f["param"]) for f in caught.value.detail["error"]["findings"]] == [("missing", "prompt")]
+    assert [(f["code"], f["param"]) for f in _detail(caught.value)["error"]["findings"]] == [("missing", "prompt")]
 
 
 def test_a_group_is_rejected_only_when_every_deployment_rejects(guardrail: ImagePricingGuardrail) -> None:
@@ -166,4 +182,4 @@ def test_bad_options_fail_at_start() -> None:
     with pytest.raises(ValueError, match="url_policy"):
         ImagePricingGuardrail(url_policy="lax")
     with pytest.raises(ValueError, match="model_map"):
-        ImagePricingGuardrail(model_map={"a": 1})  # type: ignore[dict-item]
+        ImagePricingGuardrail(model_map=cast(Any, {"a": 1}))
