@@ -278,3 +278,41 @@ def test_the_provider_comes_from_the_host_and_a_given_http_client_is_kept() -> N
     with pytest.raises(imagepricing.RequestRejected):
         client.images.edit(model="gpt-image-2", prompt="a fox", image=_images(17))
     assert len(seen) == 1
+
+
+LARGE = b"\x89PNG\r\n\x1a\n" + bytes(70 * 1024)  # over the size past which file bytes are cut before parsing
+
+
+@pytest.mark.parametrize("make", CLIENTS)
+def test_large_uploads_are_counted_and_sent_whole(stub: Any, make: Any) -> None:
+    client = guard(make(stub), provider="xhuoapi")
+    with pytest.raises(imagepricing.RequestRejected) as caught:
+        _call(client, "images.edit", model="gpt-image-2", prompt="a fox", image=[("x.png", LARGE, "image/png")] * 17)
+    assert [f.code for f in caught.value.findings] == ["too_many_items"]
+    assert stub.requests == []
+    image = [("a.png", LARGE, "image/png"), ("b.png", LARGE[::-1], "application/octet-stream")]
+    _call(client, "images.edit", model="gpt-image-2", prompt="a fox", image=image, extra_headers=BOUNDARY)
+    _call(make(stub), "images.edit", model="gpt-image-2", prompt="a fox", image=image, extra_headers=BOUNDARY)
+    checked, unguarded = stub.requests
+    assert checked.body == unguarded.body
+    assert [p[3] for p in _parts(checked) if p[1]] == [LARGE, LARGE[::-1]]
+
+
+def test_cutting_file_bytes_keeps_every_field() -> None:
+    from imagepricing.integrations._forms import parse_multipart
+    from imagepricing.integrations.openai import _without_file_bytes
+
+    http = _http_module()
+    prompt = "a fox " * 20_000  # a large text part is text: kept whole
+    request = http.Request(
+        "POST",
+        "http://127.0.0.1:9/v1/images/edits",
+        data={"model": "gpt-image-2", "prompt": prompt, "n": "2"},
+        files=[("image[]", ("a.png", LARGE, "image/png")), ("mask", ("m.png", LARGE, "image/png"))],
+    )
+    body, content_type = request.read(), request.headers["content-type"]
+    cut = _without_file_bytes(body, content_type)
+    assert len(cut) < len(body) - 2 * len(LARGE) + 1024
+    assert parse_multipart(cut, content_type) == parse_multipart(body, content_type)
+    assert ("prompt", prompt) in parse_multipart(cut, content_type)
+    assert _without_file_bytes(body, "multipart/form-data") == body  # no boundary: left whole
