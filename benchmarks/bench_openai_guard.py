@@ -13,6 +13,7 @@ two 1 MiB files (the guard reads the multipart body once more to parse it).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import statistics
 import threading
@@ -73,8 +74,8 @@ def main() -> None:
     print(f"openai {openai.__version__}; median ms per call over {args.rounds} rounds of {args.calls}")
     for name, case in cases.items():
         case(plain), case(guarded)  # warm both connections
-        bare = _median_ms(lambda case=case: case(plain), args.rounds, args.calls)
-        checked = _median_ms(lambda case=case: case(guarded), args.rounds, args.calls)
+        bare = _median_ms(functools.partial(case, plain), args.rounds, args.calls)
+        checked = _median_ms(functools.partial(case, guarded), args.rounds, args.calls)
         print(f"{name:32} unguarded {bare:7.3f}  guarded {checked:7.3f}  ratio {checked / bare:5.2f}")
     server.shutdown()
 

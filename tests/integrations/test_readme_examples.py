@@ -36,5 +36,5 @@ def test_the_readme_example_runs(
         monkeypatch.setenv(name, "http://127.0.0.1:9")
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
-    exec(compile(_python_block(heading), f"README.md ({heading})", "exec"), {"__name__": "readme_example"})  # noqa: S102
+    exec(compile(_python_block(heading), f"README.md ({heading})", "exec"), {"__name__": "readme_example"})
     assert expected in capsys.readouterr().out
