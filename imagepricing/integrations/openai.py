@@ -85,6 +85,10 @@ class GuardRejected(RequestRejected, openai.OpenAIError):
     """
 
 
+class _OnRejectMisuse(TypeError, openai.OpenAIError):
+    """An on_reject callable that answered neither True nor False (an OpenAIError so openai 2 does not wrap it)."""
+
+
 def last_report() -> Report | None:
     """The Report of the last image request checked in this context (thread or task), or None."""
     return LAST_REPORT.get()
@@ -240,7 +244,7 @@ def _judge(request: Any, body: bytes | None, endpoint: str, settings: _Settings)
     if callable(on_reject):
         decision = on_reject(report)
         if not isinstance(decision, bool):
-            raise TypeError(f"on_reject must return True (send) or False (reject); it returned {decision!r}")
+            raise _OnRejectMisuse(f"on_reject must return True (send) or False (reject); it returned {decision!r}")
         if decision:
             return
     raise GuardRejected(report)

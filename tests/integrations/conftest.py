@@ -7,12 +7,18 @@ images responses); chat completions a minimal completion; a GET of /models an em
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import NamedTuple
 
 import pytest
+
+# Importing litellm fetches its model cost map from the internet unless told to use its local copy;
+# tests send traffic to 127.0.0.1 only. Set before any test module imports litellm.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+os.environ.setdefault("LITELLM_TELEMETRY", "False")
 
 IMAGES_RESPONSE = {"created": 1_764_460_800, "data": [{"url": "https://cdn.example.invalid/fox.png"}]}
 CHAT_RESPONSE = {
@@ -84,6 +90,16 @@ class Stub:
 
 @pytest.fixture
 def stub() -> Iterator[Stub]:
+    yield from _serving()
+
+
+@pytest.fixture(scope="module")
+def module_stub() -> Iterator[Stub]:
+    """One stub for a whole module (for a server that is slow to start, such as the LiteLLM proxy)."""
+    yield from _serving()
+
+
+def _serving() -> Iterator[Stub]:
     server = Stub()
     server.thread.start()
     try:
