@@ -106,7 +106,8 @@ def guard(
     http_client: Any = ...,
 ) -> openai.OpenAI: ...
 @overload
-def guard(
+# Without the openai extra both client types are Any to mypy, and the overloads overlap.
+def guard(  # type: ignore[overload-cannot-match, unused-ignore]
     client: openai.AsyncOpenAI,
     *,
     provider: str | None = ...,
