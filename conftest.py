@@ -9,7 +9,12 @@ installs it.
 from __future__ import annotations
 
 import importlib
+import os
 from pathlib import Path
+
+# litellm fetches a model cost map from the network when imported, unless told to use its local copy.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+os.environ.setdefault("LITELLM_TELEMETRY", "False")
 
 _ROOT = Path(__file__).parent
 
