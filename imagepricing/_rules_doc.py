@@ -190,7 +190,7 @@ def render_rules(catalog: Catalog | None = None) -> str:
         "Every rule imagepricing applies, generated from the data tables (`data/*.toml`) and the rule",
         "definitions (`imagepricing/findings.py`, `rules.py`, `engine.py`, `sizes.py`, `pricing.py`).",
         "Each finding `check` reports carries the source of its rule in `finding.source`: a seed file",
-        "(`000_*` to `004_*`) or a cited public fact (SPEC.md). A rule's source in the tables below is",
+        "(`xhuoapi-generations` to `acedata-dalle-guide`) or a cited public fact (SPEC.md). A rule's source in the tables below is",
         "the one its findings carry; the finding-code table gives the default for rules without a row.",
         "",
         "Sections: [Finding codes](#finding-codes) · [Rules](#rules) · [Parameters](#parameters) ·",

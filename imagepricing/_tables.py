@@ -25,6 +25,7 @@ __all__ = [
     "ParametersFile",
     "PriceBookFile",
     "SizesFile",
+    "SourcesFile",
     "structure_table",
 ]
 
@@ -167,6 +168,22 @@ class PriceBookFile:
     # provider (imagepricing.routes). Lowercase DNS names; one provider per host.
     hosts: tuple[str, ...] = ()
     prices: tuple[PriceEntryTable, ...] = ()
+
+
+@attrs.frozen
+class SourceTable:
+    title: str
+    publisher: str
+    read: dt.date
+    url: str | None = None
+    version: str | None = None
+    note: str | None = None
+
+
+@attrs.frozen
+class SourcesFile:
+    schema_version: Literal[1]
+    sources: dict[str, SourceTable]
 
 
 _T = TypeVar("_T")

@@ -44,6 +44,7 @@ from imagepricing._tables import (
 )
 from imagepricing.errors import CatalogError
 from imagepricing.pricing import PriceBook, PriceEntry
+from imagepricing.sources import Source, citation_problems, load_sources, render_citation
 from imagepricing.sizes import (
     AUTO_SIZES,
     AspectMap,
@@ -70,6 +71,7 @@ __all__ = [
 
 _T = TypeVar("_T")
 _TABLE_FILES = ("parameters.toml", "models.toml", "sizes.toml")
+_SOURCES_FILE = "sources.toml"
 _RATIO = re.compile(r"[1-9][0-9]*:[1-9][0-9]*")
 # A host as written in a price book: lowercase ASCII labels, no port, no trailing dot.
 _HOST_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+")
@@ -168,6 +170,9 @@ class Catalog:
     aspect_maps: Mapping[str, AspectMap]
     price_books: Mapping[str, PriceBook]
     source_dir: str
+    # The registry every `source` in the tables cites (sources.toml); the sources of the compiled
+    # tables are already rendered as references a person can follow.
+    sources: Mapping[str, Source]
     # Derived at load: the platform's own parameters (kept for every model), and the required
     # parameters of each endpoint other than `model`.
     platform_specs: Mapping[str, ParamSpec]
@@ -279,23 +284,27 @@ def load_catalog(path: str | os.PathLike[str] | None = None) -> Catalog:
     if not directory.is_dir():
         raise CatalogError([f"{directory}: not a directory of data tables"])
 
+    sources = load_sources(directory / _SOURCES_FILE, problems)
+    if sources is None:
+        raise CatalogError(problems)
     docs: dict[str, Any] = {}
     for name in _TABLE_FILES:
         docs[name] = _read_toml(directory / name, name, problems)
-    for extra in sorted(p.name for p in directory.glob("*.toml") if p.name not in _TABLE_FILES):
+    known_files = {*_TABLE_FILES, _SOURCES_FILE}
+    for extra in sorted(p.name for p in directory.glob("*.toml") if p.name not in known_files):
         problems.append(f"{extra}: unexpected table (expected only {', '.join(_TABLE_FILES)} and prices/*.toml)")
     price_paths = sorted((directory / "prices").glob("*.toml"))
     if not price_paths:
         problems.append(f"prices/: no price book found in {directory / 'prices'}")
 
-    params_file = _structure(docs["parameters.toml"], ParametersFile, "parameters.toml", problems)
-    models_file = _structure(docs["models.toml"], ModelsFile, "models.toml", problems)
-    sizes_file = _structure(docs["sizes.toml"], SizesFile, "sizes.toml", problems)
+    params_file = _structure(docs["parameters.toml"], ParametersFile, "parameters.toml", problems, sources)
+    models_file = _structure(docs["models.toml"], ModelsFile, "models.toml", problems, sources)
+    sizes_file = _structure(docs["sizes.toml"], SizesFile, "sizes.toml", problems, sources)
     book_files: list[tuple[str, PriceBookFile]] = []
     for price_path in price_paths:
         label = f"prices/{price_path.name}"
         doc = _read_toml(price_path, label, problems)
-        book = _structure(doc, PriceBookFile, label, problems)
+        book = _structure(doc, PriceBookFile, label, problems, sources)
         if book is not None:
             if book.provider != price_path.stem:
                 problems.append(f"{label}: $.provider: {book.provider!r} must match the file name {price_path.stem!r}")
@@ -334,6 +343,7 @@ def load_catalog(path: str | os.PathLike[str] | None = None) -> Catalog:
         aspect_maps=MappingProxyType(aspect_maps),
         price_books=MappingProxyType(books),
         source_dir=str(directory),
+        sources=sources,
         platform_specs=MappingProxyType(platform_specs),
         required=MappingProxyType(required),
     )
@@ -349,7 +359,7 @@ def load_price_book(path: str | os.PathLike[str], catalog: Catalog | None = None
     problems: list[str] = []
     label = str(path)
     doc = _read_toml(Path(path), label, problems)
-    book_file = _structure(doc, PriceBookFile, label, problems)
+    book_file = _structure(doc, PriceBookFile, label, problems, catalog.sources)
     if book_file is None:
         raise CatalogError(problems)
     book = _compile_book(label, book_file, dict(catalog.models), dict(catalog.tierings), problems)
@@ -375,10 +385,12 @@ def _read_toml(path: Path, label: str, problems: list[str]) -> Any:
     return None
 
 
-def _structure(doc: Any, cls: type[_T], label: str, problems: list[str]) -> _T | None:
+def _structure(
+    doc: Any, cls: type[_T], label: str, problems: list[str], sources: Mapping[str, Source]
+) -> _T | None:
     if doc is None:
         return None
-    _blank_sources(doc, label, problems)
+    _cite_sources(doc, label, problems, sources)
     value, found = structure_table(doc, cls, label)
     problems.extend(found)
     return value
@@ -522,17 +534,24 @@ def _accepts_size(model: Model, endpoint: str | None, text: str) -> bool:
     return False
 
 
-def _blank_sources(doc: Any, label: str, problems: list[str]) -> None:
-    """Every fact carries its source: a `source` key holding a blank string is a hand-edit slip."""
+def _cite_sources(doc: Any, label: str, problems: list[str], sources: Mapping[str, Source]) -> None:
+    """Every fact carries its source, a citation of the registry (sources.toml): a blank source or
+    an unknown source id is reported with the file and the path. Each citation is then rendered in
+    place as a reference a person can follow, so every compiled table carries readable sources."""
     stack: list[tuple[str, Any]] = [("$", doc)]
     while stack:
         path, node = stack.pop()
         if isinstance(node, dict):
             for key, value in node.items():
-                if key in {"source", "limits_source"} and isinstance(value, str) and not value.strip():
+                if key not in {"source", "limits_source"} or not isinstance(value, str):
+                    stack.append((f"{path}.{key}", value))
+                elif not value.strip():
                     problems.append(f"{label}: {path}.{key}: blank; every fact needs a source")
                 else:
-                    stack.append((f"{path}.{key}", value))
+                    found = citation_problems(value, sources)
+                    problems.extend(f"{label}: {path}.{key}: {problem}" for problem in found)
+                    if not found:
+                        node[key] = render_citation(value, sources)
         elif isinstance(node, list):
             stack.extend((f"{path}[{i}]", item) for i, item in enumerate(node))
 

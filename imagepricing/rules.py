@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from imagepricing._describe import describe
 from imagepricing.catalog import Capability, ParamSpec
-from imagepricing.findings import CODES, Finding
+from imagepricing.findings import CODES, Finding, cited_source
 from imagepricing.sizes import AUTO_SIZES, constraint_problems, parse_size
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def _finding(code: str, param: str | None, message: str, source: str, path: str 
         code=code,
         param=param,
         message=message,
-        source=source or CODES[code].source,
+        source=source or cited_source(CODES[code].source),
         path=path if path is not None else (f"$.{param}" if param is not None else "$"),
     )
 

@@ -2,7 +2,7 @@
 
 Parsing is deliberately narrower than Python's number parsing. `int()` and `str.isdigit()` accept
 full-width and other Unicode digits ("１０２４"), and a `$` anchor matches before a trailing newline;
-upstream accepts neither (000_*: "any other format will return 400"). So a size is ASCII digits, a
+upstream accepts neither (xhuoapi-generations: "any other format will return 400"). So a size is ASCII digits, a
 lowercase `x`, ASCII digits, and nothing else, matched with `fullmatch`.
 
 >>> parse_size("1024x1536")
@@ -30,7 +30,7 @@ __all__ = [
     "parse_size",
 ]
 
-# "auto" and "" both mean "the model chooses" (000_*, 003_*).
+# "auto" and "" both mean "the model chooses" (xhuoapi-generations + acedata-api-reference).
 AUTO_SIZES = frozenset({"auto", ""})
 
 # A side longer than this many digits is far beyond any limit; refusing to convert it keeps the
