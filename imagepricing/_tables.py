@@ -46,9 +46,17 @@ class ParameterTable:
 
 
 @attrs.frozen
+class KnownParameterTable:
+    endpoints: tuple[Endpoint, ...]
+    note: str
+    source: str
+
+
+@attrs.frozen
 class ParametersFile:
     schema_version: Literal[1]
     parameters: dict[str, ParameterTable]
+    known_parameters: dict[str, KnownParameterTable] = attrs.field(factory=dict)
 
 
 @attrs.frozen
@@ -66,6 +74,10 @@ class ParamSpecTable:
     tiers: str | None = None
     overridden_to: str | None = None
     reason: str | None = None
+    disputed_values: tuple[str, ...] | None = None
+    disputed_max_items: int | None = None
+    disputed_note: str | None = None
+    disputed_source: str | None = None
 
 
 @attrs.frozen
@@ -82,12 +94,20 @@ class AdviceTable:
 
 
 @attrs.frozen
+class DisputeTable:
+    note: str
+    source: str
+
+
+@attrs.frozen
 class ModelTable:
     family: str
     source: str
     inherits: str | None = None
     endpoints: dict[Endpoint, EndpointTable] = attrs.field(factory=dict)
     slow: AdviceTable | None = None
+    # Endpoints some sources say the model serves and others say it does not: accepted with a warning.
+    disputed_endpoints: dict[Endpoint, DisputeTable] = attrs.field(factory=dict)
 
 
 @attrs.frozen

@@ -72,6 +72,8 @@ __all__ = [
 _T = TypeVar("_T")
 _TABLE_FILES = ("parameters.toml", "models.toml", "sizes.toml")
 _SOURCES_FILE = "sources.toml"
+# The keys of a table that hold a citation of sources.toml.
+_SOURCE_KEYS = frozenset({"source", "limits_source", "disputed_source"})
 _RATIO = re.compile(r"[1-9][0-9]*:[1-9][0-9]*")
 # A host as written in a price book: lowercase ASCII labels, no port, no trailing dot.
 _HOST_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+")
@@ -111,6 +113,25 @@ class ParamSpec:
     size: SizeRule | None = None
     overridden_to: str | None = None
     reason: str | None = None
+    # Values (or an image count up to disputed_max_items) that some cited sources accept and others
+    # do not: accepted with a `sources_disagree` warning carrying disputed_note and disputed_source.
+    disputed_values: frozenset[str] = frozenset()
+    disputed_max_items: int | None = None
+    disputed_note: str | None = None
+    disputed_source: str | None = None
+    # The source of the platform's own range (parameters.toml), cited by out_of_range: the model's
+    # entry may describe a different fact (n is silently downgraded on gpt-image-2).
+    range_source: str | None = None
+
+
+@attrs.frozen
+class KnownParameter:
+    """A parameter of OpenAI's images API that the platform does not document (parameters.toml)."""
+
+    name: str
+    endpoints: frozenset[str]
+    note: str
+    source: str
 
 
 @attrs.frozen
@@ -156,6 +177,8 @@ class Model:
     family: str
     source: str
     endpoints: Mapping[str, Capability]
+    # endpoint -> (note, source) where the sources disagree on whether the model serves it.
+    disputed_endpoints: Mapping[str, tuple[str, str]] = attrs.field(factory=lambda: MappingProxyType({}))
 
 
 @attrs.frozen
@@ -177,6 +200,7 @@ class Catalog:
     # parameters of each endpoint other than `model`.
     platform_specs: Mapping[str, ParamSpec]
     required: Mapping[str, tuple[str, ...]]
+    known_parameters: Mapping[str, KnownParameter] = attrs.field(factory=lambda: MappingProxyType({}))
 
     @property
     def providers(self) -> tuple[str, ...]:
@@ -346,11 +370,27 @@ def load_catalog(path: str | os.PathLike[str] | None = None) -> Catalog:
         sources=sources,
         platform_specs=MappingProxyType(platform_specs),
         required=MappingProxyType(required),
+        known_parameters=MappingProxyType(_known_parameters(params_file, parameters, problems)),
     )
 
 
 def _platform_spec(param: Parameter) -> ParamSpec:
-    return ParamSpec(name=param.name, kind=param.kind, source=param.source, min=param.min, max=param.max)
+    return ParamSpec(
+        name=param.name, kind=param.kind, source=param.source, min=param.min, max=param.max, range_source=param.source
+    )
+
+
+def _known_parameters(
+    table: ParametersFile, parameters: Mapping[str, Parameter], problems: list[str]
+) -> dict[str, KnownParameter]:
+    known: dict[str, KnownParameter] = {}
+    for name, row in table.known_parameters.items():
+        if name in parameters:
+            problems.append(f"parameters.toml: $.known_parameters.{name}: already a parameter of the platform")
+        known[name] = KnownParameter(name, frozenset(row.endpoints), row.note, row.source)
+    if problems:
+        raise CatalogError(problems)
+    return known
 
 
 def load_price_book(path: str | os.PathLike[str], catalog: Catalog | None = None) -> PriceBook:
@@ -543,7 +583,7 @@ def _cite_sources(doc: Any, label: str, problems: list[str], sources: Mapping[st
         path, node = stack.pop()
         if isinstance(node, dict):
             for key, value in node.items():
-                if key not in {"source", "limits_source"} or not isinstance(value, str):
+                if key not in _SOURCE_KEYS or not isinstance(value, str):
                     stack.append((f"{path}.{key}", value))
                 elif not value.strip():
                     problems.append(f"{label}: {path}.{key}: blank; every fact needs a source")
@@ -573,10 +613,10 @@ def _compile_constraints(name: str, row: ConstraintTable, exempt: list[str]) -> 
 
 # Which keys of a parameter entry fit which kind of parameter (see models.toml's header).
 _KEYS_BY_KIND: dict[str, frozenset[str]] = {
-    "choice": frozenset({"values", "default"}),
+    "choice": frozenset({"values", "default", "disputed_values"}),
     "integer": frozenset({"max", "honoured_max"}),
     "text": frozenset({"max_chars"}),
-    "images": frozenset({"max_items"}),
+    "images": frozenset({"max_items", "disputed_max_items"}),
     "image": frozenset(),
     "size": frozenset({"sizes", "constraints", "aspect_map", "default", "tiers"}),
     "url": frozenset(),
@@ -594,6 +634,8 @@ _SPEC_KEYS = (
     "constraints",
     "aspect_map",
     "tiers",
+    "disputed_values",
+    "disputed_max_items",
 )
 
 
@@ -680,7 +722,14 @@ def _compile_models(
             )
         if not endpoints:
             problems.append(f"models.toml: $.models.{model_id}.endpoints: the model serves no endpoint")
-        models[model_id] = Model(model_id, row.family, row.source, MappingProxyType(endpoints))
+        disputed_endpoints: dict[str, tuple[str, str]] = {}
+        for endpoint, dispute in row.disputed_endpoints.items():
+            if endpoint in endpoints:
+                problems.append(f"models.toml: $.models.{model_id}.disputed_endpoints.{endpoint}: the model serves it")
+            disputed_endpoints[endpoint] = (dispute.note, dispute.source)
+        models[model_id] = Model(
+            model_id, row.family, row.source, MappingProxyType(endpoints), MappingProxyType(disputed_endpoints)
+        )
     return models
 
 
@@ -725,12 +774,17 @@ def _compile_spec(
         if getattr(row, key) == 0:
             problems.append(f"{where}.{key}: 0 would refuse every value; must be positive")
     if param.kind == "choice" and row.values is not None:
-        if not row.values:
-            problems.append(f"{where}.values: empty")
+        if not row.values and not row.disputed_values:
+            problems.append(f"{where}.values: empty (and no disputed_values)")
         if len(set(row.values)) != len(row.values):
             problems.append(f"{where}.values: lists a value twice")
         if row.default is not None and row.default not in row.values:
             problems.append(f"{where}.default: {row.default!r} is not one of the values")
+    disputed = row.disputed_values is not None or row.disputed_max_items is not None
+    if disputed != (row.disputed_note is not None) or disputed != (row.disputed_source is not None):
+        problems.append(f"{where}: disputed_values (or disputed_max_items), disputed_note and disputed_source go together")
+    if row.disputed_max_items is not None and (row.max_items is None or row.disputed_max_items <= row.max_items):
+        problems.append(f"{where}.disputed_max_items: must be above max_items")
     if param.kind == "choice" and row.values is None and row.overridden_to is None:
         problems.append(f"{where}: a choice parameter needs values (or overridden_to)")
     size_rule = (
@@ -753,6 +807,11 @@ def _compile_spec(
         size=size_rule,
         overridden_to=row.overridden_to,
         reason=row.reason,
+        disputed_values=frozenset(row.disputed_values or ()),
+        disputed_max_items=row.disputed_max_items,
+        disputed_note=row.disputed_note,
+        disputed_source=row.disputed_source,
+        range_source=param.source,
     )
 
 

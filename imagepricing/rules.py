@@ -90,13 +90,20 @@ def check_text(ctx: Context, name: str, value: object, spec: ParamSpec) -> None:
 
 def check_integer(ctx: Context, name: str, value: object, spec: ParamSpec) -> None:
     # type() rather than isinstance(): JSON `true` is a bool, and bool is an int subclass.
-    if type(value) is not int:
+    # A whole number written with a fraction (2.0) is an integer for JSON Schema, which is how the
+    # platform's schema types n, output_compression and partial_images: accepted as that integer.
+    if type(value) is float and value.is_integer():
+        value = int(value)
+    elif type(value) is not int:
         _wrong_type(ctx, name, value, "an integer", spec)
         return
     low, high = spec.min, spec.max
     if low is not None and high is not None and not low <= value <= high:
         ctx.error(
-            "out_of_range", name, f"{name} must be an integer from {low} to {high}; got {describe(value)}.", spec.source
+            "out_of_range",
+            name,
+            f"{name} must be an integer from {low} to {high}; got {describe(value)}.",
+            spec.range_source or spec.source,
         )
     elif spec.model_max is not None and value > spec.model_max:
         ctx.error(
@@ -132,12 +139,22 @@ def check_choice(ctx: Context, name: str, value: object, spec: ParamSpec) -> Non
     if type(value) is not str:
         _wrong_type(ctx, name, value, "a string", spec)
         return
+    if value in spec.disputed_values:
+        ctx.warn(
+            "sources_disagree",
+            name,
+            f"{name} {describe(value)} on {ctx.model} is accepted, but {spec.disputed_note}.",
+            spec.disputed_source or "",
+        )
+        ctx.effective[name] = value
+        return
     values = spec.values or ()
     if value not in values:
         ctx.error(
             "not_allowed",
             name,
-            f"{name} must be one of {', '.join(values)} for {ctx.model}; got {describe(value)}.",
+            f"{name} must be one of {', '.join((*values, *sorted(spec.disputed_values)))} for {ctx.model};"
+            f" got {describe(value)}.",
             spec.source,
         )
         return
@@ -175,11 +192,21 @@ def check_images(ctx: Context, name: str, value: object, spec: ParamSpec) -> Non
     if not value:
         ctx.error("empty", name, f"{name} must hold at least one image.", spec.source)
         return
-    if spec.max_items is not None and len(value) > spec.max_items:
+    if spec.disputed_max_items is not None and spec.max_items is not None and spec.max_items < len(value) <= (
+        spec.disputed_max_items
+    ):
+        ctx.warn(
+            "sources_disagree",
+            name,
+            f"{name} holds {len(value):,} images for {ctx.model}; accepted, but {spec.disputed_note}.",
+            spec.disputed_source or "",
+        )
+    elif spec.max_items is not None and len(value) > max(spec.max_items, spec.disputed_max_items or 0):
         ctx.error(
             "too_many_items",
             name,
-            f"{name} holds {len(value):,} images; {ctx.model} takes at most {spec.max_items}.",
+            f"{name} holds {len(value):,} images; {ctx.model} takes at most"
+            f" {max(spec.max_items, spec.disputed_max_items or 0)}.",
             spec.source,
         )
     before = len(ctx.errors)
@@ -302,6 +329,18 @@ def _compression_unused(ctx: Context, request: Mapping[object, object]) -> None:
         )
 
 
+def _partial_images_unused(ctx: Context, request: Mapping[object, object]) -> None:
+    # partial_images are streamed events: without stream: true there is nothing to carry them.
+    if ctx.effective.get("partial_images", 0) != 0 and request.get("stream") is not True:
+        del ctx.effective["partial_images"]
+        ctx.ignore(
+            "unused",
+            "partial_images",
+            "partial_images has effect only with stream: true (partial images are streaming events); without"
+            " streaming the final image comes back alone.",
+        )
+
+
 def _suggest_async(ctx: Context, request: Mapping[object, object]) -> None:
     slow = ctx.capability.slow if ctx.capability is not None else None
     if slow is None or request.get("callback_url") is not None or request.get("async") is True:
@@ -345,6 +384,7 @@ RULES: dict[str, Rule] = {
 CROSS_RULES: tuple[Callable[[Context, Mapping[object, object]], None], ...] = (
     _transparent_needs_alpha,
     _compression_unused,
+    _partial_images_unused,
     _suggest_async,
     _may_return_alias,
 )
