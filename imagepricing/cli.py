@@ -210,7 +210,11 @@ def render_report(report: Report, out: TextIO) -> None:
 
 def _cost_line(report: Report) -> str:
     if report.cost is not None:
-        per = f"{report.images} image{'s' if report.images != 1 else ''} x {report.unit_price}"
+        per = (
+            f"{report.unit_price} per call"
+            if report.price_per == "request"
+            else f"{report.images} image{'s' if report.images != 1 else ''} x {report.unit_price}"
+        )
         if report.multiplier is not None and report.multiplier != 1:
             per += f" x {report.multiplier}"
         return f"{report.cost} {report.currency} ({per}; as of {report.as_of.isoformat()})"

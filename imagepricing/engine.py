@@ -206,7 +206,7 @@ def _report(
     capability: Capability | None = None,
 ) -> Report:
     unit_price = multiplier = cost = None
-    price_source = None
+    price_source = price_per = None
     ok = not ctx.errors
     images = 0
     if ok and capability is not None and catalog is not None:
@@ -225,6 +225,7 @@ def _report(
             basis=basis,
         )
         unit_price, multiplier, price_source = result.unit_price, result.multiplier, result.source
+        price_per = result.per
         if ok:
             cost = result.cost
             if result.problem is not None:
@@ -246,6 +247,7 @@ def _report(
         price_source=price_source,
         price_basis=basis,
         as_of=day,
+        price_per=price_per,
     )
 
 

@@ -143,7 +143,7 @@ def check_choice(ctx: Context, name: str, value: object, spec: ParamSpec) -> Non
         ctx.warn(
             "sources_disagree",
             name,
-            f"{name} {describe(value)} on {ctx.model} is accepted, but {spec.disputed_note}.",
+            f"{ctx.model} {name}: {describe(value)} is accepted, but {spec.disputed_note}.",
             spec.disputed_source or "",
         )
         ctx.effective[name] = value
