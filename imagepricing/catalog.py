@@ -399,7 +399,9 @@ def load_price_book(path: str | os.PathLike[str], catalog: Catalog | None = None
     problems: list[str] = []
     label = str(path)
     doc = _read_toml(Path(path), label, problems)
-    book_file = _structure(doc, PriceBookFile, label, problems, catalog.sources)
+    # A user's own book may cite its own evidence ("my invoice of 2026-05"): a source that is not a
+    # citation of the registry is kept as written; one that is, is rendered like the shipped ones.
+    book_file = _structure(doc, PriceBookFile, label, problems, catalog.sources, strict=False)
     if book_file is None:
         raise CatalogError(problems)
     book = _compile_book(label, book_file, dict(catalog.models), dict(catalog.tierings), problems)
@@ -426,11 +428,11 @@ def _read_toml(path: Path, label: str, problems: list[str]) -> Any:
 
 
 def _structure(
-    doc: Any, cls: type[_T], label: str, problems: list[str], sources: Mapping[str, Source]
+    doc: Any, cls: type[_T], label: str, problems: list[str], sources: Mapping[str, Source], *, strict: bool = True
 ) -> _T | None:
     if doc is None:
         return None
-    _cite_sources(doc, label, problems, sources)
+    _cite_sources(doc, label, problems, sources, strict=strict)
     value, found = structure_table(doc, cls, label)
     problems.extend(found)
     return value
@@ -574,7 +576,9 @@ def _accepts_size(model: Model, endpoint: str | None, text: str) -> bool:
     return False
 
 
-def _cite_sources(doc: Any, label: str, problems: list[str], sources: Mapping[str, Source]) -> None:
+def _cite_sources(
+    doc: Any, label: str, problems: list[str], sources: Mapping[str, Source], *, strict: bool = True
+) -> None:
     """Every fact carries its source, a citation of the registry (sources.toml): a blank source or
     an unknown source id is reported with the file and the path. Each citation is then rendered in
     place as a reference a person can follow, so every compiled table carries readable sources."""
@@ -589,7 +593,8 @@ def _cite_sources(doc: Any, label: str, problems: list[str], sources: Mapping[st
                     problems.append(f"{label}: {path}.{key}: blank; every fact needs a source")
                 else:
                     found = citation_problems(value, sources)
-                    problems.extend(f"{label}: {path}.{key}: {problem}" for problem in found)
+                    if strict:
+                        problems.extend(f"{label}: {path}.{key}: {problem}" for problem in found)
                     if not found:
                         node[key] = render_citation(value, sources)
         elif isinstance(node, list):

@@ -177,7 +177,8 @@ def _property(spec: ParamSpec, *, optional: bool) -> dict[str, Any]:
         if spec.overridden_to is not None:
             # Upstream replaces whatever is sent, so nothing is rejected.
             return {**notes, "x-imagepricing-overridden-to": spec.overridden_to}
-        body = {"enum": list(spec.values or ())}
+        # A value the sources disagree on is accepted (with a warning), so the schema admits it.
+        body = {"enum": [*(spec.values or ()), *sorted(spec.disputed_values - set(spec.values or ()))]}
         if spec.default is not None:
             notes["default"] = spec.default
     elif kind == "boolean":
@@ -191,7 +192,7 @@ def _property(spec: ParamSpec, *, optional: bool) -> dict[str, Any]:
         one = {"type": "string", "pattern": _HTTP_OR_DATA_URL}
         many: dict[str, Any] = {"type": "array", "minItems": 1, "items": one}
         if spec.max_items is not None:
-            many["maxItems"] = spec.max_items
+            many["maxItems"] = max(spec.max_items, spec.disputed_max_items or 0)
         body = {"anyOf": [one, many]}
     elif kind == "size":
         assert spec.size is not None

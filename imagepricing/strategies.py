@@ -514,7 +514,8 @@ def _valid_value(spec: ParamSpec, catalog: Catalog) -> SearchStrategy[object]:
     if kind == "choice":
         if spec.overridden_to is not None:
             return json_values()  # upstream replaces whatever is sent
-        return st.sampled_from(spec.values or ())
+        # Values the sources disagree on are accepted too (with a sources_disagree warning).
+        return st.sampled_from(sorted({*(spec.values or ()), *spec.disputed_values}))
     if kind == "boolean":
         return st.booleans()
     if kind == "url":
@@ -522,7 +523,8 @@ def _valid_value(spec: ParamSpec, catalog: Catalog) -> SearchStrategy[object]:
     if kind == "image":
         return image_refs()
     if kind == "images":
-        return st.one_of(image_refs(), st.lists(image_refs(), min_size=1, max_size=spec.max_items or 16))
+        most = max(spec.max_items or 16, spec.disputed_max_items or 0)
+        return st.one_of(image_refs(), st.lists(image_refs(), min_size=1, max_size=most))
     if kind == "size":
         assert spec.size is not None
         return _valid_sizes(spec.size, catalog)
@@ -672,7 +674,7 @@ def _bad_values(spec: ParamSpec) -> list[tuple[str, SearchStrategy[object]]]:
     if kind == "choice":
         if spec.overridden_to is not None:
             return []  # upstream replaces any value: nothing to get wrong
-        values = set(spec.values or ())
+        values = {*(spec.values or ()), *spec.disputed_values}
         near = [v for value in sorted(values) for v in (value.upper(), value + " ", " " + value, value.title())]
         return [
             ("wrong_type", _not_strings()),
@@ -706,7 +708,7 @@ def _bad_values(spec: ParamSpec) -> list[tuple[str, SearchStrategy[object]]]:
             *_url_violations(allow_data_uri=True),
         ]
         if spec.max_items is not None:
-            limit = spec.max_items
+            limit = max(spec.max_items, spec.disputed_max_items or 0)
             found.append(("too_many_items", st.lists(image_refs(), min_size=limit + 1, max_size=limit + 3)))
         return found
     if kind == "size":

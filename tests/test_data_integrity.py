@@ -135,11 +135,11 @@ def both(*edits: Edit) -> Edit:
 # Stable anchors in the shipped tables.
 DALLE2_GEN_QUALITY = (
     'quality = { values = ["standard"], default = "standard", '
-    'source = "003_b61386298ebb611a.txt: dall-e-2 supports only standard" }'
+    'source = "acedata-api-reference: dall-e-2 supports only standard" }'
 )
 DALLE3_STYLE = 'style = { values = ["vivid", "natural"], default = "vivid",'
 DALLE3_PROMPT = (
-    'prompt = { max_chars = 4000, source = "003_b61386298ebb611a.txt: dall-e-3 supports up to 4,000 characters" }'
+    'prompt = { max_chars = 4000, source = "acedata-api-reference: dall-e-3 supports up to 4,000 characters" }'
 )
 GPT2_GEN_SIZE = 'size = { constraints = "gpt-image-2", tiers = "gpt-image-2", default = "auto", source = "000_'
 NANO_SIZE = 'size = { aspect_map = "nano-banana", source'
@@ -238,7 +238,7 @@ PARAMETERS = [
     ),
     Corruption(
         "blank source",
-        replace("parameters.toml", 'source = "003_b61386298ebb611a.txt: n ranges from 1 to 10"', 'source = " "'),
+        replace("parameters.toml", 'source = "acedata-api-reference: n ranges from 1 to 10"', 'source = " "'),
         "parameters.toml: $.parameters.n.source: blank; every fact needs a source",
     ),
     Corruption(
@@ -463,7 +463,7 @@ MODELS = [
         "blank source",
         replace(
             "models.toml",
-            '[models."dall-e-3"]\nfamily = "dall-e"\nsource = "003_b61386298ebb611a.txt: supported models"',
+            '[models."dall-e-3"]\nfamily = "dall-e"\nsource = "acedata-api-reference: supported models"',
             '[models."dall-e-3"]\nfamily = "dall-e"\nsource = ""',
         ),
         "models.toml: $.models.dall-e-3.source: blank; every fact needs a source",
