@@ -21,7 +21,11 @@ from imagepricing.pricing import PRICE_BASES, PriceBasis, quote
 from imagepricing.report import Report
 from imagepricing.rules import CROSS_RULES, RULES, Context
 
-__all__ = ["check"]
+__all__ = ["MODEL_OPTIONAL_ON", "check"]
+
+# Endpoints where a request without model is accepted with a sources_disagree warning (decision,
+# issue 9): the platform's edits schema requires only image and prompt.
+MODEL_OPTIONAL_ON: frozenset[str] = frozenset({"edits"})
 
 _UTC = dt.UTC
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
@@ -107,7 +111,7 @@ def check(
             continue
         RULES[spec.kind](ctx, key, value, spec)
 
-    if capability is None and ctx.model is None and endpoint == "edits" and request.get("model") is None:
+    if capability is None and ctx.model is None and endpoint in MODEL_OPTIONAL_ON and request.get("model") is None:
         # Decision (issue 9): the platform's edits schema makes model optional (only image and prompt
         # are required), so its absence is a disagreement between sources, not a certain rejection.
         ctx.warn(
@@ -154,7 +158,7 @@ def _resolve_model(ctx: Context, value: object, endpoint: str, catalog: Catalog)
             )
         return capability
     known = ", ".join(catalog.models)
-    if value is None and endpoint == "edits":
+    if value is None and endpoint in MODEL_OPTIONAL_ON:
         return None  # reported after the parameters (see check)
     if value is None:
         ctx.error("missing", "model", f"model is required; one of {known}.", catalog.parameters["model"].source)
