@@ -163,7 +163,8 @@ def render_table(result: Estimate, out: TextIO) -> None:
     out.write(line(rows[-1]) + "\n")
     if result.totals.unknown_price:
         out.write(
-            f"\n{result.totals.unknown_price:,} accepted request{_s(result.totals.unknown_price)} {_have(result.totals.unknown_price)} no known price;"
+            f"\n{result.totals.unknown_price:,} accepted request{_s(result.totals.unknown_price)}"
+            f" {_have(result.totals.unknown_price)} no known price;"
             " costs above leave them out (supply prices with --price or --prices).\n"
         )
     if result.bad_lines:

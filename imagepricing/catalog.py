@@ -44,7 +44,6 @@ from imagepricing._tables import (
 )
 from imagepricing.errors import CatalogError
 from imagepricing.pricing import PriceBook, PriceEntry
-from imagepricing.sources import Source, citation_problems, load_sources, render_citation
 from imagepricing.sizes import (
     AUTO_SIZES,
     AspectMap,
@@ -55,6 +54,7 @@ from imagepricing.sizes import (
     constraint_problems,
     parse_size,
 )
+from imagepricing.sources import Source, citation_problems, load_sources, render_citation
 
 __all__ = [
     "Advice",
@@ -349,6 +349,8 @@ def load_catalog(path: str | os.PathLike[str] | None = None) -> Catalog:
             owner = host_owner.setdefault(host, book.provider)
             if owner != book.provider:
                 problems.append(f"{label}: $.hosts[{i}]: {host!r} is already the host of provider {owner!r}")
+    assert params_file is not None  # compiled above, or the load stopped
+    known_parameters = _known_parameters(params_file, parameters, problems)
     if problems:
         raise CatalogError(problems)
     platform_specs = {name: _platform_spec(p) for name, p in parameters.items() if p.platform}
@@ -370,7 +372,7 @@ def load_catalog(path: str | os.PathLike[str] | None = None) -> Catalog:
         sources=sources,
         platform_specs=MappingProxyType(platform_specs),
         required=MappingProxyType(required),
-        known_parameters=MappingProxyType(_known_parameters(params_file, parameters, problems)),
+        known_parameters=MappingProxyType(known_parameters),
     )
 
 
@@ -388,8 +390,6 @@ def _known_parameters(
         if name in parameters:
             problems.append(f"parameters.toml: $.known_parameters.{name}: already a parameter of the platform")
         known[name] = KnownParameter(name, frozenset(row.endpoints), row.note, row.source)
-    if problems:
-        raise CatalogError(problems)
     return known
 
 
@@ -787,7 +787,9 @@ def _compile_spec(
             problems.append(f"{where}.default: {row.default!r} is not one of the values")
     disputed = row.disputed_values is not None or row.disputed_max_items is not None
     if disputed != (row.disputed_note is not None) or disputed != (row.disputed_source is not None):
-        problems.append(f"{where}: disputed_values (or disputed_max_items), disputed_note and disputed_source go together")
+        problems.append(
+            f"{where}: disputed_values (or disputed_max_items), disputed_note and disputed_source go together"
+        )
     if row.disputed_max_items is not None and (row.max_items is None or row.disputed_max_items <= row.max_items):
         problems.append(f"{where}.disputed_max_items: must be above max_items")
     if param.kind == "choice" and row.values is None and row.overridden_to is None:

@@ -166,7 +166,8 @@ CODES: dict[str, CodeInfo] = {
     "unknown_parameter": CodeInfo(
         "ignored",
         "Not a parameter of this endpoint in any source we cite; upstream drops it.",
-        "acedata-api-reference: request body; xhuoapi-edits: request parameters; openai-python-3: images API parameters",
+        "acedata-api-reference: request body; xhuoapi-edits: request parameters;"
+        " openai-python-3: images API parameters",
     ),
     "undocumented_parameter": CodeInfo(
         "ignored",

@@ -192,8 +192,10 @@ def check_images(ctx: Context, name: str, value: object, spec: ParamSpec) -> Non
     if not value:
         ctx.error("empty", name, f"{name} must hold at least one image.", spec.source)
         return
-    if spec.disputed_max_items is not None and spec.max_items is not None and spec.max_items < len(value) <= (
-        spec.disputed_max_items
+    if (
+        spec.disputed_max_items is not None
+        and spec.max_items is not None
+        and spec.max_items < len(value) <= (spec.disputed_max_items)
     ):
         ctx.warn(
             "sources_disagree",

@@ -8,9 +8,11 @@ conformance vectors is written this way; the catalog refuses an unknown id at lo
 file and the path, and renders every citation so that a finding's `source` reads as a reference a
 person can follow (publisher, title, address), not as an id.
 
->>> registry = default_sources()
->>> render_citation("rfc8259: section 4, object names are strings", registry)
-'IETF, "RFC 8259: The JavaScript Object Notation (JSON) Data Interchange Format" <https://www.rfc-editor.org/rfc/rfc8259>: section 4, object names are strings'
+>>> cited = render_citation("rfc8259: section 4, object names are strings", default_sources())
+>>> cited.startswith('IETF, "RFC 8259: The JavaScript Object Notation (JSON) Data Interchange Format"')
+True
+>>> cited.endswith("<https://www.rfc-editor.org/rfc/rfc8259>: section 4, object names are strings")
+True
 """
 
 from __future__ import annotations
@@ -90,7 +92,7 @@ def citation_problems(text: str, sources: Mapping[str, Source]) -> list[str]:
     """What is wrong with `text` as a citation of `sources` (empty when it is right)."""
     citations = parse_citations(text)
     if citations is None:
-        return [f"{text[:60]!r} does not start with a source id (\"<id>: <section or quote>\")"]
+        return [f'{text[:60]!r} does not start with a source id ("<id>: <section or quote>")']
     unknown = [i for c in citations for i in c.ids if i not in sources]
     return [f"unknown source id {i!r} (known ids are listed in sources.toml)" for i in unknown]
 

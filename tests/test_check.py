@@ -101,7 +101,8 @@ class TestModel:
         assert report.ok
         assert ("model", "sources_disagree") in codes(report, "warnings")
         warning = next(f for f in report.warnings if f.code == "sources_disagree")
-        assert "XHuoAPI" in warning.source and "AceDataCloud/Docs" in warning.source
+        assert "XHuoAPI" in warning.source
+        assert "AceDataCloud/Docs" in warning.source
         assert report.cost is None
 
     def test_a_model_without_the_endpoint_and_no_dispute_is_unsupported(self, tmp_path: Path) -> None:
@@ -427,7 +428,8 @@ class TestFixedSizes:
 
 
 class TestNanoBanana:
-    """acedata-generations-guide + xhuoapi-edits: the adapter honours model, prompt, size (generations) and model, prompt, image
+    """acedata-generations-guide + xhuoapi-edits: the adapter honours model, prompt, size (generations)
+    and model, prompt, image
     (edits); size maps to an aspect ratio, unlisted sizes degrade to 1:1; the rest is dropped."""
 
     @pytest.mark.parametrize(
@@ -536,7 +538,8 @@ class TestSourcesDisagree:
         assert report.ok
         [warning] = [f for f in report.warnings if f.code == "sources_disagree"]
         assert warning.param == "quality"
-        assert "AceDataCloud/Docs" in warning.source and "OpenAI Images Generations API" in warning.source
+        assert "AceDataCloud/Docs" in warning.source
+        assert "OpenAI Images Generations API" in warning.source
         assert codes(check(gen(model, quality="best"))) == [("quality", "not_allowed")]
 
     def test_the_platform_openapi_example_is_accepted(self) -> None:
@@ -561,7 +564,11 @@ class TestSourcesDisagree:
 
     @pytest.mark.parametrize("endpoint", ["generations", "edits"])
     def test_gpt_image_2_transparent_background(self, endpoint: str) -> None:
-        request = edit("gpt-image-2", background="transparent") if endpoint == "edits" else gen("gpt-image-2", background="transparent")
+        request = (
+            edit("gpt-image-2", background="transparent")
+            if endpoint == "edits"
+            else gen("gpt-image-2", background="transparent")
+        )
         report = check(request, endpoint=endpoint)
         assert report.ok
         [warning] = [f for f in report.warnings if f.code == "sources_disagree"]
@@ -574,7 +581,10 @@ class TestSourcesDisagree:
         report = check(edit("gpt-image-2", input_fidelity="high"), endpoint="edits")
         assert report.ok
         assert ("input_fidelity", "sources_disagree") in codes(report, "warnings")
-        assert all(f.code != "sources_disagree" for f in check(edit("gpt-image-1", input_fidelity="high"), endpoint="edits").warnings)
+        assert all(
+            f.code != "sources_disagree"
+            for f in check(edit("gpt-image-1", input_fidelity="high"), endpoint="edits").warnings
+        )
 
     def test_edits_without_model(self) -> None:
         report = check({"prompt": "add a leaf", "image": "https://example.com/apple.png"}, endpoint="edits")

@@ -141,7 +141,9 @@ DALLE3_STYLE = 'style = { values = ["vivid", "natural"], default = "vivid",'
 DALLE3_PROMPT = (
     'prompt = { max_chars = 4000, source = "acedata-api-reference: dall-e-3 supports up to 4,000 characters" }'
 )
-GPT2_GEN_SIZE = 'size = { constraints = "gpt-image-2", tiers = "gpt-image-2", default = "auto", source = "xhuoapi-generations'
+GPT2_GEN_SIZE = (
+    'size = { constraints = "gpt-image-2", tiers = "gpt-image-2", default = "auto", source = "xhuoapi-generations'
+)
 NANO_SIZE = 'size = { aspect_map = "nano-banana", source'
 XHUO_NANO = 'model = "nano-banana"\nper = "request"\namount = "0.14"'
 ACE_NANO = 'model = "nano-banana"\nper = "request"\namount = "0.14"'
@@ -218,7 +220,11 @@ PARAMETERS = [
     ),
     Corruption(
         "unknown handled_by",
-        replace("parameters.toml", 'handled_by = "platform"\nsource = "acedata-api-reference', 'handled_by = "gateway"\nsource = "acedata-api-reference'),
+        replace(
+            "parameters.toml",
+            'handled_by = "platform"\nsource = "acedata-api-reference',
+            'handled_by = "gateway"\nsource = "acedata-api-reference',
+        ),
         "parameters.toml: $.parameters['callback_url'].handled_by: expected one of 'model', 'platform'",
     ),
     Corruption(
@@ -316,7 +322,11 @@ MODELS = [
     ),
     Corruption(
         "zero image limit",
-        replace("models.toml", 'image = { max_items = 16, source = "xhuoapi-edits', 'image = { max_items = 0, source = "xhuoapi-edits'),
+        replace(
+            "models.toml",
+            'image = { max_items = 16, source = "xhuoapi-edits',
+            'image = { max_items = 0, source = "xhuoapi-edits',
+        ),
         "models.toml: $.models.gpt-image-2.endpoints.edits.params.image.max_items: 0 would refuse every value",
     ),
     Corruption(

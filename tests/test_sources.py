@@ -26,7 +26,8 @@ class TestCitations:
         [a, b] = parse_citations("xhuoapi-generations + xhuoapi-edits: n > 1; same on edits; rfc8259: section 4") or []
         assert a.ids == ("xhuoapi-generations", "xhuoapi-edits")
         assert a.detail == "n > 1; same on edits"
-        assert b.ids == ("rfc8259",) and b.detail == "section 4"
+        assert b.ids == ("rfc8259",)
+        assert b.detail == "section 4"
 
     def test_text_without_an_id_is_refused(self) -> None:
         assert parse_citations("OpenAI API reference: default") is None
@@ -56,7 +57,8 @@ class TestTheLoader:
         models = data / "models.toml"
         models.write_text(
             models.read_text(encoding="utf-8").replace(
-                'source = "xhuoapi-generations: dall-e-2 is the only model', 'source = "seed-file: dall-e-2 is the only model'
+                'source = "xhuoapi-generations: dall-e-2 is the only model',
+                'source = "seed-file: dall-e-2 is the only model',
             ),
             encoding="utf-8",
         )
@@ -71,7 +73,8 @@ class TestTheLoader:
         data = self._copy(tmp_path)
         sizes = data / "sizes.toml"
         text = sizes.read_text(encoding="utf-8").replace(
-            'source = "acedata-api-reference: dall-e-2 supports', 'source = "003_b61386298ebb611a.txt: dall-e-2 supports'
+            'source = "acedata-api-reference: dall-e-2 supports',
+            'source = "003_b61386298ebb611a.txt: dall-e-2 supports',
         )
         sizes.write_text(text, encoding="utf-8")
         with pytest.raises(CatalogError) as caught:
@@ -87,9 +90,32 @@ class TestTheLoader:
     def test_bad_registry_entry_fails_with_path(self, tmp_path: Path) -> None:
         data = self._copy(tmp_path)
         reg = data / "sources.toml"
-        reg.write_text(reg.read_text(encoding="utf-8").replace('url = "https://www.rfc', 'url = "http://www.rfc'), "utf-8")
+        reg.write_text(
+            reg.read_text(encoding="utf-8").replace('url = "https://www.rfc', 'url = "http://www.rfc'), "utf-8"
+        )
         with pytest.raises(CatalogError, match=r"sources\.toml: \$\.sources\.rfc8259\.url"):
             load_catalog(data)
+
+    def test_a_known_parameter_cannot_shadow_a_parameter(self, tmp_path: Path) -> None:
+        data = self._copy(tmp_path)
+        with (data / "parameters.toml").open("a", encoding="utf-8") as handle:
+            handle.write('\n[known_parameters.n]\nendpoints = ["generations"]\nnote = "x"\nsource = "rfc8259: x"\n')
+        with pytest.raises(CatalogError, match=r"known_parameters\.n: already a parameter"):
+            load_catalog(data)
+
+    def test_a_dispute_needs_its_note_and_source(self, tmp_path: Path) -> None:
+        data = self._copy(tmp_path)
+        models = data / "models.toml"
+        text = models.read_text(encoding="utf-8")
+        anchor = 'style = { values = ["vivid", "natural"], default = "vivid",'
+        models.write_text(text.replace(anchor, anchor[:-1] + ', disputed_values = ["vivid"],', 1), encoding="utf-8")
+        with pytest.raises(CatalogError, match=r"dall-e-3\.endpoints\.generations\.params\.style: disputed_values"):
+            load_catalog(data)
+
+    def test_a_disputed_source_is_checked_and_rendered(self) -> None:
+        spec = load_catalog().models["dall-e-2"].endpoints["generations"].params["quality"]
+        assert spec.disputed_source is not None
+        assert "AceDataCloud/Docs" in spec.disputed_source
 
 
 class TestNoSeedFileNames:
@@ -112,7 +138,9 @@ class TestNoSeedFileNames:
 
     def test_every_code_cites_known_sources(self) -> None:
         registry = default_sources()
-        assert {c: citation_problems(i.source, registry) for c, i in CODES.items() if citation_problems(i.source, registry)} == {}
+        assert {
+            c: citation_problems(i.source, registry) for c, i in CODES.items() if citation_problems(i.source, registry)
+        } == {}
 
 
 class TestFindingsReadAsCitations:
