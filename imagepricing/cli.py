@@ -155,7 +155,9 @@ def read_json(name: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         where = "standard input" if name == "-" else name
-        raise UsageError(f"{where} is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        # json's own message may already end in "at" ("Invalid control character at").
+        message = exc.msg.removesuffix(" at")
+        raise UsageError(f"{where} is not JSON: {message} at line {exc.lineno} column {exc.colno}") from None
     except RecursionError:
         raise UsageError(f"{name} is nested too deeply to read") from None
     except ValueError:

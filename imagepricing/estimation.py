@@ -840,7 +840,8 @@ class _Estimator:
                 except json.JSONDecodeError as bare:
                     exc = bare
             # The decoder's messages are fixed phrases; the line's content is never quoted.
-            reason = f"not JSON: {exc.msg} at column {exc.pos + 1}"
+            # json's own message may already end in "at" ("Invalid control character at").
+            reason = f"not JSON: {exc.msg.removesuffix(' at')} at column {exc.pos + 1}"
         elif isinstance(exc, RecursionError):
             reason = "not readable: the JSON is nested too deeply"
         else:

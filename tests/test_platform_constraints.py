@@ -13,13 +13,15 @@ breaks its hard constraints, a prompt above a model's limit.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from imagepricing import check, default_catalog
+from imagepricing import check, default_catalog, estimate
+from imagepricing.cli import main
 from imagepricing.strategies import gpt_image_2_sizes
 
 CATALOG = default_catalog()
@@ -161,3 +163,42 @@ class TestMessages:
             assert report.errors
             assert all("must start with https://" not in f.message for f in report.errors)
         assert check({"model": "dall-e-3", "prompt": "p", "callback_url": "http://example.com/h"}).ok
+
+
+class TestMessageGrammar:
+    """Messages a person reads say it right: no "at at", no "price price", "1 request has", per-call prices."""
+
+    def test_a_control_character_is_reported_once_with_at(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        log = tmp_path / "log.jsonl"
+        log.write_text('{"model": "dall-e-2", "prompt": "a\x01b"}\n', encoding="utf-8")
+        assert main(["check", str(log)]) != 0
+        err = capsys.readouterr().err
+        assert "Invalid control character at line 1" in err
+        assert "at at" not in err
+        result = estimate([log.read_text(encoding="utf-8")])
+        [bad] = result.bad_lines
+        assert "at at" not in bad.reason
+        assert bad.reason.startswith("not JSON: Invalid control character at column")
+
+    def test_unknown_price_message_names_the_book_once(self) -> None:
+        report = check({"model": "gpt-image-1", "prompt": "p", "quality": "auto"}, provider="openai")
+        [warning] = [f for f in report.warnings if f.code == "price_unknown"]
+        assert "prices price" not in warning.message
+        assert warning.message.startswith("OpenAI list prices has no charged price for gpt-image-1")
+
+    def test_one_unknown_price_has(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        log = tmp_path / "log.jsonl"
+        log.write_text('{"model": "dall-e-2", "prompt": "p"}\n', encoding="utf-8")
+        main(["estimate", str(log)])
+        out = capsys.readouterr().out
+        assert "1 accepted request has no known price" in out
+
+    def test_a_per_call_price_is_not_shown_per_image(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        request = tmp_path / "r.json"
+        request.write_text('{"model": "nano-banana", "prompt": "p"}', encoding="utf-8")
+        main(["check", str(request)])
+        out = capsys.readouterr().out
+        assert "0.14 per call" in out
+        assert "image x 0.14" not in out
