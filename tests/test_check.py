@@ -613,6 +613,16 @@ class TestKnownParameters:
         report = check(edit("gpt-image-1", stream=True, user="u"), endpoint="edits")
         assert codes(report, "ignored") == [("stream", "undocumented_parameter"), ("user", "undocumented_parameter")]
 
+    def test_openai_json_edits_images_is_known(self) -> None:
+        # OpenAI's JSON edits body says `images`; the platform takes `image`.
+        report = check(
+            {"model": "gpt-image-2", "prompt": "p", "images": [{"image_url": "https://a.example/1.png"}]},
+            endpoint="edits",
+        )
+        assert codes(report) == [("image", "missing")]
+        assert codes(report, "ignored") == [("images", "undocumented_parameter")]
+        assert "send the URLs as image" in report.ignored[0].message
+
     def test_partial_images_without_stream_have_no_effect(self) -> None:
         report = check(gen("gpt-image-1", partial_images=2))
         assert report.ok
