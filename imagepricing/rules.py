@@ -92,11 +92,11 @@ def check_integer(ctx: Context, name: str, value: object, spec: ParamSpec) -> No
     # type() rather than isinstance(): JSON `true` is a bool, and bool is an int subclass.
     # A whole number written with a fraction (2.0) is an integer for JSON Schema, which is how the
     # platform's schema types n, output_compression and partial_images: accepted as that integer.
-    if type(value) is float and value.is_integer():
+    if type(value) is not int:
+        if type(value) is not float or not value.is_integer():
+            _wrong_type(ctx, name, value, "an integer", spec)
+            return
         value = int(value)
-    elif type(value) is not int:
-        _wrong_type(ctx, name, value, "an integer", spec)
-        return
     low, high = spec.min, spec.max
     if low is not None and high is not None and not low <= value <= high:
         ctx.error(
