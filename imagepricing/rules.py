@@ -70,7 +70,11 @@ Rule = Callable[[Context, str, object, ParamSpec], None]
 def _wrong_type(
     ctx: Context, name: str, value: object, expected: str, spec: ParamSpec, path: str | None = None
 ) -> None:
-    ctx.error("wrong_type", name, f"{name} must be {expected}; got {describe(value)}.", spec.source, path)
+    # The platform's definition of the parameter gives its type; a model's entry may describe a
+    # different fact ("n > 1 is silently ignored"), which a type error must not cite.
+    ctx.error(
+        "wrong_type", name, f"{name} must be {expected}; got {describe(value)}.", spec.range_source or spec.source, path
+    )
 
 
 def check_text(ctx: Context, name: str, value: object, spec: ParamSpec) -> None:

@@ -206,6 +206,9 @@ class TestN:
         assert finding.code == "out_of_range"
         assert "silently" not in finding.source
         assert "n ranges from 1 to 10" in finding.source
+        typed = check(gen("gpt-image-2", n="2")).errors[0]
+        assert typed.code == "wrong_type"
+        assert "silently" not in typed.source
 
     def test_dall_e_3_only_supports_1(self) -> None:
         assert check(gen("dall-e-3", n=1)).ok
