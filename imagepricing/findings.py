@@ -121,9 +121,9 @@ CODES: dict[str, CodeInfo] = {
     "not_allowed": CodeInfo("error", "A value is not one the model accepts for the parameter.", _SEED_GEN),
     # Kept: the model is in no source's list.
     "model_unknown": CodeInfo("error", "The model is not one the API serves.", f"{_SEED_GEN}: model; {_OPENAPI}"),
-    # Kept for dall-e-3 on edits: the edits seed lists the models it serves without dall-e-3, and
-    # OpenAI's reference agrees; the platform schema's enum lists it only as the default of an
-    # optional model, which no source says it can serve.
+    # Kept for a model the tables give no such endpoint and no dispute (user tables). dall-e-3 on
+    # edits is a `sources_disagree` warning instead (models.toml `disputed_endpoints`): the edits
+    # seed and OpenAI do not serve it, the platform's edits schema lists it and defaults to it.
     "endpoint_unsupported": CodeInfo(
         "error",
         "The model does not serve this endpoint (dall-e-3 has no edits).",
