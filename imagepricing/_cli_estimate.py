@@ -228,7 +228,8 @@ def render_table(result: Estimate, out: TextIO) -> None:
     out.write(line(rows[-1]) + "\n")
     if result.totals.unknown_price:
         out.write(
-            f"\n{result.totals.unknown_price:,} accepted request{_s(result.totals.unknown_price)} have no known price;"
+            f"\n{result.totals.unknown_price:,} accepted request{_s(result.totals.unknown_price)}"
+            f" {_have(result.totals.unknown_price)} no known price;"
             " costs above leave them out (supply prices with --price or --prices).\n"
         )
     for warning in result.warnings:
@@ -270,6 +271,10 @@ def _summary(result: Estimate) -> str:
     if result.blank:
         parts.append(f"{result.blank:,} blank")
     return ": ".join(parts[:2]) + ", " + ", ".join(parts[2:])
+
+
+def _have(count: int) -> str:
+    return "has" if count == 1 else "have"
 
 
 def _s(count: int) -> str:
@@ -387,7 +392,7 @@ def render_html(result: Estimate) -> str:
     if result.totals.unknown_price:
         parts.append(
             f'<p class="note">{result.totals.unknown_price:,} accepted request{_s(result.totals.unknown_price)}'
-            " have no known price; the costs leave them out.</p>"
+            f" {_have(result.totals.unknown_price)} no known price; the costs leave them out.</p>"
         )
     parts.extend(f'<p class="note">Warning: {e(warning)}</p>' for warning in result.warnings)
     if result.bad_lines:

@@ -3,6 +3,7 @@
     imagepricing vectors [--out FILE]                          every conformance vector, one JSON file
     imagepricing schema [--endpoint E] [--model M] [--out FILE]  JSON Schema 2020-12 of a request
     imagepricing rules [--out FILE]                            the rules reference (docs/rules.md)
+    imagepricing sources [--out FILE] [--json]                 every cited source (docs/sources.md)
 
 `--out -` or no `--out` writes to standard output.
 """
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from imagepricing._rules_doc import render_rules
+from imagepricing._sources_doc import render_sources
 from imagepricing._tables import ENDPOINTS
 from imagepricing.catalog import Catalog, load_catalog
 from imagepricing.cli import UsageError
@@ -26,7 +28,7 @@ __all__ = ["add_parser"]
 
 
 def add_parser(sub: Any) -> None:
-    """Register the three subcommands on the `imagepricing` parser's subparsers."""
+    """Register the subcommands on the `imagepricing` parser's subparsers."""
     p_vectors = sub.add_parser("vectors", help="export every conformance vector as one JSON file")
     p_vectors.add_argument("--out", metavar="FILE", default="-", help="write here instead of standard output")
     p_vectors.set_defaults(func=_run_vectors)
@@ -42,6 +44,12 @@ def add_parser(sub: Any) -> None:
     p_rules.add_argument("--data", metavar="DIR", help="load tables from DIR instead of the shipped ones")
     p_rules.add_argument("--out", metavar="FILE", default="-", help="write here instead of standard output")
     p_rules.set_defaults(func=_run_rules)
+
+    p_sources = sub.add_parser("sources", help="every source the rules cite (docs/sources.md)")
+    p_sources.add_argument("--data", metavar="DIR", help="load tables from DIR instead of the shipped ones")
+    p_sources.add_argument("--json", action="store_true", help="one JSON document instead of Markdown")
+    p_sources.add_argument("--out", metavar="FILE", default="-", help="write here instead of standard output")
+    p_sources.set_defaults(func=_run_sources)
 
 
 def _write(out: str, text: str) -> None:
@@ -84,4 +92,25 @@ def _run_schema(args: argparse.Namespace) -> int:
 
 def _run_rules(args: argparse.Namespace) -> int:
     _write(args.out, render_rules(_catalog(args)))
+    return 0
+
+
+def _run_sources(args: argparse.Namespace) -> int:
+    sources = _catalog(args).sources
+    if args.json:
+        rows = [
+            {
+                "id": s.id,
+                "publisher": s.publisher,
+                "title": s.title,
+                "url": s.url,
+                "version": s.version,
+                "read": s.read.isoformat(),
+                "note": s.note,
+            }
+            for s in sources.values()
+        ]
+        _write(args.out, json.dumps({"sources": rows}, indent=2, ensure_ascii=False) + "\n")
+    else:
+        _write(args.out, render_sources(sources))
     return 0

@@ -25,6 +25,7 @@ __all__ = [
     "ParametersFile",
     "PriceBookFile",
     "SizesFile",
+    "SourcesFile",
     "structure_table",
 ]
 
@@ -45,9 +46,17 @@ class ParameterTable:
 
 
 @attrs.frozen
+class KnownParameterTable:
+    endpoints: tuple[Endpoint, ...]
+    note: str
+    source: str
+
+
+@attrs.frozen
 class ParametersFile:
     schema_version: Literal[1]
     parameters: dict[str, ParameterTable]
+    known_parameters: dict[str, KnownParameterTable] = attrs.field(factory=dict)
 
 
 @attrs.frozen
@@ -65,6 +74,10 @@ class ParamSpecTable:
     tiers: str | None = None
     overridden_to: str | None = None
     reason: str | None = None
+    disputed_values: tuple[str, ...] | None = None
+    disputed_max_items: int | None = None
+    disputed_note: str | None = None
+    disputed_source: str | None = None
 
 
 @attrs.frozen
@@ -81,12 +94,20 @@ class AdviceTable:
 
 
 @attrs.frozen
+class DisputeTable:
+    note: str
+    source: str
+
+
+@attrs.frozen
 class ModelTable:
     family: str
     source: str
     inherits: str | None = None
     endpoints: dict[Endpoint, EndpointTable] = attrs.field(factory=dict)
     slow: AdviceTable | None = None
+    # Endpoints some sources say the model serves and others say it does not: accepted with a warning.
+    disputed_endpoints: dict[Endpoint, DisputeTable] = attrs.field(factory=dict)
 
 
 @attrs.frozen
@@ -167,6 +188,22 @@ class PriceBookFile:
     # provider (imagepricing.routes). Lowercase DNS names; one provider per host.
     hosts: tuple[str, ...] = ()
     prices: tuple[PriceEntryTable, ...] = ()
+
+
+@attrs.frozen
+class SourceTable:
+    title: str
+    publisher: str
+    read: dt.date
+    url: str | None = None
+    version: str | None = None
+    note: str | None = None
+
+
+@attrs.frozen
+class SourcesFile:
+    schema_version: Literal[1]
+    sources: dict[str, SourceTable]
 
 
 _T = TypeVar("_T")

@@ -55,6 +55,7 @@ from imagepricing.sizes import (
     constraint_problems,
     parse_size,
 )
+from imagepricing.sources import Source, citation_problems, load_sources, render_citation
 
 __all__ = [
     "Advice",
@@ -71,6 +72,9 @@ __all__ = [
 
 _T = TypeVar("_T")
 _TABLE_FILES = ("parameters.toml", "models.toml", "sizes.toml")
+_SOURCES_FILE = "sources.toml"
+# The keys of a table that hold a citation of sources.toml.
+_SOURCE_KEYS = frozenset({"source", "limits_source", "disputed_source"})
 _RATIO = re.compile(r"[1-9][0-9]*:[1-9][0-9]*")
 # A host as written in a price book: lowercase ASCII labels, no port, no trailing dot.
 _HOST_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+")
@@ -110,6 +114,25 @@ class ParamSpec:
     size: SizeRule | None = None
     overridden_to: str | None = None
     reason: str | None = None
+    # Values (or an image count up to disputed_max_items) that some cited sources accept and others
+    # do not: accepted with a `sources_disagree` warning carrying disputed_note and disputed_source.
+    disputed_values: frozenset[str] = frozenset()
+    disputed_max_items: int | None = None
+    disputed_note: str | None = None
+    disputed_source: str | None = None
+    # The source of the platform's own range (parameters.toml), cited by out_of_range: the model's
+    # entry may describe a different fact (n is silently downgraded on gpt-image-2).
+    range_source: str | None = None
+
+
+@attrs.frozen
+class KnownParameter:
+    """A parameter of OpenAI's images API that the platform does not document (parameters.toml)."""
+
+    name: str
+    endpoints: frozenset[str]
+    note: str
+    source: str
 
 
 @attrs.frozen
@@ -155,6 +178,8 @@ class Model:
     family: str
     source: str
     endpoints: Mapping[str, Capability]
+    # endpoint -> (note, source) where the sources disagree on whether the model serves it.
+    disputed_endpoints: Mapping[str, tuple[str, str]] = attrs.field(factory=lambda: MappingProxyType({}))
 
 
 @attrs.frozen
@@ -169,10 +194,14 @@ class Catalog:
     aspect_maps: Mapping[str, AspectMap]
     price_books: Mapping[str, PriceBook]
     source_dir: str
+    # The registry every `source` in the tables cites (sources.toml); the sources of the compiled
+    # tables are already rendered as references a person can follow.
+    sources: Mapping[str, Source]
     # Derived at load: the platform's own parameters (kept for every model), and the required
     # parameters of each endpoint other than `model`.
     platform_specs: Mapping[str, ParamSpec]
     required: Mapping[str, tuple[str, ...]]
+    known_parameters: Mapping[str, KnownParameter] = attrs.field(factory=lambda: MappingProxyType({}))
 
     @property
     def providers(self) -> tuple[str, ...]:
@@ -341,24 +370,28 @@ def load_catalog(path: str | os.PathLike[str] | None = None) -> Catalog:
     if not directory.is_dir():
         raise CatalogError([f"{directory}: not a directory of data tables"])
 
+    sources = load_sources(directory / _SOURCES_FILE, problems)
+    if sources is None:
+        raise CatalogError(problems)
     docs: dict[str, Any] = {}
     for name in _TABLE_FILES:
         docs[name] = _read_toml(directory / name, name, problems)
-    for extra in sorted(p.name for p in directory.glob("*.toml") if p.name not in _TABLE_FILES):
+    known_files = {*_TABLE_FILES, _SOURCES_FILE}
+    for extra in sorted(p.name for p in directory.glob("*.toml") if p.name not in known_files):
         problems.append(f"{extra}: unexpected table (expected only {', '.join(_TABLE_FILES)} and prices/*.toml)")
     problems.extend(_misnamed_files(directory))
     price_paths = sorted((directory / "prices").glob("*.toml"))
     if not price_paths:
         problems.append(f"prices/: no price book found in {directory / 'prices'}")
 
-    params_file = _structure(docs["parameters.toml"], ParametersFile, "parameters.toml", problems)
-    models_file = _structure(docs["models.toml"], ModelsFile, "models.toml", problems)
-    sizes_file = _structure(docs["sizes.toml"], SizesFile, "sizes.toml", problems)
+    params_file = _structure(docs["parameters.toml"], ParametersFile, "parameters.toml", problems, sources)
+    models_file = _structure(docs["models.toml"], ModelsFile, "models.toml", problems, sources)
+    sizes_file = _structure(docs["sizes.toml"], SizesFile, "sizes.toml", problems, sources)
     book_files: list[tuple[str, PriceBookFile]] = []
     for price_path in price_paths:
         label = f"prices/{price_path.name}"
         doc = _read_toml(price_path, label, problems)
-        book = _structure(doc, PriceBookFile, label, problems)
+        book = _structure(doc, PriceBookFile, label, problems, sources)
         if book is not None:
             if book.provider != price_path.stem:
                 problems.append(f"{label}: $.provider: {book.provider!r} must match the file name {price_path.stem!r}")
@@ -379,6 +412,8 @@ def load_catalog(path: str | os.PathLike[str] | None = None) -> Catalog:
             owner = host_owner.setdefault(host, book.provider)
             if owner != book.provider:
                 problems.append(f"{label}: $.hosts[{i}]: {host!r} is already the host of provider {owner!r}")
+    assert params_file is not None  # compiled above, or the load stopped
+    known_parameters = _known_parameters(params_file, parameters, problems)
     if problems:
         raise CatalogError(problems)
     platform_specs = {name: _platform_spec(p) for name, p in parameters.items() if p.platform}
@@ -397,8 +432,10 @@ def load_catalog(path: str | os.PathLike[str] | None = None) -> Catalog:
         aspect_maps=MappingProxyType(aspect_maps),
         price_books=MappingProxyType(books),
         source_dir=str(directory),
+        sources=sources,
         platform_specs=MappingProxyType(platform_specs),
         required=MappingProxyType(required),
+        known_parameters=MappingProxyType(known_parameters),
     )
 
 
@@ -422,7 +459,20 @@ def _misnamed_files(directory: Path) -> list[str]:
 
 
 def _platform_spec(param: Parameter) -> ParamSpec:
-    return ParamSpec(name=param.name, kind=param.kind, source=param.source, min=param.min, max=param.max)
+    return ParamSpec(
+        name=param.name, kind=param.kind, source=param.source, min=param.min, max=param.max, range_source=param.source
+    )
+
+
+def _known_parameters(
+    table: ParametersFile, parameters: Mapping[str, Parameter], problems: list[str]
+) -> dict[str, KnownParameter]:
+    known: dict[str, KnownParameter] = {}
+    for name, row in table.known_parameters.items():
+        if name in parameters:
+            problems.append(f"parameters.toml: $.known_parameters.{name}: already a parameter of the platform")
+        known[name] = KnownParameter(name, frozenset(row.endpoints), row.note, row.source)
+    return known
 
 
 def load_price_book(path: str | os.PathLike[str], catalog: Catalog | None = None) -> PriceBook:
@@ -431,7 +481,9 @@ def load_price_book(path: str | os.PathLike[str], catalog: Catalog | None = None
     problems: list[str] = []
     label = str(path)
     doc = _read_toml(Path(path), label, problems)
-    book_file = _structure(doc, PriceBookFile, label, problems)
+    # A user's own book may cite its own evidence ("my invoice of 2026-05"): a source that is not a
+    # citation of the registry is kept as written; one that is, is rendered like the shipped ones.
+    book_file = _structure(doc, PriceBookFile, label, problems, catalog.sources, strict=False)
     if book_file is None:
         raise CatalogError(problems)
     book = _compile_book(label, book_file, dict(catalog.models), dict(catalog.tierings), problems)
@@ -457,10 +509,12 @@ def _read_toml(path: Path, label: str, problems: list[str]) -> Any:
     return None
 
 
-def _structure(doc: Any, cls: type[_T], label: str, problems: list[str]) -> _T | None:
+def _structure(
+    doc: Any, cls: type[_T], label: str, problems: list[str], sources: Mapping[str, Source], *, strict: bool = True
+) -> _T | None:
     if doc is None:
         return None
-    _blank_sources(doc, label, problems)
+    _cite_sources(doc, label, problems, sources, strict=strict)
     value, found = structure_table(doc, cls, label)
     problems.extend(found)
     return value
@@ -604,17 +658,27 @@ def _accepts_size(model: Model, endpoint: str | None, text: str) -> bool:
     return False
 
 
-def _blank_sources(doc: Any, label: str, problems: list[str]) -> None:
-    """Every fact carries its source: a `source` key holding a blank string is a hand-edit slip."""
+def _cite_sources(
+    doc: Any, label: str, problems: list[str], sources: Mapping[str, Source], *, strict: bool = True
+) -> None:
+    """Every fact carries its source, a citation of the registry (sources.toml): a blank source or
+    an unknown source id is reported with the file and the path. Each citation is then rendered in
+    place as a reference a person can follow, so every compiled table carries readable sources."""
     stack: list[tuple[str, Any]] = [("$", doc)]
     while stack:
         path, node = stack.pop()
         if isinstance(node, dict):
             for key, value in node.items():
-                if key in {"source", "limits_source"} and isinstance(value, str) and not value.strip():
+                if key not in _SOURCE_KEYS or not isinstance(value, str):
+                    stack.append((f"{path}.{key}", value))
+                elif not value.strip():
                     problems.append(f"{label}: {path}.{key}: blank; every fact needs a source")
                 else:
-                    stack.append((f"{path}.{key}", value))
+                    found = citation_problems(value, sources)
+                    if strict:
+                        problems.extend(f"{label}: {path}.{key}: {problem}" for problem in found)
+                    if not found:
+                        node[key] = render_citation(value, sources)
         elif isinstance(node, list):
             stack.extend((f"{path}[{i}]", item) for i, item in enumerate(node))
 
@@ -636,10 +700,10 @@ def _compile_constraints(name: str, row: ConstraintTable, exempt: list[str]) -> 
 
 # Which keys of a parameter entry fit which kind of parameter (see models.toml's header).
 _KEYS_BY_KIND: dict[str, frozenset[str]] = {
-    "choice": frozenset({"values", "default"}),
+    "choice": frozenset({"values", "default", "disputed_values"}),
     "integer": frozenset({"max", "honoured_max"}),
     "text": frozenset({"max_chars"}),
-    "images": frozenset({"max_items"}),
+    "images": frozenset({"max_items", "disputed_max_items"}),
     "image": frozenset(),
     "size": frozenset({"sizes", "constraints", "aspect_map", "default", "tiers"}),
     "url": frozenset(),
@@ -657,6 +721,8 @@ _SPEC_KEYS = (
     "constraints",
     "aspect_map",
     "tiers",
+    "disputed_values",
+    "disputed_max_items",
 )
 
 
@@ -745,7 +811,14 @@ def _compile_models(
             )
         if not endpoints:
             problems.append(f"models.toml: $.models.{model_id}.endpoints: the model serves no endpoint")
-        models[model_id] = Model(model_id, row.family, row.source, MappingProxyType(endpoints))
+        disputed_endpoints: dict[str, tuple[str, str]] = {}
+        for endpoint, dispute in row.disputed_endpoints.items():
+            if endpoint in endpoints:
+                problems.append(f"models.toml: $.models.{model_id}.disputed_endpoints.{endpoint}: the model serves it")
+            disputed_endpoints[endpoint] = (dispute.note, dispute.source)
+        models[model_id] = Model(
+            model_id, row.family, row.source, MappingProxyType(endpoints), MappingProxyType(disputed_endpoints)
+        )
     return models
 
 
@@ -790,8 +863,8 @@ def _compile_spec(
         if getattr(row, key) == 0:
             problems.append(f"{where}.{key}: 0 would refuse every value; must be positive")
     if param.kind == "choice" and row.values is not None:
-        if not row.values:
-            problems.append(f"{where}.values: empty")
+        if not row.values and not row.disputed_values:
+            problems.append(f"{where}.values: empty (and no disputed_values)")
         if len(set(row.values)) != len(row.values):
             problems.append(f"{where}.values: lists a value twice")
         elif len({value.casefold() for value in row.values}) != len(row.values):
@@ -800,6 +873,13 @@ def _compile_spec(
             _check_name(value, f"{where}.values[{i}]", "a choice value", problems)
         if row.default is not None and row.default not in row.values:
             problems.append(f"{where}.default: {row.default!r} is not one of the values")
+    disputed = row.disputed_values is not None or row.disputed_max_items is not None
+    if disputed != (row.disputed_note is not None) or disputed != (row.disputed_source is not None):
+        problems.append(
+            f"{where}: disputed_values (or disputed_max_items), disputed_note and disputed_source go together"
+        )
+    if row.disputed_max_items is not None and (row.max_items is None or row.disputed_max_items <= row.max_items):
+        problems.append(f"{where}.disputed_max_items: must be above max_items")
     if param.kind == "choice" and row.values is None and row.overridden_to is None:
         problems.append(f"{where}: a choice parameter needs values (or overridden_to)")
     size_rule = (
@@ -822,6 +902,11 @@ def _compile_spec(
         size=size_rule,
         overridden_to=row.overridden_to,
         reason=row.reason,
+        disputed_values=frozenset(row.disputed_values or ()),
+        disputed_max_items=row.disputed_max_items,
+        disputed_note=row.disputed_note,
+        disputed_source=row.disputed_source,
+        range_source=param.source,
     )
 
 

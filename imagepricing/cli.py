@@ -162,7 +162,9 @@ def read_json(name: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         where = "standard input" if name == "-" else name
-        raise UsageError(f"{where} is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        # json's own message may already end in "at" ("Invalid control character at").
+        message = exc.msg.removesuffix(" at")
+        raise UsageError(f"{where} is not JSON: {message} at line {exc.lineno} column {exc.colno}") from None
     except RecursionError:
         raise UsageError(f"{name} is nested too deeply to read") from None
     except ValueError:
@@ -217,7 +219,11 @@ def render_report(report: Report, out: TextIO) -> None:
 
 def _cost_line(report: Report) -> str:
     if report.cost is not None:
-        per = f"{report.images} image{'s' if report.images != 1 else ''} x {report.unit_price:f}"
+        per = (
+            f"{report.unit_price:f} per call"
+            if report.price_per == "request"
+            else f"{report.images} image{'s' if report.images != 1 else ''} x {report.unit_price:f}"
+        )
         if report.multiplier is not None and report.multiplier != 1:
             per += f" x {report.multiplier:f}"
         return f"{report.cost:f} {report.currency} ({per}; as of {report.as_of.isoformat()})"

@@ -16,15 +16,24 @@ from imagepricing._describe import describe, escape_unprintable, looks_secret, p
 from imagepricing._tables import ENDPOINTS
 from imagepricing._url_codes import URL_POLICIES
 from imagepricing.catalog import Capability, Catalog, default_catalog
+from imagepricing.findings import cited_source
 from imagepricing.pricing import PRICE_BASES, PriceBasis, quote
 from imagepricing.report import Report
 from imagepricing.rules import CROSS_RULES, RULES, Context
 
-__all__ = ["check"]
+__all__ = ["MODEL_OPTIONAL_ON", "check"]
+
+# Endpoints where a request without model is accepted with a sources_disagree warning (decision,
+# issue 9): the platform's edits schema requires only image and prompt.
+MODEL_OPTIONAL_ON: frozenset[str] = frozenset({"edits"})
 
 _UTC = dt.UTC
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _MAX_KEY_SHOWN = 64
+_EDITS_MODEL_OPTIONAL = (
+    "acedata-openapi: /openai/images/edits requires only image and prompt, model defaults to dall-e-3;"
+    " xhuoapi-edits: the models the edits API supports"
+)
 
 
 def check(
@@ -74,6 +83,10 @@ def check(
             ctx.error("key_not_string", None, f"request keys must be strings; got {describe(key)}.")
             continue
         param = parameters.get(key)
+        known = catalog.known_parameters.get(key) if param is None else None
+        if known is not None and endpoint in known.endpoints:
+            ctx.ignore("undocumented_parameter", key, f"{key}: {known.note}", known.source)
+            continue
         if param is None or endpoint not in param.endpoints:
             shown = _shown_key(key)
             ctx.ignore(
@@ -98,6 +111,17 @@ def check(
             continue
         RULES[spec.kind](ctx, key, value, spec)
 
+    if capability is None and ctx.model is None and endpoint in MODEL_OPTIONAL_ON and request.get("model") is None:
+        # Decision (issue 9): the platform's edits schema makes model optional (only image and prompt
+        # are required), so its absence is a disagreement between sources, not a certain rejection.
+        ctx.warn(
+            "sources_disagree",
+            "model",
+            "model is absent: accepted, but the platform's edits schema makes it optional with default dall-e-3,"
+            " which the edits seed does not list among the edits models; name the model to know what is served"
+            " and billed.",
+            cited_source(_EDITS_MODEL_OPTIONAL),
+        )
     for name in catalog.required[endpoint]:
         if request.get(name) is None:
             ctx.error("missing", name, f"{name} is required on {endpoint}.", parameters[name].source)
@@ -115,7 +139,16 @@ def _resolve_model(ctx: Context, value: object, endpoint: str, catalog: Catalog)
         ctx.model = model.id
         ctx.effective["model"] = model.id
         capability = model.endpoints.get(endpoint)
-        if capability is None:
+        dispute = model.disputed_endpoints.get(endpoint) if capability is None else None
+        if dispute is not None:
+            ctx.warn(
+                "sources_disagree",
+                "model",
+                f"{model.id} on the {endpoint} endpoint is accepted, but {dispute[0]}; only the platform's own"
+                " parameters are checked, and the price is unknown.",
+                dispute[1],
+            )
+        elif capability is None:
             serving = ", ".join(m.id for m in catalog.models.values() if endpoint in m.endpoints)
             ctx.error(
                 "endpoint_unsupported",
@@ -125,6 +158,8 @@ def _resolve_model(ctx: Context, value: object, endpoint: str, catalog: Catalog)
             )
         return capability
     known = ", ".join(catalog.models)
+    if value is None and endpoint in MODEL_OPTIONAL_ON:
+        return None  # reported after the parameters (see check)
     if value is None:
         ctx.error("missing", "model", f"model is required; one of {known}.", catalog.parameters["model"].source)
     elif type(value) is not str:
@@ -175,7 +210,7 @@ def _report(
     capability: Capability | None = None,
 ) -> Report:
     unit_price = multiplier = cost = None
-    price_source = None
+    price_source = price_per = None
     ok = not ctx.errors
     images = 0
     if ok and capability is not None and catalog is not None:
@@ -194,6 +229,7 @@ def _report(
             basis=basis,
         )
         unit_price, multiplier, price_source = result.unit_price, result.multiplier, result.source
+        price_per = result.per
         if ok:
             cost = result.cost
             if result.problem is not None:
@@ -215,6 +251,7 @@ def _report(
         price_source=price_source,
         price_basis=basis,
         as_of=day,
+        price_per=price_per,
     )
 
 

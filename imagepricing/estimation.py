@@ -1173,7 +1173,8 @@ class _Estimator:
                 except json.JSONDecodeError as bare:
                     exc = bare
             # The decoder's messages are fixed phrases; the line's content is never quoted.
-            reason = f"not JSON: {exc.msg} at column {exc.pos + 1}"
+            # json's own message may already end in "at" ("Invalid control character at").
+            reason = f"not JSON: {exc.msg.removesuffix(' at')} at column {exc.pos + 1}"
             if exc.msg == "Extra data" and isinstance(item, str) and item[: exc.pos].rstrip(" \t\n").endswith("\r"):
                 # Decision (docs/estimate.md): JSON Lines separates lines with "\n" only, so a
                 # file whose lines end in a bare "\r" (classic Mac OS) is one line; say so.

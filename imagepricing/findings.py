@@ -3,7 +3,7 @@
 A finding is one fact about one parameter: a stable machine `code`, the `param` it concerns (the
 request key, or None for the request as a whole), a `message` a person can act on (it names the
 allowed values or limits), the JSON `path` of the offending value, and the `source` of the rule
-(a seed file name or a cited public fact).
+(a citation of data/sources.toml, rendered as publisher, title and address: see `cited_source`).
 
 Codes follow jsonschema's habit of naming the rule, not the parameter: `out_of_range` with
 `param="n"` rather than `n_out_of_range`, so one code means one kind of check everywhere.
@@ -12,13 +12,14 @@ URL codes (`url_*`) come from `imagepricing.urls`.
 
 from __future__ import annotations
 
+import functools
 from typing import Literal
 
 import attrs
 
 from imagepricing._url_codes import URL_PROBLEM_CODES
 
-__all__ = ["CODES", "CodeInfo", "Finding", "Severity"]
+__all__ = ["CODES", "CodeInfo", "Finding", "Severity", "cited_source"]
 
 Severity = Literal["error", "ignored", "warning"]
 
@@ -56,55 +57,122 @@ class CodeInfo:
     source: str
 
 
-_SEED_GEN = "003_b61386298ebb611a.txt"
-_SEED_PARAMS = "000_4a87926548170c5f.txt / 001_6530e9663b073045.txt"
+# Default sources, as citations of data/sources.toml ("<id>: <section or quote>"); a finding carries
+# them rendered (`cited_source`). Each error code's verdict under the rule of certainty (an error
+# means upstream will certainly reject: a seed says so, or every cited source agrees) is written
+# next to it; docs/rules.md lists the verdicts.
+_SEED_GEN = "acedata-api-reference: request body"
+_SEED_PARAMS = "xhuoapi-generations + acedata-generations-guide"
+_OPENAPI = "acedata-openapi: request schemas of /openai/images/generations and /openai/images/edits"
 
 CODES: dict[str, CodeInfo] = {
     # -- errors: upstream would reject the request (4xx), so nothing is billed.
-    "not_an_object": CodeInfo("error", "The request is not a JSON object.", _SEED_GEN),
-    "key_not_string": CodeInfo("error", "A request key is not a string (JSON keys always are).", "RFC 8259"),
-    "missing": CodeInfo("error", "A required parameter (model, prompt; image on edits) is absent or null.", _SEED_GEN),
+    # Kept: every source's body is a JSON object.
+    "not_an_object": CodeInfo("error", "The request is not a JSON object.", f"{_SEED_GEN}; {_OPENAPI}"),
+    # Kept: JSON object names are strings.
+    "key_not_string": CodeInfo(
+        "error", "A request key is not a string (JSON keys always are).", "rfc8259: section 4, names are strings"
+    ),
+    # Kept for prompt (both endpoints), model on generations and image on edits: required by the
+    # seeds and the platform's schema alike. An edits request without model is a warning instead
+    # (`sources_disagree`): the platform's schema makes model optional there.
+    "missing": CodeInfo(
+        "error", "A required parameter (model, prompt; image on edits) is absent or null.", f"{_SEED_GEN}; {_OPENAPI}"
+    ),
+    # Kept, narrowed: a whole number written with a fraction (2.0) is an integer (JSON Schema), so it
+    # is accepted; a boolean, a string or 2.5 is not.
     "wrong_type": CodeInfo(
-        "error", "A value has the wrong JSON type (a boolean is never an integer, a float never an integer).", _SEED_GEN
+        "error",
+        "A value has the wrong JSON type (a boolean is never an integer; 2.0 is one, 2.5 is not).",
+        f"{_SEED_GEN}; json-schema: an integer is a number with a zero fractional part",
     ),
+    # Kept: an empty prompt or an empty image list describes nothing to do.
     "empty": CodeInfo("error", "A required text or image list is empty.", _SEED_GEN),
-    "too_long": CodeInfo("error", "The prompt is longer than the model's character limit.", _SEED_GEN),
-    "too_many_items": CodeInfo("error", "More images than the model takes on edits.", "002_ea8a79095a6a27a6.txt"),
+    # Kept: the seeds give each model's limit ("supports up to").
+    "too_long": CodeInfo(
+        "error", "The prompt is longer than the model's character limit.", "acedata-api-reference: prompt"
+    ),
+    # Kept above 16 (the seeds and the platform's schema agree); more images than a model takes but
+    # at most 16 (dall-e-2, nano-banana) is a `sources_disagree` warning, see models.toml.
+    "too_many_items": CodeInfo(
+        "error",
+        "More images than the edits endpoint takes.",
+        "xhuoapi-edits: image may be an array of up to 16 reference images; acedata-openapi: edits image maxItems 16",
+    ),
+    # Kept: it accompanies errors already found in the same array.
     "more_problems": CodeInfo(
-        "error", "An array had so many bad items that the rest were not itemised.", "imagepricing (bounded output)"
+        "error",
+        "An array had so many bad items that the rest were not itemised.",
+        "imagepricing: bounded output",
     ),
-    "out_of_range": CodeInfo("error", "An integer is outside the platform's range for the parameter.", _SEED_GEN),
+    # Kept: the seeds and the platform's schema give the same ranges (n 1-10, output_compression
+    # 0-100, partial_images 0-3).
+    "out_of_range": CodeInfo(
+        "error", "An integer is outside the platform's range for the parameter.", f"{_SEED_GEN}; {_OPENAPI}"
+    ),
+    # Kept: dall-e-3 n > 1; the seeds and OpenAI agree ("dall-e-3 only supports 1").
     "above_model_limit": CodeInfo(
-        "error", "An integer is above what this model allows (dall-e-3: n must be 1).", _SEED_GEN
+        "error",
+        "An integer is above what this model allows (dall-e-3: n must be 1).",
+        "acedata-api-reference: n, dall-e-3 only supports 1; openai-api-reference: for dall-e-3, only n=1",
     ),
+    # Kept where the seeds list the model's values and no source we cite gives the value to it;
+    # a value some source accepts (quality auto on dall-e) is a `sources_disagree` warning.
     "not_allowed": CodeInfo("error", "A value is not one the model accepts for the parameter.", _SEED_GEN),
-    "model_unknown": CodeInfo("error", "The model is not one the API serves.", _SEED_GEN),
+    # Kept: the model is in no source's list.
+    "model_unknown": CodeInfo("error", "The model is not one the API serves.", f"{_SEED_GEN}: model; {_OPENAPI}"),
+    # Kept for a model the tables give no such endpoint and no dispute (user tables). dall-e-3 on
+    # edits is a `sources_disagree` warning instead (models.toml `disputed_endpoints`): the edits
+    # seed and OpenAI do not serve it, the platform's edits schema lists it and defaults to it.
     "endpoint_unsupported": CodeInfo(
-        "error", "The model does not serve this endpoint (dall-e-3 has no edits).", "002_ea8a79095a6a27a6.txt"
+        "error",
+        "The model does not serve this endpoint (dall-e-3 has no edits).",
+        "xhuoapi-edits: the API supports dall-e-2, gpt-image-1, gpt-image-2 and the nano-banana series",
     ),
+    # Kept: the seeds list dall-e-2, dall-e-3 and gpt-image-1 sizes, and OpenAI agrees.
     "size_not_supported": CodeInfo("error", "The size is not one of the model's fixed sizes.", _SEED_GEN),
     "size_format": CodeInfo(
         "error",
         "gpt-image-2 size is not auto, empty or WIDTHxHEIGHT (ASCII digits, lowercase x, nothing else).",
-        "000_4a87926548170c5f.txt",
+        "xhuoapi-generations: any other format will return 400",
     ),
-    "size_not_positive": CodeInfo("error", "A side of the size is zero.", "000_4a87926548170c5f.txt"),
-    "size_not_multiple": CodeInfo("error", "A side is not a multiple of 16.", "000_4a87926548170c5f.txt"),
-    "size_side_too_long": CodeInfo("error", "The longer side exceeds 3840.", "000_4a87926548170c5f.txt"),
-    "size_too_many_pixels": CodeInfo("error", "width x height exceeds 8,294,400.", "000_4a87926548170c5f.txt"),
+    # Kept (size_format and the four size_* rules below): the seeds name them upstream hard constraints.
+    "size_not_positive": CodeInfo(
+        "error", "A side of the size is zero.", "xhuoapi-generations: upstream hard constraints"
+    ),
+    "size_not_multiple": CodeInfo(
+        "error", "A side is not a multiple of 16.", "xhuoapi-generations: both width and height multiples of 16"
+    ),
+    "size_side_too_long": CodeInfo(
+        "error", "The longer side exceeds 3840.", "xhuoapi-generations: the longer side <= 3840"
+    ),
+    "size_too_many_pixels": CodeInfo(
+        "error", "width x height exceeds 8,294,400.", "xhuoapi-generations: total pixels <= 8,294,400"
+    ),
+    # Kept as errors (decision, data/sizes.toml): OpenAI's guide and its SDK reject gpt-image-2 sizes
+    # under 655,360 pixels or beyond 3:1; the seeds are silent (not a disagreement), and the platform
+    # passes gpt-image-2 to OpenAI, whose limits then apply.
     "size_too_few_pixels": CodeInfo(
-        "error", "width x height is below 655,360.", "later platform docs / OpenAI image-generation guide (SPEC.md)"
+        "error",
+        "width x height is below 655,360.",
+        "openai-image-guide + openai-python-2: gpt-image-2 total pixels at least 655,360",
     ),
     "size_aspect_ratio": CodeInfo(
         "error",
         "The long side is more than 3 times the short side.",
-        "later platform docs / OpenAI image-generation guide (SPEC.md)",
+        "openai-image-guide + openai-python-2: gpt-image-2 aspect ratio between 1:3 and 3:1",
     ),
     # -- ignored: accepted, but upstream drops or overrides the value.
     "unknown_parameter": CodeInfo(
         "ignored",
-        "Not a parameter of this endpoint; upstream drops it.",
-        "003_b61386298ebb611a.txt / 002_ea8a79095a6a27a6.txt",
+        "Not a parameter of this endpoint in any source we cite; upstream drops it.",
+        "acedata-api-reference: request body; xhuoapi-edits: request parameters;"
+        " openai-python-3: images API parameters",
+    ),
+    "undocumented_parameter": CodeInfo(
+        "ignored",
+        "A parameter of OpenAI's images API that the platform does not document; it is likely dropped.",
+        "openai-python-3: images API parameters; acedata-openapi: not in the request schema",
     ),
     "dropped": CodeInfo(
         "ignored",
@@ -117,38 +185,67 @@ CODES: dict[str, CodeInfo] = {
         _SEED_PARAMS + ": About the n parameter",
     ),
     "overridden": CodeInfo(
-        "ignored", "Upstream replaces the value (GPT image models always return base64).", _SEED_GEN
+        "ignored",
+        "Upstream replaces the value (GPT image models always return base64).",
+        "acedata-api-reference: response_format",
     ),
     "unused": CodeInfo(
-        "ignored", "The value has no effect with the rest of the request (compression with png output).", _SEED_GEN
+        "ignored",
+        "The value has no effect with the rest of the request (compression with png output; partial_images"
+        " without streaming).",
+        "acedata-api-reference: output_compression for webp or jpeg; partial_images during streaming",
     ),
     # -- warnings: the request goes through, but something deserves attention.
     "aspect_fallback": CodeInfo(
-        "warning", "nano-banana maps this size to no aspect ratio; it falls back to 1:1.", "001_6530e9663b073045.txt"
+        "warning", "nano-banana maps this size to no aspect ratio; it falls back to 1:1.", "acedata-generations-guide"
     ),
-    "transparent_needs_alpha": CodeInfo("warning", "A transparent background wants png or webp output.", _SEED_GEN),
+    "sources_disagree": CodeInfo(
+        "warning",
+        "The sources we cite disagree on this value; it is accepted, and the finding names both sides.",
+        "acedata-openapi: request schema; acedata-api-reference: request body",
+    ),
+    "transparent_needs_alpha": CodeInfo(
+        "warning", "A transparent background wants png or webp output.", "acedata-api-reference: background"
+    ),
     "suggest_async": CodeInfo(
         "warning",
         "A slow model without callback_url or async holds the connection for minutes.",
-        "000_4a87926548170c5f.txt",
+        "xhuoapi-generations: use callback_url for long calls",
     ),
     "size_may_return_alias": CodeInfo(
-        "warning", "A 1K request may come back at an alias size of the same aspect ratio.", "000_4a87926548170c5f.txt"
+        "warning",
+        "A 1K request may come back at an alias size of the same aspect ratio.",
+        "xhuoapi-generations: common 1K output aliases",
     ),
     "size_not_canonical": CodeInfo(
-        "warning", "The size has leading zeros, so it matches no preset as written.", "000_4a87926548170c5f.txt"
+        "warning", "The size has leading zeros, so it matches no preset as written.", "xhuoapi-generations"
     ),
     "price_unknown": CodeInfo(
         "warning",
         "No sourced price covers this request; cost is unknown (supply one with Catalog.with_price).",
-        "SPEC.md Billing",
+        "imagepricing: prices ship only with a citable source",
     ),
     "price_not_in_force": CodeInfo(
         "warning",
         "The price book has entries for the model, but none in force on the date asked.",
-        "SPEC.md public facts (dated prices)",
+        "acedata-nexior: commits 38e7ed1e5 and 740b76ca2, prices change over time",
     ),
 }
 
 for _code, _summary in URL_PROBLEM_CODES.items():
-    CODES[_code] = CodeInfo("error", _summary, "imagepricing.urls (callback_url: 003_b61386298ebb611a.txt)")
+    CODES[_code] = CodeInfo(
+        "error", _summary, "acedata-api-reference: callback_url; imagepricing: URL checks (imagepricing.urls)"
+    )
+
+
+def cited_source(citation: str) -> str:
+    """A citation of data/sources.toml rendered as a reference a person can follow."""
+    return _rendered(citation)
+
+
+@functools.cache
+def _rendered(citation: str) -> str:
+    # Imported on first use: the registry is a data file, and findings is imported by the catalog.
+    from imagepricing.sources import default_sources, render_citation  # noqa: PLC0415
+
+    return render_citation(citation, default_sources())

@@ -235,7 +235,7 @@ def _why_unknown(
     if of_basis:
         return (
             "price_unknown",
-            f"no {basis} {book.name} price for {model} matches this request's quality, size or endpoint;"
+            f"{book.name} has no {basis} price for {model} that matches this request's quality, size or endpoint;"
             " cost is unknown.",
         )
     return (

@@ -42,6 +42,8 @@ class Report:
     price_source: str | None
     price_basis: str
     as_of: dt.date
+    # "image" or "request": what unit_price is the price of (None when no entry applied).
+    price_per: str | None = None
 
     @property
     def ok(self) -> bool:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from imagepricing._describe import describe
 from imagepricing.catalog import Capability, ParamSpec
-from imagepricing.findings import CODES, Finding
+from imagepricing.findings import CODES, Finding, cited_source
 from imagepricing.sizes import AUTO_SIZES, constraint_problems, parse_size
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def _finding(code: str, param: str | None, message: str, source: str, path: str 
         code=code,
         param=param,
         message=message,
-        source=source or CODES[code].source,
+        source=source or cited_source(CODES[code].source),
         path=path if path is not None else (f"$.{param}" if param is not None else "$"),
     )
 
@@ -70,7 +70,11 @@ Rule = Callable[[Context, str, object, ParamSpec], None]
 def _wrong_type(
     ctx: Context, name: str, value: object, expected: str, spec: ParamSpec, path: str | None = None
 ) -> None:
-    ctx.error("wrong_type", name, f"{name} must be {expected}; got {describe(value)}.", spec.source, path)
+    # The platform's definition of the parameter gives its type; a model's entry may describe a
+    # different fact ("n > 1 is silently ignored"), which a type error must not cite.
+    ctx.error(
+        "wrong_type", name, f"{name} must be {expected}; got {describe(value)}.", spec.range_source or spec.source, path
+    )
 
 
 def check_text(ctx: Context, name: str, value: object, spec: ParamSpec) -> None:
@@ -90,13 +94,20 @@ def check_text(ctx: Context, name: str, value: object, spec: ParamSpec) -> None:
 
 def check_integer(ctx: Context, name: str, value: object, spec: ParamSpec) -> None:
     # type() rather than isinstance(): JSON `true` is a bool, and bool is an int subclass.
+    # A whole number written with a fraction (2.0) is an integer for JSON Schema, which is how the
+    # platform's schema types n, output_compression and partial_images: accepted as that integer.
     if type(value) is not int:
-        _wrong_type(ctx, name, value, "an integer", spec)
-        return
+        if type(value) is not float or not value.is_integer():
+            _wrong_type(ctx, name, value, "an integer", spec)
+            return
+        value = int(value)
     low, high = spec.min, spec.max
     if low is not None and high is not None and not low <= value <= high:
         ctx.error(
-            "out_of_range", name, f"{name} must be an integer from {low} to {high}; got {describe(value)}.", spec.source
+            "out_of_range",
+            name,
+            f"{name} must be an integer from {low} to {high}; got {describe(value)}.",
+            spec.range_source or spec.source,
         )
     elif spec.model_max is not None and value > spec.model_max:
         ctx.error(
@@ -132,12 +143,22 @@ def check_choice(ctx: Context, name: str, value: object, spec: ParamSpec) -> Non
     if type(value) is not str:
         _wrong_type(ctx, name, value, "a string", spec)
         return
+    if value in spec.disputed_values:
+        ctx.warn(
+            "sources_disagree",
+            name,
+            f"{ctx.model} {name}: {describe(value)} is accepted, but {spec.disputed_note}.",
+            spec.disputed_source or "",
+        )
+        ctx.effective[name] = value
+        return
     values = spec.values or ()
     if value not in values:
         ctx.error(
             "not_allowed",
             name,
-            f"{name} must be one of {', '.join(values)} for {ctx.model}; got {describe(value)}.",
+            f"{name} must be one of {', '.join((*values, *sorted(spec.disputed_values)))} for {ctx.model};"
+            f" got {describe(value)}.",
             spec.source,
         )
         return
@@ -175,11 +196,23 @@ def check_images(ctx: Context, name: str, value: object, spec: ParamSpec) -> Non
     if not value:
         ctx.error("empty", name, f"{name} must hold at least one image.", spec.source)
         return
-    if spec.max_items is not None and len(value) > spec.max_items:
+    if (
+        spec.disputed_max_items is not None
+        and spec.max_items is not None
+        and spec.max_items < len(value) <= (spec.disputed_max_items)
+    ):
+        ctx.warn(
+            "sources_disagree",
+            name,
+            f"{name} holds {len(value):,} images for {ctx.model}; accepted, but {spec.disputed_note}.",
+            spec.disputed_source or "",
+        )
+    elif spec.max_items is not None and len(value) > max(spec.max_items, spec.disputed_max_items or 0):
         ctx.error(
             "too_many_items",
             name,
-            f"{name} holds {len(value):,} images; {ctx.model} takes at most {spec.max_items}.",
+            f"{name} holds {len(value):,} images; {ctx.model} takes at most"
+            f" {max(spec.max_items, spec.disputed_max_items or 0)}.",
             spec.source,
         )
     before = len(ctx.errors)
@@ -302,6 +335,18 @@ def _compression_unused(ctx: Context, request: Mapping[object, object]) -> None:
         )
 
 
+def _partial_images_unused(ctx: Context, request: Mapping[object, object]) -> None:
+    # partial_images are streamed events: without stream: true there is nothing to carry them.
+    if ctx.effective.get("partial_images", 0) != 0 and request.get("stream") is not True:
+        del ctx.effective["partial_images"]
+        ctx.ignore(
+            "unused",
+            "partial_images",
+            "partial_images has effect only with stream: true (partial images are streaming events); without"
+            " streaming the final image comes back alone.",
+        )
+
+
 def _suggest_async(ctx: Context, request: Mapping[object, object]) -> None:
     slow = ctx.capability.slow if ctx.capability is not None else None
     if slow is None or request.get("callback_url") is not None or request.get("async") is True:
@@ -345,6 +390,7 @@ RULES: dict[str, Rule] = {
 CROSS_RULES: tuple[Callable[[Context, Mapping[object, object]], None], ...] = (
     _transparent_needs_alpha,
     _compression_unused,
+    _partial_images_unused,
     _suggest_async,
     _may_return_alias,
 )

@@ -31,6 +31,7 @@ from typing import Any
 from imagepricing import __version__
 from imagepricing._tables import ENDPOINTS
 from imagepricing.catalog import Capability, Catalog, ParamSpec, default_catalog
+from imagepricing.engine import MODEL_OPTIONAL_ON
 from imagepricing.sizes import AUTO_SIZES, SizeRule
 
 __all__ = ["DIALECT", "NOT_EXPRESSED", "SCHEMA_CODES", "endpoint_schema", "request_schema"]
@@ -68,10 +69,10 @@ NOT_EXPRESSED: tuple[str, ...] = (
     "the 1K aliases being exempt from the multiple-of-16 rule",
     "a zero side (size_not_positive)",
     "URLs beyond an http(s) or data: prefix: hosts, ports, whitespace, data URI payloads, the strict policy",
-    "integers written with a fraction part (2.0): JSON Schema compares numbers by value",
     "cross-parameter advice and warnings (transparent background with jpeg, unused compression,"
     " suggest async, returned aliases)",
     "what upstream ignores (dropped, overridden, downgraded values are accepted, not reported)",
+    "where the sources disagree (sources_disagree): such values are accepted, so the schema admits them",
     "billing: tiers, multipliers, images billed, prices",
 )
 
@@ -103,22 +104,51 @@ def endpoint_schema(endpoint: str = "generations", catalog: Catalog | None = Non
     if endpoint not in ENDPOINTS:
         raise ValueError(f"unknown endpoint {endpoint!r}; expected one of {', '.join(ENDPOINTS)}")
     serving = [m for m in catalog.models.values() if endpoint in m.endpoints]
+    disputed = [m for m in catalog.models.values() if endpoint in m.disputed_endpoints]
+    defs = {m.id: _model_schema(m.endpoints[endpoint], catalog) for m in serving}
+    defs.update({m.id: _disputed_schema(m.id, endpoint, catalog) for m in disputed})
+    # Without a model (accepted on edits, see engine.MODEL_OPTIONAL_ON) the other required
+    # parameters and the platform's own parameters are still checked.
+    platform = {name: _property(spec, optional=True) for name, spec in catalog.platform_specs.items()}
     return {
         "$schema": DIALECT,
         "$id": f"urn:imagepricing:{__version__}:request:{endpoint}",
         "title": f"imagepricing: a request to the images {endpoint} endpoint",
         "type": "object",
-        "required": ["model"],
-        "properties": {"model": {"enum": [m.id for m in serving]}},
+        "required": [*([] if endpoint in MODEL_OPTIONAL_ON else ["model"]), *catalog.required[endpoint]],
+        "properties": {
+            "model": _nullable({"enum": [m.id for m in (*serving, *disputed)]}, endpoint in MODEL_OPTIONAL_ON),
+            **{name: prop for name, prop in platform.items() if endpoint in catalog.parameters[name].endpoints},
+        },
         "allOf": [
             {
                 "if": {"properties": {"model": {"const": m.id}}, "required": ["model"]},
                 "then": {"$ref": f"#/$defs/{m.id}"},
             }
-            for m in serving
+            for m in (*serving, *disputed)
         ],
-        "$defs": {m.id: _model_schema(m.endpoints[endpoint], catalog) for m in serving},
+        "$defs": defs,
         "x-imagepricing-not-expressed": list(NOT_EXPRESSED),
+    }
+
+
+def _disputed_schema(model: str, endpoint: str, catalog: Catalog) -> dict[str, Any]:
+    """A model the sources disagree on for `endpoint`: accepted, and only the platform's own
+    parameters are judged (engine.check does the same)."""
+    required = ["model", *catalog.required[endpoint]]
+    properties: dict[str, Any] = {"model": {"const": model}}
+    for name, spec in catalog.platform_specs.items():
+        if endpoint in catalog.parameters[name].endpoints:
+            properties[name] = _property(spec, optional=True)
+    return {
+        "title": f"imagepricing: a {model} request to the images {endpoint} endpoint (sources disagree)",
+        "type": "object",
+        "required": required,
+        "properties": properties,
+        "additionalProperties": True,
+        "x-imagepricing-model": model,
+        "x-imagepricing-endpoint": endpoint,
+        "x-imagepricing-sources-disagree": catalog.models[model].disputed_endpoints[endpoint][0],
     }
 
 
@@ -177,7 +207,8 @@ def _property(spec: ParamSpec, *, optional: bool) -> dict[str, Any]:
         if spec.overridden_to is not None:
             # Upstream replaces whatever is sent, so nothing is rejected.
             return {**notes, "x-imagepricing-overridden-to": spec.overridden_to}
-        body = {"enum": list(spec.values or ())}
+        # A value the sources disagree on is accepted (with a warning), so the schema admits it.
+        body = {"enum": [*(spec.values or ()), *sorted(spec.disputed_values - set(spec.values or ()))]}
         if spec.default is not None:
             notes["default"] = spec.default
     elif kind == "boolean":
@@ -191,7 +222,7 @@ def _property(spec: ParamSpec, *, optional: bool) -> dict[str, Any]:
         one = {"type": "string", "pattern": _HTTP_OR_DATA_URL}
         many: dict[str, Any] = {"type": "array", "minItems": 1, "items": one}
         if spec.max_items is not None:
-            many["maxItems"] = spec.max_items
+            many["maxItems"] = max(spec.max_items, spec.disputed_max_items or 0)
         body = {"anyOf": [one, many]}
     elif kind == "size":
         assert spec.size is not None

@@ -2,7 +2,7 @@
 
 Parsing is deliberately narrower than Python's number parsing. `int()` and `str.isdigit()` accept
 full-width and other Unicode digits ("１０２４"), and a `$` anchor matches before a trailing newline;
-upstream accepts neither (000_*: "any other format will return 400"). So a size is ASCII digits, a
+upstream accepts neither (xhuoapi-generations: "any other format will return 400"). So a size is ASCII digits, a
 lowercase `x`, ASCII digits, and nothing else, matched with `fullmatch`.
 
 >>> parse_size("1024x1536")
@@ -13,6 +13,7 @@ Size(width=1024, height=1536)
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 
@@ -27,10 +28,11 @@ __all__ = [
     "SizeRule",
     "Tiering",
     "constraint_problems",
+    "nearest_accepted",
     "parse_size",
 ]
 
-# "auto" and "" both mean "the model chooses" (000_*, 003_*).
+# "auto" and "" both mean "the model chooses" (xhuoapi-generations + acedata-api-reference).
 AUTO_SIZES = frozenset({"auto", ""})
 
 # A side longer than this many digits is far beyond any limit; refusing to convert it keeps the
@@ -132,7 +134,8 @@ def constraint_problems(size: Size, limits: Constraints) -> list[tuple[str, str,
         return problems
     step = limits.multiple_of
     if (w % step or h % step) if exact else any(size.remainders(step)):
-        nearest = f" (nearest: {_round_to(w, step)}x{_round_to(h, step)})" if exact else ""
+        suggestion = nearest_accepted(w, h, limits) if exact else None
+        nearest = f" (nearest accepted size: {suggestion[0]}x{suggestion[1]})" if suggestion is not None else ""
         problems.append(
             (
                 "size_not_multiple",
@@ -187,6 +190,48 @@ def _shown(size: Size) -> str:
 
 def _round_to(value: int, step: int) -> int:
     return max(step, round(value / step) * step)
+
+
+def nearest_accepted(width: int, height: int, limits: Constraints) -> tuple[int, int] | None:
+    """A size close to width x height, and of about the same aspect ratio, that passes every limit
+    of `limits`; None when none is found. A hint must never name a size the rules reject
+    (5000x1000 rounded to multiples of 16 is 4992x992, still too long and too narrow).
+
+    >>> from imagepricing.catalog import default_catalog
+    >>> limits = default_catalog().constraints["gpt-image-2"]
+    >>> nearest_accepted(5000, 1000, limits), nearest_accepted(800, 600, limits), nearest_accepted(2890, 2890, limits)
+    ((3840, 1280), (928, 720), (2880, 2880))
+    """
+    step = limits.multiple_of
+    if width <= 0 or height <= 0 or step <= 0:
+        return None
+    # Clamp the ratio first (the long side at most max_aspect_ratio times the short one).
+    ratio = limits.max_aspect_ratio
+    w, h = width, height
+    if ratio is not None:
+        if w > ratio * h:
+            h = -(-w // ratio)
+        elif h > ratio * w:
+            w = -(-h // ratio)
+    # Then scale into [min_pixels, max_pixels] and under max_side, keeping the ratio (integers only:
+    # w' = sqrt(w * P / h) gives w' * h' = P at the same ratio).
+    if max(w, h) > limits.max_side:
+        longest = max(w, h)
+        w, h = max(1, w * limits.max_side // longest), max(1, h * limits.max_side // longest)
+    if w * h > limits.max_pixels:
+        w, h = max(1, math.isqrt(w * limits.max_pixels // h)), max(1, math.isqrt(h * limits.max_pixels // w))
+    if limits.min_pixels is not None and w * h < limits.min_pixels:
+        w, h = math.isqrt(w * limits.min_pixels // h) + 1, math.isqrt(h * limits.min_pixels // w) + 1
+    base_w, base_h = _round_to(w, step), _round_to(h, step)
+    # Rounding may cross a limit by a step: look at the neighbours, closest first.
+    candidates = sorted(
+        ((base_w + dw * step, base_h + dh * step) for dw in range(-3, 4) for dh in range(-3, 4)),
+        key=lambda c: (abs(c[0] - base_w) + abs(c[1] - base_h), c),
+    )
+    for cw, ch in candidates:
+        if cw > 0 and ch > 0 and not constraint_problems(Size(cw, ch), limits):
+            return cw, ch
+    return None
 
 
 @attrs.frozen

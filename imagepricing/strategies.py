@@ -54,6 +54,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     raise ImportError("imagepricing.strategies needs hypothesis: pip install 'imagepricing[hypothesis]'") from exc
 
 from imagepricing.catalog import Capability, Catalog, ParamSpec, default_catalog
+from imagepricing.engine import MODEL_OPTIONAL_ON
 from imagepricing.sizes import AUTO_SIZES, Constraints, SizeRule, Tiering
 
 __all__ = [
@@ -131,11 +132,15 @@ def _not_strings() -> SearchStrategy[object]:
 
 @functools.cache
 def _not_integers() -> SearchStrategy[object]:
-    """JSON values that are not integers: true/false, 2.0-style floats, numeric strings, ..."""
+    """JSON values that are not integers: true/false, 2.5-style floats, numeric strings, ...
+
+    A whole number written with a fraction (2.0) *is* an integer (JSON Schema; the platform's schema
+    types these parameters as integer), so it is not drawn here.
+    """
     return st.one_of(
         st.booleans(),
-        st.integers(-5, 20).map(float),
-        st.floats(allow_nan=False, allow_infinity=False),
+        st.integers(-5, 20).map(lambda n: n + 0.5),
+        st.floats(allow_nan=False, allow_infinity=False).filter(lambda x: not x.is_integer()),
         st.integers(-5, 20).map(str),
         st.text(max_size=5),
         st.lists(st.integers(), min_size=1, max_size=2),
@@ -514,7 +519,8 @@ def _valid_value(spec: ParamSpec, catalog: Catalog) -> SearchStrategy[object]:
     if kind == "choice":
         if spec.overridden_to is not None:
             return json_values()  # upstream replaces whatever is sent
-        return st.sampled_from(spec.values or ())
+        # Values the sources disagree on are accepted too (with a sources_disagree warning).
+        return st.sampled_from(sorted({*(spec.values or ()), *spec.disputed_values}))
     if kind == "boolean":
         return st.booleans()
     if kind == "url":
@@ -522,7 +528,8 @@ def _valid_value(spec: ParamSpec, catalog: Catalog) -> SearchStrategy[object]:
     if kind == "image":
         return image_refs()
     if kind == "images":
-        return st.one_of(image_refs(), st.lists(image_refs(), min_size=1, max_size=spec.max_items or 16))
+        most = max(spec.max_items or 16, spec.disputed_max_items or 0)
+        return st.one_of(image_refs(), st.lists(image_refs(), min_size=1, max_size=most))
     if kind == "size":
         assert spec.size is not None
         return _valid_sizes(spec.size, catalog)
@@ -672,7 +679,7 @@ def _bad_values(spec: ParamSpec) -> list[tuple[str, SearchStrategy[object]]]:
     if kind == "choice":
         if spec.overridden_to is not None:
             return []  # upstream replaces any value: nothing to get wrong
-        values = set(spec.values or ())
+        values = {*(spec.values or ()), *spec.disputed_values}
         near = [v for value in sorted(values) for v in (value.upper(), value + " ", " " + value, value.title())]
         return [
             ("wrong_type", _not_strings()),
@@ -706,7 +713,7 @@ def _bad_values(spec: ParamSpec) -> list[tuple[str, SearchStrategy[object]]]:
             *_url_violations(allow_data_uri=True),
         ]
         if spec.max_items is not None:
-            limit = spec.max_items
+            limit = max(spec.max_items, spec.disputed_max_items or 0)
             found.append(("too_many_items", st.lists(image_refs(), min_size=limit + 1, max_size=limit + 3)))
         return found
     if kind == "size":
@@ -738,11 +745,15 @@ def _request_violations(catalog: Catalog, endpoint: str) -> list[tuple[Label, Se
     ).filter(lambda m: m not in catalog.models)
     found: list[tuple[Label, SearchStrategy[object]]] = [
         ((None, "not_an_object"), json_values().filter(lambda v: not isinstance(v, dict))),
-        (("model", "missing"), st.builds(_without, base, st.just("model"), st.booleans())),
         (("model", "wrong_type"), st.builds(_with, base, st.just("model"), _not_strings())),
         (("model", "model_unknown"), st.builds(_with, base, st.just("model"), unknown)),
     ]
-    elsewhere = sorted(m.id for m in catalog.models.values() if endpoint not in m.endpoints)
+    if endpoint not in MODEL_OPTIONAL_ON:  # without a model, edits is a sources_disagree warning
+        found.append((("model", "missing"), st.builds(_without, base, st.just("model"), st.booleans())))
+    # A model the sources disagree on for this endpoint is accepted with a warning, not rejected.
+    elsewhere = sorted(
+        m.id for m in catalog.models.values() if endpoint not in m.endpoints and endpoint not in m.disputed_endpoints
+    )
     if elsewhere:
         found.append(
             (("model", "endpoint_unsupported"), st.builds(_with, base, st.just("model"), st.sampled_from(elsewhere)))

@@ -218,7 +218,7 @@ class UrlProblem:
 # password where the host or scheme is expected.
 _MESSAGES: dict[str, str] = {
     "url_empty": "The URL is empty.",
-    "url_not_absolute": "The URL is not absolute; it must start with https://.",
+    "url_not_absolute": "The URL is not absolute; it needs a scheme, such as https://.",
     "url_scheme": "The URL scheme must be http or https.",
     "url_no_host": "The URL has no host; write it as https://host/path.",
     "url_malformed": "The URL is malformed.",
@@ -508,7 +508,7 @@ def _check_text(text: str, strict: bool, allow_data_uri: bool, found: _Findings)
         if text.startswith(_SLASH_PAIRS):
             found.add(
                 "url_not_absolute",
-                "The URL is scheme-relative (starts with //); it must start with https://.",
+                "The URL is scheme-relative (starts with //); it needs a scheme, such as https://.",
             )
         else:
             found.add("url_not_absolute")
@@ -525,7 +525,7 @@ def _check_text(text: str, strict: bool, allow_data_uri: bool, found: _Findings)
         if _looks_like_port(rest):
             found.add(
                 "url_not_absolute",
-                "The URL looks like host:port without a scheme; it must start with https://.",
+                "The URL looks like host:port without a scheme; it needs a scheme, such as https://.",
             )
         elif scheme in _KNOWN_SCHEMES:
             found.add(

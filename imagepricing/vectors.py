@@ -1,6 +1,6 @@
 """Conformance vectors: language-neutral JSON test cases that any implementation can run.
 
-The vectors are hand-curated from the seed documents and SPEC.md (`tests/vectors/*.json` in the
+The vectors are hand-curated from the sources of data/sources.toml (`tests/vectors/*.json` in the
 repository, shipped inside the wheel as `imagepricing/vectors/`). Each vector is a request, how
 to send it (endpoint, provider, date, prices) and the verdict the rules give: ok, the errors,
 what upstream ignores, the warnings, the tier, the images billed and the cost. docs/reference.md

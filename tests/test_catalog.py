@@ -122,8 +122,8 @@ def _missing_file(d: Path) -> None:
 def _inherit_cycle(d: Path) -> None:
     edit_file(
         d / "models.toml",
-        'inherits = "gpt-image-1"\nfamily = "gpt-image"\nsource = "003',
-        'inherits = "gpt-image-1.5"\nfamily = "gpt-image"\nsource = "003',
+        'inherits = "gpt-image-1"\nfamily = "gpt-image"\nsource = "acedata-api-reference',
+        'inherits = "gpt-image-1.5"\nfamily = "gpt-image"\nsource = "acedata-api-reference',
     )
     edit_file(
         d / "models.toml",

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from imagepricing import Report, check
+from imagepricing import Report, check, load_catalog
+from imagepricing.catalog import shipped_data_dir
 
 
 def codes(report: Report, kind: str = "errors") -> list[tuple[str | None, str]]:
@@ -40,7 +43,10 @@ class TestRequestShape:
 
     def test_empty_object_reports_every_missing_required_parameter(self) -> None:
         assert codes(check({})) == [("model", "missing"), ("prompt", "missing")]
-        assert codes(check({}, endpoint="edits")) == [("model", "missing"), ("prompt", "missing"), ("image", "missing")]
+        # The platform's edits schema makes model optional: its absence is a warning there.
+        report = check({}, endpoint="edits")
+        assert codes(report) == [("prompt", "missing"), ("image", "missing")]
+        assert ("model", "sources_disagree") in codes(report, "warnings")
 
     def test_non_string_keys_are_errors(self) -> None:
         request: dict[object, object] = {3: "x"}
@@ -58,9 +64,9 @@ class TestRequestShape:
         assert codes(check({"model": "dall-e-2", "prompt": None})) == [("prompt", "missing")]
 
     def test_unknown_parameters_are_ignored_not_errors(self) -> None:
-        report = check(gen("dall-e-2", seed=42))
+        report = check(gen("dall-e-2", colour_depth=42))
         assert report.ok
-        assert codes(report, "ignored") == [("seed", "unknown_parameter")]
+        assert codes(report, "ignored") == [("colour_depth", "unknown_parameter")]
 
     def test_generations_only_parameter_on_edits_is_unknown_there(self) -> None:
         report = check(edit("gpt-image-1", style="vivid"), endpoint="edits")
@@ -74,7 +80,7 @@ class TestRequestShape:
 
 
 class TestModel:
-    """SPEC.md Models and endpoints; 002_*: the edits models."""
+    """SPEC.md Models and endpoints; xhuoapi-edits: the edits models."""
 
     def test_unknown_model(self) -> None:
         report = check(gen("dall-e-4"))
@@ -89,8 +95,24 @@ class TestModel:
     def test_model_must_be_a_string(self, model: object) -> None:
         assert codes(check(gen("x") | {"model": model})) == [("model", "wrong_type")]
 
-    def test_dall_e_3_is_not_an_edits_model(self) -> None:
+    def test_dall_e_3_on_edits_is_disputed_not_rejected(self) -> None:
+        # The edits seed does not list dall-e-3; the platform's edits schema does (and defaults to it).
         report = check(edit("dall-e-3"), endpoint="edits")
+        assert report.ok
+        assert ("model", "sources_disagree") in codes(report, "warnings")
+        warning = next(f for f in report.warnings if f.code == "sources_disagree")
+        assert "XHuoAPI" in warning.source
+        assert "AceDataCloud/Docs" in warning.source
+        assert report.cost is None
+
+    def test_a_model_without_the_endpoint_and_no_dispute_is_unsupported(self, tmp_path: Path) -> None:
+        data = tmp_path / "data"
+        shutil.copytree(shipped_data_dir(), data)
+        models = data / "models.toml"
+        text = models.read_text(encoding="utf-8")
+        start = text.index("disputed_endpoints.edits = ")
+        models.write_text(text[:start] + text[text.index("\n", start) + 1 :], encoding="utf-8")
+        report = check(edit("dall-e-3"), endpoint="edits", catalog=load_catalog(data))
         assert codes(report) == [("model", "endpoint_unsupported")]
         assert "gpt-image-2" in report.errors[0].message
 
@@ -119,7 +141,7 @@ class TestModel:
 
 
 class TestPrompt:
-    """003_*: dall-e-2 1,000 characters, dall-e-3 4,000, GPT image models 32,000."""
+    """acedata-api-reference: dall-e-2 1,000 characters, dall-e-3 4,000, GPT image models 32,000."""
 
     @pytest.mark.parametrize(
         ("model", "limit"), [("dall-e-2", 1000), ("dall-e-3", 4000), ("gpt-image-1", 32000), ("gpt-image-2", 32000)]
@@ -160,9 +182,33 @@ class TestN:
         assert codes(report) == [("n", "out_of_range")]
         assert "1 to 10" in report.errors[0].message
 
-    @pytest.mark.parametrize("n", [True, False, "2", "２", 2.0, 2.5, float("nan"), [2], {"n": 2}])
+    @pytest.mark.parametrize("n", [True, False, "2", "２", 2.5, float("nan"), float("inf"), [2], {"n": 2}])
     def test_n_must_be_a_json_integer(self, n: object) -> None:
         assert codes(check(gen("dall-e-2", n=n))) == [("n", "wrong_type")]
+
+    @pytest.mark.parametrize(("n", "images"), [(2.0, 2), (1.0, 1), (10.0, 10)])
+    def test_a_whole_number_with_a_fraction_is_that_integer(self, n: float, images: int) -> None:
+        # The platform's schema types n as integer; JSON Schema counts 2.0 as the integer 2.
+        report = check(gen("dall-e-2", n=n))
+        assert report.ok
+        assert report.images == images
+        assert type(report.effective["n"]) is int
+
+    def test_a_whole_float_out_of_range_is_out_of_range(self) -> None:
+        assert codes(check(gen("dall-e-2", n=11.0))) == [("n", "out_of_range")]
+        assert codes(check(gen("gpt-image-1", output_format="jpeg", output_compression=101.0))) == [
+            ("output_compression", "out_of_range")
+        ]
+
+    def test_out_of_range_cites_the_platform_range_not_the_model_note(self) -> None:
+        # gpt-image-2's n entry says "silently ignored"; an error must not cite that.
+        finding = check(gen("gpt-image-2", n=11)).errors[0]
+        assert finding.code == "out_of_range"
+        assert "silently" not in finding.source
+        assert "n ranges from 1 to 10" in finding.source
+        typed = check(gen("gpt-image-2", n="2")).errors[0]
+        assert typed.code == "wrong_type"
+        assert "silently" not in typed.source
 
     def test_dall_e_3_only_supports_1(self) -> None:
         assert check(gen("dall-e-3", n=1)).ok
@@ -196,7 +242,7 @@ class TestN:
 
 
 class TestChoices:
-    """003_*: quality, style, response_format, background, moderation, output_format per model."""
+    """acedata-api-reference: quality, style, response_format, background, moderation, output_format per model."""
 
     @pytest.mark.parametrize(
         ("model", "param", "good", "bad"),
@@ -224,10 +270,20 @@ class TestChoices:
 
     @pytest.mark.parametrize("value", ["url", "b64_json", "anything", 5])
     def test_gpt_image_overrides_response_format_to_base64(self, value: object) -> None:
-        report = check(gen("gpt-image-2", response_format=value))
+        report = check(gen("gpt-image-1", response_format=value))
         assert report.ok
         assert codes(report, "ignored") == [("response_format", "overridden")]
         assert report.effective["response_format"] == "b64_json"
+
+    @pytest.mark.parametrize("value", ["url", "b64_json"])
+    def test_gpt_image_2_response_format_is_disputed_not_asserted(self, value: str) -> None:
+        # The seeds disagree: base64 always (API reference) or hosted URLs (the gpt-image-2 guides).
+        report = check(gen("gpt-image-2", response_format=value))
+        assert report.ok
+        assert codes(report, "ignored") == []
+        assert ("response_format", "sources_disagree") in codes(report, "warnings")
+        assert report.effective["response_format"] == value
+        assert codes(check(gen("gpt-image-2", response_format="png"))) == [("response_format", "not_allowed")]
 
     @pytest.mark.parametrize(
         ("model", "param", "value"),
@@ -254,7 +310,7 @@ class TestChoices:
 
 
 class TestGptImageOutputOptions:
-    """003_*: output_compression 0-100 for jpeg/webp; partial_images 0-3; transparent wants png/webp."""
+    """acedata-api-reference: output_compression 0-100 for jpeg/webp; partial_images 0-3; transparent wants png/webp."""
 
     @pytest.mark.parametrize(("value", "ok"), [(0, True), (100, True), (101, False), (-1, False)])
     def test_output_compression_range(self, value: int, ok: bool) -> None:
@@ -314,7 +370,7 @@ class TestPlatformParameters:
 
 
 class TestAdvice:
-    """000_*: gpt-image-2 takes 60-90 s, 4K 4-8 minutes: suggest callback_url/async.
+    """xhuoapi-generations: gpt-image-2 takes 60-90 s, 4K 4-8 minutes: suggest callback_url/async.
     A 1K request may come back at 1254x1254 / 1672x941 / 941x1672."""
 
     def test_gpt_image_2_without_callback_gets_advice(self) -> None:
@@ -340,7 +396,7 @@ class TestAdvice:
 
 
 class TestFixedSizes:
-    """003_*: dall-e-2 256/512/1024 squares; dall-e-3 1024x1024, 1792x1024, 1024x1792;
+    """acedata-api-reference: dall-e-2 256/512/1024 squares; dall-e-3 1024x1024, 1792x1024, 1024x1792;
     gpt-image-1 (OpenAI API reference) 1024x1024, 1536x1024, 1024x1536; auto or empty for all."""
 
     @pytest.mark.parametrize(
@@ -375,7 +431,8 @@ class TestFixedSizes:
 
 
 class TestNanoBanana:
-    """001_*/002_*: the adapter honours model, prompt, size (generations) and model, prompt, image
+    """acedata-generations-guide + xhuoapi-edits: the adapter honours model, prompt, size (generations)
+    and model, prompt, image
     (edits); size maps to an aspect ratio, unlisted sizes degrade to 1:1; the rest is dropped."""
 
     @pytest.mark.parametrize(
@@ -418,7 +475,7 @@ class TestNanoBanana:
 
 
 class TestEditsImages:
-    """002_*: gpt-image-2 takes one URL or an array of up to 16; dall-e-2 one image (OpenAI API
+    """xhuoapi-edits: gpt-image-2 takes one URL or an array of up to 16; dall-e-2 one image (OpenAI API
     reference); nano-banana one URL."""
 
     def test_image_is_required_on_edits(self) -> None:
@@ -430,9 +487,15 @@ class TestEditsImages:
         report = check(edit("gpt-image-2", image=[*urls, "https://example.com/17.png"]), endpoint="edits")
         assert codes(report) == [("image", "too_many_items")]
 
-    def test_dall_e_2_takes_one_image(self) -> None:
-        report = check(edit("dall-e-2", image=["https://a.example/1.png", "https://a.example/2.png"]), endpoint="edits")
-        assert codes(report) == [("image", "too_many_items")]
+    @pytest.mark.parametrize("model", ["dall-e-2", "nano-banana", "nano-banana-pro"])
+    def test_several_images_for_a_one_image_model_are_disputed(self, model: str) -> None:
+        # One image per OpenAI (dall-e-2) or the edits seed (nano-banana); up to 16 per the platform's schema.
+        two = ["https://a.example/1.png", "https://a.example/2.png"]
+        report = check(edit(model, image=two), endpoint="edits")
+        assert report.ok
+        assert ("image", "sources_disagree") in codes(report, "warnings")
+        seventeen = [f"https://a.example/{i}.png" for i in range(17)]
+        assert codes(check(edit(model, image=seventeen), endpoint="edits")) == [("image", "too_many_items")]
 
     @pytest.mark.parametrize(("image", "code"), [([], "empty"), (5, "wrong_type"), ({"url": "x"}, "wrong_type")])
     def test_image_shape(self, image: object, code: str) -> None:
@@ -466,3 +529,109 @@ class TestFindingsAreWellFormed:
     def test_ok_is_exactly_no_errors(self) -> None:
         assert check(gen("dall-e-2", n=0)).ok is False
         assert check(gen("dall-e-2", seed=1)).ok is True
+
+
+class TestSourcesDisagree:
+    """Where the sources we cite disagree, the request is accepted and a warning names both sides."""
+
+    @pytest.mark.parametrize("model", ["dall-e-2", "dall-e-3"])
+    def test_quality_auto_on_dall_e(self, model: str) -> None:
+        # The platform's own OpenAPI example sends quality auto with dall-e-2; the seeds list standard (and hd).
+        report = check(gen(model, quality="auto"))
+        assert report.ok
+        [warning] = [f for f in report.warnings if f.code == "sources_disagree"]
+        assert warning.param == "quality"
+        assert "AceDataCloud/Docs" in warning.source
+        assert "OpenAI Images Generations API" in warning.source
+        assert codes(check(gen(model, quality="best"))) == [("quality", "not_allowed")]
+
+    def test_the_platform_openapi_example_is_accepted(self) -> None:
+        example = {
+            "prompt": "A cute baby sea otter",
+            "model": "dall-e-2",
+            "n": 1,
+            "size": "1024x1024",
+            "quality": "auto",
+            "response_format": "url",
+            "style": "vivid",
+        }
+        assert check(example).ok
+
+    @pytest.mark.parametrize("model", ["gpt-image-1", "gpt-image-1.5", "gpt-image-2"])
+    def test_quality_standard_on_gpt_image_edits(self, model: str) -> None:
+        report = check(edit(model, quality="standard"), endpoint="edits")
+        assert report.ok
+        assert ("quality", "sources_disagree") in codes(report, "warnings")
+        # On generations no source gives GPT image models standard.
+        assert codes(check(gen(model, quality="standard"))) == [("quality", "not_allowed")]
+
+    @pytest.mark.parametrize("endpoint", ["generations", "edits"])
+    def test_gpt_image_2_transparent_background(self, endpoint: str) -> None:
+        request = (
+            edit("gpt-image-2", background="transparent")
+            if endpoint == "edits"
+            else gen("gpt-image-2", background="transparent")
+        )
+        report = check(request, endpoint=endpoint)
+        assert report.ok
+        [warning] = [f for f in report.warnings if f.code == "sources_disagree"]
+        assert "Image generation guide" in warning.source
+        assert check(gen("gpt-image-1", background="transparent")).warnings == () or all(
+            f.code != "sources_disagree" for f in check(gen("gpt-image-1", background="transparent")).warnings
+        )
+
+    def test_gpt_image_2_input_fidelity(self) -> None:
+        report = check(edit("gpt-image-2", input_fidelity="high"), endpoint="edits")
+        assert report.ok
+        assert ("input_fidelity", "sources_disagree") in codes(report, "warnings")
+        assert all(
+            f.code != "sources_disagree"
+            for f in check(edit("gpt-image-1", input_fidelity="high"), endpoint="edits").warnings
+        )
+
+    def test_edits_without_model(self) -> None:
+        report = check({"prompt": "add a leaf", "image": "https://example.com/apple.png"}, endpoint="edits")
+        assert report.ok
+        assert codes(report, "warnings") == [("model", "sources_disagree")]
+        assert report.cost is None
+        # On generations the platform's schema and the seeds both require it.
+        assert codes(check({"prompt": "x"})) == [("model", "missing")]
+
+
+class TestKnownParameters:
+    """OpenAI's own image parameters are known, not "not a parameter"."""
+
+    @pytest.mark.parametrize(
+        ("name", "value"), [("stream", True), ("user", "user-1234"), ("safety_identifier", "h-1"), ("seed", 7)]
+    )
+    def test_openai_parameters_are_undocumented_not_unknown(self, name: str, value: object) -> None:
+        report = check(gen("gpt-image-1", **{name: value}))
+        assert report.ok
+        [finding] = report.ignored
+        assert (finding.param, finding.code) == (name, "undocumented_parameter")
+        assert "not a parameter" not in finding.message
+        assert "https://" in finding.source
+
+    def test_stream_and_user_on_edits(self) -> None:
+        report = check(edit("gpt-image-1", stream=True, user="u"), endpoint="edits")
+        assert codes(report, "ignored") == [("stream", "undocumented_parameter"), ("user", "undocumented_parameter")]
+
+    def test_openai_json_edits_images_is_known(self) -> None:
+        # OpenAI's JSON edits body says `images`; the platform takes `image`.
+        report = check(
+            {"model": "gpt-image-2", "prompt": "p", "images": [{"image_url": "https://a.example/1.png"}]},
+            endpoint="edits",
+        )
+        assert codes(report) == [("image", "missing")]
+        assert codes(report, "ignored") == [("images", "undocumented_parameter")]
+        assert "send the URLs as image" in report.ignored[0].message
+
+    def test_partial_images_without_stream_have_no_effect(self) -> None:
+        report = check(gen("gpt-image-1", partial_images=2))
+        assert report.ok
+        assert ("partial_images", "unused") in codes(report, "ignored")
+        assert "partial_images" not in report.effective
+        streamed = check(gen("gpt-image-1", partial_images=2, stream=True))
+        assert ("partial_images", "unused") not in codes(streamed, "ignored")
+        assert streamed.effective["partial_images"] == 2
+        assert ("partial_images", "unused") not in codes(check(gen("gpt-image-1", partial_images=0)), "ignored")

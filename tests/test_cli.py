@@ -77,11 +77,12 @@ class TestCheck:
         code, out, _ = run(
             ["check", "--endpoint", "edits"],
             capsys,
-            stdin='{"model": "dall-e-3", "prompt": "x", "image": "https://e.com/a.png"}',
+            stdin='{"model": "dall-e-3", "prompt": "x", "image": "https://e.com/a.png", "callback_url": "ftp://e.com/h"}',
             monkeypatch=monkeypatch,
         )
         assert code == 1
-        assert "endpoint_unsupported" in out
+        assert "sources_disagree" in out  # dall-e-3 on edits: the sources disagree
+        assert "url_scheme" in out
 
     def test_the_shipped_example_checks(self, capsys: pytest.CaptureFixture[str]) -> None:
         if not EXAMPLE.is_file():

@@ -133,15 +133,17 @@ def both(*edits: Edit) -> Edit:
 
 
 # Stable anchors in the shipped tables.
-DALLE2_GEN_QUALITY = (
-    'quality = { values = ["standard"], default = "standard", '
-    'source = "003_b61386298ebb611a.txt: dall-e-2 supports only standard" }'
+DALLE2_GEN_RESPONSE_FORMAT = (
+    'response_format = { values = ["url", "b64_json"], default = "url", '
+    'source = "acedata-api-reference: response_format for dall-e-2 / dall-e-3" }'
 )
 DALLE3_STYLE = 'style = { values = ["vivid", "natural"], default = "vivid",'
 DALLE3_PROMPT = (
-    'prompt = { max_chars = 4000, source = "003_b61386298ebb611a.txt: dall-e-3 supports up to 4,000 characters" }'
+    'prompt = { max_chars = 4000, source = "acedata-api-reference: dall-e-3 supports up to 4,000 characters" }'
 )
-GPT2_GEN_SIZE = 'size = { constraints = "gpt-image-2", tiers = "gpt-image-2", default = "auto", source = "000_'
+GPT2_GEN_SIZE = (
+    'size = { constraints = "gpt-image-2", tiers = "gpt-image-2", default = "auto", source = "xhuoapi-generations'
+)
 NANO_SIZE = 'size = { aspect_map = "nano-banana", source'
 XHUO_NANO = 'model = "nano-banana"\nper = "request"\namount = "0.14"'
 ACE_NANO = 'model = "nano-banana"\nper = "request"\namount = "0.14"'
@@ -218,7 +220,11 @@ PARAMETERS = [
     ),
     Corruption(
         "unknown handled_by",
-        replace("parameters.toml", 'handled_by = "platform"\nsource = "003', 'handled_by = "gateway"\nsource = "003'),
+        replace(
+            "parameters.toml",
+            'handled_by = "platform"\nsource = "acedata-api-reference',
+            'handled_by = "gateway"\nsource = "acedata-api-reference',
+        ),
         "parameters.toml: $.parameters['callback_url'].handled_by: expected one of 'model', 'platform'",
     ),
     Corruption(
@@ -238,7 +244,7 @@ PARAMETERS = [
     ),
     Corruption(
         "blank source",
-        replace("parameters.toml", 'source = "003_b61386298ebb611a.txt: n ranges from 1 to 10"', 'source = " "'),
+        replace("parameters.toml", 'source = "acedata-api-reference: n ranges from 1 to 10"', 'source = " "'),
         "parameters.toml: $.parameters.n.source: blank; every fact needs a source",
     ),
     Corruption(
@@ -266,8 +272,13 @@ MODELS = [
     ),
     Corruption(
         "missing source of a parameter entry",
-        replace("models.toml", DALLE2_GEN_QUALITY, 'quality = { values = ["standard"], default = "standard" }'),
-        "models.toml: $.models['dall-e-2'].endpoints['generations'].params['quality'].source: required key missing",
+        replace(
+            "models.toml",
+            DALLE2_GEN_RESPONSE_FORMAT,
+            'response_format = { values = ["url", "b64_json"], default = "url" }',
+        ),
+        "models.toml: $.models['dall-e-2'].endpoints['generations'].params['response_format'].source:"
+        " required key missing",
     ),
     Corruption(
         "integer for a string",
@@ -311,7 +322,11 @@ MODELS = [
     ),
     Corruption(
         "zero image limit",
-        replace("models.toml", 'image = { max_items = 16, source = "002_', 'image = { max_items = 0, source = "002_'),
+        replace(
+            "models.toml",
+            'image = { max_items = 16, source = "xhuoapi-edits',
+            'image = { max_items = 0, source = "xhuoapi-edits',
+        ),
         "models.toml: $.models.gpt-image-2.endpoints.edits.params.image.max_items: 0 would refuse every value",
     ),
     Corruption(
@@ -463,7 +478,7 @@ MODELS = [
         "blank source",
         replace(
             "models.toml",
-            '[models."dall-e-3"]\nfamily = "dall-e"\nsource = "003_b61386298ebb611a.txt: supported models"',
+            '[models."dall-e-3"]\nfamily = "dall-e"\nsource = "acedata-api-reference: supported models"',
             '[models."dall-e-3"]\nfamily = "dall-e"\nsource = ""',
         ),
         "models.toml: $.models.dall-e-3.source: blank; every fact needs a source",
@@ -642,7 +657,7 @@ SIZES = [
     ),
     Corruption(
         "blank limits source",
-        replace("sizes.toml", 'limits_source = "later', 'limits_source = ""\nx = "later'),
+        replace("sizes.toml", 'limits_source = "openai-image-guide', 'limits_source = ""\nx = "later'),
         "sizes.toml: $.constraints.gpt-image-2.limits_source: blank; every fact needs a source",
     ),
 ]

@@ -836,7 +836,8 @@ class TestMemoisation:
             ({"prompt": "p" * 1000}, {"prompt": "p" * 1001}),
             ({"prompt": "p"}, {"prompt": ""}),
             ({"n": 1}, {"n": True}),
-            ({"n": 2}, {"n": 2.0}),
+            # 2.0 is the integer 2 (issue 9), so it shares 2's verdict; 2.5 (equal to no int) does not.
+            ({"n": 2}, {"n": 2.5}),
             ({"response_format": "url"}, {"response_format": "URL"}),
         ],
     )
@@ -845,6 +846,12 @@ class TestMemoisation:
         lines = jsonl({**base, **first}, {**base, **second}, {**base, **first})
         assert run(lines) == run(lines, memoize=False)
         assert run(lines).totals.rejected == 1
+
+    def test_a_whole_float_shares_the_verdict_of_its_integer(self) -> None:
+        base = {"model": "dall-e-2", "prompt": "p", "size": "256x256"}
+        lines = jsonl({**base, "n": 2}, {**base, "n": 2.0}, {**base, "n": 2})
+        assert run(lines) == run(lines, memoize=False)
+        assert (run(lines).totals.accepted, run(lines).totals.images) == (3, 6)
 
     def test_url_values_that_change_the_verdict_are_not_merged(self) -> None:
         base = {"model": "gpt-image-2", "prompt": "p"}

@@ -1,6 +1,7 @@
 """Billing: tiers, multipliers, images billed and exact Decimal costs, computed by hand.
 
-Sources: SPEC.md Billing; 000_*/002_* (XHuoAPI: other tier 1.5x); 001_*/003_* (Ace Data Cloud:
+Sources: xhuoapi-generations + xhuoapi-edits (XHuoAPI: other tier 1.5x);
+acedata-generations-guide + acedata-api-reference (Ace Data Cloud:
 uniform per image); Nexior commits 38e7ed1e5 and 740b76ca2 (dated Ace Data Cloud prices); OpenAI
 image-generation guide (USD list prices).
 """
@@ -93,7 +94,7 @@ class TestGptImage2Tiers:
 
 
 class TestXHuoAPI:
-    """000_*: other tiers cost 1.5x the 1K price; the base price is not published."""
+    """xhuoapi-generations: other tiers cost 1.5x the 1K price; the base price is not published."""
 
     def test_base_price_unknown_but_tier_and_multiplier_reported(self) -> None:
         report = check(gen("gpt-image-2", size="2048x2048"), provider="xhuoapi")
@@ -128,7 +129,8 @@ class TestXHuoAPI:
 
 
 class TestAceDataCloud:
-    """001_*/003_*: all sizes cost the same per image; charged flat 0.11 (Nexior 740b76ca2)."""
+    """acedata-generations-guide + acedata-api-reference: all sizes cost the same per image;
+    charged flat 0.11 (Nexior 740b76ca2)."""
 
     @pytest.mark.parametrize("size", ["1024x1024", "2048x2048", "3840x2160", "auto"])
     def test_flat_charged_price_whatever_the_size(self, size: str) -> None:

@@ -174,10 +174,14 @@ class TestDocumentedLimits:
         assert code in {f.code for f in check(request).errors}
         assert code not in SCHEMA_CODES
 
-    def test_integral_floats_are_not_expressed(self) -> None:
+    def test_integral_floats_agree(self) -> None:
+        # 2.0 is the integer 2 for JSON Schema and for check alike (the platform types n as integer).
         request = {"model": "dall-e-2", "prompt": "p", "n": 2.0}
         assert MODEL_VALIDATORS[("dall-e-2", "generations")].is_valid(request)
-        assert not check(request).ok
+        assert check(request).ok
+        half = {"model": "dall-e-2", "prompt": "p", "n": 2.5}
+        assert not MODEL_VALIDATORS[("dall-e-2", "generations")].is_valid(half)
+        assert not check(half).ok
 
     def test_the_schema_says_what_it_cannot_express(self) -> None:
         schema = request_schema("gpt-image-2")

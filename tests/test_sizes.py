@@ -1,4 +1,4 @@
-"""Size parsing and the gpt-image-2 size constraints (000_4a87926548170c5f.txt, SPEC.md Sizes)."""
+"""Size parsing and the gpt-image-2 size constraints (xhuoapi-generations, SPEC.md Sizes)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from imagepricing.sizes import parse_size
 
 
 class TestParseSize:
-    """000_*: size must match WIDTHxHEIGHT; any other format returns 400. ASCII digits, lowercase x."""
+    """xhuoapi-generations: size must match WIDTHxHEIGHT; any other format returns 400. ASCII digits, lowercase x."""
 
     @pytest.mark.parametrize(
         ("text", "expected"),
@@ -65,7 +65,7 @@ def _gpt2(size: str) -> list[str]:
 
 
 class TestGptImage2Constraints:
-    """000_*: multiples of 16, longer side <= 3840, total pixels <= 8,294,400 (all 4xx upstream).
+    """xhuoapi-generations: multiples of 16, longer side <= 3840, total pixels <= 8,294,400 (all 4xx upstream).
     SPEC.md public facts: total pixels >= 655,360 and long:short <= 3:1."""
 
     @pytest.mark.parametrize(

@@ -48,7 +48,10 @@ def edited(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
     return _edited_catalog(
         tmp_path_factory.mktemp("tables"),
         {
-            "models.toml": ('prompt = { max_chars = 1000, source = "003', 'prompt = { max_chars = 10, source = "003'),
+            "models.toml": (
+                'prompt = { max_chars = 1000, source = "acedata-api-reference',
+                'prompt = { max_chars = 10, source = "acedata-api-reference',
+            ),
             "sizes.toml": (
                 'sizes = ["256x256", "512x512", "1024x1024"]',
                 'sizes = ["256x256", "512x512", "768x768", "1024x1024"]',
@@ -107,13 +110,18 @@ class TestLabels:
             "gpt-image-2"
         )
         assert ("prompt", "too_long") not in violation_labels("nano-banana")  # no documented limit
-        assert not any(p == "response_format" for p, _ in violation_labels("gpt-image-2"))  # overridden: any value
+        assert not any(p == "response_format" for p, _ in violation_labels("gpt-image-1"))  # overridden: any value
+        # gpt-image-2: the seeds disagree (base64 or URLs): url and b64_json pass, anything else does not.
+        assert ("response_format", "not_allowed") in violation_labels("gpt-image-2")
         assert not any(p == "quality" for p, _ in violation_labels("nano-banana"))  # dropped unvalidated
         assert ("image", "too_many_items") in violation_labels("gpt-image-2", "edits")
 
     def test_request_level_labels_only_without_a_model(self) -> None:
         assert {(None, "not_an_object"), ("model", "model_unknown")} <= violation_labels()
-        assert ("model", "endpoint_unsupported") in violation_labels(endpoint="edits")
+        # dall-e-3 on edits is disputed (a warning), and edits may omit model (a warning).
+        assert ("model", "endpoint_unsupported") not in violation_labels(endpoint="edits")
+        assert ("model", "missing") not in violation_labels(endpoint="edits")
+        assert ("model", "missing") in violation_labels(endpoint="generations")
         assert ("model", "endpoint_unsupported") not in violation_labels(endpoint="generations")
         assert (None, "not_an_object") not in violation_labels("dall-e-2")
 
