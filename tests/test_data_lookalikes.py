@@ -21,7 +21,7 @@ Edit = Callable[[Path], None]
 
 GPT1_QUALITY = (
     'quality = { values = ["auto", "high", "medium", "low"], default = "auto",'
-    ' source = "003_b61386298ebb611a.txt: GPT image model quality options" }'
+    ' source = "acedata-api-reference: GPT image model quality options" }'
 )
 GPT1_FORMAT = 'output_format = { values = ["png", "jpeg", "webp"], default = "png"'
 NANO_PRO = '[models."nano-banana-pro"]'
@@ -56,7 +56,7 @@ def model_renamed(new_id: str) -> Edit:
 
 
 def new_model(model_id: str) -> Edit:
-    block = f'\n[models."{model_id}"]\ninherits = "nano-banana"\nfamily = "nano-banana"\nsource = "a test"\n'
+    block = f'\n[models."{model_id}"]\ninherits = "nano-banana"\nfamily = "nano-banana"\nsource = "acedata-api-reference: a test"\n'
 
     def apply(directory: Path) -> None:
         with (directory / "models.toml").open("a", encoding="utf-8") as handle:

@@ -315,10 +315,11 @@ class TestPlatformPaths:
         assert json.loads(raw) == expected
 
     def test_multipart_rejection_gets_the_envelope(self, server: Server) -> None:
-        body, content_type = _form([("model", "dall-e-3"), ("prompt", "p"), ("image", ("a.png", b"x"))])
+        # dall-e-2 edits take n up to 10 (the platform's schema and OpenAI agree): 11 is certain to fail.
+        body, content_type = _form([("model", "dall-e-2"), ("prompt", "p"), ("n", "11"), ("image", ("a.png", b"x"))])
         status, raw, _ = server.request("POST", "/openai/images/edits", body, {"content-type": content_type})
         assert status == 400
-        _envelope_ok(json.loads(raw))
+        _envelope_ok(json.loads(raw), "out_of_range")
 
     @pytest.mark.parametrize(
         ("body", "content_type"),
