@@ -56,7 +56,10 @@ def model_renamed(new_id: str) -> Edit:
 
 
 def new_model(model_id: str) -> Edit:
-    block = f'\n[models."{model_id}"]\ninherits = "nano-banana"\nfamily = "nano-banana"\nsource = "acedata-api-reference: a test"\n'
+    block = (
+        f'\n[models."{model_id}"]\ninherits = "nano-banana"\nfamily = "nano-banana"\n'
+        'source = "acedata-api-reference: a test"\n'
+    )
 
     def apply(directory: Path) -> None:
         with (directory / "models.toml").open("a", encoding="utf-8") as handle:
