@@ -24,5 +24,8 @@ for _path in [_ROOT / "imagepricing" / "arrow.py", *sorted((_ROOT / "imagepricin
     try:
         importlib.import_module(_module)
     except ImportError as _missing:
-        if _missing.name is not None and not _missing.name.startswith("imagepricing"):
+        # A module may re-raise the missing package's error with an install hint: read its cause.
+        _cause = _missing if _missing.name is not None else _missing.__cause__
+        _name = getattr(_cause, "name", None)
+        if isinstance(_name, str) and not _name.startswith("imagepricing"):
             collect_ignore.append(str(_path.relative_to(_ROOT)))
