@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -124,7 +123,10 @@ def default_sources() -> Mapping[str, Source]:
 
 def load_sources(path: Path, problems: list[str], label: str = "sources.toml") -> Mapping[str, Source] | None:
     """Read one sources.toml; append every problem (file and path) to `problems`."""
-    from imagepricing._tables import SourcesFile, structure_table  # noqa: PLC0415
+    # Validation only: a process that loads the compiled catalog never needs tomllib or cattrs.
+    import tomllib  # noqa: PLC0415
+
+    from imagepricing._table_shapes import SourcesFile, structure_table  # noqa: PLC0415
 
     try:
         with path.open("rb") as handle:
