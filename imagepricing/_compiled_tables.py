@@ -241,8 +241,10 @@ def decode(text: str, key: str, source_dir: str) -> Catalog:
 
     def rebuild(node: dict[str, Any]) -> Any:
         tag = node.get("$")
-        if tag is None or len(node) != 2:
-            return node
+        if tag is None:
+            return node  # the arguments of a class, or the document itself
+        if len(node) != 2 or "v" not in node:
+            raise ValueError("not a tagged value")
         value = node["v"]
         if tag in scalar:
             if type(value) is not str:
