@@ -30,7 +30,6 @@ import hashlib
 import json
 import os
 import stat
-import tempfile
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
@@ -123,6 +122,8 @@ def store(directory: Path, catalog: Catalog) -> None:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not _trusted(path.parent.stat()):
             return
+        import tempfile  # noqa: PLC0415 - only a load that validated writes; tempfile is slow to import
+
         handle, temporary = tempfile.mkstemp(prefix=".catalog-", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as out:

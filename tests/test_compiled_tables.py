@@ -281,3 +281,19 @@ def test_a_fresh_process_loads_without_the_validators(tmp_path: Path) -> None:
     ]
     assert runs[0].splitlines()[0] == "['cattrs', 'imagepricing._table_shapes', 'tomllib']"  # the first validates
     assert runs[1].splitlines() == ["[]", "['acedata', 'openai', 'xhuoapi']"]
+
+
+def test_the_source_registry_comes_from_the_compiled_catalog(tmp_path: Path) -> None:
+    """Rendering a citation on a first check must not bring tomllib and cattrs back."""
+    code = (
+        "import sys; from imagepricing.sources import default_sources; s = default_sources();"
+        " print(sorted(m for m in ('cattrs', 'tomllib') if m in sys.modules)); print(len(s) > 0)"
+    )
+    env = {**os.environ, "IMAGEPRICING_CACHE_DIR": str(tmp_path)}
+    subprocess.run([sys.executable, "-c", "import imagepricing; imagepricing.load_catalog()"], env=env, check=True)
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines() == ["[]", "True"]
+    fresh = catalog._validated_catalog(shipped_data_dir()).sources
+    from imagepricing.sources import default_sources
+
+    assert dict(default_sources()) == dict(fresh)
