@@ -19,8 +19,11 @@ Why a cache on first load, and why JSON:
   reader sees the old file, the new file or none, never half of one. A failure to write (a
   read-only home, a full disk) is silent: the catalog was validated, only the next start is slower.
 
-Where: `$IMAGEPRICING_CACHE_DIR` if set (empty turns the cache off), else
-`$XDG_CACHE_HOME/imagepricing`, else `~/.cache/imagepricing`.
+Where: a wheel carries the compiled form of its own tables (imagepricing/_compiled_catalog.json,
+written by hatch_build.py at build time; it is part of the installed package, trusted as the code
+beside it, and still used only when its digest matches). Otherwise, and whenever that misses:
+`$IMAGEPRICING_CACHE_DIR` if set (empty turns the cache off), else `$XDG_CACHE_HOME/imagepricing`,
+else `~/.cache/imagepricing`.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ if TYPE_CHECKING:
 
     from imagepricing.catalog import Catalog
 
-__all__ = ["cache_dir", "decode", "encode", "load", "store", "tables_digest"]
+__all__ = ["PACKAGED_NAME", "cache_dir", "decode", "encode", "load", "store", "tables_digest"]
 
 # Bump when the encoding changes; part of the digest, so old files are simply never matched.
 FORMAT = 1
@@ -55,6 +58,8 @@ _COMPILER_MODULES = (
     "pricing.py",
     "_compiled_tables.py",
 )
+# The compiled form a wheel carries, next to this module.
+PACKAGED_NAME = "_compiled_catalog.json"
 _CATALOG_FIELDS_NOT_STORED = frozenset({"source_dir"})  # where the tables are, set at each load
 
 
@@ -100,11 +105,17 @@ def _path_for(directory: Path) -> tuple[Path, str] | None:
 def load(directory: Path) -> Catalog | None:
     """The compiled catalog of `directory`, or None (no cache, a miss, or a file not to trust)."""
     try:
-        located = _path_for(directory)
-        if located is None:
+        key = tables_digest(directory)
+        packaged = Path(__file__).parent / PACKAGED_NAME
+        if packaged.is_file():
+            try:
+                return decode(packaged.read_text(encoding="utf-8"), key, str(directory))
+            except Exception:  # noqa: S110 - tables edited after install: try the user cache
+                pass
+        where = cache_dir()
+        if where is None:
             return None
-        path, key = located
-        text = _read_trusted(path)
+        text = _read_trusted(where / f"catalog-{key}.json")
         if text is None:
             return None
         return decode(text, key, str(directory))

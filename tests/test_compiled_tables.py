@@ -297,3 +297,37 @@ def test_the_source_registry_comes_from_the_compiled_catalog(tmp_path: Path) -> 
     from imagepricing.sources import default_sources
 
     assert dict(default_sources()) == dict(fresh)
+
+
+class TestPackagedForm:
+    """A wheel carries the compiled form of its tables (hatch_build.py); used only when it matches."""
+
+    @pytest.fixture
+    def package(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+        where = tmp_path / "package"
+        where.mkdir()
+        for name in _compiled_tables._COMPILER_MODULES:
+            shutil.copy(Path(_compiled_tables.__file__).parent / name, where / name)
+        monkeypatch.setattr(_compiled_tables, "__file__", str(where / "_compiled_tables.py"))
+        return where
+
+    def _ship(self, package: Path, tables: Path) -> None:
+        validated = catalog._validated_catalog(tables)
+        key = _compiled_tables.tables_digest(tables)
+        (package / _compiled_tables.PACKAGED_NAME).write_text(_compiled_tables.encode(validated, key), "utf-8")
+
+    def test_used_without_a_user_cache(
+        self, package: Path, shipped_copy: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        self._ship(package, shipped_copy)
+        monkeypatch.setenv("IMAGEPRICING_CACHE_DIR", "")
+        loaded = _compiled_tables.load(shipped_copy)
+        assert loaded is not None
+        assert_same(catalog._validated_catalog(shipped_copy), loaded)
+
+    def test_tables_edited_after_install_are_validated(self, package: Path, shipped_copy: Path, cache: Path) -> None:
+        self._ship(package, shipped_copy)
+        EDITS["a price"](shipped_copy)
+        assert _compiled_tables.load(shipped_copy) is None
+        assert_same(catalog._validated_catalog(shipped_copy), load_catalog())
+        assert len(_cached_files(cache)) == 1  # the edit is cached per user, the packaged form untouched
