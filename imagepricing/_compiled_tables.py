@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
     from imagepricing.catalog import Catalog
 
-__all__ = ["PACKAGED_NAME", "cache_dir", "decode", "encode", "load", "store", "tables_digest"]
+__all__ = ["KEEP", "PACKAGED_NAME", "cache_dir", "decode", "encode", "load", "store", "tables_digest"]
 
 # Bump when the encoding changes; part of the digest, so old files are simply never matched.
 FORMAT = 1
@@ -145,8 +145,20 @@ def store(directory: Path, catalog: Catalog) -> None:
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
+        _prune(path.parent)
     except Exception:  # noqa: S110 - a cache that cannot be written is only a slower next start
         pass
+
+
+# Compiled forms kept per cache directory: one per set of tables and code in use (several
+# installs, a checkout being edited); the least recently written beyond these are removed.
+KEEP = 8
+
+
+def _prune(directory: Path) -> None:
+    found = sorted(directory.glob("catalog-*.json"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    for stale in found[KEEP:]:
+        stale.unlink(missing_ok=True)
 
 
 def _trusted(info: os.stat_result) -> bool:

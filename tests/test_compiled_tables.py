@@ -262,6 +262,18 @@ class TestCacheDirectory:
         monkeypatch.setenv("IMAGEPRICING_CACHE_DIR", str(blocker / "cache"))  # cannot be created
         assert_same(catalog._validated_catalog(shipped_copy), load_catalog())
 
+    def test_old_compiled_forms_are_pruned(self, shipped_copy: Path, cache: Path) -> None:
+        cache.mkdir(mode=0o700)
+        for i in range(_compiled_tables.KEEP + 3):
+            old = cache / f"catalog-{i:064x}.json"
+            old.write_text("{}", encoding="utf-8")
+            os.utime(old, ns=(i * 10**9, i * 10**9))
+        load_catalog()
+        kept = _cached_files(cache)
+        assert len(kept) == _compiled_tables.KEEP
+        assert cache / f"catalog-{_compiled_tables.tables_digest(shipped_copy)}.json" in kept
+        assert cache / f"catalog-{0:064x}.json" not in kept  # the oldest went first
+
     def test_a_path_of_your_own_is_validated_each_time(self, data_copy: Path, cache: Path) -> None:
         load_catalog(data_copy)
         assert not cache.exists()
