@@ -36,18 +36,29 @@ CASES = {
 }
 
 
-def _time_once(code: str, env: dict[str, str]) -> tuple[float, float]:
+def _time_once(code: str, env: dict[str, str], cwd: str) -> tuple[float, float]:
     """(wall time of the whole process, time of `code` inside it) in seconds."""
     timed = f"import time as _t\n_s = _t.perf_counter()\n{code}\nprint(_t.perf_counter() - _s)"
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", timed], env=env, check=True, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", timed], env=env, cwd=cwd, check=True, capture_output=True, text=True)
     return time.perf_counter() - start, float(done.stdout)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=41, help="fresh processes per row (default 41)")
+    parser.add_argument(
+        "--baseline",
+        metavar="DIR",
+        help="also time import + load from another source tree (e.g. `git archive main | tar -x -C DIR`)",
+    )
     args = parser.parse_args()
+    cases = dict(CASES)
+    if args.baseline:
+        cases[f"baseline {args.baseline}: import + load"] = (
+            "import imagepricing; imagepricing.load_catalog()"
+            f"; assert imagepricing.__file__.startswith({args.baseline!r}), imagepricing.__file__"
+        )
     with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as bytecode:
         # Bytecode as an installed wheel has it (pip compiles it): written once, to a private
         # prefix so that nothing lands in the checkout, whatever PYTHONDONTWRITEBYTECODE says.
@@ -55,16 +66,20 @@ def main() -> None:
         base["PYTHONPYCACHEPREFIX"] = bytecode
         warm = {**base, "IMAGEPRICING_CACHE_DIR": cache}
         cold = {**base, "IMAGEPRICING_CACHE_DIR": ""}  # empty: no compiled form, validate every time
-        for code in CASES.values():  # the bytecode, and the compiled form of the tables
-            subprocess.run([sys.executable, "-c", code], env=warm, check=True)
+        envs = {name: (cold if "validated" in name else warm) for name in cases}
+        if args.baseline:
+            # The other tree comes first on the path (every row runs outside any checkout, so the
+            # current directory puts no tree first); its own tables, its own cache if it has one.
+            envs[f"baseline {args.baseline}: import + load"] = {**warm, "PYTHONPATH": args.baseline}
+        for name, code in cases.items():  # the bytecode, and the compiled form of the tables
+            subprocess.run([sys.executable, "-c", code], env=envs[name], cwd=cache, check=True)
         subprocess.run([sys.executable, "-c", "import cattrs, tomllib"], env=warm, check=True)
-        envs = {name: (cold if "validated" in name else warm) for name in CASES}
-        walls: dict[str, list[float]] = {name: [] for name in CASES}
-        inside: dict[str, list[float]] = {name: [] for name in CASES}
+        walls: dict[str, list[float]] = {name: [] for name in cases}
+        inside: dict[str, list[float]] = {name: [] for name in cases}
         # Interleave the rows, so a burst of load elsewhere on the machine hits them all alike.
         for _ in range(args.runs):
-            for name, code in CASES.items():
-                wall, inner = _time_once(code, envs[name])
+            for name, code in cases.items():
+                wall, inner = _time_once(code, envs[name], cache)
                 walls[name].append(wall)
                 inside[name].append(inner)
     floor = statistics.median(walls["floor: python -c pass"])
@@ -72,7 +87,7 @@ def main() -> None:
     print(f"{args.runs} fresh processes per row, medians; Python {sys.version.split()[0]}")
     print("in-process: the statements alone, timed inside the fresh process (what the 30 ms target counts)")
     print(f"{'case':42} {'process ms':>10} {'- floor':>8} {'in-process ms':>13} {'x json':>7}")
-    for name in CASES:
+    for name in cases:
         wall = statistics.median(walls[name])
         inner = statistics.median(inside[name])
         ratio = inner / json_anchor if json_anchor else float("nan")
