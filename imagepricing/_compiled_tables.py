@@ -260,6 +260,9 @@ def decode(text: str, key: str, source_dir: str) -> Catalog:
     """The catalog `encode` wrote; ValueError unless it was built from `key` in this format."""
     from imagepricing.catalog import Catalog  # noqa: PLC0415
 
+    # encode() writes the format and the key first: a form of other tables is refused unread.
+    if not text.startswith(f'{{"format":{FORMAT},"key":"{key}",'):
+        raise ValueError("not the compiled form of these tables")
     classes = _classes()
     scalar: dict[str, Callable[[str], object]] = {"decimal": Decimal, "date": dt.date.fromisoformat}
 
