@@ -105,14 +105,16 @@ def _path_for(directory: Path) -> tuple[Path, str] | None:
 def load(directory: Path) -> Catalog | None:
     """The compiled catalog of `directory`, or None (no cache, a miss, or a file not to trust)."""
     try:
-        key = tables_digest(directory)
         packaged = Path(__file__).parent / PACKAGED_NAME
+        where = cache_dir()
+        if where is None and not packaged.is_file():
+            return None
+        key = tables_digest(directory)
         if packaged.is_file():
             try:
                 return decode(packaged.read_text(encoding="utf-8"), key, str(directory))
             except Exception:  # noqa: S110 - tables edited after install: try the user cache
                 pass
-        where = cache_dir()
         if where is None:
             return None
         text = _read_trusted(where / f"catalog-{key}.json")
