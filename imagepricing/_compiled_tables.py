@@ -58,6 +58,9 @@ _COMPILER_MODULES = (
     "pricing.py",
     "_compiled_tables.py",
 )
+# Values never shared by reference: a decimal or a date is as short as a reference, and a dict
+# is mutable.
+_UNSHARED_TAGS = frozenset({"decimal", "date", "ref", "dict"})
 # The compiled form a wheel carries, next to this module.
 PACKAGED_NAME = "_compiled_catalog.json"
 _CATALOG_FIELDS_NOT_STORED = frozenset({"source_dir"})  # where the tables are, set at each load
@@ -250,11 +253,35 @@ def encode(catalog: Catalog, key: str) -> str:
             return {"$": name, "v": {arg: plain(getattr(value, attr)) for attr, arg in fields_of[name]}}
         raise TypeError(f"the compiled form cannot hold a {kind.__name__}")
 
-    stored = {
+    full = {
         f.name: plain(getattr(catalog, f.name))
         for f in attrs.fields(type(catalog))
         if f.name not in _CATALOG_FIELDS_NOT_STORED
     }
+    # Equal objects are written once: the first in full with an "id", later ones as a reference
+    # to it. The catalog repeats many (inherited parameters, shared tierings), so the file is a
+    # third the size and decodes in a third of the time; being frozen, they are safe to share.
+    ids: dict[str, int] = {}
+
+    def shared(node: Any) -> Any:
+        if type(node) is list:
+            return [shared(item) for item in node]
+        if type(node) is not dict:
+            return node
+        inner = {k: shared(v) for k, v in node.items()}
+        tag = node.get("$")
+        if tag is None or tag in _UNSHARED_TAGS:
+            return inner
+        signature = json.dumps(node, separators=(",", ":"))
+        found = ids.get(signature)
+        if found is not None:
+            return {"$": "ref", "v": found}
+        ids[signature] = len(ids)
+        return {**inner, "id": ids[signature]}
+
+    # Children first, so that a reference always comes after the definition it names; the
+    # signature is taken from the full subtree, so equal objects match whatever was shared inside.
+    stored = shared(full)
     return json.dumps({"format": FORMAT, "key": key, "catalog": stored}, separators=(",", ":"))
 
 
@@ -268,13 +295,28 @@ def decode(text: str, key: str, source_dir: str) -> Catalog:
     classes = _classes()
     scalar: dict[str, Callable[[str], object]] = {"decimal": Decimal, "date": dt.date.fromisoformat}
 
+    defined: list[Any] = []
+
     def rebuild(node: dict[str, Any]) -> Any:
         tag = node.get("$")
         if tag is None:
             return node  # the arguments of a class, or the document itself
-        if len(node) != 2 or "v" not in node:
+        ident = node.get("id")
+        if "v" not in node or len(node) != (2 if ident is None else 3):
             raise ValueError("not a tagged value")
-        value = node["v"]
+        if tag == "ref":
+            target = node["v"]
+            if type(target) is not int or not 0 <= target < len(defined):
+                raise ValueError("a reference to nothing defined before it")
+            return defined[target]
+        built = _build(tag, node["v"])
+        if ident is not None:
+            if ident != len(defined):
+                raise ValueError("definitions out of order")
+            defined.append(built)
+        return built
+
+    def _build(tag: str, value: Any) -> Any:
         if tag in scalar:
             if type(value) is not str:
                 raise ValueError(f"bad {tag}")

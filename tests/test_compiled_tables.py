@@ -343,3 +343,22 @@ class TestPackagedForm:
         assert _compiled_tables.load(shipped_copy) is None
         assert_same(catalog._validated_catalog(shipped_copy), load_catalog())
         assert len(_cached_files(cache)) == 1  # the edit is cached per user, the packaged form untouched
+
+
+class TestSharing:
+    def test_equal_objects_are_written_once_and_shared(self) -> None:
+        fresh, cached = _round_trip(shipped_data_dir())
+        text = _compiled_tables.encode(fresh, "k")
+        assert '{"$":"ref","v":' in text
+        specs = [spec for m in cached.models.values() for c in m.endpoints.values() for spec in c.params.values()]
+        assert len({id(s) for s in specs}) < len(specs)  # some are one object
+        assert_same(fresh, cached)
+
+    @pytest.mark.parametrize("target", ["-1", "999999", '"0"'])
+    def test_a_reference_to_nothing_is_refused(self, target: str) -> None:
+        fresh, _ = _round_trip(shipped_data_dir())
+        text = _compiled_tables.encode(fresh, "k")
+        forged = re.sub(r'\{"\$":"ref","v":[0-9]+\}', f'{{"$":"ref","v":{target}}}', text, count=1)
+        assert forged != text
+        with pytest.raises(ValueError, match="reference"):
+            _compiled_tables.decode(forged, "k", "somewhere")
