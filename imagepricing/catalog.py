@@ -21,28 +21,17 @@ import functools
 import os
 import re
 import threading
-import tomllib
 import unicodedata
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
-from imagepricing._tables import (
-    ENDPOINTS,
-    ConstraintTable,
-    EndpointTable,
-    ModelsFile,
-    ModelTable,
-    ParametersFile,
-    ParamSpecTable,
-    PriceBookFile,
-    SizesFile,
-    structure_table,
-)
+from imagepricing import _compiled_tables
+from imagepricing._tables import ENDPOINTS
 from imagepricing.errors import CatalogError
 from imagepricing.pricing import PriceBook, PriceEntry
 from imagepricing.sizes import (
@@ -56,6 +45,20 @@ from imagepricing.sizes import (
     parse_size,
 )
 from imagepricing.sources import Source, citation_problems, load_sources, render_citation
+
+if TYPE_CHECKING:
+    # Validation only: tomllib, cattrs and these shapes load when tables are (re)validated, not
+    # when the compiled form of the shipped tables is used (see load_catalog).
+    from imagepricing._table_shapes import (
+        ConstraintTable,
+        EndpointTable,
+        ModelsFile,
+        ModelTable,
+        ParametersFile,
+        ParamSpecTable,
+        PriceBookFile,
+        SizesFile,
+    )
 
 __all__ = [
     "Advice",
@@ -364,8 +367,27 @@ def _load_default_once() -> Catalog:
 
 
 def load_catalog(path: str | os.PathLike[str] | None = None) -> Catalog:
-    """Load and cross-check a directory of tables; raise CatalogError listing every problem."""
-    directory = Path(path) if path is not None else shipped_data_dir()
+    """Load and cross-check a directory of tables; raise CatalogError listing every problem.
+
+    The shipped tables (no `path`) are validated once and then loaded from their compiled form,
+    a JSON file in the user's cache directory keyed by a digest of every table file and of the
+    code that compiles them: any change to either validates afresh (docs/startup.md). A `path`
+    of your own is validated on every call.
+    """
+    if path is None:
+        directory = shipped_data_dir()
+        cached = _compiled_tables.load(directory)
+        if cached is not None:
+            return cached
+        catalog = _validated_catalog(directory)
+        _compiled_tables.store(directory, catalog)
+        return catalog
+    return _validated_catalog(Path(path))
+
+
+def _validated_catalog(directory: Path) -> Catalog:
+    from imagepricing._table_shapes import ModelsFile, ParametersFile, PriceBookFile, SizesFile  # noqa: PLC0415
+
     problems: list[str] = []
     if not directory.is_dir():
         raise CatalogError([f"{directory}: not a directory of data tables"])
@@ -477,6 +499,8 @@ def _known_parameters(
 
 def load_price_book(path: str | os.PathLike[str], catalog: Catalog | None = None) -> PriceBook:
     """Load one user price book (same format as data/prices/*.toml), checked against `catalog`."""
+    from imagepricing._table_shapes import PriceBookFile  # noqa: PLC0415 - validation only
+
     catalog = catalog or default_catalog()
     problems: list[str] = []
     label = str(path)
@@ -493,6 +517,8 @@ def load_price_book(path: str | os.PathLike[str], catalog: Catalog | None = None
 
 
 def _read_toml(path: Path, label: str, problems: list[str]) -> Any:
+    import tomllib  # noqa: PLC0415 - validation only
+
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
@@ -515,6 +541,8 @@ def _structure(
     if doc is None:
         return None
     _cite_sources(doc, label, problems, sources, strict=strict)
+    from imagepricing._table_shapes import structure_table  # noqa: PLC0415 - validation only
+
     value, found = structure_table(doc, cls, label)
     problems.extend(found)
     return value
@@ -730,6 +758,8 @@ def _resolve_endpoints(
     model_id: str, models: Mapping[str, ModelTable], problems: list[str]
 ) -> dict[str, EndpointTable]:
     """A model's endpoint tables with `inherits` applied (the child's parameters win)."""
+    from imagepricing._table_shapes import EndpointTable  # noqa: PLC0415 - validation only
+
     chain = [model_id]
     row = models[model_id]
     while row.inherits is not None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -112,9 +111,18 @@ def render_citation(text: str, sources: Mapping[str, Source]) -> str:
 @functools.cache
 def default_sources() -> Mapping[str, Source]:
     """The shipped registry (data/sources.toml), loaded once; raises CatalogError if it is bad."""
-    from imagepricing.catalog import shipped_data_dir  # noqa: PLC0415 - catalog imports this module
+    from imagepricing import _compiled_tables, catalog  # noqa: PLC0415 - catalog imports this module
+    from imagepricing.catalog import shipped_data_dir  # noqa: PLC0415
     from imagepricing.errors import CatalogError  # noqa: PLC0415
 
+    # The shipped catalog holds this very registry: take it from there when it is loaded or
+    # compiled, rather than validate sources.toml again. (No lock is taken here: the default
+    # catalog is read only once cached, so a load that renders a citation cannot wait on itself.)
+    if catalog.default_catalog.cache_info().currsize:
+        return catalog.default_catalog().sources
+    compiled = _compiled_tables.load(shipped_data_dir())
+    if compiled is not None:
+        return compiled.sources
     problems: list[str] = []
     registry = load_sources(shipped_data_dir() / "sources.toml", problems)
     if problems or registry is None:
@@ -124,7 +132,10 @@ def default_sources() -> Mapping[str, Source]:
 
 def load_sources(path: Path, problems: list[str], label: str = "sources.toml") -> Mapping[str, Source] | None:
     """Read one sources.toml; append every problem (file and path) to `problems`."""
-    from imagepricing._tables import SourcesFile, structure_table  # noqa: PLC0415
+    # Validation only: a process that loads the compiled catalog never needs tomllib or cattrs.
+    import tomllib  # noqa: PLC0415
+
+    from imagepricing._table_shapes import SourcesFile, structure_table  # noqa: PLC0415
 
     try:
         with path.open("rb") as handle:

@@ -5,7 +5,7 @@ ever used.
 Each corruption is applied to a copy of the shipped tables and must raise `CatalogError`. The
 cases go wider than tests/test_catalog.py (which has one example per kind): each kind is tried
 in each table it applies to. A corruption that loaded silently would be a bug in catalog.py or
-_tables.py, not in this list.
+_table_shapes.py, not in this list.
 """
 
 from __future__ import annotations
