@@ -135,8 +135,8 @@ def _shape(request: object, endpoint: str, catalog: Catalog, url_policy: str) ->
             else:
                 abstraction, spec = found
                 part = abstraction(value, spec, url_policy)
-            if part is UNMEMOISABLE:
-                return None
+        if part is UNMEMOISABLE:
+            return None
         parts.append(key)
         parts.append(part)
     return tuple(parts)
