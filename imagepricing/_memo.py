@@ -47,7 +47,7 @@ class VerdictMemo:
         self._old: dict[Hashable, Report] = {}
         self._lock = threading.Lock()
         # Per (model, endpoint): how each parameter is abstracted (built by the engine on first use).
-        self.compiled: dict[tuple[str, str], object] = {}
+        self.compiled: dict[tuple[str | None, str], object] = {}
 
     def get(self, key: Hashable) -> Report | None:
         report = self._young.get(key)

@@ -17,9 +17,9 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from imagepricing._describe import describe, escape_unprintable, looks_secret, plausible_token
+from imagepricing._memo import memo_for
 from imagepricing._tables import ENDPOINTS
 from imagepricing._url_codes import URL_POLICIES
-from imagepricing._memo import memo_for
 from imagepricing.catalog import Capability, Catalog, ParamSpec, default_catalog
 from imagepricing.findings import cited_source
 from imagepricing.pricing import PRICE_BASES, PriceBasis, quote
@@ -128,7 +128,7 @@ def _shape(request: object, endpoint: str, catalog: Catalog, url_policy: str) ->
                 part = _TRUE if value is True else _PRESENT
             elif found is exact_scalar:
                 kind = type(value)
-                if kind is str and len(value) <= MAX_MEMO_TEXT or kind is bool:
+                if (kind is str and len(value) <= MAX_MEMO_TEXT) or kind is bool:
                     part = (kind, value)
                 else:
                     part = exact_scalar(value)

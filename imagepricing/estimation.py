@@ -901,7 +901,7 @@ class _Estimator:
                 size = len(item)  # type: ignore[arg-type]
                 obj = missing
                 if fast_loads is not None and size <= _FAST_LINE:
-                    try:
+                    try:  # noqa: SIM105  # contextlib.suppress costs a call per line
                         obj = fast_loads(item)  # type: ignore[arg-type]
                     except (fast_error, RecursionError):
                         pass  # json decides, with its own message

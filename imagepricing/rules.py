@@ -9,6 +9,7 @@ the request that dispatches through it (see `engine.py`).
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
@@ -422,7 +423,7 @@ def exact_scalar(value: object, spec: ParamSpec | None = None, url_policy: str =
         return (kind, value)
     if kind is int and -_MAX_MEMO_INT < value < _MAX_MEMO_INT:  # type: ignore[operator]
         return (int, value)
-    if kind is float and value == value:  # type: ignore[comparison-overlap]
+    if kind is float and not math.isnan(value):  # type: ignore[arg-type]
         # NaN never equals itself, so it could never be found again: not worth a slot.
         return (float, value)
     return UNMEMOISABLE

@@ -17,11 +17,11 @@ import threading
 from typing import Any
 
 import pytest
+from frozen.engine_a44ec6b import check as check_before_memo
 
 from imagepricing import check
 from imagepricing._memo import VerdictMemo, memo_for
 from imagepricing.catalog import default_catalog
-from tests.frozen.engine_a44ec6b import check as check_before_memo
 
 FUZZED_REQUESTS = 120_000
 
@@ -38,8 +38,31 @@ _URLS = [
 ]
 _TEXT = ["a red apple", "", " ", "x" * 1000, "y" * 4001, "z" * 32_001, "\u200b", "ｐ"]
 _SCALARS: list[object] = [
-    None, True, False, 0, 1, 2, 3, 4, 10, 11, -1, 1.0, 2.0, 2.5, 2**70, "1", "１", "2\n", float("nan"),
-    [], {}, [1], {"a": 1}, "auto", "",
+    None,
+    True,
+    False,
+    0,
+    1,
+    2,
+    3,
+    4,
+    10,
+    11,
+    -1,
+    1.0,
+    2.0,
+    2.5,
+    2**70,
+    "1",
+    "１",
+    "2\n",
+    float("nan"),
+    [],
+    {},
+    [1],
+    {"a": 1},
+    "auto",
+    "",
 ]
 
 
@@ -55,8 +78,21 @@ def _values_for(name: str) -> list[object]:
             values.extend(spec.disputed_values)
             if spec.size is not None:
                 values.extend(spec.size.allowed_order or ())
-                values.extend(["1024x1024", "1280x720", "2048x1152", "1000x1000", "1024X1024", "01024x1024",
-                               "4096x4096", "512x512", "3840x1280", "16x16", "1024x1024 "])
+                values.extend(
+                    [
+                        "1024x1024",
+                        "1280x720",
+                        "2048x1152",
+                        "1000x1000",
+                        "1024X1024",
+                        "01024x1024",
+                        "4096x4096",
+                        "512x512",
+                        "3840x1280",
+                        "16x16",
+                        "1024x1024 ",
+                    ]
+                )
     if name in ("image", "mask", "callback_url"):
         values.extend(_URLS)
         values.extend([[u] for u in _URLS] + [_URLS[:2], _URLS[:3], [_URLS[0]] * 17, [_URLS[0]] * 12])

@@ -70,7 +70,8 @@ def test_hostile_lines_read_as_json_reads_them(monkeypatch: pytest.MonkeyPatch) 
     rows = fast[1]  # type: ignore[index]
     assert rows[0].errors == ("out_of_range",)  # 2**70 is an integer out of range, not a float
     assert rows[5].errors == ("wrong_type",)  # true is not a number
-    assert rows[4].ok is True and rows[4].images == 2  # 2.0 is the integer 2
+    assert rows[4].ok is True
+    assert rows[4].images == 2
 
 
 def test_random_logs_estimate_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -78,7 +79,10 @@ def test_random_logs_estimate_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
     values: list[object] = [1, 2, 1.0, 2.5, True, None, "1", 2**64, 2**70, -(2**63) - 1, 1e300, "auto", "1024x1024"]
     lines = []
     for _ in range(3000):
-        request = {"model": rng.choice(["dall-e-2", "gpt-image-2", "nano-banana", "x"]), "prompt": "p" * rng.randint(0, 40)}
+        request: dict[str, object] = {
+            "model": rng.choice(["dall-e-2", "gpt-image-2", "nano-banana", "x"]),
+            "prompt": "p" * rng.randint(0, 40),
+        }
         for key in rng.sample(["n", "size", "quality", "stream", "seed"], 2):
             request[key] = rng.choice(values)
         line = json.dumps(request)

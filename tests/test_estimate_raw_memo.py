@@ -33,7 +33,8 @@ def test_repeated_lines_are_answered_from_the_memo_with_the_same_results() -> No
     memoised = estimate(lines, as_of=_DAY, group_by=("model", "day"))
     plain = estimate(lines, as_of=_DAY, group_by=("model", "day"), memoize=False)
     assert memoised == plain
-    assert memoised.unreadable == 2000 and memoised.blank == 2000
+    assert memoised.unreadable == 2000
+    assert memoised.blank == 2000
     assert memoised.bad_lines == plain.bad_lines  # bad lines are never memoised: each keeps its line number
 
 
