@@ -22,6 +22,7 @@ CPU time (time.process_time), median of rounds; figures move with machine load, 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import statistics
@@ -30,18 +31,31 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from bench_check import CASES
 from bench_estimate import generate
-from frozen.engine_a44ec6b import check as check_before
 
 from imagepricing import check
 from imagepricing._memo import memo_for
 from imagepricing.catalog import default_catalog
 from imagepricing.estimation import estimate_files
+
+
+def _frozen_check() -> Any:
+    """The engine before issue 11 (tests/frozen/engine_a44ec6b.py), loaded by path."""
+    path = Path(__file__).resolve().parent.parent / "tests" / "frozen" / "engine_a44ec6b.py"
+    spec = importlib.util.spec_from_file_location("imagepricing_frozen_engine_a44ec6b", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.check
+
+
+check_before = _frozen_check()
 
 _REPETITIVE = [
     json.dumps(line)

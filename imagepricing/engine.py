@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from imagepricing._describe import describe, escape_unprintable, looks_secret, plausible_token
-from imagepricing._memo import memo_for
+from imagepricing._memo import VerdictMemo, memo_for
 from imagepricing._tables import ENDPOINTS
 from imagepricing._url_codes import URL_POLICIES
 from imagepricing.catalog import Capability, Catalog, ParamSpec, default_catalog
@@ -73,11 +73,10 @@ def check(
         raise ValueError(f"unknown url_policy {url_policy!r}; expected one of {', '.join(URL_POLICIES)}")
     day = _day(as_of)
 
-    shape = _shape(request, endpoint, catalog, url_policy)
-    if shape is None:
-        return _checked(request, endpoint, provider, catalog, book.currency, day, price_basis, url_policy)
     memo = memo_for(catalog)
-    key = (shape, endpoint, provider, day, price_basis, url_policy)
+    key = _shape(request, endpoint, catalog, memo, [endpoint, provider, day, price_basis, url_policy])
+    if key is None:
+        return _checked(request, endpoint, provider, catalog, book.currency, day, price_basis, url_policy)
     report = memo.get(key)
     if report is None:
         report = _checked(request, endpoint, provider, catalog, book.currency, day, price_basis, url_policy)
@@ -93,10 +92,14 @@ _TRUE = (bool, True)
 _MAX_MEMO_KEYS = 32
 
 
-def _shape(request: object, endpoint: str, catalog: Catalog, url_policy: str) -> tuple[object, ...] | None:
-    """The request as its rules read it (see _memo.py), or None when it is not memoised: not a
-    plain dict, no served model on this endpoint, too many keys, or a value whose text would
-    reach a finding."""
+def _shape(
+    request: object, endpoint: str, catalog: Catalog, memo: VerdictMemo, parts: list[object]
+) -> tuple[object, ...] | None:
+    """The memo key: `parts` (the options that change a report) followed by the request as its
+    rules read it (see _memo.py); None when the request is not memoised: not a plain dict, no
+    served model on this endpoint, too many keys, or a value whose text would reach a finding."""
+    url_policy = parts[-1]
+    assert type(url_policy) is str
     if type(request) is not dict or len(request) > _MAX_MEMO_KEYS:
         return None
     name = request.get("model")
@@ -106,13 +109,12 @@ def _shape(request: object, endpoint: str, catalog: Catalog, url_policy: str) ->
     # the platform's own parameters are judged, as `_checked` does; the model's value is then kept
     # exactly, since the messages quote it.
     table_key = (capability.model if capability is not None else None, endpoint)
-    compiled = memo_for(catalog).compiled
+    compiled = memo.compiled
     abstractions = compiled.get(table_key)
     if abstractions is None:
         specs = capability.params if capability is not None else catalog.platform_specs
         abstractions = compiled[table_key] = _abstractions(specs)
     assert isinstance(abstractions, dict)
-    parts: list[object] = []
     for key, value in request.items():
         # The key's exact type first: 1, 1.0 and True are one dict key in a tuple, not in a request.
         if type(key) is not str or len(key) > MAX_MEMO_TEXT:

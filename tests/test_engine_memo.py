@@ -12,18 +12,33 @@ small enough that most shapes repeat (memo hits) while every request kind also a
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import random
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
-from frozen.engine_a44ec6b import check as check_before_memo
 
 from imagepricing import check
 from imagepricing._memo import VerdictMemo, memo_for
 from imagepricing.catalog import default_catalog
 
 FUZZED_REQUESTS = 120_000
+
+
+def _frozen_engine() -> Any:
+    # Loaded by path: tests/ is not a package, and pytest runs with --import-mode=importlib.
+    path = Path(__file__).parent / "frozen" / "engine_a44ec6b.py"
+    spec = importlib.util.spec_from_file_location("imagepricing_frozen_engine_a44ec6b", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+check_before_memo = _frozen_engine().check
 
 _URLS = [
     "https://example.com/a.png",
