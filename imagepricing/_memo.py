@@ -21,11 +21,16 @@ from collections.abc import Hashable
 from imagepricing.catalog import Catalog
 from imagepricing.report import Report
 
-__all__ = ["MEMO_LIMIT", "VerdictMemo", "memo_for"]
+__all__ = ["MEMO_LIMIT", "MIN_SHARE", "PAUSE", "WINDOW", "VerdictMemo", "memo_for"]
 
 # Reports kept per catalog. A report with a few findings takes about 2 KB, so the memo stays
 # under ~10 MB whatever the traffic.
 MEMO_LIMIT = 4096
+# Lookups per window, the least share of hits that keeps the memo on (1 in MIN_SHARE), and the
+# checks it then sits out (see VerdictMemo).
+WINDOW = 4096
+MIN_SHARE = 8
+PAUSE = 1 << 16
 
 
 class VerdictMemo:
@@ -38,7 +43,7 @@ class VerdictMemo:
     lock (a dict read is atomic); writes do.
     """
 
-    __slots__ = ("_half", "_lock", "_old", "_young", "compiled", "limit")
+    __slots__ = ("_half", "_lock", "_old", "_young", "compiled", "hits", "limit", "lookups", "skip")
 
     def __init__(self, limit: int = MEMO_LIMIT) -> None:
         self.limit = limit
@@ -48,14 +53,27 @@ class VerdictMemo:
         self._lock = threading.Lock()
         # Per (model, endpoint): how each parameter is abstracted (built by the engine on first use).
         self.compiled: dict[tuple[str | None, str], object] = {}
+        # The memo watches its hit rate: over a window of WINDOW lookups, fewer than one hit in
+        # MIN_SHARE means shapes rarely repeat here, and building keys and storing reports is
+        # wasted work; the engine then skips the memo for `skip` calls, and tries again. Counters
+        # are approximate under threads, which only moves when that happens.
+        self.lookups = 0
+        self.hits = 0
+        self.skip = 0
 
     def get(self, key: Hashable) -> Report | None:
+        self.lookups += 1
         report = self._young.get(key)
+        if report is None:
+            report = self._old.get(key)
+            if report is not None:
+                self.put(key, report)
         if report is not None:
-            return report
-        report = self._old.get(key)
-        if report is not None:
-            self.put(key, report)
+            self.hits += 1
+        if self.lookups >= WINDOW:
+            if self.hits * MIN_SHARE < self.lookups:
+                self.skip = PAUSE
+            self.lookups = self.hits = 0
         return report
 
     def put(self, key: Hashable, report: Report) -> None:
@@ -70,6 +88,7 @@ class VerdictMemo:
     def clear(self) -> None:
         with self._lock:
             self._young, self._old = {}, {}
+            self.lookups = self.hits = self.skip = 0
 
 
 # Catalogs are frozen attrs classes whose hash would hash every table, so memos are found by

@@ -74,6 +74,10 @@ def check(
     day = _day(as_of)
 
     memo = memo_for(catalog)
+    if memo.skip:
+        # Shapes rarely repeat in this traffic: the memo sits out a while (see _memo.py).
+        memo.skip -= 1
+        return _checked(request, endpoint, provider, catalog, book.currency, day, price_basis, url_policy)
     key = _shape(request, endpoint, catalog, memo, [endpoint, provider, day, price_basis, url_policy])
     if key is None:
         return _checked(request, endpoint, provider, catalog, book.currency, day, price_basis, url_policy)

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from imagepricing import check
-from imagepricing._memo import VerdictMemo, memo_for
+from imagepricing._memo import PAUSE, WINDOW, VerdictMemo, memo_for
 from imagepricing.catalog import default_catalog
 
 FUZZED_REQUESTS = 120_000
@@ -157,6 +157,7 @@ def test_memo_changes_no_report_on_fuzzed_requests() -> None:
             "url_policy": rng.choice(("basic", "strict")),
         }
         expected = check_before_memo(request, **options)
+        memo.skip = 0  # keep the memo on throughout: this test is about what it answers
         got = check(request, **options)
         if got != expected or got.to_dict() != expected.to_dict():
             differences.append((index, request, options))
@@ -165,6 +166,12 @@ def test_memo_changes_no_report_on_fuzzed_requests() -> None:
     assert not differences, differences
     # The fuzz must have exercised the memo: many repeated shapes answered from it.
     assert len(memo) > 100
+
+
+@pytest.fixture(autouse=True)
+def _fresh_memo() -> None:
+    # Identity assertions need the memo on: an earlier test's traffic may have paused it.
+    memo_for(default_catalog()).clear()
 
 
 def test_memo_returns_the_first_report_for_a_repeated_shape() -> None:
@@ -226,3 +233,15 @@ def test_memo_is_safe_across_threads() -> None:
     for thread in threads:
         thread.join()
     assert not failures
+
+
+def test_memo_sits_out_when_shapes_rarely_repeat() -> None:
+    memo = memo_for(default_catalog())
+    for width in range(WINDOW + 1):  # every request a new shape: no hit at all
+        check({"model": "gpt-image-2", "prompt": "p", "size": f"{16 * (40 + width % 200)}x{16 * (40 + width // 200)}"})
+    assert memo.skip > PAUSE - 10
+    request = {"model": "dall-e-2", "prompt": "a"}
+    assert check(request) is not check(request)  # not memoised while it sits out
+    assert check(request) == check_before_memo(request)
+    memo.clear()
+    assert check(request) is check(request)
