@@ -2,6 +2,10 @@
 
 request -> model and capability -> one rule per parameter (rules.RULES) -> whole-request rules
 (rules.CROSS_RULES) -> tier and images -> quote (pricing.quote) -> Report.
+
+Repeated shapes are answered from the verdict memo (_memo.py): each rule says how it abstracts its
+input (rules.ABSTRACTIONS), `_shape` builds the key from that, and a request whose shape was seen
+gets the report built for the first one. Requests the memo must not hold go straight to the rules.
 """
 
 from __future__ import annotations
@@ -13,13 +17,14 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from imagepricing._describe import describe, escape_unprintable, looks_secret, plausible_token
+from imagepricing._memo import VerdictMemo, memo_for
 from imagepricing._tables import ENDPOINTS
 from imagepricing._url_codes import URL_POLICIES
-from imagepricing.catalog import Capability, Catalog, default_catalog
+from imagepricing.catalog import Capability, Catalog, ParamSpec, default_catalog
 from imagepricing.findings import cited_source
 from imagepricing.pricing import PRICE_BASES, PriceBasis, quote
 from imagepricing.report import Report
-from imagepricing.rules import CROSS_RULES, RULES, Context
+from imagepricing.rules import ABSTRACTIONS, CROSS_RULES, MAX_MEMO_TEXT, RULES, UNMEMOISABLE, Context, exact_scalar
 
 __all__ = ["MODEL_OPTIONAL_ON", "check"]
 
@@ -68,10 +73,105 @@ def check(
         raise ValueError(f"unknown url_policy {url_policy!r}; expected one of {', '.join(URL_POLICIES)}")
     day = _day(as_of)
 
+    memo = memo_for(catalog)
+    if memo.skip:
+        # Shapes rarely repeat in this traffic: the memo sits out a while (see _memo.py).
+        memo.skip -= 1
+        return _checked(request, endpoint, provider, catalog, book.currency, day, price_basis, url_policy)
+    key = _shape(request, endpoint, catalog, memo, [endpoint, provider, day, price_basis, url_policy])
+    if key is None:
+        return _checked(request, endpoint, provider, catalog, book.currency, day, price_basis, url_policy)
+    report = memo.get(key)
+    if report is None:
+        report = _checked(request, endpoint, provider, catalog, book.currency, day, price_basis, url_policy)
+        memo.put(key, report)
+    return report
+
+
+# Markers of a shape for values no rule of the model reads: the engine and the cross rules ask only
+# whether such a value is absent (None) or exactly `true`.
+_ABSENT = ("absent",)
+_PRESENT = ("present",)
+_TRUE = (bool, True)
+_MAX_MEMO_KEYS = 32
+
+
+def _shape(
+    request: object, endpoint: str, catalog: Catalog, memo: VerdictMemo, parts: list[object]
+) -> tuple[object, ...] | None:
+    """The memo key: `parts` (the options that change a report) followed by the request as its
+    rules read it (see _memo.py); None when the request is not memoised: not a plain dict, no
+    served model on this endpoint, too many keys, or a value whose text would reach a finding."""
+    url_policy = parts[-1]
+    assert type(url_policy) is str
+    if type(request) is not dict or len(request) > _MAX_MEMO_KEYS:
+        return None
+    name = request.get("model")
+    model = catalog.models.get(name) if type(name) is str else None
+    capability = model.endpoints.get(endpoint) if model is not None else None
+    # Without a capability (no model, an unknown one, an endpoint the model does not serve) only
+    # the platform's own parameters are judged, as `_checked` does; the model's value is then kept
+    # exactly, since the messages quote it.
+    table_key = (capability.model if capability is not None else None, endpoint)
+    compiled = memo.compiled
+    abstractions = compiled.get(table_key)
+    if abstractions is None:
+        specs = capability.params if capability is not None else catalog.platform_specs
+        abstractions = compiled[table_key] = _abstractions(specs)
+    assert isinstance(abstractions, dict)
+    for key, value in request.items():
+        # The key's exact type first: 1, 1.0 and True are one dict key in a tuple, not in a request.
+        if type(key) is not str or len(key) > MAX_MEMO_TEXT:
+            return None
+        if value is None:
+            part: object = _ABSENT
+        elif key == "model":
+            part = value if capability is not None else exact_scalar(value)
+        else:
+            found = abstractions.get(key)
+            if found is None:
+                # Unknown, undocumented or dropped: only the key reaches a finding.
+                part = _TRUE if value is True else _PRESENT
+            elif found is exact_scalar:
+                kind = type(value)
+                if (kind is str and len(value) <= MAX_MEMO_TEXT) or kind is bool:
+                    part = (kind, value)
+                else:
+                    part = exact_scalar(value)
+            else:
+                abstraction, spec = found
+                part = abstraction(value, spec, url_policy)
+        if part is UNMEMOISABLE:
+            return None
+        parts.append(key)
+        parts.append(part)
+    return tuple(parts)
+
+
+def _abstractions(specs: Mapping[str, ParamSpec]) -> dict[str, object]:
+    """Each parameter judged with its rule's abstraction (exact_scalar is inlined by `_shape`)."""
+    table: dict[str, object] = {}
+    for name, spec in specs.items():
+        abstraction = ABSTRACTIONS[spec.kind]
+        table[name] = exact_scalar if abstraction is exact_scalar else (abstraction, spec)
+    return table
+
+
+def _checked(
+    request: object,
+    endpoint: str,
+    provider: str,
+    catalog: Catalog,
+    currency: str,
+    day: dt.date,
+    price_basis: PriceBasis,
+    url_policy: str,
+) -> Report:
+    """The rules over one request, for arguments `check` has validated."""
     ctx = Context(None, url_policy)
     if not isinstance(request, Mapping):
         ctx.error("not_an_object", None, f"the request must be a JSON object; got {describe(request)}.")
-        return _report(ctx, endpoint, provider, book.currency, price_basis, day)
+        return _report(ctx, endpoint, provider, currency, price_basis, day)
 
     capability = _resolve_model(ctx, request.get("model"), endpoint, catalog)
     ctx.capability = capability
@@ -130,7 +230,7 @@ def check(
         _fill_defaults(ctx, capability, request)
         for rule in CROSS_RULES:
             rule(ctx, request)
-    return _report(ctx, endpoint, provider, book.currency, price_basis, day, catalog, capability)
+    return _report(ctx, endpoint, provider, currency, price_basis, day, catalog, capability)
 
 
 def _resolve_model(ctx: Context, value: object, endpoint: str, catalog: Catalog) -> Capability | None:

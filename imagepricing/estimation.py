@@ -116,6 +116,16 @@ _DATED_LIMIT = 1 << 17  # (shape, day) prices remembered in all
 # whatever the log holds (a million distinct sizes or dates).
 _REGISTRY_LIMIT = 1 << 15
 _URL_MEMO_LIMIT = 4096
+# The raw-line verdict memo (see _Estimator.consume): a line seen before, character for character,
+# has the verdict it had then. Lines up to _RAW_LINE characters, _RAW_LIMIT of them at once. It
+# watches its own hit rate over windows of _RAW_WINDOW lookups and turns itself off for
+# _RAW_PAUSE lines when fewer than one in _RAW_MIN_SHARE hit: on a log of distinct lines every
+# insertion would be wasted work.
+_RAW_LINE = 2048
+_RAW_LIMIT = 8192
+_RAW_WINDOW = 4096
+_RAW_MIN_SHARE = 8
+_RAW_PAUSE = 1 << 17
 _MAX_KEYS = 32
 _KEY_BUDGET = 1024  # characters of request text kept verbatim in one cache key
 _MAX_LIST = 64
@@ -144,6 +154,28 @@ _ZERO = Decimal(0)
 # line, a fifth of the time of a whole line. The loop falls back to json.loads wherever the two
 # could differ (leading or trailing text), so the result and every error message are json.loads's.
 _SCAN: Callable[[str, int], tuple[Any, int]] = JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+# msgspec, when installed (the `fastjson` extra), parses a line about twice as fast as the C scanner
+# above, with the same types: integers of any size stay integers (orjson turns 2**70 into a float,
+# which is why it is not used), and 1, 1.0 and true stay apart. Every line msgspec refuses (NaN,
+# a lone surrogate, 1e400, deep nesting, any error) is left to json, and so is every line longer
+# than _FAST_LINE characters (json refuses integers of over 4,300 digits, msgspec reads some), so
+# results and messages stay json.loads's.
+_FAST_LINE = 4096
+
+
+def _fast_loads() -> tuple[Callable[[str], Any], type[Exception]] | None:
+    """msgspec's JSON decoder and its error type, or None when it is not installed or turned off
+    (IMAGEPRICING_JSON=stdlib)."""
+    if os.environ.get("IMAGEPRICING_JSON") == "stdlib":
+        return None
+    try:
+        import msgspec  # type: ignore[import-not-found,unused-ignore]  # noqa: PLC0415 (optional extra)
+    except ImportError:
+        return None
+    loads: Callable[[str], Any] = msgspec.json.Decoder().decode
+    error: type[Exception] = msgspec.DecodeError
+    return loads, error
 
 
 class LogReadError(OSError):
@@ -760,6 +792,11 @@ class _Estimator:
         self.url_names = frozenset(self.url_params)
         # request key -> {_SHAPE: shape index, day: verdict index, ...}
         self.cache: dict[tuple[object, ...], dict[Any, int]] = {}
+        # line text -> verdict index; with its hit counters (see consume).
+        self.raw: dict[str, int] = {}
+        self.raw_lookups = 0
+        self.raw_hits = 0
+        self.raw_paused_until = 0
         self.dated = 0  # day entries added to the cache's shapes since it was last cleared
         self.shapes: list[_Shape] = []
         self.shape_ids: dict[_Shape, int] = {}
@@ -819,6 +856,11 @@ class _Estimator:
         sink = self.sink
         shape_key = _SHAPE
         url_names = self.url_names
+        raw = self.raw
+        raw_on = memoize and self.lines + 1 >= self.raw_paused_until
+        fast = _fast_loads()
+        fast_loads, fast_error = fast if fast is not None else (None, ValueError)
+        raw_lookups = raw_hits = 0
         lineno = start - 1
         # Values read from a log are untyped JSON until the rules have judged them.
         obj: Any
@@ -837,25 +879,50 @@ class _Estimator:
             # `size` bounds the request text a cache key can hold: the line's length. An object
             # handed over already parsed has no such bound, and its key is built with care.
             if kind is str:
+                if raw_on:
+                    found = raw.get(item)  # type: ignore[call-overload]
+                    raw_lookups += 1
+                    if found is not None:
+                        raw_hits += 1
+                        counts[found] += 1
+                        if sink is not None:
+                            sink.append(found)
+                        continue
+                    if raw_lookups >= _RAW_WINDOW:
+                        if raw_hits * _RAW_MIN_SHARE < raw_lookups:
+                            # Identical lines are rare here: stop paying for the memo for a while.
+                            raw_on = False
+                            raw.clear()
+                            self.raw_paused_until = self.lines + lineno - start + 1 + _RAW_PAUSE
+                        self.raw_lookups += raw_lookups
+                        self.raw_hits += raw_hits
+                        raw_lookups = raw_hits = 0
                 parsed = True
                 size = len(item)  # type: ignore[arg-type]
-                try:
+                obj = missing
+                if fast_loads is not None and size <= _FAST_LINE:
+                    try:  # noqa: SIM105  # contextlib.suppress costs a call per line
+                        obj = fast_loads(item)  # type: ignore[arg-type]
+                    except (fast_error, RecursionError):
+                        pass  # json decides, with its own message
+                if obj is missing:
                     try:
-                        obj, end = scan(item, 0)  # type: ignore[arg-type]
-                    except StopIteration:  # maybe only leading whitespace: json.loads decides
-                        if not item.strip():  # type: ignore[attr-defined]
-                            self.blank += 1  # blank: counted without raising and catching an error
-                            if sink is not None:
-                                sink.append(None)
-                            continue
-                        end = -1
-                    # Trailing JSON whitespace (a text file's "\n") is what json.loads allows too;
-                    # anything else after the value, or before it, is for json.loads to judge.
-                    if end != size and (end < 0 or item[end:].strip(" \t\n\r")):  # type: ignore[index]
-                        obj = loads(item)  # type: ignore[arg-type]
-                except (ValueError, RecursionError) as exc:
-                    self._unreadable_line(name, lineno, item, exc)
-                    continue
+                        try:
+                            obj, end = scan(item, 0)  # type: ignore[arg-type]
+                        except StopIteration:  # maybe only leading whitespace: json.loads decides
+                            if not item.strip():  # type: ignore[attr-defined]
+                                self.blank += 1  # blank: counted without raising and catching an error
+                                if sink is not None:
+                                    sink.append(None)
+                                continue
+                            end = -1
+                        # Trailing JSON whitespace (a text file's "\n") is what json.loads allows too;
+                        # anything else after the value, or before it, is for json.loads to judge.
+                        if end != size and (end < 0 or item[end:].strip(" \t\n\r")):  # type: ignore[index]
+                            obj = loads(item)  # type: ignore[arg-type]
+                    except (ValueError, RecursionError) as exc:
+                        self._unreadable_line(name, lineno, item, exc)
+                        continue
             else:
                 parsed = False
                 size = _UNBOUNDED
@@ -946,6 +1013,13 @@ class _Estimator:
             counts[verdict] += 1
             if sink is not None:
                 sink.append(verdict)
+            if raw_on and parsed and len(item) <= _RAW_LINE:  # type: ignore[arg-type]
+                # The verdict of a line depends on nothing but its text and this run's options.
+                if len(raw) >= _RAW_LIMIT:
+                    raw.clear()
+                raw[item] = verdict  # type: ignore[index]
+        self.raw_lookups += raw_lookups
+        self.raw_hits += raw_hits
         self.lines += lineno - start + 1
         self.last_line = lineno
 
@@ -1109,6 +1183,7 @@ class _Estimator:
         self.shapes.clear()
         self.shape_ids.clear()
         self.cache.clear()
+        self.raw.clear()  # it holds verdict numbers, which start afresh
         self.dated = 0
         if len(self.groups) >= 2 * self.max_groups:
             self._cap_groups()

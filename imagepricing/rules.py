@@ -9,6 +9,7 @@ the request that dispatches through it (see `engine.py`).
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,7 @@ from imagepricing.sizes import AUTO_SIZES, constraint_problems, parse_size
 if TYPE_CHECKING:
     from imagepricing.urls import UrlProblem
 
-__all__ = ["CROSS_RULES", "RULES", "Context", "Rule"]
+__all__ = ["ABSTRACTIONS", "CROSS_RULES", "RULES", "UNMEMOISABLE", "Context", "Rule", "exact_scalar"]
 
 # Beyond this many problems inside one array, the rest are summarised in one finding, so that a
 # 100,000-item `image` array cannot produce 100,000 findings.
@@ -394,3 +395,97 @@ CROSS_RULES: tuple[Callable[[Context, Mapping[object, object]], None], ...] = (
     _suggest_async,
     _may_return_alias,
 )
+
+
+# -- How each rule abstracts its input, for the engine's verdict memo (engine.py, _memo.py).
+#
+# An abstraction maps a value to something hashable that keeps every fact about it the rule's
+# findings, effective values and messages depend on, and drops the rest; `UNMEMOISABLE` when the
+# value's text would reach a message (a prompt over its limit, a bad URL, a long string) or when
+# keeping it would let the memo grow with untrusted input. Two requests whose abstractions are equal
+# get equal reports. Every abstraction is tagged with the value's exact type: `True == 1 == 1.0` in
+# a tuple, and the rules tell them apart. None never reaches an abstraction (the engine keys it as
+# "absent", which is how every rule and cross rule reads it).
+UNMEMOISABLE = object()
+# Strings and integers kept verbatim in a memo key are bounded: past these, the request is checked
+# without the memo (its report would be one of a kind anyway).
+MAX_MEMO_TEXT = 64
+_MAX_MEMO_INT = 10**18
+_MAX_MEMO_ITEMS = 64
+
+Abstraction = Callable[[object, ParamSpec, str], object]
+
+
+def exact_scalar(value: object, spec: ParamSpec | None = None, url_policy: str = "basic") -> object:
+    """A JSON scalar as (type, value): what choice, boolean, integer and size rules read."""
+    kind = type(value)
+    if kind is bool or (kind is str and len(value) <= MAX_MEMO_TEXT):  # type: ignore[arg-type]
+        return (kind, value)
+    if kind is int and -_MAX_MEMO_INT < value < _MAX_MEMO_INT:  # type: ignore[operator]
+        return (int, value)
+    if kind is float and not math.isnan(value):  # type: ignore[arg-type]
+        # NaN never equals itself, so it could never be found again: not worth a slot.
+        return (float, value)
+    return UNMEMOISABLE
+
+
+def _abstract_text(value: object, spec: ParamSpec, url_policy: str) -> object:
+    # check_text reads only emptiness and the length against the model's limit; the text itself
+    # reaches no message unless it is too long, which is kept out of the memo.
+    if type(value) is not str:
+        return exact_scalar(value)
+    if spec.max_chars is not None and len(value) > spec.max_chars:
+        return UNMEMOISABLE
+    return (str, bool(value))
+
+
+def _abstract_choice(value: object, spec: ParamSpec, url_policy: str) -> object:
+    if spec.overridden_to is not None:
+        return _OVERRIDDEN  # replaced whatever it is; the value reaches neither a message nor effective
+    return exact_scalar(value)
+
+
+_OVERRIDDEN = ("overridden",)
+_URL_OK = ("url", True)
+
+
+def _url_ok(value: str, url_policy: str, allow_data_uri: bool) -> bool:
+    return not _url_checker()(value, policy=url_policy, allow_data_uri=allow_data_uri)
+
+
+def _abstract_url(value: object, spec: ParamSpec, url_policy: str) -> object:
+    # A URL by its verdict: an acceptable one adds nothing to the report; a bad one's findings may
+    # quote parts of it, so it is kept out of the memo.
+    if type(value) is not str:
+        return exact_scalar(value)
+    return _URL_OK if _url_ok(value, url_policy, allow_data_uri=False) else UNMEMOISABLE
+
+
+def _abstract_image(value: object, spec: ParamSpec, url_policy: str) -> object:
+    if type(value) is not str:
+        return exact_scalar(value)
+    return _URL_OK if _url_ok(value, url_policy, allow_data_uri=True) else UNMEMOISABLE
+
+
+def _abstract_images(value: object, spec: ParamSpec, url_policy: str) -> object:
+    # An array by its length (messages and the image limits read it) when every item is acceptable.
+    if type(value) is str:
+        return _abstract_image(value, spec, url_policy)
+    if type(value) is not list or not value or len(value) > _MAX_MEMO_ITEMS:
+        return exact_scalar(value)  # a non-list scalar keeps its type; an empty or long list is not memoised
+    for item in value:
+        if type(item) is not str or not _url_ok(item, url_policy, allow_data_uri=True):
+            return UNMEMOISABLE
+    return (list, len(value))
+
+
+ABSTRACTIONS: dict[str, Abstraction] = {
+    "text": _abstract_text,
+    "integer": exact_scalar,
+    "choice": _abstract_choice,
+    "boolean": exact_scalar,
+    "url": _abstract_url,
+    "image": _abstract_image,
+    "images": _abstract_images,
+    "size": exact_scalar,
+}

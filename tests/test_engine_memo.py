@@ -1,0 +1,247 @@
+"""The engine's verdict memo (imagepricing/_memo.py) changes no result.
+
+The differential test checks the engine of today against a frozen copy of the engine before the
+memo (tests/frozen/engine_a44ec6b.py) on 120,000 fuzzed requests. Why a frozen copy rather than
+the base commit in a subprocess: the copy shares the very rules, tables and catalog objects, so
+any difference is the engine's own, and the comparison is of whole `Report` objects (attrs
+equality, every field), not of a serialisation; it also runs in seconds. The fuzzer is seeded
+random rather than hypothesis so that 100,000+ cases fit in a CI run, and it draws from a pool
+small enough that most shapes repeat (memo hits) while every request kind also appears.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import random
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from imagepricing import check
+from imagepricing._memo import PAUSE, WINDOW, VerdictMemo, memo_for
+from imagepricing.catalog import default_catalog
+
+FUZZED_REQUESTS = 120_000
+
+
+def _frozen_engine() -> Any:
+    # Loaded by path: tests/ is not a package, and pytest runs with --import-mode=importlib.
+    path = Path(__file__).parent / "frozen" / "engine_a44ec6b.py"
+    spec = importlib.util.spec_from_file_location("imagepricing_frozen_engine_a44ec6b", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+check_before_memo = _frozen_engine().check
+
+_URLS = [
+    "https://example.com/a.png",
+    "https://cdn.example.org/x/y.jpg?v=1",
+    "http://localhost/a.png",
+    "https://10.0.0.1/a.png",
+    "ftp://example.com/a.png",
+    "data:image/png;base64,iVBORw0KGgo=",
+    "https://exa mple.com/a.png",
+    "",
+    "https://user:secret@example.com/a.png",
+]
+_TEXT = ["a red apple", "", " ", "x" * 1000, "y" * 4001, "z" * 32_001, "\u200b", "ｐ"]
+_SCALARS: list[object] = [
+    None,
+    True,
+    False,
+    0,
+    1,
+    2,
+    3,
+    4,
+    10,
+    11,
+    -1,
+    1.0,
+    2.0,
+    2.5,
+    2**70,
+    "1",
+    "１",
+    "2\n",
+    float("nan"),
+    [],
+    {},
+    [1],
+    {"a": 1},
+    "auto",
+    "",
+]
+
+
+def _values_for(name: str) -> list[object]:
+    catalog = default_catalog()
+    values: list[object] = list(_SCALARS)
+    for model in catalog.models.values():
+        for capability in model.endpoints.values():
+            spec = capability.params.get(name)
+            if spec is None:
+                continue
+            values.extend(spec.values or ())
+            values.extend(spec.disputed_values)
+            if spec.size is not None:
+                values.extend(spec.size.allowed_order or ())
+                values.extend(
+                    [
+                        "1024x1024",
+                        "1280x720",
+                        "2048x1152",
+                        "1000x1000",
+                        "1024X1024",
+                        "01024x1024",
+                        "4096x4096",
+                        "512x512",
+                        "3840x1280",
+                        "16x16",
+                        "1024x1024 ",
+                    ]
+                )
+    if name in ("image", "mask", "callback_url"):
+        values.extend(_URLS)
+        values.extend([[u] for u in _URLS] + [_URLS[:2], _URLS[:3], [_URLS[0]] * 17, [_URLS[0]] * 12])
+    if name == "prompt":
+        values.extend(_TEXT)
+    return values
+
+
+def _pools() -> tuple[list[object], dict[str, list[object]]]:
+    catalog = default_catalog()
+    models: list[object] = [*catalog.models, "dall-e-4", "Nano-Banana", "gpt-image", None, 3, True, ["dall-e-3"], ""]
+    names = sorted({*catalog.parameters, *catalog.known_parameters, "async", "stream", "seed", "user", "foo"})
+    return models, {name: _values_for(name) for name in names}
+
+
+def _request(rng: random.Random, models: list[object], pools: dict[str, list[object]]) -> object:
+    if rng.random() < 0.01:
+        return rng.choice([[1, 2], "text", None, 5, {1: "a", "model": "dall-e-3"}, {True: 1}])
+    request: dict[Any, object] = {}
+    if rng.random() < 0.95:
+        request["model"] = rng.choice(models)
+    if rng.random() < 0.9:
+        request["prompt"] = rng.choice(pools["prompt"][-8:] if rng.random() < 0.5 else ["a fox", "an apple"])
+    for name in rng.sample(sorted(pools), rng.randint(0, 4)):
+        request[name] = rng.choice(pools[name])
+    if rng.random() < 0.02:
+        request[7] = "not a string key"
+    items = list(request.items())
+    rng.shuffle(items)  # key order decides finding order
+    return dict(items)
+
+
+def test_memo_changes_no_report_on_fuzzed_requests() -> None:
+    rng = random.Random(11)
+    models, pools = _pools()
+    days = [None, dt.date(2025, 1, 1), dt.date(2026, 6, 1)]
+    memo = memo_for(default_catalog())
+    memo.clear()
+    differences = []
+    for index in range(FUZZED_REQUESTS):
+        request = _request(rng, models, pools)
+        options: dict[str, Any] = {
+            "endpoint": rng.choice(("generations", "edits")),
+            "provider": rng.choice(("acedata", "xhuoapi", "openai")),
+            "as_of": rng.choice(days),
+            "price_basis": rng.choice(("charged", "published")),
+            "url_policy": rng.choice(("basic", "strict")),
+        }
+        expected = check_before_memo(request, **options)
+        memo.skip = 0  # keep the memo on throughout: this test is about what it answers
+        got = check(request, **options)
+        if got != expected or got.to_dict() != expected.to_dict():
+            differences.append((index, request, options))
+            if len(differences) >= 5:
+                break
+    assert not differences, differences
+    # The fuzz must have exercised the memo: many repeated shapes answered from it.
+    assert len(memo) > 100
+
+
+@pytest.fixture(autouse=True)
+def _fresh_memo() -> None:
+    # Identity assertions need the memo on: an earlier test's traffic may have paused it.
+    memo_for(default_catalog()).clear()
+
+
+def test_memo_returns_the_first_report_for_a_repeated_shape() -> None:
+    first = check({"model": "gpt-image-2", "prompt": "a fox", "size": "1280x720"})
+    second = check({"model": "gpt-image-2", "prompt": "another fox, longer", "size": "1280x720"})
+    assert second is first
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ({"model": "dall-e-2", "prompt": "a", "n": 1}, {"model": "dall-e-2", "prompt": "a", "n": True}),
+        ({"model": "dall-e-2", "prompt": "a", "n": 2}, {"model": "dall-e-2", "prompt": "a", "n": 2.0}),
+        ({"model": "dall-e-2", "prompt": "a", "stream": True}, {"model": "dall-e-2", "prompt": "a", "stream": 1}),
+        ({"model": "dall-e-2", "prompt": ""}, {"model": "dall-e-2", "prompt": "a"}),
+        ({"model": "dall-e-2", "prompt": "a", 1: "x"}, {"model": "dall-e-2", "prompt": "a", True: "x"}),
+        ({"prompt": "a", "model": "dall-e-2"}, {"model": "dall-e-2", "prompt": "a"}),
+    ],
+)
+def test_values_rules_tell_apart_are_different_shapes(one: dict[Any, object], other: dict[Any, object]) -> None:
+    assert check(one) is not check(other)
+    assert check(one) == check_before_memo(one)
+    assert check(other) == check_before_memo(other)
+
+
+def test_a_prompt_over_its_limit_or_a_bad_url_is_not_memoised() -> None:
+    long = {"model": "dall-e-2", "prompt": "x" * 5000}
+    assert check(long) is not check(long)
+    bad = {"model": "gpt-image-2", "prompt": "a", "callback_url": "ftp://example.com/x"}
+    assert not check(bad).ok
+    assert check(bad) is not check(bad)
+
+
+def test_memo_is_bounded_and_keeps_what_is_used() -> None:
+    memo = VerdictMemo(limit=100)
+    hot = check({"model": "dall-e-2", "prompt": "a"})
+    memo.put("hot", hot)
+    for index in range(1000):
+        memo.put(index, hot)
+        assert memo.get("hot") is hot  # used between insertions: never evicted
+        assert len(memo) <= 100
+    assert memo.get(0) is None  # an early, unused entry is gone
+
+
+def test_memo_is_safe_across_threads() -> None:
+    requests = [{"model": "gpt-image-2", "prompt": "p", "size": f"{16 * w}x{16 * w}"} for w in range(40, 140)]
+    expected = [check_before_memo(r) for r in requests]
+    failures: list[int] = []
+
+    def worker() -> None:
+        for _ in range(20):
+            for index, request in enumerate(requests):
+                if check(request) != expected[index]:
+                    failures.append(index)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures
+
+
+def test_memo_sits_out_when_shapes_rarely_repeat() -> None:
+    memo = memo_for(default_catalog())
+    for width in range(WINDOW + 1):  # every request a new shape: no hit at all
+        check({"model": "gpt-image-2", "prompt": "p", "size": f"{16 * (40 + width % 200)}x{16 * (40 + width // 200)}"})
+    assert memo.skip > PAUSE - 10
+    request = {"model": "dall-e-2", "prompt": "a"}
+    assert check(request) is not check(request)  # not memoised while it sits out
+    assert check(request) == check_before_memo(request)
+    memo.clear()
+    assert check(request) is check(request)
