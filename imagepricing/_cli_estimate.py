@@ -24,15 +24,17 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import TextIO
 
+from imagepricing._envelopes import ENVELOPE_FIELDS
 from imagepricing._tables import ENDPOINTS
 from imagepricing.cli import UsageError, add_catalog_options, catalog_from_args, parse_date
 from imagepricing.estimation import (
     GROUP_DIMENSIONS,
     MAX_GROUPS,
+    MAX_UNKNOWN_MODEL_NAMES,
     OTHER_GROUPS,
     Estimate,
     GroupTotals,
@@ -95,6 +97,15 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="N",
         help=f"list at most N groups, the rest in one '{OTHER_GROUPS}' row (default {MAX_GROUPS:,})",
     )
+    parser.add_argument(
+        "--field",
+        type=_field,
+        action="append",
+        default=[],
+        metavar="ROLE=KEY",
+        help=f"read envelope ROLE from the log key KEY (repeatable; roles: {', '.join(ENVELOPE_FIELDS)}),"
+        " e.g. --field time=ts --field request=body",
+    )
     parser.add_argument("--no-progress", action="store_true", help="never show progress on standard error")
     parser.set_defaults(func=run)
 
@@ -103,6 +114,16 @@ def _positive_int(text: str) -> int:
     if not text.isascii() or not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, not {text!r}")
     return int(text)
+
+
+def _field(text: str) -> tuple[str, str]:
+    role, sep, key = text.partition("=")
+    role = role.strip()
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected ROLE=KEY, e.g. time=ts; got {text!r}")
+    if role not in ENVELOPE_FIELDS:
+        raise argparse.ArgumentTypeError(f"unknown envelope field {role!r}; choose from {', '.join(ENVELOPE_FIELDS)}")
+    return role, key
 
 
 def _group_by(text: str) -> tuple[str, ...]:
@@ -121,6 +142,11 @@ def _group_by(text: str) -> tuple[str, ...]:
 
 def run(args: argparse.Namespace) -> int:
     catalog = catalog_from_args(args)
+    fields = dict(args.field)
+    if len(fields) != len(args.field):
+        raise UsageError("--field names the same role twice")
+    if len(set(fields.values())) != len(fields):
+        raise UsageError("--field reads two roles from the same key")
     progress = None if args.no_progress or not sys.stderr.isatty() else _Progress(sys.stderr)
     try:
         result = estimate_files(
@@ -133,8 +159,9 @@ def run(args: argparse.Namespace) -> int:
             price_basis=args.price_basis,
             progress=progress,
             max_groups=args.max_groups,
+            fields=fields,
         )
-    except LogReadError as exc:
+    except (LogReadError, ValueError) as exc:
         raise UsageError(str(exc)) from None
     finally:
         if progress is not None:
@@ -201,20 +228,24 @@ def render(result: Estimate, fmt: str) -> str:
 # ------------------------------------------------------------------------------------- table
 
 
-_COUNT_COLUMNS = ("requests", "accepted", "rejected", "images", "unknown price")
+_COUNT_COLUMNS = ("requests", "accepted", "rejected", "unknown model", "images", "unknown price")
+_BILLED_COLUMNS = ("billed images", "differ", "billed cost")
 
 
 def render_table(result: Estimate, out: TextIO) -> None:
-    """A readable table: one row per group, then the total and the unreadable lines."""
+    """A readable table: one row per group, then the total and the unreadable lines. The billed
+    columns appear when some line's envelope says what was billed (status, response)."""
     out.write(_summary(result) + "\n\n")
     headers = [*result.group_by, *_COUNT_COLUMNS, "cost"]
+    if result.totals.observed:
+        headers.extend(_BILLED_COLUMNS)
     rows = [_table_row(result, group) for group in result.groups] if result.group_by else []
     total = _table_row(result, result.totals)
     if result.group_by:
         total[0] = "total"
     rows.append(total)
     widths = [max(len(headers[i]), *(len(row[i]) for row in rows)) for i in range(len(headers))]
-    numeric = set(range(len(result.group_by), len(headers) - 1))
+    numeric = set(range(len(result.group_by), len(headers))) - {headers.index("cost"), len(headers) - 1}
 
     def line(cells: Sequence[str]) -> str:
         return "  ".join(
@@ -232,6 +263,8 @@ def render_table(result: Estimate, out: TextIO) -> None:
             f" {_have(result.totals.unknown_price)} no known price;"
             " costs above leave them out (supply prices with --price or --prices).\n"
         )
+    if result.totals.unknown_model:
+        out.write(f"\n{_unknown_model_note(result)}\n")
     for warning in result.warnings:
         out.write(f"\nwarning: {warning}\n")
     if result.bad_lines:
@@ -246,15 +279,34 @@ def _table_row(result: Estimate, group: GroupTotals) -> list[str]:
     labels = [group.labels.get(dimension, "") for dimension in result.group_by]
     if not result.group_by:
         labels = []
-    counts = [group.requests, group.accepted, group.rejected, group.images, group.unknown_price]
-    return [*labels, *(f"{count:,}" for count in counts), _cost_text(group)]
+    counts = [group.requests, group.accepted, group.rejected, group.unknown_model, group.images, group.unknown_price]
+    row = [*labels, *(f"{count:,}" for count in counts), _cost_text(group)]
+    if result.totals.observed:
+        row.extend((f"{group.billed_images:,}", f"{group.billed_differ:,}", _amounts_text(group.billed_cost)))
+    return row
 
 
 def _cost_text(group: GroupTotals) -> str:
+    """The known cost, and whether requests of unknown cost (price or model) come on top."""
+    unknown = group.unknown_price + group.unknown_model
     if not group.cost:
-        return "unknown" if group.unknown_price else "0"
-    text = " + ".join(f"{format(amount, 'f')} {currency}" for currency, amount in group.cost.items())
-    return text + (" (+ unknown)" if group.unknown_price else "")
+        return "unknown" if unknown else "0"
+    return _amounts_text(group.cost) + (" (+ unknown)" if unknown else "")
+
+
+def _amounts_text(amounts: Mapping[str, Decimal]) -> str:
+    return " + ".join(f"{format(amount, 'f')} {currency}" for currency, amount in amounts.items()) or "0"
+
+
+def _unknown_model_note(result: Estimate) -> str:
+    count = result.totals.unknown_model
+    names = ", ".join(result.unknown_models)
+    shown = len(result.unknown_models)
+    listed = f" ({'first ' + str(shown) + ': ' if shown == MAX_UNKNOWN_MODEL_NAMES else ''}{names})" if names else ""
+    return (
+        f"{count:,} request{_s(count)} name{'s' if count == 1 else ''} a model the catalog does not know{listed};"
+        " their cost is unknown, not zero, and the costs leave them out."
+    )
 
 
 def _summary(result: Estimate) -> str:
@@ -266,8 +318,13 @@ def _summary(result: Estimate) -> str:
         f"{totals.priced:,} priced",
         f"{totals.unknown_price:,} with unknown price",
         f"{totals.rejected:,} rejected (not billed)",
+        f"{totals.unknown_model:,} with unknown model",
         f"{result.unreadable:,} unreadable",
     ]
+    if totals.observed:
+        parts.append(
+            f"{totals.observed:,} with a logged outcome, {totals.billed_differ:,} billed otherwise than predicted"
+        )
     if result.blank:
         parts.append(f"{result.blank:,} blank")
     return ": ".join(parts[:2]) + ", " + ", ".join(parts[2:])
@@ -291,18 +348,26 @@ def render_csv(result: Estimate) -> str:
     so an empty cell is never mistaken for a free request. Labels that a spreadsheet would run
     as a formula are prefixed with ' (see _FORMULA_START).
     """
-    currencies = list(result.totals.cost)  # every group's currencies, in the totals' order
+    currencies = list(dict.fromkeys([*result.totals.cost, *result.totals.billed_cost]))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(
-        [*result.group_by, "requests", "accepted", "rejected", "priced", "unknown_price", "images"]
+        [*result.group_by, "requests", "accepted", "rejected", "unknown_model", "priced", "unknown_price", "images"]
         + [f"cost_{currency}" for currency in currencies]
+        + ["observed", "billed_differ", "billed_images"]
+        + [f"billed_cost_{currency}" for currency in currencies]
     )
     for group in result.groups if result.group_by else (result.totals,):
         writer.writerow(
             [_csv_safe(group.labels.get(dimension, "")) for dimension in result.group_by]
-            + [group.requests, group.accepted, group.rejected, group.priced, group.unknown_price, group.images]
+            + [group.requests, group.accepted, group.rejected, group.unknown_model, group.priced]
+            + [group.unknown_price, group.images]
             + [format(group.cost[currency], "f") if currency in group.cost else "" for currency in currencies]
+            + [group.observed, group.billed_differ, group.billed_images]
+            + [
+                format(group.billed_cost[currency], "f") if currency in group.billed_cost else ""
+                for currency in currencies
+            ]
         )
     return out.getvalue()
 
@@ -375,7 +440,9 @@ def render_html(result: Estimate) -> str:
         parts.append('<p class="note">No request has a known price.</p>')
 
     parts.append("<h2>Details</h2><table><thead><tr>")
-    headers = [*result.group_by, "requests", "accepted", "rejected", "images", "unknown price", "cost"]
+    headers = [*result.group_by, "requests", "accepted", "rejected", "unknown model", "images", "unknown price", "cost"]
+    if result.totals.observed:
+        headers.extend(_BILLED_COLUMNS)
     parts.extend(f"<th>{e(h)}</th>" for h in headers)
     parts.append("</tr></thead><tbody>")
     rows = [(group, "") for group in result.groups] if result.group_by else []
@@ -385,18 +452,33 @@ def render_html(result: Estimate) -> str:
         if result.group_by:
             cells = ["total"] + [""] * (len(result.group_by) - 1) if css else list(group.labels.values())
             parts.extend(f"<td>{e(cell)}</td>" for cell in cells)
-        counts = (group.requests, group.accepted, group.rejected, group.images, group.unknown_price)
+        counts = (
+            group.requests,
+            group.accepted,
+            group.rejected,
+            group.unknown_model,
+            group.images,
+            group.unknown_price,
+        )
         parts.extend(f'<td class="n">{count:,}</td>' for count in counts)
-        parts.append(f'<td class="n">{e(_cost_text(group))}</td></tr>')
+        parts.append(f'<td class="n">{e(_cost_text(group))}</td>')
+        if result.totals.observed:
+            parts.append(f'<td class="n">{group.billed_images:,}</td><td class="n">{group.billed_differ:,}</td>')
+            parts.append(f'<td class="n">{e(_amounts_text(group.billed_cost))}</td>')
+        parts.append("</tr>")
     parts.append("</tbody></table>")
     if result.totals.unknown_price:
         parts.append(
             f'<p class="note">{result.totals.unknown_price:,} accepted request{_s(result.totals.unknown_price)}'
             f" {_have(result.totals.unknown_price)} no known price; the costs leave them out.</p>"
         )
+    if result.totals.unknown_model:
+        parts.append(f'<p class="note">{e(_unknown_model_note(result))}</p>')
     parts.extend(f'<p class="note">Warning: {e(warning)}</p>' for warning in result.warnings)
     if result.bad_lines:
-        parts.append(f"<h2>Unreadable lines ({result.unreadable:,})</h2><ul>")
+        shown = len(result.bad_lines)
+        counted = f"first {shown} of {result.unreadable:,}" if shown < result.unreadable else f"{result.unreadable:,}"
+        parts.append(f"<h2>Unreadable lines ({counted})</h2><ul>")
         parts.extend(f"<li>{e(bad.file)}:{bad.line}: {e(bad.reason)}</li>" for bad in result.bad_lines)
         parts.append("</ul>")
     parts.append("</body></html>\n")

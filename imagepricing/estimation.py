@@ -22,15 +22,24 @@ Decisions (docs/estimate.md explains each at more length):
 - **Prices by date.** A line's `time` selects the prices in force on its UTC date; a naive time
   (no offset) is read as UTC. Lines without `time` use `as_of` (default: today, UTC).
 - **Envelopes.** An object with a "request" key is an envelope; any other object is a bare
-  request. Envelope keys other than endpoint, provider, time and request (ids, status, headers,
-  latency, ...) are ignored, because real logs carry them. The known keys are strict: "request"
-  must be an object, "endpoint" and "provider" must be known names, "time" an ISO 8601 string;
-  otherwise the line is a bad envelope. A null endpoint, provider or time counts as absent.
+  request. Envelope keys other than endpoint, provider, time, status, response and request
+  (ids, headers, latency, ...) are ignored, because real logs carry them; `fields` renames the
+  keys read (`{"time": "ts", "request": "body"}`). "request" must be an object, "endpoint" a
+  name, an images API path or a URL (whose host names the provider when "provider" is absent;
+  imagepricing._envelopes), "provider" a known name, "time" an ISO 8601 string; otherwise the
+  line is a bad envelope. A null endpoint, provider or time counts as absent.
+- **What was billed.** "status" (HTTP) and "response" (the platform's JSON answer) say what the
+  platform billed: nothing for a failed call (status >= 400 or `"success": false`), else the
+  images it returned. Such a line is `observed`; every other line counts as predicted. Predicted
+  and billed are shown side by side, with the number of lines where they differ.
 - **What counts.** `accepted` requests pass the rules and are billed; `rejected` ones would fail
   upstream and are not billed. An accepted request whose price is unknown counts in
-  `unknown_price` (its images still count as billed) and never adds zero to a cost.
-- **Group labels** come from the catalog, never from the log: a request naming no served model is
-  grouped under "(invalid)", a model without size tiers under tier "(none)", a line without time
+  `unknown_price` (its images still count as billed) and never adds zero to a cost. A request
+  naming a model the catalog does not know counts in `unknown_model`, neither rejected nor free
+  (a newer model is billed all the same); the first names are listed in `unknown_models`.
+- **Group labels** come from the catalog, never from the log: a request naming a model the catalog
+  does not know is grouped under "(unknown model)", one naming no model (or not a string) under
+  "(invalid)", a model without size tiers under tier "(none)", a line without time
   under day "(no time)". So the number of groups is bounded by the catalog and the days covered,
   and no untrusted text reaches a label.
 - **Secrets.** Reasons describe what is wrong ("not JSON: Expecting ',' delimiter at column 17",
@@ -73,7 +82,8 @@ from typing import IO, Any, NamedTuple
 
 import attrs
 
-from imagepricing._describe import escape_unprintable
+from imagepricing._describe import escape_unprintable, plausible_token
+from imagepricing._envelopes import EndpointReader, billed_images, field_names
 from imagepricing._tables import ENDPOINTS
 from imagepricing.catalog import Catalog, default_catalog
 from imagepricing.engine import check
@@ -85,7 +95,9 @@ __all__ = [
     "GROUP_DIMENSIONS",
     "MAX_BAD_LINE_SAMPLES",
     "MAX_GROUPS",
+    "MAX_UNKNOWN_MODEL_NAMES",
     "OTHER_GROUPS",
+    "UNKNOWN_MODEL",
     "BadLine",
     "Estimate",
     "GroupTotals",
@@ -104,6 +116,11 @@ MAX_BAD_LINE_SAMPLES = 20
 MAX_GROUPS = 10_000
 OTHER_GROUPS = "(other groups)"
 INVALID_MODEL = "(invalid)"
+# A model the catalog does not know: counted on its own (GroupTotals.unknown_model), never as
+# rejected, since the call may well have been served and billed (a model newer than the tables).
+UNKNOWN_MODEL = "(unknown model)"
+MAX_UNKNOWN_MODEL_NAMES = 20
+_MAX_MODEL_NAME = 64
 NO_TIER = "(none)"
 NO_TIME = "(no time)"
 
@@ -169,9 +186,16 @@ class BadLine:
 class GroupTotals:
     """The totals of one group (or of the whole log, with empty `labels`).
 
-    `requests = accepted + rejected`; `accepted = priced + unknown_price`. `images` counts the
-    images billed by accepted requests, priced or not. `cost` maps each currency to the exact sum
-    of the known costs in it; currencies are never added together.
+    `requests = accepted + rejected + unknown_model`; `accepted = priced + unknown_price`.
+    `images` counts the images predicted for accepted requests, priced or not. `cost` maps each
+    currency to the exact sum of the known costs in it; currencies are never added together.
+    `unknown_model` counts requests naming a model the catalog does not know: neither rejected
+    nor free, their cost is unknown.
+
+    What was billed: `observed` lines say so in their envelope (status, response); for them
+    `billed_images` and `billed_cost` count what the platform billed (0 for a failed call), for
+    the others what was predicted. `billed_differ` counts the observed lines where billed and
+    predicted images differ (a rejected or unknown-model request predicts 0).
     """
 
     labels: Mapping[str, str]
@@ -182,6 +206,11 @@ class GroupTotals:
     unknown_price: int
     images: int
     cost: Mapping[str, Decimal]
+    unknown_model: int = 0
+    observed: int = 0
+    billed_differ: int = 0
+    billed_images: int = 0
+    billed_cost: Mapping[str, Decimal] = attrs.field(factory=lambda: MappingProxyType({}))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready; amounts are plain decimal strings so no digit is lost."""
@@ -190,10 +219,17 @@ class GroupTotals:
             "requests": self.requests,
             "accepted": self.accepted,
             "rejected": self.rejected,
+            "unknown_model": self.unknown_model,
             "priced": self.priced,
             "unknown_price": self.unknown_price,
             "images": self.images,
             "cost": {currency: format(amount, "f") for currency, amount in self.cost.items()},
+            "billed": {
+                "observed": self.observed,
+                "differ": self.billed_differ,
+                "images": self.billed_images,
+                "cost": {currency: format(amount, "f") for currency, amount in self.billed_cost.items()},
+            },
         }
 
 
@@ -224,6 +260,14 @@ class Estimate:
     warnings: tuple[str, ...] = ()
     """What a reader of the totals must know: damaged input that was partly read (a gzip file with
     trailing garbage), groups beyond `MAX_GROUPS` folded into one row."""
+    unknown_models: tuple[str, ...] = ()
+    """The first `MAX_UNKNOWN_MODEL_NAMES` model names the catalog does not know, as the log wrote
+    them (escaped, cut at 64 characters), in order of appearance; `totals.unknown_model` counts
+    their requests."""
+
+    @property
+    def unknown_model(self) -> int:
+        return self.totals.unknown_model
 
     @property
     def requests(self) -> int:
@@ -252,9 +296,11 @@ class Estimate:
                 "priced": self.totals.priced,
                 "unknown_price": self.totals.unknown_price,
                 "rejected": self.totals.rejected,
+                "unknown_model": self.totals.unknown_model,
                 "unreadable": self.unreadable,
                 "blank": self.blank,
             },
+            "unknown_models": list(self.unknown_models),
             "totals": self.totals.to_dict(),
             "groups": [group.to_dict() for group in self.groups],
             "bad_lines": [bad.to_dict() for bad in self.bad_lines],
@@ -289,6 +335,7 @@ class Estimate:
             as_of=dt.date.fromisoformat(data["as_of"]),
             price_basis=data["price_basis"],
             warnings=tuple(data.get("warnings", ())),
+            unknown_models=tuple(data.get("unknown_models", ())),
         )
 
     def merge(self, *others: Estimate, max_groups: int = MAX_GROUPS) -> Estimate:
@@ -352,6 +399,9 @@ class Estimate:
             blank=sum(part.blank for part in parts),
             bad_lines=tuple(bad for part in parts for bad in part.bad_lines)[:MAX_BAD_LINE_SAMPLES],
             sources=tuple(source for part in parts for source in part.sources),
+            unknown_models=tuple(dict.fromkeys(name for part in parts for name in part.unknown_models))[
+                :MAX_UNKNOWN_MODEL_NAMES
+            ],
         )
 
 
@@ -367,6 +417,8 @@ def _cap_warning(max_groups: int, group_by: tuple[str, ...], other_requests: int
 
 
 def _totals_from_dict(data: Mapping[str, Any]) -> GroupTotals:
+    billed = data.get("billed", {})
+    billed_cost = billed.get("cost", data["cost"])
     return GroupTotals(
         labels=MappingProxyType(dict(data["labels"])),
         requests=data["requests"],
@@ -376,6 +428,11 @@ def _totals_from_dict(data: Mapping[str, Any]) -> GroupTotals:
         unknown_price=data["unknown_price"],
         images=data["images"],
         cost=MappingProxyType({currency: Decimal(amount) for currency, amount in data["cost"].items()}),
+        unknown_model=data.get("unknown_model", 0),
+        observed=billed.get("observed", 0),
+        billed_differ=billed.get("differ", 0),
+        billed_images=billed.get("images", data["images"]),
+        billed_cost=MappingProxyType({currency: Decimal(amount) for currency, amount in billed_cost.items()}),
     )
 
 
@@ -383,7 +440,10 @@ def _added(one: GroupTotals, other: GroupTotals) -> GroupTotals:
     """Two totals of the same labels added up, in the exact context."""
     cost = dict(one.cost)
     for currency, amount in other.cost.items():
-        cost[currency] = _EXACT.add(cost.get(currency, _ZERO), amount)
+        _add_to(cost, currency, amount)
+    billed_cost = dict(one.billed_cost)
+    for currency, amount in other.billed_cost.items():
+        _add_to(billed_cost, currency, amount)
     return GroupTotals(
         labels=one.labels,
         requests=one.requests + other.requests,
@@ -393,6 +453,11 @@ def _added(one: GroupTotals, other: GroupTotals) -> GroupTotals:
         unknown_price=one.unknown_price + other.unknown_price,
         images=one.images + other.images,
         cost=MappingProxyType(dict(sorted(cost.items(), key=_currency_order))),
+        unknown_model=one.unknown_model + other.unknown_model,
+        observed=one.observed + other.observed,
+        billed_differ=one.billed_differ + other.billed_differ,
+        billed_images=one.billed_images + other.billed_images,
+        billed_cost=MappingProxyType(dict(sorted(billed_cost.items(), key=_currency_order))),
     )
 
 
@@ -412,13 +477,16 @@ def estimate(
     memoize: bool = True,
     progress: Callable[[int], None] | None = None,
     max_groups: int = MAX_GROUPS,
+    fields: Mapping[str, str] | None = None,
 ) -> Estimate:
     """Price every item of `source` and add it up.
 
     Each item is a JSON line (str or bytes, surrounding whitespace allowed) or an already-parsed
     object (a dict: a bare request, or an envelope when it has a "request" key). `endpoint` and
     `provider` apply to items without an envelope value; `as_of` is the price date of items
-    without a time (default today, UTC). `name` labels the bad-line samples. `progress`, if given,
+    without a time (default today, UTC). `fields` maps envelope roles (request, endpoint,
+    provider, time, status, response, id) to the keys a log names them by. `name` labels the
+    bad-line samples. `progress`, if given,
     is called now and then with the number of lines read so far. `memoize=False` checks every
     request afresh (slower; the result is the same).
 
@@ -442,6 +510,7 @@ def estimate(
         memoize=memoize,
         progress=progress,
         max_groups=max_groups,
+        fields=fields,
     )
     name = escape_unprintable(name)
     engine.start(name)
@@ -467,6 +536,7 @@ def estimate_files(
     memoize: bool = True,
     progress: Callable[[int], None] | None = None,
     max_groups: int = MAX_GROUPS,
+    fields: Mapping[str, str] | None = None,
 ) -> Estimate:
     """Like `estimate`, over log files read one after the other ("-" is standard input).
 
@@ -487,6 +557,7 @@ def estimate_files(
         memoize=memoize,
         progress=progress,
         max_groups=max_groups,
+        fields=fields,
     )
     for path in paths:
         # A file name is shown in every output (sources, bad lines, errors); escaped so that a
@@ -713,6 +784,10 @@ class _Verdict(NamedTuple):
     codes: tuple[str, ...] = ()
     unit_price: str | None = None
     multiplier: str | None = None
+    # What the platform billed, where the envelope says (status, response; see _observed):
+    # -1 when it does not, and the line counts as predicted.
+    billed: int = -1
+    billed_cost: str | None = None
 
 
 # In a cached shape's dict of verdicts by day, the key that holds the shape's index.
@@ -735,8 +810,22 @@ class _Estimator:
         memoize: bool,
         progress: Callable[[int], None] | None,
         max_groups: int = MAX_GROUPS,
+        fields: Mapping[str, str] | None = None,
     ) -> None:
         self.catalog = default_catalog() if catalog is None else catalog
+        self.fields = field_names(fields)
+        self.read_endpoint = EndpointReader(self.catalog)
+        self._endpoint_problem = (
+            f"bad envelope: {self.fields['endpoint']!r} must be one of {', '.join(ENDPOINTS)},"
+            " or an images API path or URL ending in /images/generations or /images/edits"
+        )
+        self._provider_problem = (
+            f"bad envelope: {self.fields['provider']!r} must be one of {', '.join(self.catalog.price_books)}"
+        )
+        # (verdict index, billed images) -> the verdict with what was billed (see _observed)
+        self.billed_ids: dict[tuple[int, int], int] = {}
+        # Models the catalog does not know, as the log names them (escaped, bounded; see _checked)
+        self.unknown_models: dict[str, None] = {}
         if type(max_groups) is not int or max_groups < 1:
             raise ValueError(f"max_groups must be a positive integer, not {max_groups!r}")
         self.group_by = _group_dimensions(group_by)
@@ -819,6 +908,10 @@ class _Estimator:
         sink = self.sink
         shape_key = _SHAPE
         url_names = self.url_names
+        read_endpoint = self.read_endpoint
+        fields = self.fields
+        request_field, endpoint_field, provider_field = fields["request"], fields["endpoint"], fields["provider"]
+        time_field, status_field, response_field = fields["time"], fields["status"], fields["response"]
         lineno = start - 1
         # Values read from a log are untyped JSON until the rules have judged them.
         obj: Any
@@ -866,7 +959,8 @@ class _Estimator:
                 self._bad(name, lineno, f"not an object: the line holds {_kind(obj)}")
                 continue
 
-            request = obj.get("request", missing)
+            request = obj.get(request_field, missing)
+            observed = None
             if request is missing:
                 request = obj
                 endpoint = default_endpoint
@@ -874,27 +968,33 @@ class _Estimator:
                 day = None
             else:
                 if type(request) is not dict and not isinstance(request, Mapping):
-                    self._bad(name, lineno, f"bad envelope: 'request' is not an object (got {_kind(request)})")
+                    self._bad(name, lineno, f"bad envelope: {request_field!r} is not an object (got {_kind(request)})")
                     continue
-                endpoint = obj.get("endpoint")
+                endpoint = obj.get(endpoint_field)
+                host_provider = None
                 if endpoint is None:
                     endpoint = default_endpoint
                 elif type(endpoint) is not str or endpoint not in endpoints:
-                    self._bad(name, lineno, f"bad envelope: 'endpoint' must be one of {', '.join(ENDPOINTS)}")
-                    continue
-                provider = obj.get("provider")
+                    routed = read_endpoint(endpoint)  # a path or a URL (see imagepricing._envelopes)
+                    if routed is None:
+                        self._bad(name, lineno, self._endpoint_problem)
+                        continue
+                    endpoint, host_provider = routed
+                provider = obj.get(provider_field)
                 if provider is None:
-                    provider = default_provider
+                    provider = host_provider or default_provider
                 elif type(provider) is not str or provider not in providers:
-                    self._bad(
-                        name, lineno, f"bad envelope: 'provider' must be one of {', '.join(self.catalog.price_books)}"
-                    )
+                    self._bad(name, lineno, self._provider_problem)
                     continue
-                moment = obj.get("time")
+                if status_field in obj or response_field in obj:
+                    observed = obj
+                moment = obj.get(time_field)
                 if moment is None:
                     day = None
                 elif type(moment) is not str:
-                    self._bad(name, lineno, f"bad envelope: 'time' must be an ISO 8601 string (got {_kind(moment)})")
+                    self._bad(
+                        name, lineno, f"bad envelope: {time_field!r} must be an ISO 8601 string (got {_kind(moment)})"
+                    )
                     continue
                 else:
                     try:
@@ -904,7 +1004,7 @@ class _Estimator:
                             if offset:
                                 stamp -= offset
                     except (ValueError, OverflowError):
-                        self._bad(name, lineno, "bad envelope: 'time' is not an ISO 8601 date-time")
+                        self._bad(name, lineno, f"bad envelope: {time_field!r} is not an ISO 8601 date-time")
                         continue
                     day = stamp.date()
 
@@ -943,11 +1043,61 @@ class _Estimator:
                         cache.clear()
                         self.dated = 0
                     cache[key] = {shape_key: shape, day: verdict}
+            if observed is not None:
+                verdict = self._observed(verdict, observed)
             counts[verdict] += 1
             if sink is not None:
                 sink.append(verdict)
         self.lines += lineno - start + 1
         self.last_line = lineno
+
+    def _observed(self, index: int, envelope: Mapping[Any, Any]) -> int:
+        """The verdict of a line whose envelope says what the platform billed (status, response):
+        the request's verdict with `billed` set. Lines without either keep `billed` at -1 (as
+        predicted)."""
+        verdict = self.verdicts[index]
+        billed = billed_images(
+            envelope.get(self.fields["status"]), envelope.get(self.fields["response"]), verdict.images
+        )
+        if billed is None:
+            return index
+        found = self.billed_ids.get((index, billed))
+        if found is not None:
+            return found
+        billed_cost: str | None = None
+        if verdict.ok and verdict.cost is not None and verdict.images:
+            if billed == verdict.images:
+                billed_cost = verdict.cost
+            else:
+                # Prices are per image (pricing.quote multiplies by the count), so the exact
+                # quotient always exists; a price that is not would raise Inexact: unknown then.
+                try:
+                    billed_cost = str(_EXACT.divide(_EXACT.multiply(Decimal(verdict.cost), billed), verdict.images))
+                except decimal.Inexact:
+                    billed_cost = None
+        elif billed == 0:
+            billed_cost = "0"
+        self._make_room()  # may fold and renumber; `verdict` is in hand
+        found = self._register(verdict._replace(billed=billed, billed_cost=billed_cost))
+        if index < len(self.verdicts) and self.verdicts[index] is verdict:  # not folded meanwhile
+            self.billed_ids[(index, billed)] = found
+        return found
+
+    def _unknown_model(self, request: Mapping[Any, Any], report: Report) -> str:
+        """The model label of a request naming no served model: UNKNOWN_MODEL when it names a
+        model the catalog does not know (its name kept, escaped and bounded), else INVALID_MODEL."""
+        if not any(finding.code == "model_unknown" for finding in report.errors):
+            return INVALID_MODEL
+        named = request.get("model")
+        # Only a name shaped like a model id is listed ("openai/gpt-image-1" is, a pasted API key
+        # is not): the text comes from the log and may hold anything. Its requests count anyway.
+        if (
+            type(named) is str
+            and len(self.unknown_models) < MAX_UNKNOWN_MODEL_NAMES
+            and plausible_token(named.replace("/", "-"), _MAX_MODEL_NAME)
+        ):
+            self.unknown_models[escape_unprintable(named)] = None
+        return UNKNOWN_MODEL
 
     def _abstract_rest(self, shown: dict[Any, Any], size: int) -> int:
         """Replace, in a cache key, the values of URL parameters (by their problems, see
@@ -992,10 +1142,13 @@ class _Estimator:
                 size=size if type(size) is str else None,
                 tier=report.tier,
             )
+        model = report.model
+        if model is None:
+            model = self._unknown_model(request, report)
         shape = _Shape(
             endpoint=endpoint,
             provider=provider,
-            model=report.model if report.model is not None else INVALID_MODEL,
+            model=model,
             tier=report.tier if report.tier is not None else NO_TIER,
             ok=report.ok,
             images=report.images,
@@ -1074,6 +1227,9 @@ class _Estimator:
             )
         elif self.detailed:
             verdict = verdict._replace(codes=shape.codes)
+        return self._register(verdict)
+
+    def _register(self, verdict: _Verdict) -> int:
         index = self.verdict_ids.get(verdict)
         if index is None:
             index = len(self.verdicts)
@@ -1105,6 +1261,7 @@ class _Estimator:
                 self._sums_for(tuple(_label(verdict, dimension) for dimension in self.group_by)).add(verdict, count)
         self.verdicts.clear()
         self.verdict_ids.clear()
+        self.billed_ids.clear()
         self.counts.clear()
         self.shapes.clear()
         self.shape_ids.clear()
@@ -1223,29 +1380,60 @@ class _Estimator:
             as_of=self.as_of,
             price_basis=self.price_basis,
             warnings=tuple(warnings),
+            unknown_models=tuple(self.unknown_models),
         )
 
 
 class _Sums:
-    __slots__ = ("accepted", "cost", "images", "priced", "rejected", "requests", "unknown")
+    __slots__ = (
+        "accepted",
+        "billed_cost",
+        "billed_images",
+        "cost",
+        "differ",
+        "images",
+        "observed",
+        "priced",
+        "rejected",
+        "requests",
+        "unknown",
+        "unknown_model",
+    )
 
     def __init__(self) -> None:
         self.requests = self.accepted = self.rejected = self.priced = self.unknown = self.images = 0
+        self.unknown_model = self.observed = self.differ = self.billed_images = 0
         self.cost: dict[str, Decimal] = {}
+        self.billed_cost: dict[str, Decimal] = {}
 
     def add(self, verdict: _Verdict, count: int) -> None:
         self.requests += count
+        billed = verdict.billed
+        if billed >= 0:
+            self.observed += count
+            self.billed_images += billed * count
+            if billed != (verdict.images if verdict.ok else 0):
+                self.differ += count
+            if verdict.billed_cost is not None:
+                _add_to(self.billed_cost, verdict.currency, _EXACT.multiply(Decimal(verdict.billed_cost), count))
         if not verdict.ok:
-            self.rejected += count
+            if verdict.model == UNKNOWN_MODEL:
+                self.unknown_model += count
+            else:
+                self.rejected += count
             return
         self.accepted += count
         self.images += verdict.images * count
+        if billed < 0:
+            self.billed_images += verdict.images * count
         if verdict.cost is None:
             self.unknown += count
             return
         self.priced += count
         amount = _EXACT.multiply(Decimal(verdict.cost), count)
-        self.cost[verdict.currency] = _EXACT.add(self.cost.get(verdict.currency, _ZERO), amount)
+        _add_to(self.cost, verdict.currency, amount)
+        if billed < 0:
+            _add_to(self.billed_cost, verdict.currency, amount)
 
     def merge(self, other: _Sums) -> None:
         self.requests += other.requests
@@ -1254,8 +1442,14 @@ class _Sums:
         self.priced += other.priced
         self.unknown += other.unknown
         self.images += other.images
+        self.unknown_model += other.unknown_model
+        self.observed += other.observed
+        self.differ += other.differ
+        self.billed_images += other.billed_images
         for currency, amount in other.cost.items():
-            self.cost[currency] = _EXACT.add(self.cost.get(currency, _ZERO), amount)
+            _add_to(self.cost, currency, amount)
+        for currency, amount in other.billed_cost.items():
+            _add_to(self.billed_cost, currency, amount)
 
     def freeze(self, labels: Mapping[str, str]) -> GroupTotals:
         return GroupTotals(
@@ -1267,7 +1461,16 @@ class _Sums:
             unknown_price=self.unknown,
             images=self.images,
             cost=MappingProxyType(dict(sorted(self.cost.items(), key=_currency_order))),
+            unknown_model=self.unknown_model,
+            observed=self.observed,
+            billed_differ=self.differ,
+            billed_images=self.billed_images,
+            billed_cost=MappingProxyType(dict(sorted(self.billed_cost.items(), key=_currency_order))),
         )
+
+
+def _add_to(sums: dict[str, Decimal], currency: str, amount: Decimal) -> None:
+    sums[currency] = _EXACT.add(sums.get(currency, _ZERO), amount)
 
 
 def _currency_order(item: tuple[str, Decimal]) -> tuple[str, str]:

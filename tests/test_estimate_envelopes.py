@@ -1,0 +1,237 @@
+"""Real envelopes (issue 14): endpoints as paths or URLs, providers from hosts, what was billed,
+models the catalog does not know, and envelope keys named otherwise."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from imagepricing._envelopes import billed_images, field_names
+from imagepricing.cli import main
+from imagepricing.estimation import MAX_UNKNOWN_MODEL_NAMES, UNKNOWN_MODEL, Estimate, estimate
+from imagepricing.per_request import RequestPricer
+
+DAY = dt.date(2026, 6, 1)
+SECRET = "sk-proj-Zq7TESTSECRET0123456789abcdef"
+# Shaped like the answers on Ace Data Cloud's and XHuoAPI's "OpenAI Images Generations API" pages.
+SUCCESS_TWO = {
+    "success": True,
+    "task_id": "ab58a5df-6f46-4874-bff6-93169e2849a3",
+    "created": 1777048800,
+    "data": [{"revised_prompt": "a", "url": "https://platform.cdn.acedata.cloud/a_0.png"}, {"url": "b"}],
+}
+SUCCESS_NESTED = {"success": True, "trace_id": "t", "data": {"created": 1721626477, "data": [{"url": "u"}]}}
+FAILURE = {"success": False, "error": {"code": "api_error", "message": "fetch failed"}, "trace_id": "t"}
+
+
+def nano(**params: Any) -> dict[str, Any]:
+    return {"model": "nano-banana", "prompt": "an apple", **params}
+
+
+def run(lines: list[Any], **options: Any) -> Estimate:
+    options.setdefault("as_of", DAY)
+    return estimate(lines, **options)
+
+
+class TestEndpoints:
+    @pytest.mark.parametrize(
+        ("written", "endpoint", "provider"),
+        [
+            ("edits", "edits", "acedata"),
+            ("/v1/images/generations", "generations", "acedata"),
+            ("/openai/images/edits", "edits", "acedata"),
+            ("/v1/openai/images/edits", "edits", "acedata"),
+            ("/v1/v1/images/edits/", "edits", "acedata"),
+            ("https://api.acedata.cloud/openai/images/generations", "generations", "acedata"),
+            ("https://api.xhuoapi.ai/v1/openai/images/edits?trace=1", "edits", "xhuoapi"),
+            ("https://api.openai.com/v1/images/generations", "generations", "openai"),
+            ("https://gateway.example/v1/images/generations", "generations", "acedata"),  # unknown host: default
+        ],
+    )
+    def test_names_paths_and_urls(self, written: str, endpoint: str, provider: str) -> None:
+        request = nano(image="https://example.com/a.png") if endpoint == "edits" else nano()
+        result = run([{"endpoint": written, "request": request}], group_by=("endpoint", "provider"))
+        assert result.unreadable == 0
+        (group,) = result.groups
+        assert (group.labels["endpoint"], group.labels["provider"]) == (endpoint, provider)
+
+    def test_an_explicit_provider_wins_over_the_host(self) -> None:
+        line = {"endpoint": "https://api.xhuoapi.ai/v1/images/generations", "provider": "openai", "request": nano()}
+        assert run([line], group_by="provider").groups[0].labels["provider"] == "openai"
+
+    @pytest.mark.parametrize(
+        "written", ["/v1/chat/completions", "/v1/images/variations", "ftp://api.acedata.cloud/images/edits", "", 5]
+    )
+    def test_anything_else_is_a_bad_envelope_that_never_quotes_it(self, written: object) -> None:
+        result = run([{"endpoint": written, "request": nano()}])
+        assert result.unreadable == 1
+        assert "images API path or URL" in result.bad_lines[0].reason
+        assert str(written) not in result.bad_lines[0].reason or written == ""
+
+    def test_a_secret_in_the_url_is_never_repeated(self) -> None:
+        line = {"endpoint": f"https://user:{SECRET}@api.acedata.cloud/v1/chat", "request": nano()}
+        assert SECRET not in json.dumps(run([line]).to_dict())
+
+
+class TestBilled:
+    @pytest.mark.parametrize(
+        ("status", "response", "billed"),
+        [
+            (200, SUCCESS_TWO, 2),
+            (None, SUCCESS_NESTED, 1),
+            (200, None, 1),  # success without a body: as predicted
+            ("200", None, 1),
+            (500, None, 0),
+            (429, SUCCESS_TWO, 0),  # the status decides a failure
+            (None, FAILURE, 0),
+            (200, FAILURE, 0),
+            (None, json.dumps(SUCCESS_TWO), 2),  # the body logged as text
+            (None, {"error": {"code": "x"}}, 0),
+            (None, {"success": True}, 1),
+        ],
+    )
+    def test_billed_images(self, status: object, response: object, billed: int) -> None:
+        line: dict[str, Any] = {"request": nano(), "status": status, "response": response}
+        totals = run([line]).totals
+        assert (totals.observed, totals.billed_images, totals.images) == (1, billed, 1)
+        assert totals.billed_differ == (billed != 1)
+        assert totals.billed_cost == {"credits": Decimal("0.14") * billed}
+        assert totals.cost == {"credits": Decimal("0.14")}  # the prediction is unchanged
+
+    @pytest.mark.parametrize("status", [True, 2.5e2, "OK", "２００", 99, 600, [200], {"code": 200}])
+    @pytest.mark.parametrize("response", [None, "not json", "[1]", [SUCCESS_TWO], 7, "{" * 100_000])
+    def test_what_says_nothing_is_no_evidence(self, status: object, response: object) -> None:
+        totals = run([{"request": nano(), "status": status, "response": response}]).totals
+        assert (totals.observed, totals.billed_images, totals.billed_cost) == (0, 1, {"credits": Decimal("0.14")})
+
+    def test_lines_without_an_outcome_count_as_predicted(self) -> None:
+        totals = run([nano(), {"request": nano()}]).totals
+        assert (totals.observed, totals.billed_differ, totals.billed_images) == (0, 0, 2)
+        assert totals.billed_cost == totals.cost
+
+    def test_a_rejected_request_that_was_served_differs_and_its_cost_stays_unknown(self) -> None:
+        line = {"request": {"model": "nano-banana"}, "status": 200, "response": SUCCESS_TWO}  # no prompt
+        totals = run([line]).totals
+        assert (totals.rejected, totals.billed_images, totals.billed_differ, dict(totals.billed_cost)) == (1, 2, 1, {})
+
+    def test_per_group_and_memo_free_runs_agree(self) -> None:
+        lines = [
+            {"request": nano(), "status": 200, "response": SUCCESS_TWO},
+            {"request": nano(), "status": 500},
+            {"request": nano(), "status": 200, "response": SUCCESS_TWO},
+            {"request": nano(), "status": 200},
+            nano(),
+        ]
+        fast, slow = run(lines, group_by="model"), run(lines, group_by="model", memoize=False)
+        assert fast == slow
+        totals = fast.totals
+        assert (totals.images, totals.billed_images, totals.observed, totals.billed_differ) == (5, 6, 4, 3)
+        assert totals.billed_cost == {"credits": Decimal("0.84")}
+
+    def test_to_dict_from_dict_and_merge_keep_every_count(self) -> None:
+        one = run([{"request": nano(), "status": 500}, {"model": "gpt-image-9", "prompt": "a"}])
+        two = run([{"request": nano(), "response": SUCCESS_TWO}])
+        assert Estimate.from_dict(one.to_dict()) == one
+        both = one.merge(two)
+        assert (both.totals.observed, both.totals.billed_images, both.totals.unknown_model) == (2, 2, 1)
+        assert both.unknown_models == ("gpt-image-9",)
+
+    @given(st.lists(st.sampled_from([200, 201, 400, 500, None]), max_size=12))
+    def test_billed_never_exceeds_what_a_status_allows(self, statuses: list[int | None]) -> None:
+        lines = [{"request": nano(), "status": status} for status in statuses]
+        totals = run(lines).totals
+        assert totals.billed_images == sum(status is None or status < 400 for status in statuses)
+        assert totals.observed == sum(status is not None for status in statuses)
+
+    def test_billed_images_alone(self) -> None:
+        assert billed_images(None, {"data": [{"url": "a"}, "junk", None]}, 3) == 1
+        assert billed_images(204, {"success": True, "data": list(range(3))}, 1) == 0
+
+
+class TestUnknownModels:
+    def test_counted_apart_never_rejected_never_free(self) -> None:
+        lines = [
+            {"model": "openai/gpt-image-1", "prompt": "a"},
+            {"model": "GPT-Image-2", "prompt": "a"},
+            {"model": "gpt-image-9", "prompt": "a"},
+            {"model": "gpt-image-9", "prompt": "b"},
+            {"prompt": "no model"},
+            nano(),
+        ]
+        result = run(lines, group_by="model")
+        totals = result.totals
+        assert (totals.requests, totals.unknown_model, totals.rejected, totals.accepted) == (6, 4, 1, 1)
+        assert result.unknown_models == ("openai/gpt-image-1", "GPT-Image-2", "gpt-image-9")
+        unknown = next(group for group in result.groups if group.labels["model"] == UNKNOWN_MODEL)
+        assert (unknown.unknown_model, unknown.cost) == (4, {})
+
+    def test_names_are_bounded_escaped_and_never_secrets(self) -> None:
+        names = [f"model-{i}" for i in range(MAX_UNKNOWN_MODEL_NAMES + 5)]
+        lines = [{"model": name, "prompt": "a"} for name in names]
+        lines += [{"model": SECRET, "prompt": "a"}, {"model": "x" * 500, "prompt": "a"}]
+        result = run(lines)
+        assert result.unknown_models == tuple(names[:MAX_UNKNOWN_MODEL_NAMES])
+        assert result.totals.unknown_model == len(lines)
+        assert SECRET not in json.dumps(result.to_dict())
+        unprintable = run([{"model": "gpt\u202eimage", "prompt": "a"}]).unknown_models
+        assert all(name.isprintable() for name in unprintable)
+
+    def test_per_request_status(self) -> None:
+        (result,) = RequestPricer(as_of=DAY).price_lines(['{"model": "openai/gpt-image-1", "prompt": "a"}'])
+        assert (result.status, result.model) == ("unknown_model", None)
+
+
+class TestFieldNames:
+    def test_renamed_keys(self) -> None:
+        line = {"ts": "2026-06-01T10:00:00Z", "body": nano(), "url": "/v1/images/generations", "code": 500}
+        fields = {"time": "ts", "request": "body", "endpoint": "url", "status": "code"}
+        result = run([line], fields=fields, group_by="day")
+        assert result.groups[0].labels["day"] == "2026-06-01"
+        assert (result.totals.observed, result.totals.billed_images) == (1, 0)
+
+    @pytest.mark.parametrize(
+        "renames", [{"nope": "x"}, {"time": ""}, {"time": 5}, {"time": "request"}, {"time": "a", "status": "a"}]
+    )
+    def test_bad_renames_are_refused(self, renames: dict[str, Any]) -> None:
+        with pytest.raises(ValueError, match=r"envelope field|log key"):
+            field_names(renames)
+
+    def test_cli(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        log = tmp_path / "log.jsonl"
+        lines = [
+            {"ts": "2026-06-01T10:00:00Z", "body": nano(), "code": 200, "answer": SUCCESS_TWO},
+            {"ts": "2026-06-01T11:00:00Z", "body": {"model": "gpt-image-9", "prompt": "a"}, "code": 500},
+        ]
+        log.write_text("".join(json.dumps(line) + "\n" for line in lines))
+        fields = [
+            "--field",
+            "time=ts",
+            "--field",
+            "request=body",
+            "--field",
+            "status=code",
+            "--field",
+            "response=answer",
+        ]
+        assert main(["estimate", str(log), "--format", "json", *fields]) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert data["totals"]["billed"] == {"observed": 2, "differ": 1, "images": 2, "cost": {"credits": "0.28"}}
+        assert data["lines"]["unknown_model"] == 1
+        assert main(["estimate", str(log), *fields]) == 0
+        out = capsys.readouterr().out
+        assert "billed images" in out
+        assert "2 with a logged outcome, 1 billed otherwise than predicted" in out
+
+    @pytest.mark.parametrize("bad", ["time", "when=ts", "=ts", "time="])
+    def test_cli_usage_errors(self, bad: str, capsys: pytest.CaptureFixture[str]) -> None:
+        with pytest.raises(SystemExit) as exit_info:
+            main(["estimate", "--field", bad, "-"])
+        assert exit_info.value.code == 2
+        capsys.readouterr()
