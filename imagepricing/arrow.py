@@ -52,6 +52,7 @@ from imagepricing.estimation import (
     MAX_BAD_LINE_SAMPLES,
     NO_TIER,
     NO_TIME,
+    UNKNOWN_MODEL,
     BadLine,
     Estimate,
     GroupTotals,
@@ -192,8 +193,9 @@ def totals(
     """Add up result rows (`SCHEMA`, e.g. one batch's `price_batch` output) into an `Estimate`.
 
     The partial total of one batch: add partials with `Estimate.merge` (exact Decimals). Counted
-    as `estimate` counts: unknown models among the rejected, unknown prices apart, group labels
-    "(invalid)", "(none)" and "(no time)" where a label is None. `endpoint`, `provider`, `as_of`
+    as `estimate` counts: unknown models and unknown prices apart, group labels "(unknown
+    model)", "(invalid)", "(none)" and "(no time)" where a label is None. The kernel's rows say
+    what was predicted, so billed counts as predicted here. `endpoint`, `provider`, `as_of`
     and `price_basis` are the options the rows were priced with (recorded, and checked by
     `merge`); `name` and `first_line` locate the unreadable rows kept as samples.
     """
@@ -217,7 +219,7 @@ def totals(
             unreadable += count
             continue
         labels = {
-            "model": row["model"] or INVALID_MODEL,
+            "model": row["model"] or (UNKNOWN_MODEL if row["status"] == "unknown_model" else INVALID_MODEL),
             "endpoint": row["endpoint"],
             "provider": row["provider"],
             "tier": row["tier"] or NO_TIER,
@@ -316,7 +318,7 @@ def _money(value: Decimal | None) -> Decimal | None:
 def _rows_struct(rows: list[RequestResult]) -> pa.StructArray:
     columns: dict[str, list[Any]] = {name: [] for name in SCHEMA.names}
     for row in rows:
-        for name, value in zip(SCHEMA.names, row, strict=True):
+        for name, value in zip(SCHEMA.names, row[: len(SCHEMA.names)], strict=True):
             columns[name].append(value)
     for name in ("unit_price", "multiplier", "cost"):
         columns[name] = [_money(value) for value in columns[name]]
@@ -327,14 +329,23 @@ def _rows_struct(rows: list[RequestResult]) -> pa.StructArray:
 
 
 def _new_sums() -> dict[str, Any]:
-    return {"requests": 0, "accepted": 0, "rejected": 0, "priced": 0, "unknown_price": 0, "images": 0, "cost": {}}
+    return {
+        "requests": 0,
+        "accepted": 0,
+        "rejected": 0,
+        "unknown_model": 0,
+        "priced": 0,
+        "unknown_price": 0,
+        "images": 0,
+        "cost": {},
+    }
 
 
 def _count(sums: dict[str, Any], row: Mapping[str, Any], count: int) -> None:
     sums["requests"] += count
     status = row["status"]
     if status in ("rejected", "unknown_model"):
-        sums["rejected"] += count
+        sums[status] += count
         return
     sums["accepted"] += count
     sums["images"] += row["images"] * count
@@ -358,4 +369,7 @@ def _frozen(labels: dict[str, str], sums: dict[str, Any]) -> GroupTotals:
         unknown_price=sums["unknown_price"],
         images=sums["images"],
         cost=MappingProxyType(dict(sorted(cost.items(), key=_currency_order))),
+        unknown_model=sums["unknown_model"],
+        billed_images=sums["images"],
+        billed_cost=MappingProxyType(dict(sorted(cost.items(), key=_currency_order))),
     )

@@ -72,6 +72,8 @@ class RequestResult(NamedTuple):
     currency: str | None
     errors: tuple[str, ...]
     reason: str | None
+    billed: int | None = None
+    """Images the platform billed, where the envelope says (status, response); else None."""
 
 
 BLANK: Final = RequestResult("blank", None, None, None, None, None, None, None, None, None, None, None, (), None)
@@ -168,6 +170,7 @@ def _from_verdict(verdict: _Verdict) -> RequestResult:
         currency=verdict.currency,
         errors=verdict.codes,
         reason=None,
+        billed=None if verdict.billed < 0 else verdict.billed,
     )
 
 
