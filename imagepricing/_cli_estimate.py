@@ -30,6 +30,7 @@ from typing import TextIO
 
 from imagepricing._envelopes import ENVELOPE_FIELDS
 from imagepricing._tables import ENDPOINTS
+from imagepricing.catalog import Catalog
 from imagepricing.cli import UsageError, add_catalog_options, catalog_from_args, parse_date
 from imagepricing.estimation import (
     GROUP_DIMENSIONS,
@@ -41,6 +42,7 @@ from imagepricing.estimation import (
     LogReadError,
     estimate_files,
 )
+from imagepricing.per_request_file import format_for, per_request_rows, write_per_request
 from imagepricing.pricing import PRICE_BASES
 
 __all__ = ["add_parser", "render_csv", "render_html", "render_table", "run"]
@@ -106,6 +108,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help=f"read envelope ROLE from the log key KEY (repeatable; roles: {', '.join(ENVELOPE_FIELDS)}),"
         " e.g. --field time=ts --field request=body",
     )
+    parser.add_argument(
+        "--per-request",
+        metavar="FILE",
+        help="also write one row per line (file, line, id, time, provider, endpoint, model, tier, images,"
+        " billed, unit price, cost, currency, status) to FILE: .jsonl, .csv or .parquet (the arrow extra)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="never show progress on standard error")
     parser.set_defaults(func=run)
 
@@ -142,6 +150,13 @@ def _group_by(text: str) -> tuple[str, ...]:
 
 def run(args: argparse.Namespace) -> int:
     catalog = catalog_from_args(args)
+    if args.per_request:
+        try:
+            format_for(args.per_request)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        if "-" in args.files:
+            raise UsageError("--per-request reads the logs a second time: name files, not standard input")
     fields = dict(args.field)
     if len(fields) != len(args.field):
         raise UsageError("--field names the same role twice")
@@ -166,6 +181,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if progress is not None:
             progress.clear()
+    if args.per_request:
+        _write_rows(args, catalog, fields)
     text = render(result, args.format)
     if args.output:
         try:
@@ -183,6 +200,26 @@ def run(args: argparse.Namespace) -> int:
             "; the table, JSON and HTML outputs say where and why\n"
         )
     return 1 if args.strict and (result.unreadable or result.warnings) else 0
+
+
+def _write_rows(args: argparse.Namespace, catalog: Catalog, fields: dict[str, str]) -> None:
+    rows = per_request_rows(
+        args.files,
+        endpoint=args.endpoint,
+        provider=args.provider,
+        catalog=catalog,
+        as_of=args.as_of,
+        price_basis=args.price_basis,
+        fields=fields,
+    )
+    try:
+        write_per_request(rows, args.per_request)
+    except LogReadError as exc:
+        raise UsageError(str(exc)) from None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.per_request}: {exc.strerror or exc}") from None
 
 
 def _write_text_file(path: str, text: str) -> None:

@@ -62,7 +62,17 @@ from imagepricing.estimation import (
 from imagepricing.per_request import STATUSES, RequestPricer, RequestResult
 from imagepricing.pricing import PriceBasis
 
-__all__ = ["MONEY", "SCHEMA", "STATUSES", "duckdb_type", "price_array", "price_batch", "price_batches", "totals"]
+__all__ = [
+    "MONEY",
+    "SCHEMA",
+    "STATUSES",
+    "duckdb_type",
+    "estimate_table",
+    "price_array",
+    "price_batch",
+    "price_batches",
+    "totals",
+]
 
 #: Exact money in every engine: 29 integer digits and 9 decimal places.
 MONEY: Final = pa.decimal128(38, 9)
@@ -254,6 +264,45 @@ def totals(
         as_of=dt.datetime.now(dt.UTC).date() if as_of is None else as_of,
         price_basis=price_basis,
     )
+
+
+def estimate_table(result: Estimate) -> pa.Table:
+    """An `Estimate` as an Arrow table (`Estimate.to_arrow()`): one row per group (the totals when
+    not grouped), a string column per dimension, the counts, and per currency `cost_<currency>`
+    and `billed_cost_<currency>` as decimal128(38, 9), null where the group has no known cost in
+    it (never 0 for unknown).
+
+    >>> import imagepricing
+    >>> table = imagepricing.estimate(['{"model": "nano-banana", "prompt": "a"}']).to_arrow()
+    >>> table.column("model").to_pylist(), table.column("cost_credits").to_pylist()
+    (['nano-banana'], [Decimal('0.140000000')])
+    """
+    groups = result.groups if result.group_by else (result.totals,)
+    currencies = list(dict.fromkeys([*result.totals.cost, *result.totals.billed_cost]))
+    columns: dict[str, pa.Array] = {}
+    for dimension in result.group_by:
+        columns[dimension] = pa.array([group.labels[dimension] for group in groups], pa.string())
+    counts = (
+        "requests",
+        "accepted",
+        "rejected",
+        "unknown_model",
+        "priced",
+        "unknown_price",
+        "images",
+        "observed",
+        "billed_differ",
+        "billed_images",
+    )
+    for name in counts:
+        columns[name] = pa.array([getattr(group, name) for group in groups], pa.int64())
+    for currency in currencies:
+        columns[f"cost_{currency}"] = pa.array([_money(group.cost.get(currency)) for group in groups], MONEY)
+    for currency in currencies:
+        columns[f"billed_cost_{currency}"] = pa.array(
+            [_money(group.billed_cost.get(currency)) for group in groups], MONEY
+        )
+    return pa.table(columns)
 
 
 def duckdb_type() -> str:

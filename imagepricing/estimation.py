@@ -269,6 +269,13 @@ class Estimate:
     def unknown_model(self) -> int:
         return self.totals.unknown_model
 
+    def to_arrow(self) -> Any:
+        """The groups as a pyarrow Table (the `arrow` extra; see imagepricing.arrow.estimate_table).
+        ImportError, with the install hint, without pyarrow."""
+        from imagepricing.arrow import estimate_table  # noqa: PLC0415  # an optional extra
+
+        return estimate_table(self)
+
     @property
     def requests(self) -> int:
         return self.totals.requests

@@ -35,7 +35,7 @@ Decisions:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Final, NamedTuple
 
@@ -94,15 +94,19 @@ class RequestPricer:
         catalog: Catalog | None = None,
         as_of: dt.date | None = None,
         price_basis: PriceBasis = "charged",
+        fields: Mapping[str, str] | None = None,
     ) -> None:
         self._options = (catalog, endpoint, provider, as_of, price_basis)
+        self._fields = fields
         self._engine = self._new_engine()
         self.as_of: dt.date = self._engine.as_of
         self.catalog: Catalog = self._engine.catalog
 
     def _new_engine(self) -> _Estimator:
         catalog, endpoint, provider, as_of, price_basis = self._options
-        engine = _Estimator(catalog, ("day",), endpoint, provider, as_of, price_basis, memoize=True, progress=None)
+        engine = _Estimator(
+            catalog, ("day",), endpoint, provider, as_of, price_basis, memoize=True, progress=None, fields=self._fields
+        )
         engine.detailed = True
         engine.sink = []
         self._results: dict[int, RequestResult] = {}

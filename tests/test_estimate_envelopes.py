@@ -3,7 +3,9 @@ models the catalog does not know, and envelope keys named otherwise."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -235,3 +237,79 @@ class TestFieldNames:
             main(["estimate", "--field", bad, "-"])
         assert exit_info.value.code == 2
         capsys.readouterr()
+
+
+class TestPerRequestFile:
+    LINES = (
+        {
+            "id": "req_1",
+            "time": "2026-06-01T10:00:00Z",
+            "endpoint": "https://api.xhuoapi.ai/v1/images/generations",
+            "status": 200,
+            "response": SUCCESS_TWO,
+            "request": nano(),
+        },
+        {"id": "=1+1", "status": 500, "request": {"model": "gpt-image-9", "prompt": "a"}},
+        nano(),
+    )
+
+    @pytest.fixture
+    def log(self, tmp_path: Path) -> Path:
+        path = tmp_path / "log.jsonl"
+        text = json.dumps(self.LINES[0]) + "\n\n" + json.dumps(self.LINES[1]) + "\nnot json\n"
+        path.write_text(text + json.dumps(self.LINES[2]) + "\n")
+        return path
+
+    def test_jsonl_rows_join_back_to_the_log(self, log: Path, tmp_path: Path) -> None:
+        out = tmp_path / "rows.jsonl"
+        assert main(["estimate", str(log), "--per-request", str(out), "--as-of", "2026-06-01"]) == 0
+        rows = [json.loads(line) for line in out.read_text().splitlines()]
+        assert [row["line"] for row in rows] == [1, 3, 4, 5]  # the blank line 2 has no row
+        first = rows[0]
+        assert (first["id"], first["time"], first["provider"], first["images"], first["billed"]) == (
+            "req_1",
+            "2026-06-01T10:00:00Z",
+            "xhuoapi",
+            1,
+            2,
+        )
+        assert (first["unit_price"], first["cost"], first["currency"], first["status"]) == (
+            "0.14",
+            "0.14",
+            "credits",
+            "priced",
+        )
+        assert (rows[1]["status"], rows[1]["http_status"], rows[1]["billed"]) == ("unknown_model", 500, 0)
+        assert rows[2]["status"] == "unreadable"
+        assert rows[2]["reason"].startswith("not JSON")
+        assert (rows[3]["id"], rows[3]["billed"], rows[3]["cost"]) == (None, None, "0.14")
+
+    def test_csv_is_formula_safe(self, log: Path, tmp_path: Path) -> None:
+        out = tmp_path / "rows.csv"
+        assert main(["estimate", str(log), "--per-request", str(out), "--as-of", "2026-06-01"]) == 0
+        rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+        assert rows[1]["id"] == "'=1+1"
+        assert rows[0]["cost"] == "0.14"
+        assert rows[2]["cost"] == ""
+
+    def test_parquet(self, log: Path, tmp_path: Path) -> None:
+        pq = pytest.importorskip("pyarrow.parquet")
+        out = tmp_path / "rows.parquet"
+        assert main(["estimate", str(log), "--per-request", str(out), "--as-of", "2026-06-01"]) == 0
+        rows = pq.read_table(out).to_pylist()
+        assert rows[0]["cost"] == Decimal("0.14")
+        assert rows[0]["billed"] == 2
+        assert len(rows) == 4
+
+    @pytest.mark.parametrize(("target", "files"), [("rows.txt", None), ("rows.jsonl", "-")])
+    def test_usage_errors(self, log: Path, tmp_path: Path, target: str, files: str | None) -> None:
+        assert main(["estimate", files or str(log), "--per-request", str(tmp_path / target)]) == 2
+
+    def test_to_arrow(self) -> None:
+        pytest.importorskip("pyarrow")
+        result = run([nano(), {"request": nano(), "status": 500}, {"model": "gpt-image-9", "prompt": "a"}])
+        table = result.to_arrow()
+        assert table.column("model").to_pylist() == [UNKNOWN_MODEL, "nano-banana"]
+        assert table.column("cost_credits").to_pylist() == [None, Decimal("0.28")]
+        assert table.column("billed_cost_credits").to_pylist() == [None, Decimal("0.14")]
+        assert table.column("unknown_model").to_pylist() == [1, 0]
