@@ -3,7 +3,7 @@
 Exit status: 0 when every file was read (unreadable lines are counted and listed, not fatal),
 1 with `--strict` when any line was unreadable or the estimate carries a warning, 2 for a usage
 error or a file that cannot be read to the end (missing, or a corrupt or truncated gzip file),
-130 when interrupted (Ctrl-C).
+3 when a `--budget` is exceeded (it wins over 1: money first), 130 when interrupted (Ctrl-C).
 
 Decision: a gzip file with trailing garbage is read up to the garbage and warned about on
 standard error with gzip's own words ("decompression OK, trailing garbage ignored"); the exit
@@ -30,6 +30,7 @@ from typing import TextIO
 
 from imagepricing._envelopes import ENVELOPE_FIELDS
 from imagepricing._tables import ENDPOINTS
+from imagepricing.budgets import Breach, Budget, check_budgets, parse_budget
 from imagepricing.catalog import Catalog
 from imagepricing.cli import UsageError, add_catalog_options, catalog_from_args, parse_date
 from imagepricing.estimation import (
@@ -114,6 +115,15 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="also write one row per line (file, line, id, time, provider, endpoint, model, tier, images,"
         " billed, unit price, cost, currency, status) to FILE: .jsonl, .csv or .parquet (the arrow extra)",
     )
+    parser.add_argument(
+        "--budget",
+        type=_budget,
+        action="append",
+        default=[],
+        metavar="[DIM=LABEL:]CURRENCY=AMOUNT",
+        help="exit 3 when billed spend exceeds AMOUNT, in total (credits=500) or in one group"
+        " (model=gpt-image-2:credits=100; DIM must be in --group-by); repeatable",
+    )
     parser.add_argument("--no-progress", action="store_true", help="never show progress on standard error")
     parser.set_defaults(func=run)
 
@@ -122,6 +132,13 @@ def _positive_int(text: str) -> int:
     if not text.isascii() or not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, not {text!r}")
     return int(text)
+
+
+def _budget(text: str) -> Budget:
+    try:
+        return parse_budget(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _field(text: str) -> tuple[str, str]:
@@ -183,7 +200,11 @@ def run(args: argparse.Namespace) -> int:
             progress.clear()
     if args.per_request:
         _write_rows(args, catalog, fields)
-    text = render(result, args.format)
+    try:
+        breaches = check_budgets(result, args.budget)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    text = render(result, args.format, breaches)
     if args.output:
         try:
             _write_text_file(args.output, text)
@@ -199,6 +220,10 @@ def run(args: argparse.Namespace) -> int:
             f"imagepricing: {result.unreadable:,} unreadable line{_s(result.unreadable)} of {result.lines_read:,}"
             "; the table, JSON and HTML outputs say where and why\n"
         )
+    for breach in breaches:
+        sys.stderr.write(f"imagepricing: {breach}\n")
+    if breaches:
+        return 3
     return 1 if args.strict and (result.unreadable or result.warnings) else 0
 
 
@@ -250,15 +275,22 @@ def _new_file_mode(path: str) -> int:
         return 0o666 & ~umask
 
 
-def render(result: Estimate, fmt: str) -> str:
+def render(result: Estimate, fmt: str, breaches: Sequence[Breach] = ()) -> str:
+    """The output in `fmt`; budget breaches, if any, in JSON ("budget_breaches"), HTML and the
+    table (CSV stays one row per group: the breaches go to standard error)."""
     if fmt == "json":
-        return json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        data = result.to_dict()
+        if breaches:
+            data["budget_breaches"] = [breach.to_dict() for breach in breaches]
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if fmt == "csv":
         return render_csv(result)
     if fmt == "html":
-        return render_html(result)
+        return render_html(result, breaches)
     out = io.StringIO()
     render_table(result, out)
+    for breach in breaches:
+        out.write(f"\n{breach}\n")
     return out.getvalue()
 
 
@@ -429,10 +461,11 @@ th,td{padding:.25em .7em;border-bottom:1px solid #e2e8f0;text-align:left}
 td.n{text-align:right;font-variant-numeric:tabular-nums}
 tr.total td{font-weight:600;border-top:2px solid #a0aec0}
 .note{color:#8a5a00}
+.breach{color:#fff;background:#b42318;padding:.4em .7em;border-radius:3px;font-weight:600}
 """
 
 
-def render_html(result: Estimate) -> str:
+def render_html(result: Estimate, breaches: Sequence[Breach] = ()) -> str:
     """One self-contained page: inline CSS, CSS bars, no script and no external resource.
 
     Every piece of text goes through html.escape; a Content-Security-Policy forbids loading
@@ -448,6 +481,7 @@ def render_html(result: Estimate) -> str:
         f"<style>{_CSS}</style></head><body>",
         "<h1>Image API cost estimate</h1>",
         f'<p class="summary">{e(_summary(result))}.</p>',
+        *(f'<p class="breach" role="alert">{e(str(breach))}</p>' for breach in breaches),
         f'<p class="summary">Sources: {e(", ".join(result.sources))}. Lines without a time are priced as of'
         f" {e(result.as_of.isoformat())} ({e(result.price_basis)} prices).</p>",
     ]

@@ -313,3 +313,55 @@ class TestPerRequestFile:
         assert table.column("cost_credits").to_pylist() == [None, Decimal("0.28")]
         assert table.column("billed_cost_credits").to_pylist() == [None, Decimal("0.14")]
         assert table.column("unknown_model").to_pylist() == [1, 0]
+
+
+class TestBudgets:
+    @pytest.fixture
+    def log(self, tmp_path: Path) -> Path:
+        path = tmp_path / "log.jsonl"
+        lines: list[dict[str, Any]] = [nano()] * 3
+        lines += [{"provider": "openai", "request": {"model": "dall-e-3", "prompt": "p"}}]
+        lines += [{"provider": "openai", "request": {"model": "dall-e-3", "prompt": "p"}, "status": 500}]
+        lines += [{"model": "gpt-image-9", "prompt": "p"}]
+        path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+        return path
+
+    def test_within_budget_exits_0(self, log: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        assert main(["estimate", str(log), "--budget", "credits=0.56", "--as-of", "2026-06-01"]) == 0
+        assert "budget" not in capsys.readouterr().err
+
+    def test_each_breach_is_one_line_and_exit_3(self, log: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        budgets = ["--budget", "credits=0.4", "--budget", "model=nano-banana:credits=0.1", "--budget", "USD=100"]
+        assert main(["estimate", str(log), *budgets, "--as-of", "2026-06-01"]) == 3
+        err = capsys.readouterr().err.splitlines()
+        assert err == [
+            "imagepricing: budget exceeded: credits 0.42 > 0.4 (total); 1 request(s) of unknown cost not included",
+            "imagepricing: budget exceeded: credits 0.42 > 0.1 (model=nano-banana)",
+        ]
+
+    def test_spend_is_what_was_billed(self, log: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        # The failed dall-e-3 call (status 500) is predicted at 0.04 USD but billed nothing.
+        assert main(["estimate", str(log), "--budget", "USD=0.04", "--as-of", "2026-06-01"]) == 0
+        capsys.readouterr()
+
+    def test_breaches_in_json_and_html(self, log: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        assert main(["estimate", str(log), "--budget", "credits=0.1", "--format", "json"]) == 3
+        data = json.loads(capsys.readouterr().out)
+        assert data["budget_breaches"] == [
+            {"where": "total", "currency": "credits", "limit": "0.1", "spent": "0.42", "unknown_cost_requests": 1}
+        ]
+        assert main(["estimate", str(log), "--budget", "credits=0.1", "--format", "html"]) == 3
+        assert 'class="breach"' in capsys.readouterr().out
+
+    @pytest.mark.parametrize(
+        "bad", ["credits", "credits=-1", "credits=1e3", "credits=１", "nope=x:credits=1", "model:credits=1", "=5"]
+    )
+    def test_bad_budgets_are_usage_errors(self, bad: str, capsys: pytest.CaptureFixture[str]) -> None:
+        with pytest.raises(SystemExit) as exit_info:
+            main(["estimate", "--budget", bad, "-"])
+        assert exit_info.value.code == 2
+        capsys.readouterr()
+
+    def test_a_group_budget_needs_its_dimension(self, log: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        assert main(["estimate", str(log), "--budget", "provider=openai:USD=1"]) == 2
+        assert "--group-by" in capsys.readouterr().err
