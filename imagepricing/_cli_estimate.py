@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import datetime as dt
 import decimal
 import html
 import io
@@ -124,6 +125,18 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="exit 3 when billed spend exceeds AMOUNT, in total (credits=500) or in one group"
         " (model=gpt-image-2:credits=100; DIM must be in --group-by); repeatable",
     )
+    parser.add_argument(
+        "--since",
+        type=_moment,
+        metavar="WHEN",
+        help="only lines timed at or after WHEN (YYYY-MM-DD or an ISO 8601 date-time; naive is UTC)",
+    )
+    parser.add_argument(
+        "--until",
+        type=_moment,
+        metavar="WHEN",
+        help="only lines timed before WHEN; a date includes that whole day (YYYY-MM-DD or ISO 8601)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="never show progress on standard error")
     parser.set_defaults(func=run)
 
@@ -132,6 +145,18 @@ def _positive_int(text: str) -> int:
     if not text.isascii() or not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, not {text!r}")
     return int(text)
+
+
+def _moment(text: str) -> dt.date | dt.datetime:
+    text = text.strip()
+    if not text.isascii():
+        raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD or an ISO 8601 date-time, not {text!r}")
+    try:
+        if len(text) == 10:
+            return dt.date.fromisoformat(text)
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD or an ISO 8601 date-time, not {text!r}") from None
 
 
 def _budget(text: str) -> Budget:
@@ -192,6 +217,8 @@ def run(args: argparse.Namespace) -> int:
             progress=progress,
             max_groups=args.max_groups,
             fields=fields,
+            since=args.since,
+            until=args.until,
         )
     except (LogReadError, ValueError) as exc:
         raise UsageError(str(exc)) from None
@@ -396,6 +423,8 @@ def _summary(result: Estimate) -> str:
         )
     if result.blank:
         parts.append(f"{result.blank:,} blank")
+    if result.outside_window:
+        parts.append(f"{result.outside_window:,} outside --since/--until or without a time")
     return ": ".join(parts[:2]) + ", " + ", ".join(parts[2:])
 
 

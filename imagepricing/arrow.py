@@ -58,6 +58,7 @@ from imagepricing.estimation import (
     GroupTotals,
     _currency_order,
     _group_dimensions,
+    _time_bucket,
 )
 from imagepricing.per_request import STATUSES, RequestPricer, RequestResult
 from imagepricing.pricing import PriceBasis
@@ -235,6 +236,8 @@ def totals(
             "tier": row["tier"] or NO_TIER,
             "day": NO_TIME if row["day"] is None else row["day"].isoformat(),
         }
+        labels["week"] = _time_bucket(labels["day"], "week")
+        labels["month"] = _time_bucket(labels["day"], "month")
         key = tuple(labels[dimension] for dimension in dimensions)
         sums = groups.get(key)
         if sums is None:

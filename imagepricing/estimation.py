@@ -107,7 +107,8 @@ __all__ = [
     "open_log",
 ]
 
-GROUP_DIMENSIONS: tuple[str, ...] = ("model", "endpoint", "provider", "tier", "day")
+GROUP_DIMENSIONS: tuple[str, ...] = ("model", "endpoint", "provider", "tier", "day", "week", "month")
+_TIME_DIMENSIONS = frozenset({"day", "week", "month"})
 MAX_BAD_LINE_SAMPLES = 20
 
 # At most this many groups are listed; the rest are added up in one row labelled OTHER_GROUPS in
@@ -237,7 +238,7 @@ class GroupTotals:
 class Estimate:
     """What a log costs: the totals, one `GroupTotals` per group, and how every line was read.
 
-    `lines_read = totals.requests + unreadable + blank`. `groups` are sorted by their labels in
+    `lines_read = totals.requests + unreadable + blank + outside_window`. `groups` are sorted by their labels in
     `group_by` order; past `max_groups` (default `MAX_GROUPS`) only the first groups in that order
     are listed and the rest are added up in a last row labelled `OTHER_GROUPS` in every dimension
     (the same groups whatever the line order), with a warning. `bad_lines` keeps the first
@@ -264,6 +265,9 @@ class Estimate:
     """The first `MAX_UNKNOWN_MODEL_NAMES` model names the catalog does not know, as the log wrote
     them (escaped, cut at 64 characters), in order of appearance; `totals.unknown_model` counts
     their requests."""
+
+    outside_window: int = 0
+    """Lines left out by `since`/`until`: outside the window, or without a time."""
 
     @property
     def unknown_model(self) -> int:
@@ -306,6 +310,7 @@ class Estimate:
                 "unknown_model": self.totals.unknown_model,
                 "unreadable": self.unreadable,
                 "blank": self.blank,
+                "outside_window": self.outside_window,
             },
             "unknown_models": list(self.unknown_models),
             "totals": self.totals.to_dict(),
@@ -343,6 +348,7 @@ class Estimate:
             price_basis=data["price_basis"],
             warnings=tuple(data.get("warnings", ())),
             unknown_models=tuple(data.get("unknown_models", ())),
+            outside_window=lines.get("outside_window", 0),
         )
 
     def merge(self, *others: Estimate, max_groups: int = MAX_GROUPS) -> Estimate:
@@ -404,6 +410,7 @@ class Estimate:
             lines_read=sum(part.lines_read for part in parts),
             unreadable=sum(part.unreadable for part in parts),
             blank=sum(part.blank for part in parts),
+            outside_window=sum(part.outside_window for part in parts),
             bad_lines=tuple(bad for part in parts for bad in part.bad_lines)[:MAX_BAD_LINE_SAMPLES],
             sources=tuple(source for part in parts for source in part.sources),
             unknown_models=tuple(dict.fromkeys(name for part in parts for name in part.unknown_models))[
@@ -485,6 +492,8 @@ def estimate(
     progress: Callable[[int], None] | None = None,
     max_groups: int = MAX_GROUPS,
     fields: Mapping[str, str] | None = None,
+    since: dt.date | dt.datetime | None = None,
+    until: dt.date | dt.datetime | None = None,
 ) -> Estimate:
     """Price every item of `source` and add it up.
 
@@ -519,6 +528,7 @@ def estimate(
         max_groups=max_groups,
         fields=fields,
     )
+    engine.window = _window(since, until)
     name = escape_unprintable(name)
     engine.start(name)
     items = iter(source)
@@ -544,6 +554,8 @@ def estimate_files(
     progress: Callable[[int], None] | None = None,
     max_groups: int = MAX_GROUPS,
     fields: Mapping[str, str] | None = None,
+    since: dt.date | dt.datetime | None = None,
+    until: dt.date | dt.datetime | None = None,
 ) -> Estimate:
     """Like `estimate`, over log files read one after the other ("-" is standard input).
 
@@ -566,6 +578,7 @@ def estimate_files(
         max_groups=max_groups,
         fields=fields,
     )
+    engine.window = _window(since, until)
     for path in paths:
         # A file name is shown in every output (sources, bad lines, errors); escaped so that a
         # name holding a newline or an ANSI escape cannot forge a line or drive a terminal.
@@ -591,6 +604,34 @@ def estimate_files(
             # What `gzip -d` says of such a file; the lines before the garbage all count.
             engine.warnings.append(f"{label}: decompression OK, trailing garbage ignored")
     return engine.result()
+
+
+def _window(
+    since: dt.date | dt.datetime | None, until: dt.date | dt.datetime | None
+) -> tuple[dt.datetime, dt.datetime] | None:
+    """`since`/`until` as naive UTC date-times, `until` excluded. A date as `since` starts at its
+    midnight; a date as `until` includes that whole day (a reader of "until June 30" counts the
+    30th). A naive date-time is UTC, as a log's time is."""
+    if since is None and until is None:
+        return None
+    start = dt.datetime.min if since is None else _utc(since, end=False)
+    stop = dt.datetime.max if until is None else _utc(until, end=True)
+    if start >= stop:
+        raise ValueError("since must come before until")
+    return start, stop
+
+
+def _utc(moment: dt.date | dt.datetime, *, end: bool) -> dt.datetime:
+    if isinstance(moment, dt.datetime):
+        offset = moment.utcoffset()
+        return (moment - offset if offset else moment).replace(tzinfo=None)
+    if not isinstance(moment, dt.date):
+        raise TypeError(f"since and until must be dates or date-times, not {type(moment).__name__}")
+    if end:
+        return (
+            dt.datetime.max if moment == dt.date.max else dt.datetime.combine(moment + dt.timedelta(days=1), dt.time())
+        )
+    return dt.datetime.combine(moment, dt.time())
 
 
 def open_log(path: str | os.PathLike[str]) -> IO[bytes]:
@@ -850,7 +891,11 @@ class _Estimator:
         self.price_basis: PriceBasis = price_basis
         self.memoize = memoize
         self.progress = progress
-        self.by_day = "day" in self.group_by
+        self.by_day = not _TIME_DIMENSIONS.isdisjoint(self.group_by)
+        # --since/--until: (from, to) as naive UTC date-times, `to` excluded; lines outside, and
+        # lines without a time, are counted in `outside` and nothing else.
+        self.window: tuple[dt.datetime, dt.datetime] | None = None
+        self.outside = 0
         self.text_params, url_params = _abstractions(self.catalog)
         self.url_params = dict(url_params)
         self.url_names = frozenset(self.url_params)
@@ -919,6 +964,7 @@ class _Estimator:
         fields = self.fields
         request_field, endpoint_field, provider_field = fields["request"], fields["endpoint"], fields["provider"]
         time_field, status_field, response_field = fields["time"], fields["status"], fields["response"]
+        window = self.window
         lineno = start - 1
         # Values read from a log are untyped JSON until the rules have judged them.
         obj: Any
@@ -1014,6 +1060,12 @@ class _Estimator:
                         self._bad(name, lineno, f"bad envelope: {time_field!r} is not an ISO 8601 date-time")
                         continue
                     day = stamp.date()
+                    if window is not None and not window[0] <= stamp.replace(tzinfo=None) < window[1]:
+                        self.outside += 1
+                        continue
+            if window is not None and day is None:  # no time: it cannot be placed in the window
+                self.outside += 1
+                continue
 
             # The cache key: the request with every abstracted value replaced by what its rules
             # read (see the module docstring), plus the exact type of every value, since 1, 1.0
@@ -1388,6 +1440,7 @@ class _Estimator:
             price_basis=self.price_basis,
             warnings=tuple(warnings),
             unknown_models=tuple(self.unknown_models),
+            outside_window=self.outside,
         )
 
 
@@ -1485,8 +1538,20 @@ def _currency_order(item: tuple[str, Decimal]) -> tuple[str, str]:
 
 
 def _label(verdict: _Verdict, dimension: str) -> str:
+    if dimension in ("week", "month"):
+        return _time_bucket(verdict.day, dimension)
     value: str = getattr(verdict, dimension)
     return value
+
+
+def _time_bucket(day: str, dimension: str) -> str:
+    """A day's ISO week ("2026-W23", the ISO year: 2026-12-31 is in 2026-W53) or month ("2026-06")."""
+    if day == NO_TIME:
+        return NO_TIME
+    if dimension == "month":
+        return day[:7]
+    year, week, _ = dt.date.fromisoformat(day).isocalendar()
+    return f"{year:04d}-W{week:02d}"
 
 
 def _group_dimensions(group_by: Iterable[str] | str) -> tuple[str, ...]:

@@ -365,3 +365,59 @@ class TestBudgets:
     def test_a_group_budget_needs_its_dimension(self, log: Path, capsys: pytest.CaptureFixture[str]) -> None:
         assert main(["estimate", str(log), "--budget", "provider=openai:USD=1"]) == 2
         assert "--group-by" in capsys.readouterr().err
+
+
+class TestTime:
+    LINES = (
+        {"time": "2026-05-31T23:30:00-01:00", "request": nano()},  # 2026-06-01T00:30Z
+        {"time": "2026-06-07T12:00:00Z", "request": nano()},
+        {"time": "2026-06-08T00:00:00", "request": nano()},  # naive: UTC
+        {"time": "2026-07-01T00:00:00Z", "request": nano()},
+        nano(),  # no time
+    )
+
+    def test_week_and_month(self) -> None:
+        result = run(list(self.LINES), group_by=("month", "week"))
+        labels = [(group.labels["month"], group.labels["week"], group.requests) for group in result.groups]
+        assert labels == [
+            ("(no time)", "(no time)", 1),
+            ("2026-06", "2026-W23", 2),
+            ("2026-06", "2026-W24", 1),
+            ("2026-07", "2026-W27", 1),
+        ]
+        year_end = run([{"time": "2026-12-31T10:00:00Z", "request": nano()}], group_by="week")
+        assert year_end.groups[0].labels["week"] == "2026-W53"
+
+    @pytest.mark.parametrize(
+        ("since", "until", "kept"),
+        [
+            (dt.date(2026, 6, 1), None, 4),
+            (None, dt.date(2026, 6, 7), 2),  # a date includes its whole day
+            (None, dt.datetime(2026, 6, 7, 12), 1),  # a date-time is excluded
+            (dt.datetime(2026, 6, 1, 0, 30, tzinfo=dt.UTC), dt.date(2026, 6, 30), 3),
+            (dt.datetime(2026, 6, 1, 2, 0, tzinfo=dt.timezone(dt.timedelta(hours=2))), None, 4),
+        ],
+    )
+    def test_since_and_until(self, since: Any, until: Any, kept: int) -> None:
+        result = run(list(self.LINES), since=since, until=until, group_by="day")
+        assert result.requests == kept
+        assert result.outside_window == len(self.LINES) - kept  # the line without time included
+        assert result.lines_read == result.requests + result.unreadable + result.blank + result.outside_window
+        assert all(group.labels["day"] != "(no time)" for group in result.groups)
+
+    def test_bad_windows(self) -> None:
+        with pytest.raises(ValueError, match="before"):
+            run([], since=dt.date(2026, 6, 2), until=dt.date(2026, 6, 1))
+        with pytest.raises(TypeError):
+            run([], since="2026-06-01")
+
+    def test_cli(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        log = tmp_path / "log.jsonl"
+        log.write_text("".join(json.dumps(line) + "\n" for line in self.LINES))
+        assert main(["estimate", str(log), "--since", "2026-06-02", "--until", "2026-06-30", "--group-by", "week"]) == 0
+        out = capsys.readouterr().out
+        assert "2 requests" in out
+        assert "3 outside --since/--until or without a time" in out
+        with pytest.raises(SystemExit):
+            main(["estimate", str(log), "--since", "June"])
+        capsys.readouterr()
