@@ -219,6 +219,7 @@ def run(args: argparse.Namespace) -> int:
             fields=fields,
             since=args.since,
             until=args.until,
+            progress_bytes=None if progress is None else progress.bytes_read,
         )
     except (LogReadError, ValueError) as exc:
         raise UsageError(str(exc)) from None
@@ -593,12 +594,18 @@ def _html_label(result: Estimate, group: GroupTotals) -> str:
 
 
 class _Progress:
-    """A one-line counter on a terminal's standard error, shown only once a run lasts a while."""
+    """A one-line counter on a terminal's standard error, shown only once a run lasts a while:
+    percent, rate and time left from the bytes read over the files' size (for gzip, the
+    compressed bytes), or lines and rate alone when the size is unknown (standard input)."""
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self.start = time.monotonic()
         self.shown = 0.0
+        self.done = self.total = 0
+
+    def bytes_read(self, done: int, total: int) -> None:
+        self.done, self.total = done, total
 
     def __call__(self, lines: int) -> None:
         now = time.monotonic()
@@ -606,10 +613,32 @@ class _Progress:
         if elapsed < _PROGRESS_DELAY or now - self.shown < _PROGRESS_EVERY:
             return
         self.shown = now
-        self.stream.write(f"\rimagepricing: {lines:,} lines read ({lines / elapsed:,.0f} lines/s)")
+        self.stream.write("\r\x1b[K" + self.line(lines, elapsed))
         self.stream.flush()
+
+    def line(self, lines: int, elapsed: float) -> str:
+        text = f"imagepricing: {lines:,} lines read ({lines / elapsed:,.0f} lines/s)"
+        if self.total and 0 < self.done <= self.total:
+            fraction = self.done / self.total
+            left = elapsed * (1 - fraction) / fraction
+            text = (
+                f"imagepricing: {fraction:.0%} of {self.total / 1e6:,.1f} MB, {lines:,} lines"
+                f" ({lines / elapsed:,.0f} lines/s), {_duration(left)} left"
+            )
+        return text
 
     def clear(self) -> None:
         if self.shown:
             self.stream.write("\r\x1b[K")
             self.stream.flush()
+
+
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"

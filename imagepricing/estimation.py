@@ -556,8 +556,13 @@ def estimate_files(
     fields: Mapping[str, str] | None = None,
     since: dt.date | dt.datetime | None = None,
     until: dt.date | dt.datetime | None = None,
+    progress_bytes: Callable[[int, int], None] | None = None,
 ) -> Estimate:
     """Like `estimate`, over log files read one after the other ("-" is standard input).
+
+    `progress_bytes`, if given, is called with the bytes read so far and the total size of the
+    files (on disk: for gzip, the compressed bytes), 0 when unknown (standard input), after each
+    block; a terminal's percent and time left come from it.
 
     Files are streamed 64 KiB at a time (constant memory) and gzip files are read
     transparently (see `open_log`). Bad-line samples name the file and the line number within it.
@@ -579,6 +584,9 @@ def estimate_files(
         fields=fields,
     )
     engine.window = _window(since, until)
+    paths = list(paths)
+    total = _total_size(paths) if progress_bytes is not None else 0
+    done = 0
     for path in paths:
         # A file name is shown in every output (sources, bad lines, errors); escaped so that a
         # name holding a newline or an ANSI escape cannot forge a line or drive a terminal.
@@ -588,6 +596,7 @@ def estimate_files(
             label = "<stdin>"
         stream = open_log(path)
         engine.start(label)
+        raw = stream.fileobj if isinstance(stream, _GzipLog) else stream  # compressed bytes for gzip
         try:
             for lines in _blocks(stream):
                 if type(lines) is int:
@@ -595,15 +604,41 @@ def estimate_files(
                 else:
                     engine.consume(lines, engine.last_line + 1, label)  # type: ignore[arg-type]
                 engine.report_progress()
+                if progress_bytes is not None and total:
+                    progress_bytes(done + _position(raw), total)
         except (OSError, EOFError, zlib.error) as exc:
             raise LogReadError(f"{label}: {_read_failure(exc)} after line {engine.last_line:,}") from None
         finally:
+            if progress_bytes is not None and total:
+                done += _position(raw)
             if not is_stdin:
                 stream.close()
         if getattr(stream, "trailing_garbage", False):
             # What `gzip -d` says of such a file; the lines before the garbage all count.
             engine.warnings.append(f"{label}: decompression OK, trailing garbage ignored")
     return engine.result()
+
+
+def _total_size(paths: list[str | os.PathLike[str]]) -> int:
+    """The files' total size on disk; 0 (unknown) when one is standard input or not a regular file."""
+    total = 0
+    for path in paths:
+        if os.fspath(path) == "-":
+            return 0
+        try:
+            info = os.stat(path)
+        except OSError:
+            return 0  # open_log reports it
+        total += info.st_size
+    return total
+
+
+def _position(raw: Any) -> int:
+    try:
+        position: int = raw.tell()
+    except (OSError, ValueError, AttributeError):
+        return 0
+    return position
 
 
 def _window(

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from imagepricing._envelopes import billed_images, field_names
 from imagepricing.cli import main
-from imagepricing.estimation import MAX_UNKNOWN_MODEL_NAMES, UNKNOWN_MODEL, Estimate, estimate
+from imagepricing._cli_estimate import _Progress
+from imagepricing.estimation import MAX_UNKNOWN_MODEL_NAMES, UNKNOWN_MODEL, Estimate, estimate, estimate_files
 from imagepricing.per_request import RequestPricer
 
 DAY = dt.date(2026, 6, 1)
@@ -421,3 +422,37 @@ class TestTime:
         with pytest.raises(SystemExit):
             main(["estimate", str(log), "--since", "June"])
         capsys.readouterr()
+
+
+class TestProgress:
+    @pytest.mark.parametrize("compress", [False, True])
+    def test_bytes_read_reach_the_size_on_disk(self, tmp_path: Path, compress: bool) -> None:
+        import gzip  # noqa: PLC0415
+        import random  # noqa: PLC0415
+
+        rng = random.Random(4)
+        text = "".join(json.dumps(nano(prompt=str(rng.random()) * 20)) + "\n" for _ in range(3000)).encode()
+        path = tmp_path / ("log.jsonl.gz" if compress else "log.jsonl")
+        path.write_bytes(gzip.compress(text) if compress else text)
+        calls: list[tuple[int, int]] = []
+        result = estimate_files([path, path], progress_bytes=lambda done, total: calls.append((done, total)))
+        size = path.stat().st_size
+        assert result.requests == 6000
+        assert len(calls) > 2
+        assert all(total == 2 * size for _, total in calls)
+        done = [call[0] for call in calls]
+        assert done == sorted(done)
+        assert done[-1] == 2 * size
+
+    def test_the_line_says_percent_rate_and_time_left(self) -> None:
+        progress = _Progress(io.StringIO())
+        progress.bytes_read(250, 1000)
+        assert progress.line(50_000, 2.0) == (
+            "imagepricing: 25% of 0.0 MB, 50,000 lines (25,000 lines/s), 6 s left"
+        )
+        progress.bytes_read(0, 0)
+        assert progress.line(50_000, 2.0) == "imagepricing: 50,000 lines read (25,000 lines/s)"
+        progress.bytes_read(1_000_000, 400_000_000)
+        assert progress.line(10, 10.0).endswith("1 h 06 min left")
+        progress.bytes_read(100, 300)
+        assert progress.line(10, 100.0).endswith("3 min 20 s left")
