@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from imagepricing._cli_estimate import _Progress
 from imagepricing._envelopes import billed_images, field_names
 from imagepricing.cli import main
-from imagepricing._cli_estimate import _Progress
 from imagepricing.estimation import MAX_UNKNOWN_MODEL_NAMES, UNKNOWN_MODEL, Estimate, estimate, estimate_files
 from imagepricing.per_request import RequestPricer
 
@@ -427,8 +427,8 @@ class TestTime:
 class TestProgress:
     @pytest.mark.parametrize("compress", [False, True])
     def test_bytes_read_reach_the_size_on_disk(self, tmp_path: Path, compress: bool) -> None:
-        import gzip  # noqa: PLC0415
-        import random  # noqa: PLC0415
+        import gzip
+        import random
 
         rng = random.Random(4)
         text = "".join(json.dumps(nano(prompt=str(rng.random()) * 20)) + "\n" for _ in range(3000)).encode()
@@ -447,9 +447,7 @@ class TestProgress:
     def test_the_line_says_percent_rate_and_time_left(self) -> None:
         progress = _Progress(io.StringIO())
         progress.bytes_read(250, 1000)
-        assert progress.line(50_000, 2.0) == (
-            "imagepricing: 25% of 0.0 MB, 50,000 lines (25,000 lines/s), 6 s left"
-        )
+        assert progress.line(50_000, 2.0) == ("imagepricing: 25% of 0.0 MB, 50,000 lines (25,000 lines/s), 6 s left")
         progress.bytes_read(0, 0)
         assert progress.line(50_000, 2.0) == "imagepricing: 50,000 lines read (25,000 lines/s)"
         progress.bytes_read(1_000_000, 400_000_000)
