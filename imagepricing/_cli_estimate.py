@@ -17,7 +17,6 @@ import argparse
 import contextlib
 import csv
 import datetime as dt
-import decimal
 import html
 import io
 import json
@@ -29,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import TextIO
 
+from imagepricing._dashboard import render_dashboard
 from imagepricing._envelopes import ENVELOPE_FIELDS
 from imagepricing._tables import ENDPOINTS
 from imagepricing.budgets import Breach, Budget, check_budgets, parse_budget
@@ -55,10 +55,6 @@ FORMATS = ("table", "json", "csv", "html")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PROGRESS_DELAY = 1.0  # seconds before a progress line appears: small logs stay quiet
 _PROGRESS_EVERY = 0.5
-# Bar widths are the only division here; a context of our own so the caller's (a precision of 1, an
-# Inexact trap) can neither change nor break them. Costs themselves are never divided.
-_DISPLAY = decimal.Context(prec=28)
-_TENTH = Decimal("0.1")
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -478,81 +474,24 @@ def _csv_safe(label: str) -> str:
 # -------------------------------------------------------------------------------------- html
 
 
-_CSS = """
-body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:62em;color:#1d2430;padding:0 1em}
-h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.8em}
-.summary{color:#4a5568}
-.chart{display:grid;grid-template-columns:minmax(8em,max-content) 1fr max-content;gap:.35em .8em;align-items:center}
-.bar{height:1.1em;background:#3b6fd8;border-radius:2px;min-width:1px}
-.track{background:#edf1f7;border-radius:2px}
-.amount{font-variant-numeric:tabular-nums;text-align:right}
-table{border-collapse:collapse;margin-top:1em}
-th,td{padding:.25em .7em;border-bottom:1px solid #e2e8f0;text-align:left}
-td.n{text-align:right;font-variant-numeric:tabular-nums}
-tr.total td{font-weight:600;border-top:2px solid #a0aec0}
-.note{color:#8a5a00}
-.breach{color:#fff;background:#b42318;padding:.4em .7em;border-radius:3px;font-weight:600}
-"""
-
-
 def render_html(result: Estimate, breaches: Sequence[Breach] = ()) -> str:
-    """One self-contained page: inline CSS, CSS bars, no script and no external resource.
-
-    Every piece of text goes through html.escape; a Content-Security-Policy forbids loading
-    anything even if some text escaped escaping.
-    """
+    """One self-contained page (imagepricing._dashboard): inline CSS, CSS charts, no script and
+    no external resource; a Content-Security-Policy forbids loading anything even if some text
+    escaped escaping. Every piece of text goes through html.escape."""
     e = html.escape
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">",
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        "<title>imagepricing estimate</title>",
-        f"<style>{_CSS}</style></head><body>",
-        "<h1>Image API cost estimate</h1>",
-        f'<p class="summary">{e(_summary(result))}.</p>',
-        *(f'<p class="breach" role="alert">{e(str(breach))}</p>' for breach in breaches),
-        f'<p class="summary">Sources: {e(", ".join(result.sources))}. Lines without a time are priced as of'
-        f" {e(result.as_of.isoformat())} ({e(result.price_basis)} prices).</p>",
-    ]
-    groups = result.groups if result.group_by else (result.totals,)
-    title = " / ".join(result.group_by) if result.group_by else "total"
-    currencies = list(result.totals.cost)
-    for currency in currencies:
-        amounts = [group.cost.get(currency, Decimal(0)) for group in groups]
-        largest = max(amounts)
-        parts.append(f"<h2>{e(currency)} per {e(title)}</h2>")
-        parts.append(f'<div class="chart" role="img" aria-label="{e(currency)} per {e(title)}">')
-        for group, amount in zip(groups, amounts, strict=True):
-            if not amount and currency not in group.cost:
-                continue
-            width = (
-                _DISPLAY.quantize(_DISPLAY.divide(_DISPLAY.multiply(amount, 100), largest), _TENTH)
-                if largest
-                else Decimal(0)
-            )
-            parts.append(
-                f"<div>{e(_html_label(result, group))}</div>"
-                f'<div class="track"><div class="bar" style="width:{width}%"></div></div>'
-                f'<div class="amount">{e(format(amount, "f"))}</div>'
-            )
-        parts.append("</div>")
-    if not currencies:
-        parts.append('<p class="note">No request has a known price.</p>')
-
-    parts.append("<h2>Details</h2><table><thead><tr>")
+    details = ["<table><thead><tr>"]
     headers = [*result.group_by, "requests", "accepted", "rejected", "unknown model", "images", "unknown price", "cost"]
     if result.totals.observed:
         headers.extend(_BILLED_COLUMNS)
-    parts.extend(f"<th>{e(h)}</th>" for h in headers)
-    parts.append("</tr></thead><tbody>")
+    details.extend(f"<th>{e(h)}</th>" for h in headers)
+    details.append("</tr></thead><tbody>")
     rows = [(group, "") for group in result.groups] if result.group_by else []
     rows.append((result.totals, "total"))
     for group, css in rows:
-        parts.append(f'<tr class="{css}">' if css else "<tr>")
+        details.append(f'<tr class="{css}">' if css else "<tr>")
         if result.group_by:
             cells = ["total"] + [""] * (len(result.group_by) - 1) if css else list(group.labels.values())
-            parts.extend(f"<td>{e(cell)}</td>" for cell in cells)
+            details.extend(f"<td>{e(cell)}</td>" for cell in cells)
         counts = (
             group.requests,
             group.accepted,
@@ -561,29 +500,33 @@ def render_html(result: Estimate, breaches: Sequence[Breach] = ()) -> str:
             group.images,
             group.unknown_price,
         )
-        parts.extend(f'<td class="n">{count:,}</td>' for count in counts)
-        parts.append(f'<td class="n">{e(_cost_text(group))}</td>')
+        details.extend(f'<td class="n">{count:,}</td>' for count in counts)
+        details.append(f'<td class="n">{e(_cost_text(group))}</td>')
         if result.totals.observed:
-            parts.append(f'<td class="n">{group.billed_images:,}</td><td class="n">{group.billed_differ:,}</td>')
-            parts.append(f'<td class="n">{e(_amounts_text(group.billed_cost))}</td>')
-        parts.append("</tr>")
-    parts.append("</tbody></table>")
+            details.append(f'<td class="n">{group.billed_images:,}</td><td class="n">{group.billed_differ:,}</td>')
+            details.append(f'<td class="n">{e(_amounts_text(group.billed_cost))}</td>')
+        details.append("</tr>")
+    details.append("</tbody></table>")
+    notes = []
     if result.totals.unknown_price:
-        parts.append(
-            f'<p class="note">{result.totals.unknown_price:,} accepted request{_s(result.totals.unknown_price)}'
-            f" {_have(result.totals.unknown_price)} no known price; the costs leave them out.</p>"
+        notes.append(
+            f"{result.totals.unknown_price:,} accepted request{_s(result.totals.unknown_price)}"
+            f" {_have(result.totals.unknown_price)} no known price; the costs leave them out."
         )
     if result.totals.unknown_model:
-        parts.append(f'<p class="note">{e(_unknown_model_note(result))}</p>')
-    parts.extend(f'<p class="note">Warning: {e(warning)}</p>' for warning in result.warnings)
+        notes.append(_unknown_model_note(result))
+    notes.extend(f"Warning: {warning}" for warning in result.warnings)
+    page = render_dashboard(
+        result, summary=_summary(result), details=details, notes=notes, breaches=[str(b) for b in breaches]
+    )
     if result.bad_lines:
         shown = len(result.bad_lines)
         counted = f"first {shown} of {result.unreadable:,}" if shown < result.unreadable else f"{result.unreadable:,}"
-        parts.append(f"<h2>Unreadable lines ({counted})</h2><ul>")
-        parts.extend(f"<li>{e(bad.file)}:{bad.line}: {e(bad.reason)}</li>" for bad in result.bad_lines)
-        parts.append("</ul>")
-    parts.append("</body></html>\n")
-    return "\n".join(parts)
+        items = "".join(f"<li>{e(bad.file)}:{bad.line}: {e(bad.reason)}</li>" for bad in result.bad_lines)
+        page = page.replace(
+            "</body></html>\n", f'<h2>Unreadable lines ({counted})</h2><ul class="bad">{items}</ul>\n</body></html>\n'
+        )
+    return page
 
 
 def _html_label(result: Estimate, group: GroupTotals) -> str:
