@@ -183,7 +183,8 @@ def _time_charts(result: Estimate, axis: str, stack_by: Sequence[str], currencie
                 series_total.get(series, Decimal(0)), group.cost.get(currency, Decimal(0))
             )
         # Only series that spent in this currency: the others would be empty swatches.
-        ranked = sorted((name for name in series_total if series_total[name]), key=lambda name: (-series_total[name], name))
+        spent = [name for name in series_total if series_total[name]]
+        ranked = sorted(spent, key=lambda name: (-series_total[name], name))
         kept = ranked[:_SERIES] if len(ranked) > _SERIES + 1 else ranked
         colour = {name: _PALETTE[index % len(_PALETTE)] for index, name in enumerate(kept)}
         colour[_OTHER] = _PALETTE[-1]

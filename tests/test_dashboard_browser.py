@@ -9,6 +9,7 @@ allows one inline script, which measures the layout and writes the result into t
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import random
@@ -82,8 +83,6 @@ def _framed(page: Path, width: int, tmp: Path, *, probe: bool) -> Path:
     """The page in an iframe `width` px wide: headless Chromium keeps windows at least 500 px
     wide, and an iframe's width is its viewport (media queries included). srcdoc shares the
     host's origin, so the probe can write its result into the host page."""
-    import html  # noqa: PLC0415
-
     text = page.read_text(encoding="utf-8")
     if probe:
         allowed = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
@@ -103,8 +102,6 @@ def _measure(page: Path, width: int, tmp: Path) -> dict[str, object]:
     dom = _chromium("--window-size=1400,1600", "--dump-dom", probe.as_uri(), tmp=tmp)
     found = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
     assert found, "the probe did not run"
-    import html  # noqa: PLC0415
-
     result: dict[str, object] = json.loads(html.unescape(found.group(1)))
     return result
 
