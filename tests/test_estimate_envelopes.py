@@ -405,6 +405,8 @@ class TestTime:
         assert result.outside_window == len(self.LINES) - kept  # the line without time included
         assert result.lines_read == result.requests + result.unreadable + result.blank + result.outside_window
         assert all(group.labels["day"] != "(no time)" for group in result.groups)
+        assert Estimate.from_dict(result.to_dict()) == result
+        assert result.merge(result).outside_window == 2 * result.outside_window
 
     def test_bad_windows(self) -> None:
         with pytest.raises(ValueError, match="before"):
