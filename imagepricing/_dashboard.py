@@ -144,7 +144,7 @@ def _group_bars(groups: Sequence[GroupTotals], dimensions: Sequence[str], curren
     for group in groups:
         label = " / ".join(group.labels[dimension] for dimension in dimensions) if dimensions else "total"
         merged.setdefault(label, []).append(group)
-    rows = [(label, *_sums(members)) for label, members in merged.items()]
+    rows = [(label, *_sums(members)) for label, members in sorted(merged.items())]  # in label order
     title = " / ".join(dimensions) if dimensions else "total"
     parts = []
     for currency in currencies:
