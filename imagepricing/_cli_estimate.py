@@ -3,7 +3,7 @@
 Exit status: 0 when every file was read (unreadable lines are counted and listed, not fatal),
 1 with `--strict` when any line was unreadable or the estimate carries a warning, 2 for a usage
 error or a file that cannot be read to the end (missing, or a corrupt or truncated gzip file),
-130 when interrupted (Ctrl-C).
+3 when a `--budget` is exceeded (it wins over 1: money first), 130 when interrupted (Ctrl-C).
 
 Decision: a gzip file with trailing garbage is read up to the garbage and warned about on
 standard error with gzip's own words ("decompression OK, trailing garbage ignored"); the exit
@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
-import decimal
+import datetime as dt
 import html
 import io
 import json
@@ -24,21 +24,27 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import TextIO
 
+from imagepricing._dashboard import render_dashboard
+from imagepricing._envelopes import ENVELOPE_FIELDS
 from imagepricing._tables import ENDPOINTS
+from imagepricing.budgets import Breach, Budget, check_budgets, parse_budget
+from imagepricing.catalog import Catalog
 from imagepricing.cli import UsageError, add_catalog_options, catalog_from_args, parse_date
 from imagepricing.estimation import (
     GROUP_DIMENSIONS,
     MAX_GROUPS,
+    MAX_UNKNOWN_MODEL_NAMES,
     OTHER_GROUPS,
     Estimate,
     GroupTotals,
     LogReadError,
     estimate_files,
 )
+from imagepricing.per_request_file import format_for, per_request_rows, write_per_request
 from imagepricing.pricing import PRICE_BASES
 
 __all__ = ["add_parser", "render_csv", "render_html", "render_table", "run"]
@@ -49,10 +55,6 @@ FORMATS = ("table", "json", "csv", "html")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PROGRESS_DELAY = 1.0  # seconds before a progress line appears: small logs stay quiet
 _PROGRESS_EVERY = 0.5
-# Bar widths are the only division here; a context of our own so the caller's (a precision of 1, an
-# Inexact trap) can neither change nor break them. Costs themselves are never divided.
-_DISPLAY = decimal.Context(prec=28)
-_TENTH = Decimal("0.1")
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -95,6 +97,42 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="N",
         help=f"list at most N groups, the rest in one '{OTHER_GROUPS}' row (default {MAX_GROUPS:,})",
     )
+    parser.add_argument(
+        "--field",
+        type=_field,
+        action="append",
+        default=[],
+        metavar="ROLE=KEY",
+        help=f"read envelope ROLE from the log key KEY (repeatable; roles: {', '.join(ENVELOPE_FIELDS)}),"
+        " e.g. --field time=ts --field request=body",
+    )
+    parser.add_argument(
+        "--per-request",
+        metavar="FILE",
+        help="also write one row per line (file, line, id, time, provider, endpoint, model, tier, images,"
+        " billed, unit price, cost, currency, status) to FILE: .jsonl, .csv or .parquet (the arrow extra)",
+    )
+    parser.add_argument(
+        "--budget",
+        type=_budget,
+        action="append",
+        default=[],
+        metavar="[DIM=LABEL:]CURRENCY=AMOUNT",
+        help="exit 3 when billed spend exceeds AMOUNT, in total (credits=500) or in one group"
+        " (model=gpt-image-2:credits=100; DIM must be in --group-by); repeatable",
+    )
+    parser.add_argument(
+        "--since",
+        type=_moment,
+        metavar="WHEN",
+        help="only lines timed at or after WHEN (YYYY-MM-DD or an ISO 8601 date-time; naive is UTC)",
+    )
+    parser.add_argument(
+        "--until",
+        type=_moment,
+        metavar="WHEN",
+        help="only lines timed before WHEN; a date includes that whole day (YYYY-MM-DD or ISO 8601)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="never show progress on standard error")
     parser.set_defaults(func=run)
 
@@ -103,6 +141,35 @@ def _positive_int(text: str) -> int:
     if not text.isascii() or not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, not {text!r}")
     return int(text)
+
+
+def _moment(text: str) -> dt.date | dt.datetime:
+    text = text.strip()
+    if not text.isascii():
+        raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD or an ISO 8601 date-time, not {text!r}")
+    try:
+        if len(text) == 10:
+            return dt.date.fromisoformat(text)
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD or an ISO 8601 date-time, not {text!r}") from None
+
+
+def _budget(text: str) -> Budget:
+    try:
+        return parse_budget(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _field(text: str) -> tuple[str, str]:
+    role, sep, key = text.partition("=")
+    role = role.strip()
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected ROLE=KEY, e.g. time=ts; got {text!r}")
+    if role not in ENVELOPE_FIELDS:
+        raise argparse.ArgumentTypeError(f"unknown envelope field {role!r}; choose from {', '.join(ENVELOPE_FIELDS)}")
+    return role, key
 
 
 def _group_by(text: str) -> tuple[str, ...]:
@@ -121,6 +188,18 @@ def _group_by(text: str) -> tuple[str, ...]:
 
 def run(args: argparse.Namespace) -> int:
     catalog = catalog_from_args(args)
+    if args.per_request:
+        try:
+            format_for(args.per_request)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        if "-" in args.files:
+            raise UsageError("--per-request reads the logs a second time: name files, not standard input")
+    fields = dict(args.field)
+    if len(fields) != len(args.field):
+        raise UsageError("--field names the same role twice")
+    if len(set(fields.values())) != len(fields):
+        raise UsageError("--field reads two roles from the same key")
     progress = None if args.no_progress or not sys.stderr.isatty() else _Progress(sys.stderr)
     try:
         result = estimate_files(
@@ -133,13 +212,23 @@ def run(args: argparse.Namespace) -> int:
             price_basis=args.price_basis,
             progress=progress,
             max_groups=args.max_groups,
+            fields=fields,
+            since=args.since,
+            until=args.until,
+            progress_bytes=None if progress is None else progress.bytes_read,
         )
-    except LogReadError as exc:
+    except (LogReadError, ValueError) as exc:
         raise UsageError(str(exc)) from None
     finally:
         if progress is not None:
             progress.clear()
-    text = render(result, args.format)
+    if args.per_request:
+        _write_rows(args, catalog, fields)
+    try:
+        breaches = check_budgets(result, args.budget)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    text = render(result, args.format, breaches)
     if args.output:
         try:
             _write_text_file(args.output, text)
@@ -155,7 +244,31 @@ def run(args: argparse.Namespace) -> int:
             f"imagepricing: {result.unreadable:,} unreadable line{_s(result.unreadable)} of {result.lines_read:,}"
             "; the table, JSON and HTML outputs say where and why\n"
         )
+    for breach in breaches:
+        sys.stderr.write(f"imagepricing: {breach}\n")
+    if breaches:
+        return 3
     return 1 if args.strict and (result.unreadable or result.warnings) else 0
+
+
+def _write_rows(args: argparse.Namespace, catalog: Catalog, fields: dict[str, str]) -> None:
+    rows = per_request_rows(
+        args.files,
+        endpoint=args.endpoint,
+        provider=args.provider,
+        catalog=catalog,
+        as_of=args.as_of,
+        price_basis=args.price_basis,
+        fields=fields,
+    )
+    try:
+        write_per_request(rows, args.per_request)
+    except LogReadError as exc:
+        raise UsageError(str(exc)) from None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.per_request}: {exc.strerror or exc}") from None
 
 
 def _write_text_file(path: str, text: str) -> None:
@@ -186,35 +299,46 @@ def _new_file_mode(path: str) -> int:
         return 0o666 & ~umask
 
 
-def render(result: Estimate, fmt: str) -> str:
+def render(result: Estimate, fmt: str, breaches: Sequence[Breach] = ()) -> str:
+    """The output in `fmt`; budget breaches, if any, in JSON ("budget_breaches"), HTML and the
+    table (CSV stays one row per group: the breaches go to standard error)."""
     if fmt == "json":
-        return json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        data = result.to_dict()
+        if breaches:
+            data["budget_breaches"] = [breach.to_dict() for breach in breaches]
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if fmt == "csv":
         return render_csv(result)
     if fmt == "html":
-        return render_html(result)
+        return render_html(result, breaches)
     out = io.StringIO()
     render_table(result, out)
+    for breach in breaches:
+        out.write(f"\n{breach}\n")
     return out.getvalue()
 
 
 # ------------------------------------------------------------------------------------- table
 
 
-_COUNT_COLUMNS = ("requests", "accepted", "rejected", "images", "unknown price")
+_COUNT_COLUMNS = ("requests", "accepted", "rejected", "unknown model", "images", "unknown price")
+_BILLED_COLUMNS = ("billed images", "differ", "billed cost")
 
 
 def render_table(result: Estimate, out: TextIO) -> None:
-    """A readable table: one row per group, then the total and the unreadable lines."""
+    """A readable table: one row per group, then the total and the unreadable lines. The billed
+    columns appear when some line's envelope says what was billed (status, response)."""
     out.write(_summary(result) + "\n\n")
     headers = [*result.group_by, *_COUNT_COLUMNS, "cost"]
+    if result.totals.observed:
+        headers.extend(_BILLED_COLUMNS)
     rows = [_table_row(result, group) for group in result.groups] if result.group_by else []
     total = _table_row(result, result.totals)
     if result.group_by:
         total[0] = "total"
     rows.append(total)
     widths = [max(len(headers[i]), *(len(row[i]) for row in rows)) for i in range(len(headers))]
-    numeric = set(range(len(result.group_by), len(headers) - 1))
+    numeric = set(range(len(result.group_by), len(headers))) - {headers.index("cost"), len(headers) - 1}
 
     def line(cells: Sequence[str]) -> str:
         return "  ".join(
@@ -232,6 +356,8 @@ def render_table(result: Estimate, out: TextIO) -> None:
             f" {_have(result.totals.unknown_price)} no known price;"
             " costs above leave them out (supply prices with --price or --prices).\n"
         )
+    if result.totals.unknown_model:
+        out.write(f"\n{_unknown_model_note(result)}\n")
     for warning in result.warnings:
         out.write(f"\nwarning: {warning}\n")
     if result.bad_lines:
@@ -246,15 +372,34 @@ def _table_row(result: Estimate, group: GroupTotals) -> list[str]:
     labels = [group.labels.get(dimension, "") for dimension in result.group_by]
     if not result.group_by:
         labels = []
-    counts = [group.requests, group.accepted, group.rejected, group.images, group.unknown_price]
-    return [*labels, *(f"{count:,}" for count in counts), _cost_text(group)]
+    counts = [group.requests, group.accepted, group.rejected, group.unknown_model, group.images, group.unknown_price]
+    row = [*labels, *(f"{count:,}" for count in counts), _cost_text(group)]
+    if result.totals.observed:
+        row.extend((f"{group.billed_images:,}", f"{group.billed_differ:,}", _amounts_text(group.billed_cost)))
+    return row
 
 
 def _cost_text(group: GroupTotals) -> str:
+    """The known cost, and whether requests of unknown cost (price or model) come on top."""
+    unknown = group.unknown_price + group.unknown_model
     if not group.cost:
-        return "unknown" if group.unknown_price else "0"
-    text = " + ".join(f"{format(amount, 'f')} {currency}" for currency, amount in group.cost.items())
-    return text + (" (+ unknown)" if group.unknown_price else "")
+        return "unknown" if unknown else "0"
+    return _amounts_text(group.cost) + (" (+ unknown)" if unknown else "")
+
+
+def _amounts_text(amounts: Mapping[str, Decimal]) -> str:
+    return " + ".join(f"{format(amount, 'f')} {currency}" for currency, amount in amounts.items()) or "0"
+
+
+def _unknown_model_note(result: Estimate) -> str:
+    count = result.totals.unknown_model
+    names = ", ".join(result.unknown_models)
+    shown = len(result.unknown_models)
+    listed = f" ({'first ' + str(shown) + ': ' if shown == MAX_UNKNOWN_MODEL_NAMES else ''}{names})" if names else ""
+    return (
+        f"{count:,} request{_s(count)} name{'s' if count == 1 else ''} a model the catalog does not know{listed};"
+        " their cost is unknown, not zero, and the costs leave them out."
+    )
 
 
 def _summary(result: Estimate) -> str:
@@ -266,10 +411,17 @@ def _summary(result: Estimate) -> str:
         f"{totals.priced:,} priced",
         f"{totals.unknown_price:,} with unknown price",
         f"{totals.rejected:,} rejected (not billed)",
+        f"{totals.unknown_model:,} with unknown model",
         f"{result.unreadable:,} unreadable",
     ]
+    if totals.observed:
+        parts.append(
+            f"{totals.observed:,} with a logged outcome, {totals.billed_differ:,} billed otherwise than predicted"
+        )
     if result.blank:
         parts.append(f"{result.blank:,} blank")
+    if result.outside_window:
+        parts.append(f"{result.outside_window:,} outside --since/--until or without a time")
     return ": ".join(parts[:2]) + ", " + ", ".join(parts[2:])
 
 
@@ -291,18 +443,26 @@ def render_csv(result: Estimate) -> str:
     so an empty cell is never mistaken for a free request. Labels that a spreadsheet would run
     as a formula are prefixed with ' (see _FORMULA_START).
     """
-    currencies = list(result.totals.cost)  # every group's currencies, in the totals' order
+    currencies = list(dict.fromkeys([*result.totals.cost, *result.totals.billed_cost]))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(
-        [*result.group_by, "requests", "accepted", "rejected", "priced", "unknown_price", "images"]
+        [*result.group_by, "requests", "accepted", "rejected", "unknown_model", "priced", "unknown_price", "images"]
         + [f"cost_{currency}" for currency in currencies]
+        + ["observed", "billed_differ", "billed_images"]
+        + [f"billed_cost_{currency}" for currency in currencies]
     )
     for group in result.groups if result.group_by else (result.totals,):
         writer.writerow(
             [_csv_safe(group.labels.get(dimension, "")) for dimension in result.group_by]
-            + [group.requests, group.accepted, group.rejected, group.priced, group.unknown_price, group.images]
+            + [group.requests, group.accepted, group.rejected, group.unknown_model, group.priced]
+            + [group.unknown_price, group.images]
             + [format(group.cost[currency], "f") if currency in group.cost else "" for currency in currencies]
+            + [group.observed, group.billed_differ, group.billed_images]
+            + [
+                format(group.billed_cost[currency], "f") if currency in group.billed_cost else ""
+                for currency in currencies
+            ]
         )
     return out.getvalue()
 
@@ -314,93 +474,59 @@ def _csv_safe(label: str) -> str:
 # -------------------------------------------------------------------------------------- html
 
 
-_CSS = """
-body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:62em;color:#1d2430;padding:0 1em}
-h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.8em}
-.summary{color:#4a5568}
-.chart{display:grid;grid-template-columns:minmax(8em,max-content) 1fr max-content;gap:.35em .8em;align-items:center}
-.bar{height:1.1em;background:#3b6fd8;border-radius:2px;min-width:1px}
-.track{background:#edf1f7;border-radius:2px}
-.amount{font-variant-numeric:tabular-nums;text-align:right}
-table{border-collapse:collapse;margin-top:1em}
-th,td{padding:.25em .7em;border-bottom:1px solid #e2e8f0;text-align:left}
-td.n{text-align:right;font-variant-numeric:tabular-nums}
-tr.total td{font-weight:600;border-top:2px solid #a0aec0}
-.note{color:#8a5a00}
-"""
-
-
-def render_html(result: Estimate) -> str:
-    """One self-contained page: inline CSS, CSS bars, no script and no external resource.
-
-    Every piece of text goes through html.escape; a Content-Security-Policy forbids loading
-    anything even if some text escaped escaping.
-    """
+def render_html(result: Estimate, breaches: Sequence[Breach] = ()) -> str:
+    """One self-contained page (imagepricing._dashboard): inline CSS, CSS charts, no script and
+    no external resource; a Content-Security-Policy forbids loading anything even if some text
+    escaped escaping. Every piece of text goes through html.escape."""
     e = html.escape
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">",
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        "<title>imagepricing estimate</title>",
-        f"<style>{_CSS}</style></head><body>",
-        "<h1>Image API cost estimate</h1>",
-        f'<p class="summary">{e(_summary(result))}.</p>',
-        f'<p class="summary">Sources: {e(", ".join(result.sources))}. Lines without a time are priced as of'
-        f" {e(result.as_of.isoformat())} ({e(result.price_basis)} prices).</p>",
-    ]
-    groups = result.groups if result.group_by else (result.totals,)
-    title = " / ".join(result.group_by) if result.group_by else "total"
-    currencies = list(result.totals.cost)
-    for currency in currencies:
-        amounts = [group.cost.get(currency, Decimal(0)) for group in groups]
-        largest = max(amounts)
-        parts.append(f"<h2>{e(currency)} per {e(title)}</h2>")
-        parts.append(f'<div class="chart" role="img" aria-label="{e(currency)} per {e(title)}">')
-        for group, amount in zip(groups, amounts, strict=True):
-            if not amount and currency not in group.cost:
-                continue
-            width = (
-                _DISPLAY.quantize(_DISPLAY.divide(_DISPLAY.multiply(amount, 100), largest), _TENTH)
-                if largest
-                else Decimal(0)
-            )
-            parts.append(
-                f"<div>{e(_html_label(result, group))}</div>"
-                f'<div class="track"><div class="bar" style="width:{width}%"></div></div>'
-                f'<div class="amount">{e(format(amount, "f"))}</div>'
-            )
-        parts.append("</div>")
-    if not currencies:
-        parts.append('<p class="note">No request has a known price.</p>')
-
-    parts.append("<h2>Details</h2><table><thead><tr>")
-    headers = [*result.group_by, "requests", "accepted", "rejected", "images", "unknown price", "cost"]
-    parts.extend(f"<th>{e(h)}</th>" for h in headers)
-    parts.append("</tr></thead><tbody>")
+    details = ["<table><thead><tr>"]
+    headers = [*result.group_by, "requests", "accepted", "rejected", "unknown model", "images", "unknown price", "cost"]
+    if result.totals.observed:
+        headers.extend(_BILLED_COLUMNS)
+    details.extend(f"<th>{e(h)}</th>" for h in headers)
+    details.append("</tr></thead><tbody>")
     rows = [(group, "") for group in result.groups] if result.group_by else []
     rows.append((result.totals, "total"))
     for group, css in rows:
-        parts.append(f'<tr class="{css}">' if css else "<tr>")
+        details.append(f'<tr class="{css}">' if css else "<tr>")
         if result.group_by:
             cells = ["total"] + [""] * (len(result.group_by) - 1) if css else list(group.labels.values())
-            parts.extend(f"<td>{e(cell)}</td>" for cell in cells)
-        counts = (group.requests, group.accepted, group.rejected, group.images, group.unknown_price)
-        parts.extend(f'<td class="n">{count:,}</td>' for count in counts)
-        parts.append(f'<td class="n">{e(_cost_text(group))}</td></tr>')
-    parts.append("</tbody></table>")
-    if result.totals.unknown_price:
-        parts.append(
-            f'<p class="note">{result.totals.unknown_price:,} accepted request{_s(result.totals.unknown_price)}'
-            f" {_have(result.totals.unknown_price)} no known price; the costs leave them out.</p>"
+            details.extend(f"<td>{e(cell)}</td>" for cell in cells)
+        counts = (
+            group.requests,
+            group.accepted,
+            group.rejected,
+            group.unknown_model,
+            group.images,
+            group.unknown_price,
         )
-    parts.extend(f'<p class="note">Warning: {e(warning)}</p>' for warning in result.warnings)
+        details.extend(f'<td class="n">{count:,}</td>' for count in counts)
+        details.append(f'<td class="n">{e(_cost_text(group))}</td>')
+        if result.totals.observed:
+            details.append(f'<td class="n">{group.billed_images:,}</td><td class="n">{group.billed_differ:,}</td>')
+            details.append(f'<td class="n">{e(_amounts_text(group.billed_cost))}</td>')
+        details.append("</tr>")
+    details.append("</tbody></table>")
+    notes = []
+    if result.totals.unknown_price:
+        notes.append(
+            f"{result.totals.unknown_price:,} accepted request{_s(result.totals.unknown_price)}"
+            f" {_have(result.totals.unknown_price)} no known price; the costs leave them out."
+        )
+    if result.totals.unknown_model:
+        notes.append(_unknown_model_note(result))
+    notes.extend(f"Warning: {warning}" for warning in result.warnings)
+    page = render_dashboard(
+        result, summary=_summary(result), details=details, notes=notes, breaches=[str(b) for b in breaches]
+    )
     if result.bad_lines:
-        parts.append(f"<h2>Unreadable lines ({result.unreadable:,})</h2><ul>")
-        parts.extend(f"<li>{e(bad.file)}:{bad.line}: {e(bad.reason)}</li>" for bad in result.bad_lines)
-        parts.append("</ul>")
-    parts.append("</body></html>\n")
-    return "\n".join(parts)
+        shown = len(result.bad_lines)
+        counted = f"first {shown} of {result.unreadable:,}" if shown < result.unreadable else f"{result.unreadable:,}"
+        items = "".join(f"<li>{e(bad.file)}:{bad.line}: {e(bad.reason)}</li>" for bad in result.bad_lines)
+        page = page.replace(
+            "</body></html>\n", f'<h2>Unreadable lines ({counted})</h2><ul class="bad">{items}</ul>\n</body></html>\n'
+        )
+    return page
 
 
 def _html_label(result: Estimate, group: GroupTotals) -> str:
@@ -411,12 +537,18 @@ def _html_label(result: Estimate, group: GroupTotals) -> str:
 
 
 class _Progress:
-    """A one-line counter on a terminal's standard error, shown only once a run lasts a while."""
+    """A one-line counter on a terminal's standard error, shown only once a run lasts a while:
+    percent, rate and time left from the bytes read over the files' size (for gzip, the
+    compressed bytes), or lines and rate alone when the size is unknown (standard input)."""
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self.start = time.monotonic()
         self.shown = 0.0
+        self.done = self.total = 0
+
+    def bytes_read(self, done: int, total: int) -> None:
+        self.done, self.total = done, total
 
     def __call__(self, lines: int) -> None:
         now = time.monotonic()
@@ -424,10 +556,32 @@ class _Progress:
         if elapsed < _PROGRESS_DELAY or now - self.shown < _PROGRESS_EVERY:
             return
         self.shown = now
-        self.stream.write(f"\rimagepricing: {lines:,} lines read ({lines / elapsed:,.0f} lines/s)")
+        self.stream.write("\r\x1b[K" + self.line(lines, elapsed))
         self.stream.flush()
+
+    def line(self, lines: int, elapsed: float) -> str:
+        text = f"imagepricing: {lines:,} lines read ({lines / elapsed:,.0f} lines/s)"
+        if self.total and 0 < self.done <= self.total:
+            fraction = self.done / self.total
+            left = elapsed * (1 - fraction) / fraction
+            text = (
+                f"imagepricing: {fraction:.0%} of {self.total / 1e6:,.1f} MB, {lines:,} lines"
+                f" ({lines / elapsed:,.0f} lines/s), {_duration(left)} left"
+            )
+        return text
 
     def clear(self) -> None:
         if self.shown:
             self.stream.write("\r\x1b[K")
             self.stream.flush()
+
+
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"

@@ -52,16 +52,28 @@ from imagepricing.estimation import (
     MAX_BAD_LINE_SAMPLES,
     NO_TIER,
     NO_TIME,
+    UNKNOWN_MODEL,
     BadLine,
     Estimate,
     GroupTotals,
     _currency_order,
     _group_dimensions,
+    _time_bucket,
 )
 from imagepricing.per_request import STATUSES, RequestPricer, RequestResult
 from imagepricing.pricing import PriceBasis
 
-__all__ = ["MONEY", "SCHEMA", "STATUSES", "duckdb_type", "price_array", "price_batch", "price_batches", "totals"]
+__all__ = [
+    "MONEY",
+    "SCHEMA",
+    "STATUSES",
+    "duckdb_type",
+    "estimate_table",
+    "price_array",
+    "price_batch",
+    "price_batches",
+    "totals",
+]
 
 #: Exact money in every engine: 29 integer digits and 9 decimal places.
 MONEY: Final = pa.decimal128(38, 9)
@@ -192,8 +204,9 @@ def totals(
     """Add up result rows (`SCHEMA`, e.g. one batch's `price_batch` output) into an `Estimate`.
 
     The partial total of one batch: add partials with `Estimate.merge` (exact Decimals). Counted
-    as `estimate` counts: unknown models among the rejected, unknown prices apart, group labels
-    "(invalid)", "(none)" and "(no time)" where a label is None. `endpoint`, `provider`, `as_of`
+    as `estimate` counts: unknown models and unknown prices apart, group labels "(unknown
+    model)", "(invalid)", "(none)" and "(no time)" where a label is None. The kernel's rows say
+    what was predicted, so billed counts as predicted here. `endpoint`, `provider`, `as_of`
     and `price_basis` are the options the rows were priced with (recorded, and checked by
     `merge`); `name` and `first_line` locate the unreadable rows kept as samples.
     """
@@ -217,12 +230,14 @@ def totals(
             unreadable += count
             continue
         labels = {
-            "model": row["model"] or INVALID_MODEL,
+            "model": row["model"] or (UNKNOWN_MODEL if row["status"] == "unknown_model" else INVALID_MODEL),
             "endpoint": row["endpoint"],
             "provider": row["provider"],
             "tier": row["tier"] or NO_TIER,
             "day": NO_TIME if row["day"] is None else row["day"].isoformat(),
         }
+        labels["week"] = _time_bucket(labels["day"], "week")
+        labels["month"] = _time_bucket(labels["day"], "month")
         key = tuple(labels[dimension] for dimension in dimensions)
         sums = groups.get(key)
         if sums is None:
@@ -252,6 +267,45 @@ def totals(
         as_of=dt.datetime.now(dt.UTC).date() if as_of is None else as_of,
         price_basis=price_basis,
     )
+
+
+def estimate_table(result: Estimate) -> pa.Table:
+    """An `Estimate` as an Arrow table (`Estimate.to_arrow()`): one row per group (the totals when
+    not grouped), a string column per dimension, the counts, and per currency `cost_<currency>`
+    and `billed_cost_<currency>` as decimal128(38, 9), null where the group has no known cost in
+    it (never 0 for unknown).
+
+    >>> import imagepricing
+    >>> table = imagepricing.estimate(['{"model": "nano-banana", "prompt": "a"}']).to_arrow()
+    >>> table.column("model").to_pylist(), table.column("cost_credits").to_pylist()
+    (['nano-banana'], [Decimal('0.140000000')])
+    """
+    groups = result.groups if result.group_by else (result.totals,)
+    currencies = list(dict.fromkeys([*result.totals.cost, *result.totals.billed_cost]))
+    columns: dict[str, pa.Array] = {}
+    for dimension in result.group_by:
+        columns[dimension] = pa.array([group.labels[dimension] for group in groups], pa.string())
+    counts = (
+        "requests",
+        "accepted",
+        "rejected",
+        "unknown_model",
+        "priced",
+        "unknown_price",
+        "images",
+        "observed",
+        "billed_differ",
+        "billed_images",
+    )
+    for name in counts:
+        columns[name] = pa.array([getattr(group, name) for group in groups], pa.int64())
+    for currency in currencies:
+        columns[f"cost_{currency}"] = pa.array([_money(group.cost.get(currency)) for group in groups], MONEY)
+    for currency in currencies:
+        columns[f"billed_cost_{currency}"] = pa.array(
+            [_money(group.billed_cost.get(currency)) for group in groups], MONEY
+        )
+    return pa.table(columns)
 
 
 def duckdb_type() -> str:
@@ -316,7 +370,7 @@ def _money(value: Decimal | None) -> Decimal | None:
 def _rows_struct(rows: list[RequestResult]) -> pa.StructArray:
     columns: dict[str, list[Any]] = {name: [] for name in SCHEMA.names}
     for row in rows:
-        for name, value in zip(SCHEMA.names, row, strict=True):
+        for name, value in zip(SCHEMA.names, row[: len(SCHEMA.names)], strict=True):
             columns[name].append(value)
     for name in ("unit_price", "multiplier", "cost"):
         columns[name] = [_money(value) for value in columns[name]]
@@ -327,14 +381,23 @@ def _rows_struct(rows: list[RequestResult]) -> pa.StructArray:
 
 
 def _new_sums() -> dict[str, Any]:
-    return {"requests": 0, "accepted": 0, "rejected": 0, "priced": 0, "unknown_price": 0, "images": 0, "cost": {}}
+    return {
+        "requests": 0,
+        "accepted": 0,
+        "rejected": 0,
+        "unknown_model": 0,
+        "priced": 0,
+        "unknown_price": 0,
+        "images": 0,
+        "cost": {},
+    }
 
 
 def _count(sums: dict[str, Any], row: Mapping[str, Any], count: int) -> None:
     sums["requests"] += count
     status = row["status"]
     if status in ("rejected", "unknown_model"):
-        sums["rejected"] += count
+        sums[status] += count
         return
     sums["accepted"] += count
     sums["images"] += row["images"] * count
@@ -358,4 +421,7 @@ def _frozen(labels: dict[str, str], sums: dict[str, Any]) -> GroupTotals:
         unknown_price=sums["unknown_price"],
         images=sums["images"],
         cost=MappingProxyType(dict(sorted(cost.items(), key=_currency_order))),
+        unknown_model=sums["unknown_model"],
+        billed_images=sums["images"],
+        billed_cost=MappingProxyType(dict(sorted(cost.items(), key=_currency_order))),
     )

@@ -22,15 +22,24 @@ Decisions (docs/estimate.md explains each at more length):
 - **Prices by date.** A line's `time` selects the prices in force on its UTC date; a naive time
   (no offset) is read as UTC. Lines without `time` use `as_of` (default: today, UTC).
 - **Envelopes.** An object with a "request" key is an envelope; any other object is a bare
-  request. Envelope keys other than endpoint, provider, time and request (ids, status, headers,
-  latency, ...) are ignored, because real logs carry them. The known keys are strict: "request"
-  must be an object, "endpoint" and "provider" must be known names, "time" an ISO 8601 string;
-  otherwise the line is a bad envelope. A null endpoint, provider or time counts as absent.
+  request. Envelope keys other than endpoint, provider, time, status, response and request
+  (ids, headers, latency, ...) are ignored, because real logs carry them; `fields` renames the
+  keys read (`{"time": "ts", "request": "body"}`). "request" must be an object, "endpoint" a
+  name, an images API path or a URL (whose host names the provider when "provider" is absent;
+  imagepricing._envelopes), "provider" a known name, "time" an ISO 8601 string; otherwise the
+  line is a bad envelope. A null endpoint, provider or time counts as absent.
+- **What was billed.** "status" (HTTP) and "response" (the platform's JSON answer) say what the
+  platform billed: nothing for a failed call (status >= 400 or `"success": false`), else the
+  images it returned. Such a line is `observed`; every other line counts as predicted. Predicted
+  and billed are shown side by side, with the number of lines where they differ.
 - **What counts.** `accepted` requests pass the rules and are billed; `rejected` ones would fail
   upstream and are not billed. An accepted request whose price is unknown counts in
-  `unknown_price` (its images still count as billed) and never adds zero to a cost.
-- **Group labels** come from the catalog, never from the log: a request naming no served model is
-  grouped under "(invalid)", a model without size tiers under tier "(none)", a line without time
+  `unknown_price` (its images still count as billed) and never adds zero to a cost. A request
+  naming a model the catalog does not know counts in `unknown_model`, neither rejected nor free
+  (a newer model is billed all the same); the first names are listed in `unknown_models`.
+- **Group labels** come from the catalog, never from the log: a request naming a model the catalog
+  does not know is grouped under "(unknown model)", one naming no model (or not a string) under
+  "(invalid)", a model without size tiers under tier "(none)", a line without time
   under day "(no time)". So the number of groups is bounded by the catalog and the days covered,
   and no untrusted text reaches a label.
 - **Secrets.** Reasons describe what is wrong ("not JSON: Expecting ',' delimiter at column 17",
@@ -73,7 +82,8 @@ from typing import IO, Any, NamedTuple
 
 import attrs
 
-from imagepricing._describe import escape_unprintable
+from imagepricing._describe import escape_unprintable, plausible_token
+from imagepricing._envelopes import EndpointReader, billed_images, field_names
 from imagepricing._tables import ENDPOINTS
 from imagepricing.catalog import Catalog, default_catalog
 from imagepricing.engine import check
@@ -85,7 +95,9 @@ __all__ = [
     "GROUP_DIMENSIONS",
     "MAX_BAD_LINE_SAMPLES",
     "MAX_GROUPS",
+    "MAX_UNKNOWN_MODEL_NAMES",
     "OTHER_GROUPS",
+    "UNKNOWN_MODEL",
     "BadLine",
     "Estimate",
     "GroupTotals",
@@ -95,7 +107,8 @@ __all__ = [
     "open_log",
 ]
 
-GROUP_DIMENSIONS: tuple[str, ...] = ("model", "endpoint", "provider", "tier", "day")
+GROUP_DIMENSIONS: tuple[str, ...] = ("model", "endpoint", "provider", "tier", "day", "week", "month")
+_TIME_DIMENSIONS = frozenset({"day", "week", "month"})
 MAX_BAD_LINE_SAMPLES = 20
 
 # At most this many groups are listed; the rest are added up in one row labelled OTHER_GROUPS in
@@ -104,6 +117,11 @@ MAX_BAD_LINE_SAMPLES = 20
 MAX_GROUPS = 10_000
 OTHER_GROUPS = "(other groups)"
 INVALID_MODEL = "(invalid)"
+# A model the catalog does not know: counted on its own (GroupTotals.unknown_model), never as
+# rejected, since the call may well have been served and billed (a model newer than the tables).
+UNKNOWN_MODEL = "(unknown model)"
+MAX_UNKNOWN_MODEL_NAMES = 20
+_MAX_MODEL_NAME = 64
 NO_TIER = "(none)"
 NO_TIME = "(no time)"
 
@@ -201,9 +219,16 @@ class BadLine:
 class GroupTotals:
     """The totals of one group (or of the whole log, with empty `labels`).
 
-    `requests = accepted + rejected`; `accepted = priced + unknown_price`. `images` counts the
-    images billed by accepted requests, priced or not. `cost` maps each currency to the exact sum
-    of the known costs in it; currencies are never added together.
+    `requests = accepted + rejected + unknown_model`; `accepted = priced + unknown_price`.
+    `images` counts the images predicted for accepted requests, priced or not. `cost` maps each
+    currency to the exact sum of the known costs in it; currencies are never added together.
+    `unknown_model` counts requests naming a model the catalog does not know: neither rejected
+    nor free, their cost is unknown.
+
+    What was billed: `observed` lines say so in their envelope (status, response); for them
+    `billed_images` and `billed_cost` count what the platform billed (0 for a failed call), for
+    the others what was predicted. `billed_differ` counts the observed lines where billed and
+    predicted images differ (a rejected or unknown-model request predicts 0).
     """
 
     labels: Mapping[str, str]
@@ -214,6 +239,11 @@ class GroupTotals:
     unknown_price: int
     images: int
     cost: Mapping[str, Decimal]
+    unknown_model: int = 0
+    observed: int = 0
+    billed_differ: int = 0
+    billed_images: int = 0
+    billed_cost: Mapping[str, Decimal] = attrs.field(factory=lambda: MappingProxyType({}))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready; amounts are plain decimal strings so no digit is lost."""
@@ -222,10 +252,17 @@ class GroupTotals:
             "requests": self.requests,
             "accepted": self.accepted,
             "rejected": self.rejected,
+            "unknown_model": self.unknown_model,
             "priced": self.priced,
             "unknown_price": self.unknown_price,
             "images": self.images,
             "cost": {currency: format(amount, "f") for currency, amount in self.cost.items()},
+            "billed": {
+                "observed": self.observed,
+                "differ": self.billed_differ,
+                "images": self.billed_images,
+                "cost": {currency: format(amount, "f") for currency, amount in self.billed_cost.items()},
+            },
         }
 
 
@@ -233,7 +270,7 @@ class GroupTotals:
 class Estimate:
     """What a log costs: the totals, one `GroupTotals` per group, and how every line was read.
 
-    `lines_read = totals.requests + unreadable + blank`. `groups` are sorted by their labels in
+    `lines_read = totals.requests + unreadable + blank + outside_window`. `groups` are sorted by their labels in
     `group_by` order; past `max_groups` (default `MAX_GROUPS`) only the first groups in that order
     are listed and the rest are added up in a last row labelled `OTHER_GROUPS` in every dimension
     (the same groups whatever the line order), with a warning. `bad_lines` keeps the first
@@ -256,6 +293,24 @@ class Estimate:
     warnings: tuple[str, ...] = ()
     """What a reader of the totals must know: damaged input that was partly read (a gzip file with
     trailing garbage), groups beyond `MAX_GROUPS` folded into one row."""
+    unknown_models: tuple[str, ...] = ()
+    """The first `MAX_UNKNOWN_MODEL_NAMES` model names the catalog does not know, as the log wrote
+    them (escaped, cut at 64 characters), in order of appearance; `totals.unknown_model` counts
+    their requests."""
+
+    outside_window: int = 0
+    """Lines left out by `since`/`until`: outside the window, or without a time."""
+
+    @property
+    def unknown_model(self) -> int:
+        return self.totals.unknown_model
+
+    def to_arrow(self) -> Any:
+        """The groups as a pyarrow Table (the `arrow` extra; see imagepricing.arrow.estimate_table).
+        ImportError, with the install hint, without pyarrow."""
+        from imagepricing.arrow import estimate_table  # noqa: PLC0415  # an optional extra
+
+        return estimate_table(self)
 
     @property
     def requests(self) -> int:
@@ -284,9 +339,12 @@ class Estimate:
                 "priced": self.totals.priced,
                 "unknown_price": self.totals.unknown_price,
                 "rejected": self.totals.rejected,
+                "unknown_model": self.totals.unknown_model,
                 "unreadable": self.unreadable,
                 "blank": self.blank,
+                "outside_window": self.outside_window,
             },
+            "unknown_models": list(self.unknown_models),
             "totals": self.totals.to_dict(),
             "groups": [group.to_dict() for group in self.groups],
             "bad_lines": [bad.to_dict() for bad in self.bad_lines],
@@ -321,6 +379,8 @@ class Estimate:
             as_of=dt.date.fromisoformat(data["as_of"]),
             price_basis=data["price_basis"],
             warnings=tuple(data.get("warnings", ())),
+            unknown_models=tuple(data.get("unknown_models", ())),
+            outside_window=lines.get("outside_window", 0),
         )
 
     def merge(self, *others: Estimate, max_groups: int = MAX_GROUPS) -> Estimate:
@@ -382,8 +442,12 @@ class Estimate:
             lines_read=sum(part.lines_read for part in parts),
             unreadable=sum(part.unreadable for part in parts),
             blank=sum(part.blank for part in parts),
+            outside_window=sum(part.outside_window for part in parts),
             bad_lines=tuple(bad for part in parts for bad in part.bad_lines)[:MAX_BAD_LINE_SAMPLES],
             sources=tuple(source for part in parts for source in part.sources),
+            unknown_models=tuple(dict.fromkeys(name for part in parts for name in part.unknown_models))[
+                :MAX_UNKNOWN_MODEL_NAMES
+            ],
         )
 
 
@@ -399,6 +463,8 @@ def _cap_warning(max_groups: int, group_by: tuple[str, ...], other_requests: int
 
 
 def _totals_from_dict(data: Mapping[str, Any]) -> GroupTotals:
+    billed = data.get("billed", {})
+    billed_cost = billed.get("cost", data["cost"])
     return GroupTotals(
         labels=MappingProxyType(dict(data["labels"])),
         requests=data["requests"],
@@ -408,6 +474,11 @@ def _totals_from_dict(data: Mapping[str, Any]) -> GroupTotals:
         unknown_price=data["unknown_price"],
         images=data["images"],
         cost=MappingProxyType({currency: Decimal(amount) for currency, amount in data["cost"].items()}),
+        unknown_model=data.get("unknown_model", 0),
+        observed=billed.get("observed", 0),
+        billed_differ=billed.get("differ", 0),
+        billed_images=billed.get("images", data["images"]),
+        billed_cost=MappingProxyType({currency: Decimal(amount) for currency, amount in billed_cost.items()}),
     )
 
 
@@ -415,7 +486,10 @@ def _added(one: GroupTotals, other: GroupTotals) -> GroupTotals:
     """Two totals of the same labels added up, in the exact context."""
     cost = dict(one.cost)
     for currency, amount in other.cost.items():
-        cost[currency] = _EXACT.add(cost.get(currency, _ZERO), amount)
+        _add_to(cost, currency, amount)
+    billed_cost = dict(one.billed_cost)
+    for currency, amount in other.billed_cost.items():
+        _add_to(billed_cost, currency, amount)
     return GroupTotals(
         labels=one.labels,
         requests=one.requests + other.requests,
@@ -425,6 +499,11 @@ def _added(one: GroupTotals, other: GroupTotals) -> GroupTotals:
         unknown_price=one.unknown_price + other.unknown_price,
         images=one.images + other.images,
         cost=MappingProxyType(dict(sorted(cost.items(), key=_currency_order))),
+        unknown_model=one.unknown_model + other.unknown_model,
+        observed=one.observed + other.observed,
+        billed_differ=one.billed_differ + other.billed_differ,
+        billed_images=one.billed_images + other.billed_images,
+        billed_cost=MappingProxyType(dict(sorted(billed_cost.items(), key=_currency_order))),
     )
 
 
@@ -444,13 +523,18 @@ def estimate(
     memoize: bool = True,
     progress: Callable[[int], None] | None = None,
     max_groups: int = MAX_GROUPS,
+    fields: Mapping[str, str] | None = None,
+    since: dt.date | dt.datetime | None = None,
+    until: dt.date | dt.datetime | None = None,
 ) -> Estimate:
     """Price every item of `source` and add it up.
 
     Each item is a JSON line (str or bytes, surrounding whitespace allowed) or an already-parsed
     object (a dict: a bare request, or an envelope when it has a "request" key). `endpoint` and
     `provider` apply to items without an envelope value; `as_of` is the price date of items
-    without a time (default today, UTC). `name` labels the bad-line samples. `progress`, if given,
+    without a time (default today, UTC). `fields` maps envelope roles (request, endpoint,
+    provider, time, status, response, id) to the keys a log names them by. `name` labels the
+    bad-line samples. `progress`, if given,
     is called now and then with the number of lines read so far. `memoize=False` checks every
     request afresh (slower; the result is the same).
 
@@ -474,7 +558,9 @@ def estimate(
         memoize=memoize,
         progress=progress,
         max_groups=max_groups,
+        fields=fields,
     )
+    engine.window = _window(since, until)
     name = escape_unprintable(name)
     engine.start(name)
     items = iter(source)
@@ -499,8 +585,16 @@ def estimate_files(
     memoize: bool = True,
     progress: Callable[[int], None] | None = None,
     max_groups: int = MAX_GROUPS,
+    fields: Mapping[str, str] | None = None,
+    since: dt.date | dt.datetime | None = None,
+    until: dt.date | dt.datetime | None = None,
+    progress_bytes: Callable[[int, int], None] | None = None,
 ) -> Estimate:
     """Like `estimate`, over log files read one after the other ("-" is standard input).
+
+    `progress_bytes`, if given, is called with the bytes read so far and the total size of the
+    files (on disk: for gzip, the compressed bytes), 0 when unknown (standard input), after each
+    block; a terminal's percent and time left come from it.
 
     Files are streamed 64 KiB at a time (constant memory) and gzip files are read
     transparently (see `open_log`). Bad-line samples name the file and the line number within it.
@@ -519,7 +613,12 @@ def estimate_files(
         memoize=memoize,
         progress=progress,
         max_groups=max_groups,
+        fields=fields,
     )
+    engine.window = _window(since, until)
+    paths = list(paths)
+    total = _total_size(paths) if progress_bytes is not None else 0
+    done = 0
     for path in paths:
         # A file name is shown in every output (sources, bad lines, errors); escaped so that a
         # name holding a newline or an ANSI escape cannot forge a line or drive a terminal.
@@ -529,6 +628,7 @@ def estimate_files(
             label = "<stdin>"
         stream = open_log(path)
         engine.start(label)
+        raw = stream.fileobj if isinstance(stream, _GzipLog) else stream  # compressed bytes for gzip
         try:
             for lines in _blocks(stream):
                 if type(lines) is int:
@@ -536,15 +636,69 @@ def estimate_files(
                 else:
                     engine.consume(lines, engine.last_line + 1, label)  # type: ignore[arg-type]
                 engine.report_progress()
+                if progress_bytes is not None and total:
+                    progress_bytes(done + _position(raw), total)
         except (OSError, EOFError, zlib.error) as exc:
             raise LogReadError(f"{label}: {_read_failure(exc)} after line {engine.last_line:,}") from None
         finally:
+            if progress_bytes is not None and total:
+                done += _position(raw)
             if not is_stdin:
                 stream.close()
         if getattr(stream, "trailing_garbage", False):
             # What `gzip -d` says of such a file; the lines before the garbage all count.
             engine.warnings.append(f"{label}: decompression OK, trailing garbage ignored")
     return engine.result()
+
+
+def _total_size(paths: list[str | os.PathLike[str]]) -> int:
+    """The files' total size on disk; 0 (unknown) when one is standard input or not a regular file."""
+    total = 0
+    for path in paths:
+        if os.fspath(path) == "-":
+            return 0
+        try:
+            info = os.stat(path)
+        except OSError:
+            return 0  # open_log reports it
+        total += info.st_size
+    return total
+
+
+def _position(raw: Any) -> int:
+    try:
+        position: int = raw.tell()
+    except (OSError, ValueError, AttributeError):
+        return 0
+    return position
+
+
+def _window(
+    since: dt.date | dt.datetime | None, until: dt.date | dt.datetime | None
+) -> tuple[dt.datetime, dt.datetime] | None:
+    """`since`/`until` as naive UTC date-times, `until` excluded. A date as `since` starts at its
+    midnight; a date as `until` includes that whole day (a reader of "until June 30" counts the
+    30th). A naive date-time is UTC, as a log's time is."""
+    if since is None and until is None:
+        return None
+    start = dt.datetime.min if since is None else _utc(since, end=False)
+    stop = dt.datetime.max if until is None else _utc(until, end=True)
+    if start >= stop:
+        raise ValueError("since must come before until")
+    return start, stop
+
+
+def _utc(moment: dt.date | dt.datetime, *, end: bool) -> dt.datetime:
+    if isinstance(moment, dt.datetime):
+        offset = moment.utcoffset()
+        return (moment - offset if offset else moment).replace(tzinfo=None)
+    if not isinstance(moment, dt.date):
+        raise TypeError(f"since and until must be dates or date-times, not {type(moment).__name__}")
+    if end:
+        return (
+            dt.datetime.max if moment == dt.date.max else dt.datetime.combine(moment + dt.timedelta(days=1), dt.time())
+        )
+    return dt.datetime.combine(moment, dt.time())
 
 
 def open_log(path: str | os.PathLike[str]) -> IO[bytes]:
@@ -745,6 +899,10 @@ class _Verdict(NamedTuple):
     codes: tuple[str, ...] = ()
     unit_price: str | None = None
     multiplier: str | None = None
+    # What the platform billed, where the envelope says (status, response; see _observed):
+    # -1 when it does not, and the line counts as predicted.
+    billed: int = -1
+    billed_cost: str | None = None
 
 
 # In a cached shape's dict of verdicts by day, the key that holds the shape's index.
@@ -767,8 +925,22 @@ class _Estimator:
         memoize: bool,
         progress: Callable[[int], None] | None,
         max_groups: int = MAX_GROUPS,
+        fields: Mapping[str, str] | None = None,
     ) -> None:
         self.catalog = default_catalog() if catalog is None else catalog
+        self.fields = field_names(fields)
+        self.read_endpoint = EndpointReader(self.catalog)
+        self._endpoint_problem = (
+            f"bad envelope: {self.fields['endpoint']!r} must be one of {', '.join(ENDPOINTS)},"
+            " or an images API path or URL ending in /images/generations or /images/edits"
+        )
+        self._provider_problem = (
+            f"bad envelope: {self.fields['provider']!r} must be one of {', '.join(self.catalog.price_books)}"
+        )
+        # (verdict index, billed images) -> the verdict with what was billed (see _observed)
+        self.billed_ids: dict[tuple[int, int], int] = {}
+        # Models the catalog does not know, as the log names them (escaped, bounded; see _checked)
+        self.unknown_models: dict[str, None] = {}
         if type(max_groups) is not int or max_groups < 1:
             raise ValueError(f"max_groups must be a positive integer, not {max_groups!r}")
         self.group_by = _group_dimensions(group_by)
@@ -786,7 +958,11 @@ class _Estimator:
         self.price_basis: PriceBasis = price_basis
         self.memoize = memoize
         self.progress = progress
-        self.by_day = "day" in self.group_by
+        self.by_day = not _TIME_DIMENSIONS.isdisjoint(self.group_by)
+        # --since/--until: (from, to) as naive UTC date-times, `to` excluded; lines outside, and
+        # lines without a time, are counted in `outside` and nothing else.
+        self.window: tuple[dt.datetime, dt.datetime] | None = None
+        self.outside = 0
         self.text_params, url_params = _abstractions(self.catalog)
         self.url_params = dict(url_params)
         self.url_names = frozenset(self.url_params)
@@ -861,6 +1037,11 @@ class _Estimator:
         fast = _fast_loads()
         fast_loads, fast_error = fast if fast is not None else (None, ValueError)
         raw_lookups = raw_hits = 0
+        read_endpoint = self.read_endpoint
+        fields = self.fields
+        request_field, endpoint_field, provider_field = fields["request"], fields["endpoint"], fields["provider"]
+        time_field, status_field, response_field = fields["time"], fields["status"], fields["response"]
+        window = self.window
         lineno = start - 1
         # Values read from a log are untyped JSON until the rules have judged them.
         obj: Any
@@ -933,7 +1114,8 @@ class _Estimator:
                 self._bad(name, lineno, f"not an object: the line holds {_kind(obj)}")
                 continue
 
-            request = obj.get("request", missing)
+            request = obj.get(request_field, missing)
+            observed = None
             if request is missing:
                 request = obj
                 endpoint = default_endpoint
@@ -941,27 +1123,33 @@ class _Estimator:
                 day = None
             else:
                 if type(request) is not dict and not isinstance(request, Mapping):
-                    self._bad(name, lineno, f"bad envelope: 'request' is not an object (got {_kind(request)})")
+                    self._bad(name, lineno, f"bad envelope: {request_field!r} is not an object (got {_kind(request)})")
                     continue
-                endpoint = obj.get("endpoint")
+                endpoint = obj.get(endpoint_field)
+                host_provider = None
                 if endpoint is None:
                     endpoint = default_endpoint
                 elif type(endpoint) is not str or endpoint not in endpoints:
-                    self._bad(name, lineno, f"bad envelope: 'endpoint' must be one of {', '.join(ENDPOINTS)}")
-                    continue
-                provider = obj.get("provider")
+                    routed = read_endpoint(endpoint)  # a path or a URL (see imagepricing._envelopes)
+                    if routed is None:
+                        self._bad(name, lineno, self._endpoint_problem)
+                        continue
+                    endpoint, host_provider = routed
+                provider = obj.get(provider_field)
                 if provider is None:
-                    provider = default_provider
+                    provider = host_provider or default_provider
                 elif type(provider) is not str or provider not in providers:
-                    self._bad(
-                        name, lineno, f"bad envelope: 'provider' must be one of {', '.join(self.catalog.price_books)}"
-                    )
+                    self._bad(name, lineno, self._provider_problem)
                     continue
-                moment = obj.get("time")
+                if status_field in obj or response_field in obj:
+                    observed = obj
+                moment = obj.get(time_field)
                 if moment is None:
                     day = None
                 elif type(moment) is not str:
-                    self._bad(name, lineno, f"bad envelope: 'time' must be an ISO 8601 string (got {_kind(moment)})")
+                    self._bad(
+                        name, lineno, f"bad envelope: {time_field!r} must be an ISO 8601 string (got {_kind(moment)})"
+                    )
                     continue
                 else:
                     try:
@@ -971,9 +1159,15 @@ class _Estimator:
                             if offset:
                                 stamp -= offset
                     except (ValueError, OverflowError):
-                        self._bad(name, lineno, "bad envelope: 'time' is not an ISO 8601 date-time")
+                        self._bad(name, lineno, f"bad envelope: {time_field!r} is not an ISO 8601 date-time")
                         continue
                     day = stamp.date()
+                    if window is not None and not window[0] <= stamp.replace(tzinfo=None) < window[1]:
+                        self.outside += 1
+                        continue
+            if window is not None and day is None:  # no time: it cannot be placed in the window
+                self.outside += 1
+                continue
 
             # The cache key: the request with every abstracted value replaced by what its rules
             # read (see the module docstring), plus the exact type of every value, since 1, 1.0
@@ -1010,6 +1204,8 @@ class _Estimator:
                         cache.clear()
                         self.dated = 0
                     cache[key] = {shape_key: shape, day: verdict}
+            if observed is not None:
+                verdict = self._observed(verdict, observed)
             counts[verdict] += 1
             if sink is not None:
                 sink.append(verdict)
@@ -1022,6 +1218,54 @@ class _Estimator:
         self.raw_hits += raw_hits
         self.lines += lineno - start + 1
         self.last_line = lineno
+
+    def _observed(self, index: int, envelope: Mapping[Any, Any]) -> int:
+        """The verdict of a line whose envelope says what the platform billed (status, response):
+        the request's verdict with `billed` set. Lines without either keep `billed` at -1 (as
+        predicted)."""
+        verdict = self.verdicts[index]
+        billed = billed_images(
+            envelope.get(self.fields["status"]), envelope.get(self.fields["response"]), verdict.images
+        )
+        if billed is None:
+            return index
+        found = self.billed_ids.get((index, billed))
+        if found is not None:
+            return found
+        billed_cost: str | None = None
+        if verdict.ok and verdict.cost is not None and verdict.images:
+            if billed == verdict.images:
+                billed_cost = verdict.cost
+            else:
+                # Prices are per image (pricing.quote multiplies by the count), so the exact
+                # quotient always exists; a price that is not would raise Inexact: unknown then.
+                try:
+                    billed_cost = str(_EXACT.divide(_EXACT.multiply(Decimal(verdict.cost), billed), verdict.images))
+                except decimal.Inexact:
+                    billed_cost = None
+        elif billed == 0:
+            billed_cost = "0"
+        self._make_room()  # may fold and renumber; `verdict` is in hand
+        found = self._register(verdict._replace(billed=billed, billed_cost=billed_cost))
+        if index < len(self.verdicts) and self.verdicts[index] is verdict:  # not folded meanwhile
+            self.billed_ids[(index, billed)] = found
+        return found
+
+    def _unknown_model(self, request: Mapping[Any, Any], report: Report) -> str:
+        """The model label of a request naming no served model: UNKNOWN_MODEL when it names a
+        model the catalog does not know (its name kept, escaped and bounded), else INVALID_MODEL."""
+        if not any(finding.code == "model_unknown" for finding in report.errors):
+            return INVALID_MODEL
+        named = request.get("model")
+        # Only a name shaped like a model id is listed ("openai/gpt-image-1" is, a pasted API key
+        # is not): the text comes from the log and may hold anything. Its requests count anyway.
+        if (
+            type(named) is str
+            and len(self.unknown_models) < MAX_UNKNOWN_MODEL_NAMES
+            and plausible_token(named.replace("/", "-"), _MAX_MODEL_NAME)
+        ):
+            self.unknown_models[escape_unprintable(named)] = None
+        return UNKNOWN_MODEL
 
     def _abstract_rest(self, shown: dict[Any, Any], size: int) -> int:
         """Replace, in a cache key, the values of URL parameters (by their problems, see
@@ -1066,10 +1310,13 @@ class _Estimator:
                 size=size if type(size) is str else None,
                 tier=report.tier,
             )
+        model = report.model
+        if model is None:
+            model = self._unknown_model(request, report)
         shape = _Shape(
             endpoint=endpoint,
             provider=provider,
-            model=report.model if report.model is not None else INVALID_MODEL,
+            model=model,
             tier=report.tier if report.tier is not None else NO_TIER,
             ok=report.ok,
             images=report.images,
@@ -1148,6 +1395,9 @@ class _Estimator:
             )
         elif self.detailed:
             verdict = verdict._replace(codes=shape.codes)
+        return self._register(verdict)
+
+    def _register(self, verdict: _Verdict) -> int:
         index = self.verdict_ids.get(verdict)
         if index is None:
             index = len(self.verdicts)
@@ -1179,6 +1429,7 @@ class _Estimator:
                 self._sums_for(tuple(_label(verdict, dimension) for dimension in self.group_by)).add(verdict, count)
         self.verdicts.clear()
         self.verdict_ids.clear()
+        self.billed_ids.clear()
         self.counts.clear()
         self.shapes.clear()
         self.shape_ids.clear()
@@ -1298,29 +1549,61 @@ class _Estimator:
             as_of=self.as_of,
             price_basis=self.price_basis,
             warnings=tuple(warnings),
+            unknown_models=tuple(self.unknown_models),
+            outside_window=self.outside,
         )
 
 
 class _Sums:
-    __slots__ = ("accepted", "cost", "images", "priced", "rejected", "requests", "unknown")
+    __slots__ = (
+        "accepted",
+        "billed_cost",
+        "billed_images",
+        "cost",
+        "differ",
+        "images",
+        "observed",
+        "priced",
+        "rejected",
+        "requests",
+        "unknown",
+        "unknown_model",
+    )
 
     def __init__(self) -> None:
         self.requests = self.accepted = self.rejected = self.priced = self.unknown = self.images = 0
+        self.unknown_model = self.observed = self.differ = self.billed_images = 0
         self.cost: dict[str, Decimal] = {}
+        self.billed_cost: dict[str, Decimal] = {}
 
     def add(self, verdict: _Verdict, count: int) -> None:
         self.requests += count
+        billed = verdict.billed
+        if billed >= 0:
+            self.observed += count
+            self.billed_images += billed * count
+            if billed != (verdict.images if verdict.ok else 0):
+                self.differ += count
+            if verdict.billed_cost is not None:
+                _add_to(self.billed_cost, verdict.currency, _EXACT.multiply(Decimal(verdict.billed_cost), count))
         if not verdict.ok:
-            self.rejected += count
+            if verdict.model == UNKNOWN_MODEL:
+                self.unknown_model += count
+            else:
+                self.rejected += count
             return
         self.accepted += count
         self.images += verdict.images * count
+        if billed < 0:
+            self.billed_images += verdict.images * count
         if verdict.cost is None:
             self.unknown += count
             return
         self.priced += count
         amount = _EXACT.multiply(Decimal(verdict.cost), count)
-        self.cost[verdict.currency] = _EXACT.add(self.cost.get(verdict.currency, _ZERO), amount)
+        _add_to(self.cost, verdict.currency, amount)
+        if billed < 0:
+            _add_to(self.billed_cost, verdict.currency, amount)
 
     def merge(self, other: _Sums) -> None:
         self.requests += other.requests
@@ -1329,8 +1612,14 @@ class _Sums:
         self.priced += other.priced
         self.unknown += other.unknown
         self.images += other.images
+        self.unknown_model += other.unknown_model
+        self.observed += other.observed
+        self.differ += other.differ
+        self.billed_images += other.billed_images
         for currency, amount in other.cost.items():
-            self.cost[currency] = _EXACT.add(self.cost.get(currency, _ZERO), amount)
+            _add_to(self.cost, currency, amount)
+        for currency, amount in other.billed_cost.items():
+            _add_to(self.billed_cost, currency, amount)
 
     def freeze(self, labels: Mapping[str, str]) -> GroupTotals:
         return GroupTotals(
@@ -1342,7 +1631,16 @@ class _Sums:
             unknown_price=self.unknown,
             images=self.images,
             cost=MappingProxyType(dict(sorted(self.cost.items(), key=_currency_order))),
+            unknown_model=self.unknown_model,
+            observed=self.observed,
+            billed_differ=self.differ,
+            billed_images=self.billed_images,
+            billed_cost=MappingProxyType(dict(sorted(self.billed_cost.items(), key=_currency_order))),
         )
+
+
+def _add_to(sums: dict[str, Decimal], currency: str, amount: Decimal) -> None:
+    sums[currency] = _EXACT.add(sums.get(currency, _ZERO), amount)
 
 
 def _currency_order(item: tuple[str, Decimal]) -> tuple[str, str]:
@@ -1350,8 +1648,20 @@ def _currency_order(item: tuple[str, Decimal]) -> tuple[str, str]:
 
 
 def _label(verdict: _Verdict, dimension: str) -> str:
+    if dimension in ("week", "month"):
+        return _time_bucket(verdict.day, dimension)
     value: str = getattr(verdict, dimension)
     return value
+
+
+def _time_bucket(day: str, dimension: str) -> str:
+    """A day's ISO week ("2026-W23", the ISO year: 2026-12-31 is in 2026-W53) or month ("2026-06")."""
+    if day == NO_TIME:
+        return NO_TIME
+    if dimension == "month":
+        return day[:7]
+    year, week, _ = dt.date.fromisoformat(day).isocalendar()
+    return f"{year:04d}-W{week:02d}"
 
 
 def _group_dimensions(group_by: Iterable[str] | str) -> tuple[str, ...]:

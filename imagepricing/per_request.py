@@ -21,9 +21,9 @@ Decisions:
 
 - **Statuses.** `priced` (accepted, known cost), `unknown_price` (accepted, no price known that
   day: never a cost of zero), `unknown_model` (the catalog does not know the model: reported on
-  its own, so spend on a model newer than the tables is visible; `estimate` still counts these
-  lines as rejected), `rejected` (upstream would refuse the request), `unreadable` (the line is
-  not a request; `reason` says why and never quotes it), `blank`.
+  its own, so spend on a model newer than the tables is visible; `estimate` counts it apart
+  too), `rejected` (upstream would refuse the request), `unreadable` (the line is not a
+  request; `reason` says why and never quotes it), `blank`.
 - **Prices only where billed.** `unit_price`, `multiplier` and `cost` are None for a request
   upstream would refuse (failures are not billed), even where `check`'s report quotes a price.
 - **Labels come from the catalog**, as in `estimate`: `model` is a catalog id or None (never text
@@ -35,12 +35,12 @@ Decisions:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Final, NamedTuple
 
 from imagepricing.catalog import Catalog
-from imagepricing.estimation import INVALID_MODEL, NO_TIER, NO_TIME, _Estimator, _Verdict
+from imagepricing.estimation import INVALID_MODEL, NO_TIER, NO_TIME, UNKNOWN_MODEL, _Estimator, _Verdict
 from imagepricing.pricing import PriceBasis
 
 __all__ = ["STATUSES", "RequestPricer", "RequestResult"]
@@ -72,6 +72,8 @@ class RequestResult(NamedTuple):
     currency: str | None
     errors: tuple[str, ...]
     reason: str | None
+    billed: int | None = None
+    """Images the platform billed, where the envelope says (status, response); else None."""
 
 
 BLANK: Final = RequestResult("blank", None, None, None, None, None, None, None, None, None, None, None, (), None)
@@ -92,15 +94,19 @@ class RequestPricer:
         catalog: Catalog | None = None,
         as_of: dt.date | None = None,
         price_basis: PriceBasis = "charged",
+        fields: Mapping[str, str] | None = None,
     ) -> None:
         self._options = (catalog, endpoint, provider, as_of, price_basis)
+        self._fields = fields
         self._engine = self._new_engine()
         self.as_of: dt.date = self._engine.as_of
         self.catalog: Catalog = self._engine.catalog
 
     def _new_engine(self) -> _Estimator:
         catalog, endpoint, provider, as_of, price_basis = self._options
-        engine = _Estimator(catalog, ("day",), endpoint, provider, as_of, price_basis, memoize=True, progress=None)
+        engine = _Estimator(
+            catalog, ("day",), endpoint, provider, as_of, price_basis, memoize=True, progress=None, fields=self._fields
+        )
         engine.detailed = True
         engine.sink = []
         self._results: dict[int, RequestResult] = {}
@@ -158,7 +164,7 @@ def _from_verdict(verdict: _Verdict) -> RequestResult:
         ok=verdict.ok,
         endpoint=verdict.endpoint,
         provider=verdict.provider,
-        model=None if verdict.model == INVALID_MODEL else verdict.model,
+        model=None if verdict.model in (INVALID_MODEL, UNKNOWN_MODEL) else verdict.model,
         tier=None if verdict.tier == NO_TIER else verdict.tier,
         day=None if verdict.day == NO_TIME else dt.date.fromisoformat(verdict.day),
         images=verdict.images,
@@ -168,6 +174,7 @@ def _from_verdict(verdict: _Verdict) -> RequestResult:
         currency=verdict.currency,
         errors=verdict.codes,
         reason=None,
+        billed=None if verdict.billed < 0 else verdict.billed,
     )
 
 

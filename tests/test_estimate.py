@@ -33,6 +33,7 @@ from imagepricing.estimation import (
     MAX_BAD_LINE_SAMPLES,
     NO_TIER,
     NO_TIME,
+    UNKNOWN_MODEL,
     BadLine,
     Estimate,
     GroupTotals,
@@ -104,14 +105,15 @@ class TestTotals:
         assert groups["dall-e-3"].cost == {}
 
     def test_rejected_requests_cost_nothing_but_are_counted(self) -> None:
-        result = run(jsonl({"model": "gpt-image-2", "prompt": "x", "size": "1000x1000"}, {"model": "nope"}))
+        result = run(jsonl({"model": "gpt-image-2", "prompt": "x", "size": "1000x1000"}, {"model": 7}))
         assert (result.totals.requests, result.totals.rejected, result.totals.images) == (2, 2, 0)
         assert result.totals.cost == {}
         assert by_label(result, "model").keys() == {"gpt-image-2", INVALID_MODEL}
 
     def test_estimate_properties_mirror_totals(self) -> None:
-        result = run(jsonl(nano(), {"model": "nope"}, "oops"))
-        assert (result.requests, result.priced, result.rejected, result.unknown_price) == (2, 1, 1, 0)
+        result = run(jsonl(nano(), {"model": "nope"}, {"model": None}, "oops"))
+        assert (result.requests, result.priced, result.rejected, result.unknown_price) == (3, 1, 1, 0)
+        assert result.unknown_model == 1
         assert result.lines_read == result.requests + result.unreadable + result.blank
 
 
@@ -210,10 +212,12 @@ class TestCurrencies:
 
     def test_csv_has_one_cost_column_per_currency(self) -> None:
         rows = list(csv.reader(io.StringIO(render_csv(run(self.LOG, group_by="provider")))))
-        assert rows[0][-2:] == ["cost_credits", "cost_USD"]
+        costs = [column for column in rows[0] if column.startswith("cost_")]
+        assert costs == ["cost_credits", "cost_USD"]
+        at = rows[0].index("cost_credits")
         assert rows[1][0] == "acedata"
-        assert rows[1][-2:] == ["0.14", ""]
-        assert rows[2][-2:] == ["", "0.08"]
+        assert rows[1][at : at + 2] == ["0.14", ""]
+        assert rows[2][at : at + 2] == ["", "0.08"]
 
 
 class TestUnknownPrices:
@@ -479,9 +483,16 @@ class TestCli:
     def test_table(self, log: Path, capsys: pytest.CaptureFixture[str]) -> None:
         assert main(["estimate", str(log), "--as-of", "2026-06-01"]) == 0
         out = capsys.readouterr().out
-        assert out.startswith("4 lines read from 1 file: 3 requests, 2 priced, 0 with unknown price, 1 rejected")
+        assert out.startswith(
+            "4 lines read from 1 file: 3 requests, 2 priced, 0 with unknown price, 0 rejected (not billed),"
+            " 1 with unknown model, 1 unreadable"
+        )
+        assert "1 request names a model the catalog does not know (nope)" in out
         assert "model" in out.splitlines()[2]
-        assert any(line.startswith("total") and line.endswith("0.14 credits + 0.04 USD") for line in out.splitlines())
+        assert any(
+            line.startswith("total") and line.endswith("0.14 credits + 0.04 USD (+ unknown)")
+            for line in out.splitlines()
+        )
         assert f"{log}:4: not JSON: Expecting value at column 1" in out
 
     def test_json_is_the_api_result(self, log: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -494,7 +505,8 @@ class TestCli:
         assert main(["estimate", str(log), "--format", "csv"]) == 0
         captured = capsys.readouterr()
         rows = list(csv.DictReader(io.StringIO(captured.out)))
-        assert [row["model"] for row in rows] == [INVALID_MODEL, "dall-e-3", "nano-banana"]
+        assert [row["model"] for row in rows] == [UNKNOWN_MODEL, "dall-e-3", "nano-banana"]
+        assert rows[0]["unknown_model"] == "1"
         assert rows[2]["cost_credits"] == "0.14"
         assert "1 unreadable line of 4" in captured.err
 
@@ -777,7 +789,7 @@ class TestExactSums:
     def test_totals_equal_the_sum_of_per_line_checks(self, entries: list[tuple[str, object]]) -> None:
         result = run([line for line, _ in entries], group_by=())
         costs: dict[str, Decimal] = {}
-        requests = accepted = unknown = images = 0
+        requests = accepted = unknown = images = unknown_model = 0
         for _, oracle in entries:
             if oracle is None:
                 continue
@@ -785,14 +797,16 @@ class TestExactSums:
             report = check(request, endpoint, provider, as_of=day or DAY)
             requests += 1
             accepted += report.ok
-            images += report.images
+            unknown_model += any(error.code == "model_unknown" for error in report.errors)
+            images += report.images if report.ok else 0
             if report.ok and report.cost is None:
                 unknown += 1
             if report.cost is not None:
                 costs[report.currency] = costs.get(report.currency, Decimal(0)) + report.cost
         totals = result.totals
         assert dict(totals.cost) == costs
-        assert (totals.requests, totals.accepted, totals.rejected) == (requests, accepted, requests - accepted)
+        assert (totals.requests, totals.accepted, totals.unknown_model) == (requests, accepted, unknown_model)
+        assert totals.rejected == requests - accepted - unknown_model
         assert (totals.unknown_price, totals.images) == (unknown, images)
         assert result.unreadable + result.blank == sum(oracle is None for _, oracle in entries)
 

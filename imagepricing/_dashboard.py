@@ -1,0 +1,250 @@
+"""The HTML dashboard of `imagepricing estimate --format html`: one self-contained page, no
+script, no network (a Content-Security-Policy forbids loading anything), CSS charts only.
+
+- **Spend over time**, when the estimate is grouped by day, week or month: one column per time
+  bucket, stacked by the other dimensions (the 7 largest series, the rest as "(other)"), one
+  chart per currency. Lines without a time are never put on the time axis: a note says how many
+  there are and what they cost.
+- **Per group**: one bar per group of the other dimensions (summed over time), per currency,
+  with the unknown-price and unknown-model counts next to every cost.
+- Names never wrap mid-word (`white-space: nowrap`); at 1280 px everything fits; under 640 px
+  (a 390 px phone) each label takes its own line above its bar, and the details table scrolls
+  inside its own box, so the page itself never scrolls sideways.
+
+Every piece of text goes through html.escape. Bar sizes are the only division: done in a
+display context of our own, never on the costs themselves.
+"""
+
+from __future__ import annotations
+
+import decimal
+import html
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+from imagepricing.estimation import _EXACT, NO_TIME, Estimate, GroupTotals
+
+__all__ = ["render_dashboard"]
+
+_TIME = ("day", "week", "month")
+_SERIES = 7
+_PALETTE = ("#3b6fd8", "#e8833a", "#2f9e6e", "#c0392b", "#8e5bd8", "#b58900", "#17a2b8", "#7f8c8d")
+_DISPLAY = decimal.Context(prec=28)
+_TENTH = Decimal("0.1")
+_OTHER = "(other)"
+
+_CSS = """
+*{box-sizing:border-box}
+body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:76em;color:#1d2430;padding:0 1em}
+h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.8em}
+.summary{color:#4a5568;overflow-wrap:anywhere}
+.chart{display:grid;grid-template-columns:max-content minmax(4em,1fr) max-content;gap:.35em .8em;align-items:center}
+.label{white-space:nowrap}
+.bar{height:1.1em;background:#3b6fd8;border-radius:2px;min-width:1px}
+.track{background:#edf1f7;border-radius:2px}
+.amount{font-variant-numeric:tabular-nums;text-align:right;white-space:nowrap}
+.unknown{color:#8a5a00;font-size:.9em}
+.time{display:flex;align-items:flex-end;gap:2px;height:12em;border-bottom:1px solid #a0aec0;padding-top:.5em}
+.col{flex:1 1 0;min-width:0;display:flex;flex-direction:column-reverse;height:100%}
+.seg{width:100%;min-height:0}
+.axis{display:flex;justify-content:space-between;color:#4a5568;font-size:.9em;white-space:nowrap}
+.legend{display:flex;flex-wrap:wrap;gap:.3em 1.2em;margin:.5em 0;padding:0;list-style:none}
+.legend li{white-space:nowrap}
+.swatch{display:inline-block;width:.8em;height:.8em;border-radius:2px;margin-right:.35em;vertical-align:-.05em}
+.scroll{overflow-x:auto;max-width:100%}
+table{border-collapse:collapse;margin-top:1em}
+th,td{padding:.25em .7em;border-bottom:1px solid #e2e8f0;text-align:left;white-space:nowrap}
+td.n{text-align:right;font-variant-numeric:tabular-nums}
+tr.total td{font-weight:600;border-top:2px solid #a0aec0}
+.note{color:#8a5a00;overflow-wrap:anywhere}
+.breach{color:#fff;background:#b42318;padding:.4em .7em;border-radius:3px;font-weight:600;overflow-wrap:anywhere}
+ul.bad{overflow-wrap:anywhere}
+@media (max-width:640px){
+ body{margin:1em auto}
+ .chart{grid-template-columns:minmax(3em,1fr) max-content}
+ .chart .label{grid-column:1 / -1;margin-top:.3em}
+}
+"""
+_CSP = "default-src 'none'; style-src 'unsafe-inline'"
+
+
+def render_dashboard(
+    result: Estimate,
+    *,
+    summary: str,
+    details: Sequence[str],
+    notes: Sequence[str],
+    breaches: Sequence[str],
+) -> str:
+    """The page. `summary`, `details` (the details table's HTML, already escaped), `notes` and
+    `breaches` (plain text) come from the command line's renderer, so every format says the same."""
+    e = html.escape
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        "<title>imagepricing estimate</title>",
+        f"<style>{_CSS}</style></head><body>",
+        "<h1>Image API cost estimate</h1>",
+        f'<p class="summary">{e(summary)}.</p>',
+        *(f'<p class="breach" role="alert">{e(breach)}</p>' for breach in breaches),
+        f'<p class="summary">Sources: {e(", ".join(result.sources))}. Lines without a time are priced as of'
+        f" {e(result.as_of.isoformat())} ({e(result.price_basis)} prices).</p>",
+    ]
+    time_dims = [dimension for dimension in result.group_by if dimension in _TIME]
+    other_dims = [dimension for dimension in result.group_by if dimension not in _TIME]
+    groups = result.groups if result.group_by else (result.totals,)
+    currencies = list(result.totals.cost)
+    if time_dims:
+        parts.extend(_time_charts(result, time_dims[0], other_dims, currencies))
+    if other_dims or not time_dims:
+        parts.extend(_group_bars(groups, other_dims, currencies))
+    if not currencies:
+        parts.append('<p class="note">No request has a known price.</p>')
+    parts.append("<h2>Details</h2>")
+    parts.append('<div class="scroll">')
+    parts.extend(details)
+    parts.append("</div>")
+    parts.extend(f'<p class="note">{e(note)}</p>' for note in notes)
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
+
+
+def _sums(groups: Sequence[GroupTotals]) -> tuple[dict[str, Decimal], int, int]:
+    cost: dict[str, Decimal] = {}
+    unknown_price = unknown_model = 0
+    for group in groups:
+        for currency, amount in group.cost.items():
+            cost[currency] = _EXACT.add(cost.get(currency, Decimal(0)), amount)
+        unknown_price += group.unknown_price
+        unknown_model += group.unknown_model
+    return cost, unknown_price, unknown_model
+
+
+def _unknown_text(unknown_price: int, unknown_model: int) -> str:
+    parts = []
+    if unknown_price:
+        parts.append(f"+{unknown_price:,} unknown price")
+    if unknown_model:
+        parts.append(f"+{unknown_model:,} unknown model")
+    return ", ".join(parts)
+
+
+def _percent(amount: Decimal, largest: Decimal) -> Decimal:
+    if not largest:
+        return Decimal(0)
+    return _DISPLAY.quantize(_DISPLAY.divide(_DISPLAY.multiply(amount, 100), largest), _TENTH)
+
+
+def _group_bars(groups: Sequence[GroupTotals], dimensions: Sequence[str], currencies: Sequence[str]) -> list[str]:
+    """Per group of `dimensions` (summed over the time dimensions), one bar chart per currency."""
+    e = html.escape
+    merged: dict[str, list[GroupTotals]] = {}
+    for group in groups:
+        label = " / ".join(group.labels[dimension] for dimension in dimensions) if dimensions else "total"
+        merged.setdefault(label, []).append(group)
+    rows = [(label, *_sums(members)) for label, members in sorted(merged.items())]  # in label order
+    title = " / ".join(dimensions) if dimensions else "total"
+    parts = []
+    for currency in currencies:
+        amounts = [cost.get(currency, Decimal(0)) for _, cost, _, _ in rows]
+        largest = max(amounts, default=Decimal(0))
+        parts.append(f"<h2>{e(currency)} per {e(title)}</h2>")
+        parts.append(f'<div class="chart" role="img" aria-label="{e(currency)} per {e(title)}">')
+        for (label, cost, unknown_price, unknown_model), amount in zip(rows, amounts, strict=True):
+            if currency not in cost and not (unknown_price or unknown_model):
+                continue
+            unknown = _unknown_text(unknown_price, unknown_model)
+            parts.append(
+                f'<div class="label">{e(label)}</div>'
+                f'<div class="track"><div class="bar" style="width:{_percent(amount, largest)}%"></div></div>'
+                f'<div class="amount">{e(format(amount, "f"))}'
+                + (f' <span class="unknown">({e(unknown)})</span>' if unknown else "")
+                + "</div>"
+            )
+        parts.append("</div>")
+    return parts
+
+
+def _time_charts(result: Estimate, axis: str, stack_by: Sequence[str], currencies: Sequence[str]) -> list[str]:
+    """Columns per time bucket, stacked by the other dimensions; lines without a time in a note."""
+    e = html.escape
+    groups = result.groups
+    undated = [group for group in groups if group.labels[axis] == NO_TIME]
+    dated = [group for group in groups if group.labels[axis] != NO_TIME]
+    buckets = sorted({group.labels[axis] for group in dated})
+    parts = []
+    for currency in currencies:
+        series_total: dict[str, Decimal] = {}
+        for group in dated:
+            series = _series_label(group, stack_by)
+            series_total[series] = _EXACT.add(
+                series_total.get(series, Decimal(0)), group.cost.get(currency, Decimal(0))
+            )
+        # Only series that spent in this currency: the others would be empty swatches.
+        spent = [name for name in series_total if series_total[name]]
+        ranked = sorted(spent, key=lambda name: (-series_total[name], name))
+        kept = ranked[:_SERIES] if len(ranked) > _SERIES + 1 else ranked
+        colour = {name: _PALETTE[index % len(_PALETTE)] for index, name in enumerate(kept)}
+        colour[_OTHER] = _PALETTE[-1]
+        columns: dict[str, dict[str, Decimal]] = {bucket: {} for bucket in buckets}
+        unknown: dict[str, tuple[int, int]] = dict.fromkeys(buckets, (0, 0))
+        for group in dated:
+            bucket = group.labels[axis]
+            series = _series_label(group, stack_by)
+            if series not in colour:
+                series = _OTHER
+            stack = columns[bucket]
+            stack[series] = _EXACT.add(stack.get(series, Decimal(0)), group.cost.get(currency, Decimal(0)))
+            price, model = unknown[bucket]
+            unknown[bucket] = (price + group.unknown_price, model + group.unknown_model)
+        totals = {bucket: _total(stack.values()) for bucket, stack in columns.items()}
+        largest = max(totals.values(), default=Decimal(0))
+        parts.append(f"<h2>{e(currency)} per {e(axis)}</h2>")
+        if not buckets:
+            parts.append('<p class="note">No line has a time.</p>')
+        else:
+            parts.append(f'<div class="time" role="img" aria-label="{e(currency)} per {e(axis)}">')
+            for bucket in buckets:
+                price, model = unknown[bucket]
+                extra = _unknown_text(price, model)
+                tip = f"{bucket}: {format(totals[bucket], 'f')} {currency}" + (f" ({extra})" if extra else "")
+                parts.append(f'<div class="col" title="{e(tip)}">')
+                for series, amount in columns[bucket].items():
+                    height = _percent(amount, largest)
+                    if height:
+                        parts.append(
+                            f'<div class="seg" style="height:{height}%;background:{colour[series]}"'
+                            f' title="{e(series)}: {e(format(amount, "f"))}"></div>'
+                        )
+                parts.append("</div>")
+            parts.append("</div>")
+            parts.append(f'<div class="axis"><span>{e(buckets[0])}</span><span>{e(buckets[-1])}</span></div>')
+            if stack_by:
+                parts.append('<ul class="legend">')
+                for name in [*kept, *([_OTHER] if len(kept) < len(ranked) else [])]:
+                    parts.append(f'<li><span class="swatch" style="background:{colour[name]}"></span>{e(name)}</li>')
+                parts.append("</ul>")
+        if undated:
+            cost, price, model = _sums(undated)
+            count = sum(group.requests for group in undated)
+            amount = cost.get(currency, Decimal(0))
+            extra = _unknown_text(price, model)
+            parts.append(
+                f'<p class="note">{count:,} request{"" if count == 1 else "s"} without a time'
+                f" ({e(format(amount, 'f'))} {e(currency)}{', ' + e(extra) if extra else ''}) are counted in"
+                " the totals but not on the time axis.</p>"
+            )
+    return parts
+
+
+def _total(amounts: Iterable[Decimal]) -> Decimal:
+    total = Decimal(0)
+    for amount in amounts:
+        total = _EXACT.add(total, amount)
+    return total
+
+
+def _series_label(group: GroupTotals, dimensions: Sequence[str]) -> str:
+    return " / ".join(group.labels[dimension] for dimension in dimensions) if dimensions else "spend"
