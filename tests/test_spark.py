@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from imagepricing.estimation import Estimate, estimate_files
+from imagepricing.estimation import INVALID_MODEL, UNKNOWN_MODEL, Estimate, estimate_files
 
 pytestmark = pytest.mark.spark
 
@@ -109,7 +109,9 @@ def test_map_in_arrow_and_a_group_by_on_decimals_equal_estimate(spark: Any, tmp_
         if row["status"] == "blank":
             assert row["lines"] == expected.blank
             continue
-        sums = seen.setdefault(row["model"] or "(invalid)", {"requests": 0, "images": 0, "cost": {}})
+        # Rows hold no model text for a model the catalog doesn't know; estimate groups those apart.
+        label = row["model"] or (UNKNOWN_MODEL if row["status"] == "unknown_model" else INVALID_MODEL)
+        sums = seen.setdefault(label, {"requests": 0, "images": 0, "cost": {}})
         sums["requests"] += row["lines"]
         sums["images"] += row["images"] if row["status"] in ("priced", "unknown_price") else 0
         if row["cost"] is not None:
