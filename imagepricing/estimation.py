@@ -559,8 +559,9 @@ def estimate(
         progress=progress,
         max_groups=max_groups,
         fields=fields,
+        since=since,
+        until=until,
     )
-    engine.window = _window(since, until)
     name = escape_unprintable(name)
     engine.start(name)
     items = iter(source)
@@ -614,8 +615,9 @@ def estimate_files(
         progress=progress,
         max_groups=max_groups,
         fields=fields,
+        since=since,
+        until=until,
     )
-    engine.window = _window(since, until)
     paths = list(paths)
     total = _total_size(paths) if progress_bytes is not None else 0
     done = 0
@@ -926,6 +928,8 @@ class _Estimator:
         progress: Callable[[int], None] | None,
         max_groups: int = MAX_GROUPS,
         fields: Mapping[str, str] | None = None,
+        since: dt.date | dt.datetime | None = None,
+        until: dt.date | dt.datetime | None = None,
     ) -> None:
         self.catalog = default_catalog() if catalog is None else catalog
         self.fields = field_names(fields)
@@ -961,7 +965,7 @@ class _Estimator:
         self.by_day = not _TIME_DIMENSIONS.isdisjoint(self.group_by)
         # --since/--until: (from, to) as naive UTC date-times, `to` excluded; lines outside, and
         # lines without a time, are counted in `outside` and nothing else.
-        self.window: tuple[dt.datetime, dt.datetime] | None = None
+        self.window: tuple[dt.datetime, dt.datetime] | None = _window(since, until)
         self.outside = 0
         self.text_params, url_params = _abstractions(self.catalog)
         self.url_params = dict(url_params)
