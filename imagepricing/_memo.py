@@ -1,15 +1,21 @@
-"""The engine's verdict memo: reports of repeated request shapes, bounded and thread-safe.
+"""The engine's memo: outcomes of repeated request shapes and their reports, bounded and thread-safe.
 
 A *shape* is a request with each value replaced by what its rule reads (rules.ABSTRACTIONS: a
 prompt by its emptiness within the model's limit, a URL by its verdict, a scalar by its exact
-type and value), in request order, with the endpoint, provider, day, price basis and URL policy.
-Two requests of one shape get equal reports, so the engine returns the report it built for the
-first; the differential test (tests/test_engine_memo.py) holds this against a frozen copy of the
-engine on more than 100,000 fuzzed requests.
+type and value), in request order, with the endpoint and URL policy. Two requests of one shape get
+the same day-independent outcome (engine.Outcome: findings, effective values, model, tier, images),
+and an outcome priced for one provider, day and basis is one report; so the memo has two levels:
+
+    shape -> Outcome                          (`get`/`put`; the rules run once per shape)
+    (Outcome, provider, day, basis) -> Report (`reports`; a new day costs a price lookup)
+
+and `check` returns the very same Report object for a repeated (shape, provider, day, basis). The
+differential test (tests/test_engine_memo.py) holds this against a frozen copy of the engine on
+more than 100,000 fuzzed requests over several days, providers and bases.
 
 One memo per catalog (a catalog is immutable; `with_price` makes a new one), least recently used
 out first, so a long-lived process with many shapes keeps its busiest ones instead of starting
-afresh. Reports are immutable, so handing the same one to several callers or threads is safe.
+afresh. Outcomes and reports are immutable, so handing one to several callers or threads is safe.
 """
 
 from __future__ import annotations
@@ -17,15 +23,18 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Hashable
+from typing import Any
 
 from imagepricing.catalog import Catalog
-from imagepricing.report import Report
 
-__all__ = ["MEMO_LIMIT", "MIN_SHARE", "PAUSE", "WINDOW", "VerdictMemo", "memo_for"]
+__all__ = ["MEMO_LIMIT", "MIN_SHARE", "PAUSE", "REPORT_LIMIT", "WINDOW", "Generations", "VerdictMemo", "memo_for"]
 
-# Reports kept per catalog. A report with a few findings takes about 2 KB, so the memo stays
+# Outcomes kept per catalog. An outcome with a few findings takes about 2 KB, so this level stays
 # under ~10 MB whatever the traffic.
 MEMO_LIMIT = 4096
+# Reports kept per catalog: a report shares its outcome's findings and effective values, so one
+# costs a few hundred bytes; 16,384 of them cover, say, 500 busy shapes x 3 providers x 10 days.
+REPORT_LIMIT = 1 << 14
 # Lookups per window, the least share of hits that keeps the memo on (1 in MIN_SHARE), and the
 # checks it then sits out (see VerdictMemo).
 WINDOW = 4096
@@ -33,8 +42,8 @@ MIN_SHARE = 8
 PAUSE = 1 << 16
 
 
-class VerdictMemo:
-    """A bounded map from request shapes to reports, least recently used out first; thread-safe.
+class Generations:
+    """A bounded map, least recently used out first; thread-safe.
 
     Two generations approximate LRU at the cost of a dict read: a hit in the young generation
     costs nothing more; a hit in the old one moves the entry to the young; when the young is full
@@ -43,44 +52,28 @@ class VerdictMemo:
     lock (a dict read is atomic); writes do.
     """
 
-    __slots__ = ("_half", "_lock", "_old", "_young", "compiled", "hits", "limit", "lookups", "skip")
+    __slots__ = ("_half", "_lock", "_old", "_young", "limit")
 
-    def __init__(self, limit: int = MEMO_LIMIT) -> None:
+    def __init__(self, limit: int) -> None:
         self.limit = limit
         self._half = max(1, limit // 2)
-        self._young: dict[Hashable, Report] = {}
-        self._old: dict[Hashable, Report] = {}
+        self._young: dict[Hashable, Any] = {}
+        self._old: dict[Hashable, Any] = {}
         self._lock = threading.Lock()
-        # Per (model, endpoint): how each parameter is abstracted (built by the engine on first use).
-        self.compiled: dict[tuple[str | None, str], object] = {}
-        # The memo watches its hit rate: over a window of WINDOW lookups, fewer than one hit in
-        # MIN_SHARE means shapes rarely repeat here, and building keys and storing reports is
-        # wasted work; the engine then skips the memo for `skip` calls, and tries again. Counters
-        # are approximate under threads, which only moves when that happens.
-        self.lookups = 0
-        self.hits = 0
-        self.skip = 0
 
-    def get(self, key: Hashable) -> Report | None:
-        self.lookups += 1
-        report = self._young.get(key)
-        if report is None:
-            report = self._old.get(key)
-            if report is not None:
-                self.put(key, report)
-        if report is not None:
-            self.hits += 1
-        if self.lookups >= WINDOW:
-            if self.hits * MIN_SHARE < self.lookups:
-                self.skip = PAUSE
-            self.lookups = self.hits = 0
-        return report
+    def get(self, key: Hashable) -> Any:
+        value = self._young.get(key)
+        if value is None:
+            value = self._old.get(key)
+            if value is not None:
+                self.put(key, value)
+        return value
 
-    def put(self, key: Hashable, report: Report) -> None:
+    def put(self, key: Hashable, value: object) -> None:
         with self._lock:
             if len(self._young) >= self._half:
                 self._old, self._young = self._young, {}
-            self._young[key] = report
+            self._young[key] = value
 
     def __len__(self) -> int:
         return len(self._young) + len(self._old)
@@ -88,7 +81,54 @@ class VerdictMemo:
     def clear(self) -> None:
         with self._lock:
             self._young, self._old = {}, {}
-            self.lookups = self.hits = self.skip = 0
+
+
+class VerdictMemo:
+    """The two levels of one catalog's memo: shapes -> outcomes (`get`, `put`, `len`) and
+    (outcome, provider, day, basis) -> reports (`reports`); both bounded, LRU, thread-safe.
+
+    The shape level watches its hit rate: over a window of WINDOW lookups, fewer than one hit in
+    MIN_SHARE means shapes rarely repeat here, and building keys and storing outcomes is wasted
+    work; the engine then skips the memo for `skip` calls, and tries again. Counters are
+    approximate under threads, which only moves when that happens.
+    """
+
+    __slots__ = ("compiled", "hits", "lookups", "reports", "shapes", "skip")
+
+    def __init__(self, limit: int = MEMO_LIMIT, report_limit: int = REPORT_LIMIT) -> None:
+        self.shapes = Generations(limit)
+        self.reports = Generations(report_limit)
+        # Per (model, endpoint): how each parameter is abstracted (built by the engine on first use).
+        self.compiled: dict[tuple[str | None, str], object] = {}
+        self.lookups = 0
+        self.hits = 0
+        self.skip = 0
+
+    @property
+    def limit(self) -> int:
+        return self.shapes.limit
+
+    def get(self, key: Hashable) -> Any:
+        self.lookups += 1
+        found = self.shapes.get(key)
+        if found is not None:
+            self.hits += 1
+        if self.lookups >= WINDOW:
+            if self.hits * MIN_SHARE < self.lookups:
+                self.skip = PAUSE
+            self.lookups = self.hits = 0
+        return found
+
+    def put(self, key: Hashable, outcome: object) -> None:
+        self.shapes.put(key, outcome)
+
+    def __len__(self) -> int:
+        return len(self.shapes)
+
+    def clear(self) -> None:
+        self.shapes.clear()
+        self.reports.clear()
+        self.lookups = self.hits = self.skip = 0
 
 
 # Catalogs are frozen attrs classes whose hash would hash every table, so memos are found by

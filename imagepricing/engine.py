@@ -1,11 +1,17 @@
 """`check`: the loop that runs the rules over one request and prices the result.
 
 request -> model and capability -> one rule per parameter (rules.RULES) -> whole-request rules
-(rules.CROSS_RULES) -> tier and images -> quote (pricing.quote) -> Report.
+(rules.CROSS_RULES) -> an `Outcome` (findings, effective values, tier, images: the same whatever
+the day, provider and price basis) -> priced for a provider, day and basis (pricing.quote) -> Report.
 
-Repeated shapes are answered from the verdict memo (_memo.py): each rule says how it abstracts its
-input (rules.ABSTRACTIONS), `_shape` builds the key from that, and a request whose shape was seen
-gets the report built for the first one. Requests the memo must not hold go straight to the rules.
+Both steps are memoised (_memo.py). The outcome by the request's *shape*: each rule says how it
+abstracts its input (rules.ABSTRACTIONS) and _shapes.py builds the key from that, so a request
+whose shape was seen skips the rules. The report by (outcome, provider, day, basis), so a repeated
+request gets the very same Report object, and a known shape on a new day costs one price lookup.
+Requests the memo must not hold go straight to the rules.
+
+`Checker` binds the options once for callers that check many requests (estimate, the per-request
+pricer, the Arrow kernel); `check` validates its options and takes the same path.
 """
 
 from __future__ import annotations
@@ -18,15 +24,16 @@ from types import MappingProxyType
 
 from imagepricing._describe import describe, escape_unprintable, looks_secret, plausible_token
 from imagepricing._memo import VerdictMemo, memo_for
+from imagepricing._shapes import shape
 from imagepricing._tables import ENDPOINTS
 from imagepricing._url_codes import URL_POLICIES
-from imagepricing.catalog import Capability, Catalog, ParamSpec, default_catalog
-from imagepricing.findings import cited_source
+from imagepricing.catalog import Capability, Catalog, default_catalog
+from imagepricing.findings import Finding, cited_source
 from imagepricing.pricing import PRICE_BASES, PriceBasis, quote
 from imagepricing.report import Report
-from imagepricing.rules import ABSTRACTIONS, CROSS_RULES, MAX_MEMO_TEXT, RULES, UNMEMOISABLE, Context, exact_scalar
+from imagepricing.rules import CROSS_RULES, RULES, Context, make_finding
 
-__all__ = ["MODEL_OPTIONAL_ON", "check"]
+__all__ = ["MODEL_OPTIONAL_ON", "Checker", "Outcome", "check"]
 
 # Endpoints where a request without model is accepted with a sources_disagree warning (decision,
 # issue 9): the platform's edits schema requires only image and prompt.
@@ -62,116 +69,152 @@ def check(
     (True, ['quality'], Decimal('0.14'))
     """
     catalog = default_catalog() if catalog is None else catalog
+    _validate(catalog, endpoint, provider, price_basis, url_policy)
+    return _check(request, endpoint, provider, _day(as_of), catalog, memo_for(catalog), price_basis, url_policy)
+
+
+class Checker:
+    """`check` with its options bound once, for callers that check many requests.
+
+    Bound: the catalog, the default endpoint, the price basis, the URL policy and whether to use
+    the memo; each call names the request, and optionally its endpoint, provider and day (a date;
+    default today, UTC). A call returns what `check` returns for the same arguments (the same
+    Report object for a repeated request, while the memo holds it), without re-validating the
+    bound options. ValueError for a bad option, at construction; for an unknown endpoint or
+    provider, at the call. Thread-safe: a checker holds no state of its own beyond its options.
+
+    >>> checker = Checker(price_basis="published")
+    >>> june = dt.date(2026, 6, 1)
+    >>> report = checker({"model": "nano-banana", "prompt": "an apple"}, provider="xhuoapi", day=june)
+    >>> report.ok, report.price_basis, report.as_of
+    (True, 'published', datetime.date(2026, 6, 1))
+    >>> checker({"model": "nano-banana", "prompt": "a pear"}, provider="xhuoapi", day=june) is report
+    True
+    """
+
+    __slots__ = ("_books", "_memo", "catalog", "endpoint", "price_basis", "url_policy")
+
+    def __init__(
+        self,
+        catalog: Catalog | None = None,
+        *,
+        endpoint: str = "generations",
+        price_basis: PriceBasis = "charged",
+        url_policy: str = "basic",
+        memoize: bool = True,
+    ) -> None:
+        self.catalog = default_catalog() if catalog is None else catalog
+        _validate(self.catalog, endpoint, next(iter(self.catalog.price_books)), price_basis, url_policy)
+        self.endpoint = endpoint
+        self.price_basis: PriceBasis = price_basis
+        self.url_policy = url_policy
+        self._books = self.catalog.price_books
+        # memoize=False checks every request afresh (the same reports, never the same objects).
+        self._memo: VerdictMemo | None = memo_for(self.catalog) if memoize else None
+
+    def __call__(
+        self, request: object, endpoint: str | None = None, provider: str = "acedata", day: dt.date | None = None
+    ) -> Report:
+        if endpoint is None:
+            endpoint = self.endpoint
+        elif endpoint not in ENDPOINTS:
+            raise ValueError(f"unknown endpoint {endpoint!r}; expected one of {', '.join(ENDPOINTS)}")
+        if provider not in self._books:
+            raise ValueError(f"unknown provider {provider!r}; expected one of {', '.join(self._books)}")
+        if type(day) is not dt.date:
+            day = _day(day)
+        return _check(request, endpoint, provider, day, self.catalog, self._memo, self.price_basis, self.url_policy)
+
+
+def _validate(catalog: Catalog, endpoint: str, provider: str, price_basis: str, url_policy: str) -> None:
     if endpoint not in ENDPOINTS:
         raise ValueError(f"unknown endpoint {endpoint!r}; expected one of {', '.join(ENDPOINTS)}")
-    book = catalog.price_books.get(provider)
-    if book is None:
+    if provider not in catalog.price_books:
         raise ValueError(f"unknown provider {provider!r}; expected one of {', '.join(catalog.price_books)}")
     if price_basis not in PRICE_BASES:
         raise ValueError(f"unknown price_basis {price_basis!r}; expected one of {', '.join(PRICE_BASES)}")
     if url_policy not in URL_POLICIES:
         raise ValueError(f"unknown url_policy {url_policy!r}; expected one of {', '.join(URL_POLICIES)}")
-    day = _day(as_of)
-
-    memo = memo_for(catalog)
-    if memo.skip:
-        # Shapes rarely repeat in this traffic: the memo sits out a while (see _memo.py).
-        memo.skip -= 1
-        return _checked(request, endpoint, provider, catalog, book.currency, day, price_basis, url_policy)
-    key = _shape(request, endpoint, catalog, memo, [endpoint, provider, day, price_basis, url_policy])
-    if key is None:
-        return _checked(request, endpoint, provider, catalog, book.currency, day, price_basis, url_policy)
-    report = memo.get(key)
-    if report is None:
-        report = _checked(request, endpoint, provider, catalog, book.currency, day, price_basis, url_policy)
-        memo.put(key, report)
-    return report
 
 
-# Markers of a shape for values no rule of the model reads: the engine and the cross rules ask only
-# whether such a value is absent (None) or exactly `true`.
-_ABSENT = ("absent",)
-_PRESENT = ("present",)
-_TRUE = (bool, True)
-_MAX_MEMO_KEYS = 32
-
-
-def _shape(
-    request: object, endpoint: str, catalog: Catalog, memo: VerdictMemo, parts: list[object]
-) -> tuple[object, ...] | None:
-    """The memo key: `parts` (the options that change a report) followed by the request as its
-    rules read it (see _memo.py); None when the request is not memoised: not a plain dict, no
-    served model on this endpoint, too many keys, or a value whose text would reach a finding."""
-    url_policy = parts[-1]
-    assert type(url_policy) is str
-    if type(request) is not dict or len(request) > _MAX_MEMO_KEYS:
-        return None
-    name = request.get("model")
-    model = catalog.models.get(name) if type(name) is str else None
-    capability = model.endpoints.get(endpoint) if model is not None else None
-    # Without a capability (no model, an unknown one, an endpoint the model does not serve) only
-    # the platform's own parameters are judged, as `_checked` does; the model's value is then kept
-    # exactly, since the messages quote it.
-    table_key = (capability.model if capability is not None else None, endpoint)
-    compiled = memo.compiled
-    abstractions = compiled.get(table_key)
-    if abstractions is None:
-        specs = capability.params if capability is not None else catalog.platform_specs
-        abstractions = compiled[table_key] = _abstractions(specs)
-    assert isinstance(abstractions, dict)
-    for key, value in request.items():
-        # The key's exact type first: 1, 1.0 and True are one dict key in a tuple, not in a request.
-        if type(key) is not str or len(key) > MAX_MEMO_TEXT:
-            return None
-        if value is None:
-            part: object = _ABSENT
-        elif key == "model":
-            part = value if capability is not None else exact_scalar(value)
-        else:
-            found = abstractions.get(key)
-            if found is None:
-                # Unknown, undocumented or dropped: only the key reaches a finding.
-                part = _TRUE if value is True else _PRESENT
-            elif found is exact_scalar:
-                kind = type(value)
-                if (kind is str and len(value) <= MAX_MEMO_TEXT) or kind is bool:
-                    part = (kind, value)
-                else:
-                    part = exact_scalar(value)
-            else:
-                abstraction, spec = found
-                part = abstraction(value, spec, url_policy)
-        if part is UNMEMOISABLE:
-            return None
-        parts.append(key)
-        parts.append(part)
-    return tuple(parts)
-
-
-def _abstractions(specs: Mapping[str, ParamSpec]) -> dict[str, object]:
-    """Each parameter judged with its rule's abstraction (exact_scalar is inlined by `_shape`)."""
-    table: dict[str, object] = {}
-    for name, spec in specs.items():
-        abstraction = ABSTRACTIONS[spec.kind]
-        table[name] = exact_scalar if abstraction is exact_scalar else (abstraction, spec)
-    return table
-
-
-def _checked(
+def _check(
     request: object,
     endpoint: str,
     provider: str,
-    catalog: Catalog,
-    currency: str,
     day: dt.date,
+    catalog: Catalog,
+    memo: VerdictMemo | None,
     price_basis: PriceBasis,
     url_policy: str,
 ) -> Report:
+    """The one path of `check` and `Checker`, for validated options."""
+    if memo is None:
+        return _priced(_judged(request, endpoint, catalog, url_policy), provider, day, catalog, price_basis)
+    if memo.skip:
+        # Shapes rarely repeat in this traffic: the memo sits out a while (see _memo.py).
+        memo.skip -= 1
+        return _priced(_judged(request, endpoint, catalog, url_policy), provider, day, catalog, price_basis)
+    key = shape(request, endpoint, catalog, memo, url_policy)
+    if key is None:
+        return _priced(_judged(request, endpoint, catalog, url_policy), provider, day, catalog, price_basis)
+    outcome = memo.get(key)
+    if outcome is None:
+        outcome = _judged(request, endpoint, catalog, url_policy)
+        memo.put(key, outcome)
+    reports = memo.reports
+    priced_key = (outcome, provider, day, price_basis)
+    report: Report | None = reports.get(priced_key)
+    if report is None:
+        report = _priced(outcome, provider, day, catalog, price_basis)
+        reports.put(priced_key, report)
+    return report
+
+
+class Outcome:
+    """What the rules say of a request on an endpoint, before pricing: the same whatever the day,
+    provider and price basis. Immutable once built; compared and hashed by identity (the memo
+    keys reports by it)."""
+
+    __slots__ = (
+        "effective",
+        "endpoint",
+        "errors",
+        "ignored",
+        "images",
+        "model",
+        "priced_as",
+        "quality",
+        "size",
+        "tier",
+        "warnings",
+    )
+
+    def __init__(self, ctx: Context, endpoint: str, capability: Capability | None) -> None:
+        self.endpoint = endpoint
+        self.model = ctx.model
+        self.errors = tuple(ctx.errors)
+        self.ignored = tuple(ctx.ignored)
+        self.warnings: tuple[Finding, ...] = tuple(ctx.warnings)
+        self.effective = MappingProxyType(ctx.effective)
+        self.tier = ctx.tier
+        # What pricing reads: the model priced (None without a capability: no price at all), the
+        # accepted size, the effective quality, and the images billed (0 for a rejected request).
+        self.priced_as = capability.model if capability is not None else None
+        self.size = ctx.size_text
+        quality = ctx.effective.get("quality")
+        self.quality = quality if type(quality) is str else None
+        images = 0
+        if not ctx.errors and capability is not None:
+            n = ctx.effective.get("n", 1)
+            images = n if type(n) is int else 1
+        self.images = images
+
+def _judged(request: object, endpoint: str, catalog: Catalog, url_policy: str) -> Outcome:
     """The rules over one request, for arguments `check` has validated."""
     ctx = Context(None, url_policy)
     if not isinstance(request, Mapping):
         ctx.error("not_an_object", None, f"the request must be a JSON object; got {describe(request)}.")
-        return _report(ctx, endpoint, provider, currency, price_basis, day)
+        return Outcome(ctx, endpoint, None)
 
     capability = _resolve_model(ctx, request.get("model"), endpoint, catalog)
     ctx.capability = capability
@@ -230,7 +273,7 @@ def _checked(
         _fill_defaults(ctx, capability, request)
         for rule in CROSS_RULES:
             rule(ctx, request)
-    return _report(ctx, endpoint, provider, currency, price_basis, day, catalog, capability)
+    return Outcome(ctx, endpoint, capability)
 
 
 def _resolve_model(ctx: Context, value: object, endpoint: str, catalog: Catalog) -> Capability | None:
@@ -299,64 +342,50 @@ def _fill_defaults(ctx: Context, capability: Capability, request: Mapping[object
         ctx.tier = rule.tiering.tier_for(ctx.size_text)
 
 
-def _report(
-    ctx: Context,
-    endpoint: str,
-    provider: str,
-    currency: str,
-    basis: PriceBasis,
-    day: dt.date,
-    catalog: Catalog | None = None,
-    capability: Capability | None = None,
-) -> Report:
+def _priced(outcome: Outcome, provider: str, day: dt.date, catalog: Catalog, basis: PriceBasis) -> Report:
+    """The report of `outcome` priced at `provider` on `day`: only the price side and a warning
+    saying why a price is unknown depend on these."""
+    book = catalog.price_books[provider]
     unit_price = multiplier = cost = None
     price_source = price_per = None
-    ok = not ctx.errors
-    images = 0
-    if ok and capability is not None and catalog is not None:
-        n = ctx.effective.get("n", 1)
-        images = n if type(n) is int else 1
-    if capability is not None and catalog is not None:
+    warnings = outcome.warnings
+    if outcome.priced_as is not None:
         result = quote(
-            catalog.price_books[provider],
-            model=capability.model,
-            endpoint=endpoint,
-            quality=_str_or_none(ctx.effective.get("quality")),
-            size=ctx.size_text,
-            tier=ctx.tier,
-            images=images,
+            book,
+            model=outcome.priced_as,
+            endpoint=outcome.endpoint,
+            quality=outcome.quality,
+            size=outcome.size,
+            tier=outcome.tier,
+            images=outcome.images,
             day=day,
             basis=basis,
         )
         unit_price, multiplier, price_source = result.unit_price, result.multiplier, result.source
         price_per = result.per
-        if ok:
+        if not outcome.errors:
             cost = result.cost
             if result.problem is not None:
-                ctx.warn(result.problem[0], None, result.problem[1])
+                warnings = (*warnings, make_finding(result.problem[0], None, result.problem[1]))
     return Report(
-        endpoint=endpoint,
+        endpoint=outcome.endpoint,
         provider=provider,
-        model=ctx.model,
-        errors=tuple(ctx.errors),
-        ignored=tuple(ctx.ignored),
-        warnings=tuple(ctx.warnings),
-        effective=MappingProxyType(ctx.effective),
-        tier=ctx.tier,
+        model=outcome.model,
+        errors=outcome.errors,
+        ignored=outcome.ignored,
+        warnings=warnings,
+        effective=outcome.effective,
+        tier=outcome.tier,
         multiplier=multiplier,
-        images=images,
+        images=outcome.images,
         unit_price=unit_price,
         cost=cost,
-        currency=currency,
+        currency=book.currency,
         price_source=price_source,
         price_basis=basis,
         as_of=day,
         price_per=price_per,
     )
-
-
-def _str_or_none(value: object) -> str | None:
-    return value if type(value) is str else None
 
 
 class _Today:

@@ -21,7 +21,7 @@ from imagepricing.sizes import AUTO_SIZES, constraint_problems, parse_size
 if TYPE_CHECKING:
     from imagepricing.urls import UrlProblem
 
-__all__ = ["ABSTRACTIONS", "CROSS_RULES", "RULES", "UNMEMOISABLE", "Context", "Rule", "exact_scalar"]
+__all__ = ["ABSTRACTIONS", "CROSS_RULES", "RULES", "UNMEMOISABLE", "Context", "Rule", "exact_scalar", "make_finding"]
 
 # Beyond this many problems inside one array, the rest are summarised in one finding, so that a
 # 100,000-item `image` array cannot produce 100,000 findings.
@@ -46,16 +46,18 @@ class Context:
         self.tier: str | None = None
 
     def error(self, code: str, param: str | None, message: str, source: str = "", path: str | None = None) -> None:
-        self.errors.append(_finding(code, param, message, source, path))
+        self.errors.append(make_finding(code, param, message, source, path))
 
     def ignore(self, code: str, param: str | None, message: str, source: str = "", path: str | None = None) -> None:
-        self.ignored.append(_finding(code, param, message, source, path))
+        self.ignored.append(make_finding(code, param, message, source, path))
 
     def warn(self, code: str, param: str | None, message: str, source: str = "", path: str | None = None) -> None:
-        self.warnings.append(_finding(code, param, message, source, path))
+        self.warnings.append(make_finding(code, param, message, source, path))
 
 
-def _finding(code: str, param: str | None, message: str, source: str, path: str | None) -> Finding:
+def make_finding(code: str, param: str | None, message: str, source: str = "", path: str | None = None) -> Finding:
+    """A finding as the rules write it: the code's own source when none is given, the path from
+    the parameter (`$` for the whole request)."""
     return Finding(
         code=code,
         param=param,
@@ -243,8 +245,29 @@ def _url_checker() -> Callable[..., tuple[UrlProblem, ...]]:
     return url_problems
 
 
+# Each distinct URL's verdict is computed once and shared by the memo key (`_abstract_url`) and
+# the rule (`_url_findings`): a request that misses the memo would otherwise check its URLs twice.
+# Bounded (cleared when full) and keyed by the whole URL, so it needs no argument about which
+# parts of a URL a verdict reads (url_problems keeps its own, proved, memo by authority).
+_URL_VERDICTS: dict[tuple[str, str, bool], tuple[UrlProblem, ...]] = {}
+_URL_VERDICT_LIMIT = 4096
+_MAX_CACHED_URL = 2048
+
+
+def _url_verdict(value: str, url_policy: str, allow_data_uri: bool) -> tuple[UrlProblem, ...]:
+    key = (value, url_policy, allow_data_uri)
+    found = _URL_VERDICTS.get(key)
+    if found is None:
+        found = _url_checker()(value, policy=url_policy, allow_data_uri=allow_data_uri)
+        if len(value) <= _MAX_CACHED_URL:
+            if len(_URL_VERDICTS) >= _URL_VERDICT_LIMIT:
+                _URL_VERDICTS.clear()  # another thread may clear too: only a recomputation follows
+            _URL_VERDICTS[key] = found
+    return found
+
+
 def _url_findings(ctx: Context, name: str, value: str, spec: ParamSpec, path: str, *, allow_data_uri: bool) -> None:
-    for problem in _url_checker()(value, policy=ctx.url_policy, allow_data_uri=allow_data_uri):
+    for problem in _url_verdict(value, ctx.url_policy, allow_data_uri):
         ctx.error(problem.code, name, f"{name}: {problem.message}", "", path)
 
 
@@ -450,7 +473,7 @@ _URL_OK = ("url", True)
 
 
 def _url_ok(value: str, url_policy: str, allow_data_uri: bool) -> bool:
-    return not _url_checker()(value, policy=url_policy, allow_data_uri=allow_data_uri)
+    return not _url_verdict(value, url_policy, allow_data_uri)
 
 
 def _abstract_url(value: object, spec: ParamSpec, url_policy: str) -> object:
