@@ -72,7 +72,6 @@ import os
 import re
 import sys
 import zlib
-from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from itertools import islice
@@ -86,10 +85,9 @@ from imagepricing._describe import escape_unprintable, plausible_token
 from imagepricing._envelopes import EndpointReader, billed_images, field_names
 from imagepricing._tables import ENDPOINTS
 from imagepricing.catalog import Catalog, default_catalog
-from imagepricing.engine import check
-from imagepricing.pricing import PRICE_BASES, PriceBasis, Quote, quote
+from imagepricing.engine import Checker
+from imagepricing.pricing import PRICE_BASES, PriceBasis
 from imagepricing.report import Report
-from imagepricing.urls import url_problems
 
 __all__ = [
     "GROUP_DIMENSIONS",
@@ -125,15 +123,12 @@ _MAX_MODEL_NAME = 64
 NO_TIER = "(none)"
 NO_TIME = "(no time)"
 
-# Bounds that keep memory constant whatever the log: entries per cache, and what a cached request
-# may hold. Beyond them a request is simply checked without the cache.
-_CACHE_LIMIT = 4096
-_DATED_LIMIT = 1 << 17  # (shape, day) prices remembered in all
-# Distinct request shapes and verdicts held at once; past either, the counts are folded into the
-# group sums and both registries start afresh (see _Estimator._fold), so memory stays bounded
-# whatever the log holds (a million distinct sizes or dates).
+# Distinct verdicts held at once; past it, the counts are folded into the group sums and the
+# registry starts afresh (see _Estimator._fold), so memory stays bounded whatever the log holds
+# (a million distinct sizes or dates).
 _REGISTRY_LIMIT = 1 << 15
-_URL_MEMO_LIMIT = 4096
+# Reports whose verdict this run knows (see _Estimator._verdict), held at once.
+_SEEN_LIMIT = 1 << 14
 # The raw-line verdict memo (see _Estimator.consume): a line seen before, character for character,
 # has the verdict it had then. Lines up to _RAW_LINE characters, _RAW_LIMIT of them at once. It
 # watches its own hit rate over windows of _RAW_WINDOW lookups and turns itself off for
@@ -144,17 +139,10 @@ _RAW_LIMIT = 8192
 _RAW_WINDOW = 4096
 _RAW_MIN_SHARE = 8
 _RAW_PAUSE = 1 << 17
-_MAX_KEYS = 32
-_KEY_BUDGET = 1024  # characters of request text kept verbatim in one cache key
-_MAX_LIST = 64
-_MAX_MEMO_URL = 2048
-_BIG_INT = 10**18
-_UNBOUNDED = sys.maxsize
 _CHUNK = 65_536  # items between progress calls, for iterables
 _READ_SIZE = 1 << 16  # bytes read and decoded at a time: small enough to stay in the CPU cache
 _MAX_LINE = 64 << 20  # a longer line is counted as unreadable and skipped, never held in memory
 _URL_POLICY = "basic"
-_URL_KINDS = frozenset({"url", "image", "images"})
 _GZIP_MAGIC = b"\x1f\x8b"
 _UTF8_BOM = b"\xef\xbb\xbf"
 _UTC = dt.UTC
@@ -861,29 +849,6 @@ def _decoded(block: bytes) -> list[object]:
 # ------------------------------------------------------------------------------------ the engine
 
 
-class _Priced(NamedTuple):
-    """What the engine's quote reads from an accepted request, besides endpoint and provider."""
-
-    model: str
-    quality: str | None
-    size: str | None
-    tier: str | None
-
-
-class _Shape(NamedTuple):
-    """The day-independent outcome of a request: everything but its price."""
-
-    endpoint: str
-    provider: str
-    model: str
-    tier: str
-    ok: bool
-    images: int
-    currency: str
-    priced: _Priced | None
-    codes: tuple[str, ...] = ()  # error codes, kept only for per-request results (`detailed`)
-
-
 class _Verdict(NamedTuple):
     """What one line contributes; lines are counted per verdict, so per line only a counter moves."""
 
@@ -907,8 +872,6 @@ class _Verdict(NamedTuple):
     billed_cost: str | None = None
 
 
-# In a cached shape's dict of verdicts by day, the key that holds the shape's index.
-_SHAPE: Any = object()
 _MISSING: Any = object()
 
 
@@ -967,19 +930,20 @@ class _Estimator:
         # lines without a time, are counted in `outside` and nothing else.
         self.window: tuple[dt.datetime, dt.datetime] | None = _window(since, until)
         self.outside = 0
-        self.text_params, url_params = _abstractions(self.catalog)
-        self.url_params = dict(url_params)
-        self.url_names = frozenset(self.url_params)
-        # request key -> {_SHAPE: shape index, day: verdict index, ...}
-        self.cache: dict[tuple[object, ...], dict[Any, int]] = {}
+        # The engine, options bound (memoize=False: no memo at all, the same results).
+        self.checker = Checker(self.catalog, price_basis=price_basis, url_policy=_URL_POLICY, memoize=memoize)
+        # id(report) -> verdict index, for the reports this run has seen (the engine hands out the
+        # same Report for a repeated request, provider, day and basis); `held` keeps those reports
+        # alive so that an id cannot be reused while it is a key. A line without a time is priced
+        # at as_of but labelled "(no time)", so when grouping by time it has a map of its own.
+        self.seen: dict[int, int] = {}
+        self.seen_untimed: dict[int, int] = {} if self.by_day else self.seen
+        self.held: list[Report] = []
         # line text -> verdict index; with its hit counters (see consume).
         self.raw: dict[str, int] = {}
         self.raw_lookups = 0
         self.raw_hits = 0
         self.raw_paused_until = 0
-        self.dated = 0  # day entries added to the cache's shapes since it was last cleared
-        self.shapes: list[_Shape] = []
-        self.shape_ids: dict[_Shape, int] = {}
         self.verdicts: list[_Verdict] = []
         self.verdict_ids: dict[_Verdict, int] = {}
         self.counts: list[int] = []
@@ -1022,20 +986,18 @@ class _Estimator:
         scan = _SCAN
         loads = json.loads
         fromisoformat = dt.datetime.fromisoformat
-        cache = self.cache
+        checker = self.checker
+        as_of = self.as_of
+        seen_timed = self.seen
+        seen_untimed = self.seen_untimed
         counts = self.counts
         memoize = self.memoize
-        text_name, limits, marks = self.text_params[0] if self.text_params else (None, (), ((),))
-        more_texts = self.text_params[1:]
         endpoints = frozenset(ENDPOINTS)
         providers = frozenset(self.catalog.price_books)
-        budget = _KEY_BUDGET
         default_endpoint = self.endpoint
         default_provider = self.provider
         missing = _MISSING
         sink = self.sink
-        shape_key = _SHAPE
-        url_names = self.url_names
         raw = self.raw
         raw_on = memoize and self.lines + 1 >= self.raw_paused_until
         fast = _fast_loads()
@@ -1061,8 +1023,6 @@ class _Estimator:
                     self._unreadable_line(name, lineno, item, exc)
                     continue
                 kind = str
-            # `size` bounds the request text a cache key can hold: the line's length. An object
-            # handed over already parsed has no such bound, and its key is built with care.
             if kind is str:
                 if raw_on:
                     found = raw.get(item)  # type: ignore[call-overload]
@@ -1110,7 +1070,6 @@ class _Estimator:
                         continue
             else:
                 parsed = False
-                size = _UNBOUNDED
                 obj = item if kind is dict else self._other_item(name, lineno, item)
                 if obj is None:
                     continue
@@ -1173,41 +1132,12 @@ class _Estimator:
                 self.outside += 1
                 continue
 
-            # The cache key: the request with every abstracted value replaced by what its rules
-            # read (see the module docstring), plus the exact type of every value, since 1, 1.0
-            # and true are equal in Python but not to the rules. A list or an object left in it
-            # makes it unhashable, and such a request is checked without the cache.
-            key: tuple[object, ...] | None = None
-            if memoize and (parsed or _plain_json(request)):
-                shown = request.copy() if type(request) is dict else dict(request)
-                value = shown.get(text_name)
-                if type(value) is str:
-                    size -= len(value)
-                    shown[text_name] = marks[bisect_left(limits, len(value))] if value else marks[-1]
-                if more_texts or not url_names.isdisjoint(shown):
-                    size = self._abstract_rest(shown, size)
-                if size <= budget or _small(shown):
-                    key = (endpoint, provider, tuple(shown.items()), tuple(map(type, shown.values())))
-
-            # Two levels: the verdict of a request shape does not depend on the day, its price
-            # does; so a shape is checked once and priced once per day it appears on.
-            days = None
-            if key is not None:
-                try:
-                    days = cache.get(key)
-                except TypeError:  # a list or an object among the values
-                    key = None
-            if days is not None:
-                verdict = days.get(day, -1)
-                if verdict < 0:
-                    verdict = self._priced(days, day)
-            else:
-                shape, verdict = self._checked(request, endpoint, provider, day)
-                if key is not None and shape >= 0:
-                    if len(cache) >= _CACHE_LIMIT:
-                        cache.clear()
-                        self.dated = 0
-                    cache[key] = {shape_key: shape, day: verdict}
+            # The engine memoises (see engine.py): a repeated request, provider, day and basis
+            # gets the same Report object, so a report seen before has the verdict it had.
+            report = checker(request, endpoint, provider, as_of if day is None else day)
+            verdict = (seen_untimed if day is None else seen_timed).get(id(report), -1)
+            if verdict < 0:
+                verdict = self._verdict(request, report, day)
             if observed is not None:
                 verdict = self._observed(verdict, observed)
             counts[verdict] += 1
@@ -1271,135 +1201,44 @@ class _Estimator:
             self.unknown_models[escape_unprintable(named)] = None
         return UNKNOWN_MODEL
 
-    def _abstract_rest(self, shown: dict[Any, Any], size: int) -> int:
-        """Replace, in a cache key, the values of URL parameters (by their problems, see
-        _UrlParam) and of text parameters after the first (by their length bucket)."""
-        for name, limits, marks in self.text_params[1:]:
-            value = shown.get(name)
-            if type(value) is str:
-                size -= len(value)
-                shown[name] = marks[bisect_left(limits, len(value))] if value else marks[-1]
-        for name in self.url_names.intersection(shown):
-            url = self.url_params[name]
-            value = shown[name]
-            if type(value) is str:
-                size -= len(value)
-                shown[name] = url.memo.get(value) or url.signature(value)
-            elif type(value) is list and len(value) <= _MAX_LIST:
-                shown[name] = url.list_signature(value)
-        return size
-
-    def _checked(
-        self, request: Mapping[Any, Any], endpoint: str, provider: str, day: dt.date | None
-    ) -> tuple[int, int]:
-        """Check one request: (its shape's index, or -1 when it must not be cached; its verdict)."""
-        self._make_room()
-        report = check(
-            request,
-            endpoint,
-            provider,
-            self.catalog,
-            as_of=self.as_of if day is None else day,
-            price_basis=self.price_basis,
-            url_policy=_URL_POLICY,
-        )
-        priced: _Priced | None = None
-        if report.ok and report.model is not None:
-            effective = report.effective
-            quality = effective.get("quality")
-            size = effective.get("size")
-            priced = _Priced(
-                model=report.model,
-                quality=quality if type(quality) is str else None,
-                size=size if type(size) is str else None,
-                tier=report.tier,
-            )
+    def _verdict(self, request: Mapping[Any, Any], report: Report, day: dt.date | None) -> int:
+        """The verdict of a line whose report this run has not seen: what the report says, with
+        the labels estimate adds (the model label of an unknown model, the line's day)."""
+        self._make_room()  # may fold, which renumbers verdicts and forgets the reports seen
         model = report.model
         if model is None:
             model = self._unknown_model(request, report)
-        shape = _Shape(
-            endpoint=endpoint,
-            provider=provider,
+        cost = report.cost
+        verdict = _Verdict(
+            endpoint=report.endpoint,
+            provider=report.provider,
+            day=("" if not self.by_day else NO_TIME if day is None else day.isoformat()),
             model=model,
             tier=report.tier if report.tier is not None else NO_TIER,
             ok=report.ok,
             images=report.images,
-            currency=report.currency,
-            priced=priced,
-            codes=tuple(finding.code for finding in report.errors) if self.detailed else (),
-        )
-        index = self.shape_ids.get(shape)
-        if index is None:
-            if report.ok:
-                # Pricing a shape on another day replays the engine's quote from the report;
-                # prove the replay on this line, and never cache a shape it does not reproduce.
-                replay = self._quote(shape, report.as_of)
-                if replay is None or (replay.cost, replay.unit_price, replay.multiplier, replay.source) != (
-                    report.cost,
-                    report.unit_price,
-                    report.multiplier,
-                    report.price_source,
-                ):
-                    return -1, self._intern(shape, day, report)
-            index = len(self.shapes)
-            self.shapes.append(shape)
-            self.shape_ids[shape] = index
-        return index, self._intern(shape, day, report)
-
-    def _priced(self, days: dict[Any, int], day: dt.date | None) -> int:
-        """The verdict of a cached shape on another day: only its price can differ."""
-        shape = self.shapes[days[_SHAPE]]
-        self._make_room()  # may drop the cache `days` belongs to; the shape is in hand
-        replay = None
-        if shape.ok:
-            replay = self._quote(shape, self.as_of if day is None else day)
-        verdict = self._intern(shape, day, replay)
-        self.dated += 1
-        if self.dated > _DATED_LIMIT:
-            # `days` may outlive this (it is in hand); it is simply no longer reachable.
-            self.cache.clear()
-            self.dated = 0
-        days[day] = verdict
-        return verdict
-
-    def _quote(self, shape: _Shape, day: dt.date) -> Quote | None:
-        priced = shape.priced
-        if priced is None:
-            return None
-        return quote(
-            self.catalog.price_books[shape.provider],
-            model=priced.model,
-            endpoint=shape.endpoint,
-            quality=priced.quality,
-            size=priced.size,
-            tier=priced.tier,
-            images=shape.images,
-            day=day,
-            basis=self.price_basis,
-        )
-
-    def _intern(self, shape: _Shape, day: dt.date | None, price: Report | Quote | None) -> int:
-        cost = None if price is None else price.cost
-        verdict = _Verdict(
-            endpoint=shape.endpoint,
-            provider=shape.provider,
-            day=("" if not self.by_day else NO_TIME if day is None else day.isoformat()),
-            model=shape.model,
-            tier=shape.tier,
-            ok=shape.ok,
-            images=shape.images,
             cost=None if cost is None else str(cost),
-            currency=shape.currency,
+            currency=report.currency,
         )
-        if self.detailed and price is not None and shape.ok:  # a rejected request is not billed: no price
-            verdict = verdict._replace(
-                codes=shape.codes,
-                unit_price=None if price.unit_price is None else str(price.unit_price),
-                multiplier=None if price.multiplier is None else str(price.multiplier),
-            )
-        elif self.detailed:
-            verdict = verdict._replace(codes=shape.codes)
-        return self._register(verdict)
+        if self.detailed:
+            codes = tuple(finding.code for finding in report.errors)
+            if report.ok:  # a rejected request is not billed: no price
+                unit_price, multiplier = report.unit_price, report.multiplier
+                verdict = verdict._replace(
+                    codes=codes,
+                    unit_price=None if unit_price is None else str(unit_price),
+                    multiplier=None if multiplier is None else str(multiplier),
+                )
+            else:
+                verdict = verdict._replace(codes=codes)
+        index = self._register(verdict)
+        if len(self.held) >= _SEEN_LIMIT:
+            self.seen.clear()
+            self.seen_untimed.clear()
+            self.held.clear()
+        (self.seen_untimed if day is None else self.seen)[id(report)] = index
+        self.held.append(report)
+        return index
 
     def _register(self, verdict: _Verdict) -> int:
         index = self.verdict_ids.get(verdict)
@@ -1411,7 +1250,7 @@ class _Estimator:
         return index
 
     def _make_room(self) -> None:
-        """Keep the shape and verdict registries bounded: called before each may grow by one.
+        """Keep the verdict registry bounded: called before it may grow by one.
 
         Not while a per-request `sink` holds verdict numbers: folding would renumber them mid-batch.
         Such a run is bounded by its batch instead (the sink itself is one entry per line), and
@@ -1419,14 +1258,14 @@ class _Estimator:
         """
         if self.sink is not None:
             return
-        if len(self.verdicts) >= _REGISTRY_LIMIT or len(self.shapes) >= _REGISTRY_LIMIT:
+        if len(self.verdicts) >= _REGISTRY_LIMIT:
             self._fold()
 
     def _fold(self) -> None:
-        """Add the counted verdicts to the group sums and start the registries afresh.
+        """Add the counted verdicts to the group sums and start the registry afresh.
 
-        The cache maps request keys to shape and verdict indices, so it goes too. Everything is
-        cleared in place: the hot loop holds these containers in local variables.
+        The maps from reports and raw lines to verdict indices go too. Everything is cleared in
+        place: the hot loop holds these containers in local variables.
         """
         for verdict, count in zip(self.verdicts, self.counts, strict=True):
             if count:
@@ -1435,11 +1274,10 @@ class _Estimator:
         self.verdict_ids.clear()
         self.billed_ids.clear()
         self.counts.clear()
-        self.shapes.clear()
-        self.shape_ids.clear()
-        self.cache.clear()
+        self.seen.clear()
+        self.seen_untimed.clear()
+        self.held.clear()
         self.raw.clear()  # it holds verdict numbers, which start afresh
-        self.dated = 0
         if len(self.groups) >= 2 * self.max_groups:
             self._cap_groups()
 
@@ -1693,98 +1531,3 @@ def _kind(value: object) -> str:
     if isinstance(value, Mapping):
         return "an object"
     return f"a {type(value).__name__}"
-
-
-# ------------------------------------------------------------------------------- cache key parts
-
-
-class _UrlParam:
-    """Reduces a URL-valued parameter to the problems its value has, which is all its rules read.
-
-    The problems of each distinct URL are memoised (bounded), so a callback URL repeated on every
-    line is analysed once.
-    """
-
-    __slots__ = ("clean", "flags", "memo")
-
-    def __init__(self, flags: tuple[bool, ...]) -> None:
-        self.flags = flags
-        self.clean: tuple[object, ...] = ("url", *(() for _ in flags))
-        self.memo: dict[str, tuple[object, ...]] = {}
-
-    def signature(self, value: str) -> tuple[object, ...]:
-        found = [url_problems(value, policy=_URL_POLICY, allow_data_uri=flag) for flag in self.flags]
-        sig: tuple[object, ...] = (
-            self.clean if not any(found) else ("url", *(tuple(p.code for p in problems) for problems in found))
-        )
-        if len(value) <= _MAX_MEMO_URL:
-            if len(self.memo) >= _URL_MEMO_LIMIT:
-                self.memo.clear()
-            self.memo[value] = sig
-        return sig
-
-    def list_signature(self, values: list[object]) -> tuple[object, ...]:
-        # A non-string item is wrong whatever it holds; its type is all that matters.
-        memo = self.memo
-        return (
-            "list",
-            *((memo.get(item) or self.signature(item)) if type(item) is str else type(item) for item in values),
-        )
-
-
-def _abstractions(
-    catalog: Catalog,
-) -> tuple[tuple[tuple[str, tuple[int, ...], tuple[object, ...]], ...], tuple[tuple[str, _UrlParam], ...]]:
-    """Which parameters the cache key may abstract, derived from the catalog, never hard-coded.
-
-    A parameter every rule of which is `text` is reduced to its emptiness and its length bucket
-    against every `max_chars` any model sets for it: (name, sorted limits, one marker per bucket
-    and a last one for ""). One every rule of which takes URLs is reduced to the URL problems
-    (with and without data URIs, as its rules need). A parameter with mixed kinds is kept as is.
-    The markers are tuples, which JSON never produces, so they cannot equal a value from a log.
-    """
-    kinds: dict[str, set[str]] = {}
-    limits: dict[str, set[int]] = {}
-    for name, parameter in catalog.parameters.items():
-        kinds.setdefault(name, set()).add(parameter.kind)
-    specs = [*catalog.platform_specs.values()]
-    for model in catalog.models.values():
-        for capability in model.endpoints.values():
-            specs.extend(capability.params.values())
-    for spec in specs:
-        kinds.setdefault(spec.name, set()).add(spec.kind)
-        if spec.kind == "text" and spec.max_chars is not None:
-            limits.setdefault(spec.name, set()).add(spec.max_chars)
-    text = []
-    for name, found in kinds.items():
-        if found == {"text"}:
-            bounds = tuple(sorted(limits.get(name, ())))
-            marks = (*(("text", name, bucket) for bucket in range(len(bounds) + 1)), ("text", name, "empty"))
-            text.append((name, bounds, marks))
-    urls = tuple(
-        (name, _UrlParam(tuple(sorted({kind != "url" for kind in found}))))
-        for name, found in kinds.items()
-        if found <= _URL_KINDS
-    )
-    return tuple(text), urls
-
-
-_JSON_TYPES = frozenset({str, int, float, bool, type(None), list, dict})
-
-
-def _plain_json(request: Mapping[Any, Any]) -> bool:
-    """Whether an object handed over already parsed holds only what JSON can (exact types)."""
-    return all(type(key) is str for key in request) and all(type(value) in _JSON_TYPES for value in request.values())
-
-
-def _small(shown: Mapping[str, object]) -> bool:
-    """Whether a cache key would keep at most _MAX_KEYS keys and _KEY_BUDGET characters of text."""
-    if len(shown) > _MAX_KEYS:
-        return False
-    total = 0
-    for value in shown.values():
-        if type(value) is str:
-            total += len(value)
-        elif type(value) is int and not -_BIG_INT < value < _BIG_INT:
-            return False
-    return total <= _KEY_BUDGET

@@ -823,7 +823,7 @@ class TestMemoisation:
     def test_cached_equals_uncached_with_tiny_caches(self, entries: list[tuple[str, object]]) -> None:
         lines = [line for line, _ in entries]
         expected = run(lines, group_by=("model", "day"), memoize=False)
-        limits = {"_CACHE_LIMIT": 1, "_URL_MEMO_LIMIT": 1, "_DATED_LIMIT": 1, "_KEY_BUDGET": 40}
+        limits = {"_SEEN_LIMIT": 1, "_RAW_LIMIT": 1, "_REGISTRY_LIMIT": 2}
         saved = {name: getattr(estimation, name) for name in limits}
         try:
             for name, value in limits.items():

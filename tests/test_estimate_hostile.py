@@ -226,17 +226,21 @@ class TestRegistriesAreBounded:
         from imagepricing import estimation
 
         monkeypatch.setattr(estimation, "_REGISTRY_LIMIT", 5)
+        monkeypatch.setattr(estimation, "_SEEN_LIMIT", 5)
         seen: list[int] = []
+        held: list[int] = []
         real = estimation._Estimator._make_room
 
         def watching(self: estimation._Estimator) -> None:
             real(self)
-            seen.append(max(len(self.shapes), len(self.verdicts)))
+            seen.append(len(self.verdicts))
+            held.append(len(self.held))
 
         monkeypatch.setattr(estimation._Estimator, "_make_room", watching)
         estimate(self.log(), group_by="day")
         assert seen
         assert max(seen) < 5
+        assert max(held) <= 5  # the reports whose verdicts are known
 
 
 @pytest.mark.parametrize("blank", [b"\t\n", b"\r\r\n", b"  \t\r\n", b"\r\n"])
