@@ -34,7 +34,7 @@ __all__ = ["MEMO_LIMIT", "MIN_SHARE", "PAUSE", "REPORT_LIMIT", "WINDOW", "Genera
 MEMO_LIMIT = 4096
 # Reports kept per catalog: a report shares its outcome's findings and effective values, so one
 # costs a few hundred bytes; 16,384 of them cover, say, 500 busy shapes x 3 providers x 10 days.
-REPORT_LIMIT = 1 << 14
+REPORT_LIMIT = 1 << 16
 # Lookups per window, the least share of hits that keeps the memo on (1 in MIN_SHARE), and the
 # checks it then sits out (see VerdictMemo).
 WINDOW = 4096
@@ -49,38 +49,39 @@ class Generations:
     costs nothing more; a hit in the old one moves the entry to the young; when the young is full
     it becomes the old and the previous old is dropped. So an entry used at least once per
     `limit // 2` insertions is never evicted, and at most `limit` entries are held. Reads take no
-    lock (a dict read is atomic); writes do.
+    lock (a dict read is atomic); writes do. A caller on a hot path may read `young` itself first
+    (a hit there is all `get` would do) and call `get` only when that misses.
     """
 
-    __slots__ = ("_half", "_lock", "_old", "_young", "limit")
+    __slots__ = ("_half", "_lock", "limit", "old", "young")
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self._half = max(1, limit // 2)
-        self._young: dict[Hashable, Any] = {}
-        self._old: dict[Hashable, Any] = {}
+        self.young: dict[Hashable, Any] = {}
+        self.old: dict[Hashable, Any] = {}
         self._lock = threading.Lock()
 
     def get(self, key: Hashable) -> Any:
-        value = self._young.get(key)
+        value = self.young.get(key)
         if value is None:
-            value = self._old.get(key)
+            value = self.old.get(key)
             if value is not None:
                 self.put(key, value)
         return value
 
     def put(self, key: Hashable, value: object) -> None:
         with self._lock:
-            if len(self._young) >= self._half:
-                self._old, self._young = self._young, {}
-            self._young[key] = value
+            if len(self.young) >= self._half:
+                self.old, self.young = self.young, {}
+            self.young[key] = value
 
     def __len__(self) -> int:
-        return len(self._young) + len(self._old)
+        return len(self.young) + len(self.old)
 
     def clear(self) -> None:
         with self._lock:
-            self._young, self._old = {}, {}
+            self.young, self.old = {}, {}
 
 
 class VerdictMemo:
@@ -109,15 +110,21 @@ class VerdictMemo:
         return self.shapes.limit
 
     def get(self, key: Hashable) -> Any:
-        self.lookups += 1
+        """The outcome of shape `key`, or None; counted towards the hit rate."""
         found = self.shapes.get(key)
-        if found is not None:
+        self.count(found is not None)
+        return found
+
+    def count(self, hit: bool) -> None:
+        """One lookup of the shape level, a hit or not (the engine's hot path reads the young
+        generation itself and then counts here)."""
+        self.lookups += 1
+        if hit:
             self.hits += 1
         if self.lookups >= WINDOW:
             if self.hits * MIN_SHARE < self.lookups:
                 self.skip = PAUSE
             self.lookups = self.hits = 0
-        return found
 
     def put(self, key: Hashable, outcome: object) -> None:
         self.shapes.put(key, outcome)

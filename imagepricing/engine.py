@@ -148,22 +148,24 @@ def _check(
     url_policy: str,
 ) -> Report:
     """The one path of `check` and `Checker`, for validated options."""
-    if memo is None:
-        return _priced(_judged(request, endpoint, catalog, url_policy), provider, day, catalog, price_basis)
-    if memo.skip:
-        # Shapes rarely repeat in this traffic: the memo sits out a while (see _memo.py).
-        memo.skip -= 1
+    if memo is None or memo.skip:
+        if memo is not None:
+            # Shapes rarely repeat in this traffic: the memo sits out a while (see _memo.py).
+            memo.skip -= 1
         return _priced(_judged(request, endpoint, catalog, url_policy), provider, day, catalog, price_basis)
     key = shape(request, endpoint, catalog, memo, url_policy)
     if key is None:
         return _priced(_judged(request, endpoint, catalog, url_policy), provider, day, catalog, price_basis)
-    outcome = memo.get(key)
+    # The young generations are read inline: this is every memoised call's path.
+    shapes = memo.shapes
+    outcome: Outcome | None = shapes.young.get(key) or shapes.get(key)
+    memo.count(outcome is not None)
     if outcome is None:
         outcome = _judged(request, endpoint, catalog, url_policy)
-        memo.put(key, outcome)
+        shapes.put(key, outcome)
     reports = memo.reports
     priced_key = (outcome, provider, day, price_basis)
-    report: Report | None = reports.get(priced_key)
+    report: Report | None = reports.young.get(priced_key) or reports.get(priced_key)
     if report is None:
         report = _priced(outcome, provider, day, catalog, price_basis)
         reports.put(priced_key, report)

@@ -20,9 +20,11 @@ from typing import Any
 
 import pytest
 
-from imagepricing import check
-from imagepricing._memo import PAUSE, WINDOW, VerdictMemo, memo_for
+from imagepricing import check, engine
+from imagepricing._memo import MEMO_LIMIT, PAUSE, REPORT_LIMIT, WINDOW, VerdictMemo, memo_for
+from imagepricing._shapes import shape
 from imagepricing.catalog import default_catalog
+from imagepricing.engine import Checker
 
 FUZZED_REQUESTS = 120_000
 
@@ -140,10 +142,15 @@ def _request(rng: random.Random, models: list[object], pools: dict[str, list[obj
     return dict(items)
 
 
+# Days across the price books' changes (prices in force, not yet in force, changed), so that one
+# shape is priced on many days, and the report memo (shape x provider x day x basis) is exercised.
+_DAYS = [None, *(dt.date(2024, 1, 1) + dt.timedelta(days=91 * step) for step in range(14))]
+
+
 def test_memo_changes_no_report_on_fuzzed_requests() -> None:
     rng = random.Random(11)
     models, pools = _pools()
-    days = [None, dt.date(2025, 1, 1), dt.date(2026, 6, 1)]
+    days = _DAYS
     memo = memo_for(default_catalog())
     memo.clear()
     differences = []
@@ -164,8 +171,10 @@ def test_memo_changes_no_report_on_fuzzed_requests() -> None:
             if len(differences) >= 5:
                 break
     assert not differences, differences
-    # The fuzz must have exercised the memo: many repeated shapes answered from it.
+    # The fuzz must have exercised the memo: many repeated shapes answered from it, each priced
+    # on several days, at several providers and on both bases.
     assert len(memo) > 100
+    assert len(memo.reports) > 2 * len(memo)
 
 
 @pytest.fixture(autouse=True)
@@ -245,3 +254,125 @@ def test_memo_sits_out_when_shapes_rarely_repeat() -> None:
     assert check(request) == check_before_memo(request)
     memo.clear()
     assert check(request) is check(request)
+
+
+def test_a_known_shape_on_a_new_day_is_priced_not_checked_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    judged: list[object] = []
+    real = engine._judged
+
+    def counting(*args: Any) -> Any:
+        judged.append(args[0])
+        return real(*args)
+
+    monkeypatch.setattr(engine, "_judged", counting)
+    request = {"model": "gpt-image-2", "prompt": "a fox", "size": "1280x720", "quality": "high"}
+    reports = {
+        (provider, day, basis): check(request, provider=provider, as_of=day, price_basis=basis)
+        for provider in ("acedata", "xhuoapi", "openai")
+        for day in (dt.date(2025, 1, 1), dt.date(2026, 6, 1), dt.date(2026, 7, 1))
+        for basis in ("charged", "published")
+    }
+    assert len(judged) == 1  # the rules ran once; every other report is a price lookup
+    for (provider, day, basis), report in reports.items():
+        assert report == check_before_memo(request, provider=provider, as_of=day, price_basis=basis)
+        assert check(request, provider=provider, as_of=day, price_basis=basis) is report
+    assert len({id(report) for report in reports.values()}) == len(reports)
+
+
+def test_checker_gives_what_check_gives() -> None:
+    rng = random.Random(5)
+    models, pools = _pools()
+    checker = Checker(price_basis="published", url_policy="strict")
+    bare = Checker(price_basis="published", url_policy="strict", memoize=False)
+    catalog = default_catalog()
+    memo = memo_for(catalog)
+    memoised = 0
+    for _ in range(3000):
+        request = _request(rng, models, pools)
+        endpoint = rng.choice(("generations", "edits"))
+        provider = rng.choice(("acedata", "xhuoapi", "openai"))
+        day = rng.choice(_DAYS[1:])
+        expected = check_before_memo(
+            request, endpoint, provider, as_of=day, price_basis="published", url_policy="strict"
+        )
+        memo.skip = 0  # keep the memo on: this test is about what it answers
+        got = checker(request, endpoint, provider, day)
+        assert got == expected
+        again = check(request, endpoint, provider, as_of=day, price_basis="published", url_policy="strict")
+        if shape(request, endpoint, catalog, memo, "strict") is not None:
+            assert again is got
+            memoised += 1
+        fresh = bare(request, endpoint, provider, day)
+        assert fresh == expected
+        assert fresh is not got  # memoize=False: never from the memo
+    assert memoised > 1000
+    assert checker({"model": "dall-e-2", "prompt": "a"}).endpoint == "generations"
+    assert Checker(endpoint="edits")({"model": "gpt-image-1", "prompt": "a", "image": "https://e.com/a.png"}).ok
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"endpoint": "variations"}, "unknown endpoint"),
+        ({"price_basis": "list"}, "unknown price_basis"),
+        ({"url_policy": "lax"}, "unknown url_policy"),
+    ],
+)
+def test_checker_refuses_bad_options_once(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Checker(**options)
+
+
+def test_checker_refuses_a_bad_endpoint_provider_or_day_at_the_call() -> None:
+    checker = Checker()
+    request = {"model": "dall-e-2", "prompt": "a"}
+    with pytest.raises(ValueError, match="unknown endpoint"):
+        checker(request, "variations")
+    with pytest.raises(ValueError, match="unknown provider"):
+        checker(request, provider="nobody")
+    with pytest.raises(TypeError, match="as_of must be a date"):
+        checker(request, day="2026-06-01")  # type: ignore[arg-type]
+    moment = dt.datetime(2026, 6, 1, 23, 30, tzinfo=dt.timezone(dt.timedelta(hours=-2)))
+    assert checker(request, day=moment).as_of == dt.date(2026, 6, 2)  # type: ignore[arg-type]
+
+
+def test_concurrent_checks_equal_sequential_ones() -> None:
+    """Threads sharing the memo (both levels) get what one thread gets, report for report."""
+    rng = random.Random(17)
+    models, pools = _pools()
+    calls = [
+        (
+            _request(rng, models, pools),
+            rng.choice(("generations", "edits")),
+            rng.choice(("acedata", "xhuoapi", "openai")),
+            rng.choice(_DAYS[1:6]),
+            rng.choice(("charged", "published")),
+        )
+        for _ in range(1500)
+    ]
+    expected = [check_before_memo(r, e, p, as_of=d, price_basis=b) for r, e, p, d, b in calls]
+    checkers = {basis: Checker(price_basis=basis) for basis in ("charged", "published")}
+    memo = memo_for(default_catalog())
+    memo.shapes = type(memo.shapes)(64)  # small: evictions happen while threads read
+    memo.reports = type(memo.reports)(128)
+    failures: list[int] = []
+
+    def worker(offset: int) -> None:
+        for round_ in range(4):
+            for index in range(len(calls)):
+                position = (index + offset * 97 + round_ * 31) % len(calls)
+                request, endpoint, provider, day, basis = calls[position]
+                memo.skip = 0
+                if checkers[basis](request, endpoint, provider, day) != expected[position]:
+                    failures.append(position)
+
+    threads = [threading.Thread(target=worker, args=(offset,)) for offset in range(4)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        memo.shapes = type(memo.shapes)(MEMO_LIMIT)
+        memo.reports = type(memo.reports)(REPORT_LIMIT)
+    assert not failures, failures[:5]
