@@ -99,8 +99,9 @@ class VerdictMemo:
     def __init__(self, limit: int = MEMO_LIMIT, report_limit: int = REPORT_LIMIT) -> None:
         self.shapes = Generations(limit)
         self.reports = Generations(report_limit)
-        # Per (model, endpoint): how each parameter is abstracted (built by the engine on first use).
-        self.compiled: dict[tuple[str | None, str], object] = {}
+        # Per (model, endpoint), and per (served model name, endpoint): how each parameter is
+        # abstracted (built by _shapes.py on first use).
+        self.compiled: dict[tuple[object, str], object] = {}
         self.lookups = 0
         self.hits = 0
         self.skip = 0
@@ -110,21 +111,21 @@ class VerdictMemo:
         return self.shapes.limit
 
     def get(self, key: Hashable) -> Any:
-        """The outcome of shape `key`, or None; counted towards the hit rate."""
+        """The outcome of shape `key`, or None; counted towards the hit rate (the engine's hot
+        path reads `shapes` and counts inline, the same way)."""
         found = self.shapes.get(key)
-        self.count(found is not None)
-        return found
-
-    def count(self, hit: bool) -> None:
-        """One lookup of the shape level, a hit or not (the engine's hot path reads the young
-        generation itself and then counts here)."""
         self.lookups += 1
-        if hit:
+        if found is not None:
             self.hits += 1
         if self.lookups >= WINDOW:
-            if self.hits * MIN_SHARE < self.lookups:
-                self.skip = PAUSE
-            self.lookups = self.hits = 0
+            self.end_window()
+        return found
+
+    def end_window(self) -> None:
+        """Close a window of WINDOW lookups: too few hits and the memo sits out PAUSE checks."""
+        if self.hits * MIN_SHARE < self.lookups:
+            self.skip = PAUSE
+        self.lookups = self.hits = 0
 
     def put(self, key: Hashable, outcome: object) -> None:
         self.shapes.put(key, outcome)

@@ -10,6 +10,7 @@ memo must not hold (see its docstring); such a request goes straight to the rule
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from imagepricing._memo import VerdictMemo
 from imagepricing.catalog import Catalog, ParamSpec
@@ -34,17 +35,10 @@ def shape(
     if type(request) is not dict or len(request) > _MAX_MEMO_KEYS:
         return None
     name = request.get("model")
-    model = catalog.models.get(name) if type(name) is str else None
-    capability = model.endpoints.get(endpoint) if model is not None else None
-    # Without a capability (no model, an unknown one, an endpoint the model does not serve) only
-    # the platform's own parameters are judged, as the engine does; the model's value is then kept
-    # exactly, since the messages quote it.
-    table_key = (capability.model if capability is not None else None, endpoint)
     compiled = memo.compiled
-    abstractions = compiled.get(table_key)
+    abstractions = compiled.get((name, endpoint)) if type(name) is str else None
     if abstractions is None:
-        specs = capability.params if capability is not None else catalog.platform_specs
-        abstractions = compiled[table_key] = _abstractions(specs)
+        abstractions = _table(name, endpoint, catalog, compiled)
     assert isinstance(abstractions, dict)
     parts: list[object] = [endpoint, url_policy]
     for key, value in request.items():
@@ -53,8 +47,6 @@ def shape(
             return None
         if value is None:
             part: object = _ABSENT
-        elif key == "model":
-            part = value if capability is not None else exact_scalar(value)
         else:
             found = abstractions.get(key)
             if found is None:
@@ -66,6 +58,8 @@ def shape(
                     part = (kind, value)
                 else:
                     part = exact_scalar(value)
+            elif found is _SERVED:
+                part = value  # the name of a model served on this endpoint
             else:
                 abstraction, spec = found
                 part = abstraction(value, spec, url_policy)
@@ -76,10 +70,35 @@ def shape(
     return tuple(parts)
 
 
-def _abstractions(specs: Mapping[str, ParamSpec]) -> dict[str, object]:
-    """Each parameter judged with its rule's abstraction (exact_scalar is inlined by `shape`)."""
+_SERVED = ("served",)
+
+
+def _table(name: object, endpoint: str, catalog: Catalog, compiled: dict[Any, object]) -> dict[str, object]:
+    """How each parameter of a request naming `name` on `endpoint` is abstracted, compiled once
+    per model and endpoint, and found by the name of a served model (names the catalog serves are
+    few, so the map stays bounded; any other name takes this path each time)."""
+    model = catalog.models.get(name) if type(name) is str else None
+    capability = model.endpoints.get(endpoint) if model is not None else None
+    # Without a capability (no model, an unknown one, an endpoint the model does not serve) only
+    # the platform's own parameters are judged, as the engine does; the model's value is then kept
+    # exactly, since the messages quote it.
+    table_key = (capability.model if capability is not None else None, endpoint)
+    table = compiled.get(table_key)
+    if table is None:
+        specs = capability.params if capability is not None else catalog.platform_specs
+        table = compiled[table_key] = _abstractions(specs, served=capability is not None)
+    if capability is not None:
+        compiled[(name, endpoint)] = table
+    assert isinstance(table, dict)
+    return table
+
+
+def _abstractions(specs: Mapping[str, ParamSpec], *, served: bool) -> dict[str, object]:
+    """Each parameter judged with its rule's abstraction (exact_scalar is inlined by `shape`);
+    "model" as it is when the model is served, else exactly (its messages quote it)."""
     table: dict[str, object] = {}
     for name, spec in specs.items():
         abstraction = ABSTRACTIONS[spec.kind]
         table[name] = exact_scalar if abstraction is exact_scalar else (abstraction, spec)
+    table["model"] = _SERVED if served else exact_scalar
     return table

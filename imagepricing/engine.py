@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from imagepricing._describe import describe, escape_unprintable, looks_secret, plausible_token
-from imagepricing._memo import VerdictMemo, memo_for
+from imagepricing._memo import WINDOW, VerdictMemo, memo_for
 from imagepricing._shapes import shape
 from imagepricing._tables import ENDPOINTS
 from imagepricing._url_codes import URL_POLICIES
@@ -69,7 +69,11 @@ def check(
     (True, ['quality'], Decimal('0.14'))
     """
     catalog = default_catalog() if catalog is None else catalog
-    _validate(catalog, endpoint, provider, price_basis, url_policy)
+    # Inline rather than _validate(): this is every call's path, and a call costs here.
+    if endpoint not in ENDPOINTS or provider not in catalog.price_books:
+        _validate(catalog, endpoint, provider, price_basis, url_policy)
+    if price_basis not in PRICE_BASES or url_policy not in URL_POLICIES:
+        _validate(catalog, endpoint, provider, price_basis, url_policy)
     return _check(request, endpoint, provider, _day(as_of), catalog, memo_for(catalog), price_basis, url_policy)
 
 
@@ -156,13 +160,17 @@ def _check(
     key = shape(request, endpoint, catalog, memo, url_policy)
     if key is None:
         return _priced(_judged(request, endpoint, catalog, url_policy), provider, day, catalog, price_basis)
-    # The young generations are read inline: this is every memoised call's path.
+    # The young generation and the hit counters are read inline: this is every memoised call's path.
     shapes = memo.shapes
     outcome: Outcome | None = shapes.young.get(key) or shapes.get(key)
-    memo.count(outcome is not None)
+    memo.lookups += 1
     if outcome is None:
         outcome = _judged(request, endpoint, catalog, url_policy)
         shapes.put(key, outcome)
+    else:
+        memo.hits += 1
+    if memo.lookups >= WINDOW:
+        memo.end_window()
     reports = memo.reports
     priced_key = (outcome, provider, day, price_basis)
     report: Report | None = reports.young.get(priced_key) or reports.get(priced_key)

@@ -45,15 +45,15 @@ Decisions (docs/estimate.md explains each at more length):
 - **Secrets.** Reasons describe what is wrong ("not JSON: Expecting ',' delimiter at column 17",
   "bad envelope: 'request' is not an object (got an array)"); they never repeat line content,
   which may hold an API key.
-- **Speed.** Verdicts are memoised in two levels. A request is reduced to a key that keeps every
-  input that can change its verdict (exact types and values, the prompt's emptiness and length
-  bucket against every prompt limit in the catalog, the problems `url_problems` finds in each
-  URL) and drops the rest (the prompt's text, a URL's text); the key maps to the request's
-  day-independent outcome, which is then priced once per day it appears on by replaying the
-  engine's quote. The replay is proved against `check` on the first line of every shape, and a
-  shape it does not reproduce is never cached. Requests holding anything else (nested objects,
-  long strings, many keys) are checked without the cache. Caches are bounded (cleared when
-  full), so memory stays constant; `memoize=False` turns them off and gives identical results.
+- **Speed.** A line seen before, character for character, has the verdict it had (the raw-line
+  memo; it turns itself off when identical lines are rare). Every other line is judged by the
+  engine through a `Checker` (engine.py): the engine memoises by the request's shape (what each
+  rule reads of it, declared by the rule) and by provider, day and basis, and returns the same
+  Report object for a repeated request; so a report seen before maps to the verdict it had (by
+  identity; the report is held so its id cannot be reused), and only a new report is turned into
+  a verdict. estimate keeps no key or price logic of its own. Everything is bounded (the
+  registries fold into the group sums, the maps start afresh when full), so memory stays
+  constant; `memoize=False` checks every line afresh and gives identical results.
 - **Reading.** Files are read and decoded 64 KiB at a time and lines are parsed with the C
   scanner behind json.loads; json.loads itself decides every line the scanner alone does not
   (leading or trailing text), so results and messages are json.loads's. Blank lines are counted

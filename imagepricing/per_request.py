@@ -3,9 +3,9 @@
 `RequestPricer.price_lines` prices lines one by one (the same items `estimate` reads: JSON lines
 as str or bytes, or already-parsed objects, bare requests or envelopes) and returns one
 `RequestResult` per item, in order. It runs the very code `estimate` runs (the envelope reading
-and the verdict memo of `imagepricing.estimation`), so a line is read, judged and priced the same
-way by both: this module is the one seam batch callers (the Arrow kernel, engines built on it)
-go through, and the one place to change when the engine offers per-request results itself.
+of `imagepricing.estimation`, and the engine's `Checker` with its memo), so a line is read,
+judged and priced the same way by both: this module is the one seam batch callers (the Arrow
+kernel, engines built on it) go through.
 
 >>> pricer = RequestPricer(as_of=dt.date(2026, 6, 1))
 >>> good, bad, unknown = pricer.price_lines(
