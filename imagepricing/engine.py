@@ -219,6 +219,7 @@ class Outcome:
             images = n if type(n) is int else 1
         self.images = images
 
+
 def _judged(request: object, endpoint: str, catalog: Catalog, url_policy: str) -> Outcome:
     """The rules over one request, for arguments `check` has validated."""
     ctx = Context(None, url_policy)

@@ -128,7 +128,7 @@ NO_TIME = "(no time)"
 # (a million distinct sizes or dates).
 _REGISTRY_LIMIT = 1 << 15
 # Reports whose verdict this run knows (see _Estimator._verdict), held at once.
-_SEEN_LIMIT = 1 << 14
+_SEEN_LIMIT = 1 << 16
 # The raw-line verdict memo (see _Estimator.consume): a line seen before, character for character,
 # has the verdict it had then. Lines up to _RAW_LINE characters, _RAW_LIMIT of them at once. It
 # watches its own hit rate over windows of _RAW_WINDOW lookups and turns itself off for

@@ -25,6 +25,7 @@ from imagepricing._memo import MEMO_LIMIT, PAUSE, REPORT_LIMIT, WINDOW, VerdictM
 from imagepricing._shapes import shape
 from imagepricing.catalog import default_catalog
 from imagepricing.engine import Checker
+from imagepricing.pricing import PRICE_BASES
 
 FUZZED_REQUESTS = 120_000
 
@@ -270,7 +271,7 @@ def test_a_known_shape_on_a_new_day_is_priced_not_checked_again(monkeypatch: pyt
         (provider, day, basis): check(request, provider=provider, as_of=day, price_basis=basis)
         for provider in ("acedata", "xhuoapi", "openai")
         for day in (dt.date(2025, 1, 1), dt.date(2026, 6, 1), dt.date(2026, 7, 1))
-        for basis in ("charged", "published")
+        for basis in PRICE_BASES
     }
     assert len(judged) == 1  # the rules ran once; every other report is a price lookup
     for (provider, day, basis), report in reports.items():
@@ -333,7 +334,7 @@ def test_checker_refuses_a_bad_endpoint_provider_or_day_at_the_call() -> None:
     with pytest.raises(TypeError, match="as_of must be a date"):
         checker(request, day="2026-06-01")  # type: ignore[arg-type]
     moment = dt.datetime(2026, 6, 1, 23, 30, tzinfo=dt.timezone(dt.timedelta(hours=-2)))
-    assert checker(request, day=moment).as_of == dt.date(2026, 6, 2)  # type: ignore[arg-type]
+    assert checker(request, day=moment).as_of == dt.date(2026, 6, 2)
 
 
 def test_concurrent_checks_equal_sequential_ones() -> None:

@@ -107,8 +107,12 @@ def test_memoised_estimate_equals_unmemoised_on_varied_logs(seed: int, group_by:
     assert memoised.to_dict() == unmemoised.to_dict()
     # The log must exercise what it is meant to: unknown models, rejections, billed lines.
     totals = memoised.totals
-    assert totals.unknown_model and totals.rejected and totals.accepted and totals.observed
-    assert memoised.unreadable and memoised.blank
+    assert totals.unknown_model
+    assert totals.rejected
+    assert totals.accepted
+    assert totals.observed
+    assert memoised.unreadable
+    assert memoised.blank
 
 
 def test_memoised_per_request_results_equal_unmemoised_ones() -> None:
@@ -177,7 +181,7 @@ def test_a_url_is_checked_once_on_a_memo_miss(monkeypatch: pytest.MonkeyPatch) -
         memo_for(default_catalog()).clear()
         rules._URL_VERDICTS.clear()
         request = {"model": "gpt-image-1", "prompt": "a", "image": "https://uploads.example.com/once-only.png"}
-        from imagepricing import check  # noqa: PLC0415
+        from imagepricing import check
 
         assert check(request, "edits").ok
         assert checked == ["https://uploads.example.com/once-only.png"]  # by the key, reused by the rule
