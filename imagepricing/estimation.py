@@ -988,7 +988,7 @@ class _Estimator:
         scan = _SCAN
         loads = json.loads
         fromisoformat = dt.datetime.fromisoformat
-        checker = self.checker
+        checker = self.checker.check
         as_of = self.as_of
         seen_timed = self.seen
         seen_untimed = self.seen_untimed
