@@ -69,11 +69,13 @@ def check(
     (True, ['quality'], Decimal('0.14'))
     """
     catalog = default_catalog() if catalog is None else catalog
-    # Inline rather than _validate(): this is every call's path, and a call costs here.
-    if endpoint not in ENDPOINTS or provider not in catalog.price_books:
-        _validate(catalog, endpoint, provider, price_basis, url_policy)
-    if price_basis not in PRICE_BASES or url_policy not in URL_POLICIES:
-        _validate(catalog, endpoint, provider, price_basis, url_policy)
+    if (
+        endpoint not in ENDPOINTS
+        or provider not in catalog.price_books
+        or price_basis not in PRICE_BASES
+        or url_policy not in URL_POLICIES
+    ):
+        _validate(catalog, endpoint, provider, price_basis, url_policy)  # raises, saying which
     return _check(request, endpoint, provider, _day(as_of), catalog, memo_for(catalog), price_basis, url_policy)
 
 
@@ -108,7 +110,7 @@ class Checker:
         memoize: bool = True,
     ) -> None:
         self.catalog = default_catalog() if catalog is None else catalog
-        _validate(self.catalog, endpoint, next(iter(self.catalog.price_books)), price_basis, url_policy)
+        _validate(self.catalog, endpoint, None, price_basis, url_policy)
         self.endpoint = endpoint
         self.price_basis: PriceBasis = price_basis
         self.url_policy = url_policy
@@ -134,10 +136,11 @@ class Checker:
     __call__ = check
 
 
-def _validate(catalog: Catalog, endpoint: str, provider: str, price_basis: str, url_policy: str) -> None:
+def _validate(catalog: Catalog, endpoint: str, provider: str | None, price_basis: str, url_policy: str) -> None:
+    """Raise ValueError for the first option that is not known (a provider of None is not checked)."""
     if endpoint not in ENDPOINTS:
         raise ValueError(f"unknown endpoint {endpoint!r}; expected one of {', '.join(ENDPOINTS)}")
-    if provider not in catalog.price_books:
+    if provider is not None and provider not in catalog.price_books:
         raise ValueError(f"unknown provider {provider!r}; expected one of {', '.join(catalog.price_books)}")
     if price_basis not in PRICE_BASES:
         raise ValueError(f"unknown price_basis {price_basis!r}; expected one of {', '.join(PRICE_BASES)}")
