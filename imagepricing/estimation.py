@@ -107,8 +107,8 @@ __all__ = [
     "open_log",
 ]
 
-GROUP_DIMENSIONS: tuple[str, ...] = ("model", "endpoint", "provider", "tier", "day", "week", "month")
-_TIME_DIMENSIONS = frozenset({"day", "week", "month"})
+GROUP_DIMENSIONS: tuple[str, ...] = ("model", "endpoint", "provider", "tier", "hour", "day", "week", "month")
+_TIME_DIMENSIONS = frozenset({"hour", "day", "week", "month"})
 MAX_BAD_LINE_SAMPLES = 20
 
 # At most this many groups are listed; the rest are added up in one row labelled OTHER_GROUPS in
@@ -301,6 +301,12 @@ class Estimate:
     outside_window: int = 0
     """Lines left out by `since`/`until`: outside the window, or without a time."""
 
+    since: dt.datetime | None = None
+    """The start of the `since`/`until` window as an aware UTC date-time (None: open)."""
+    until: dt.datetime | None = None
+    """The end of the window, excluded, as an aware UTC date-time (None: open); a date passed as
+    `until` includes that whole day, so `until=date(2026, 6, 30)` is stored as 2026-07-01T00:00Z."""
+
     @property
     def unknown_model(self) -> int:
         return self.totals.unknown_model
@@ -352,6 +358,7 @@ class Estimate:
             "defaults": {"endpoint": self.endpoint, "provider": self.provider},
             "as_of": self.as_of.isoformat(),
             "price_basis": self.price_basis,
+            "window": {"since": _moment_text(self.since), "until": _moment_text(self.until)},
             "warnings": list(self.warnings),
         }
 
@@ -381,6 +388,8 @@ class Estimate:
             warnings=tuple(data.get("warnings", ())),
             unknown_models=tuple(data.get("unknown_models", ())),
             outside_window=lines.get("outside_window", 0),
+            since=_moment_from(data.get("window", {}).get("since")),
+            until=_moment_from(data.get("window", {}).get("until")),
         )
 
     def merge(self, *others: Estimate, max_groups: int = MAX_GROUPS) -> Estimate:
@@ -390,7 +399,8 @@ class Estimate:
         apart); groups are re-sorted; bad-line samples and sources are concatenated in argument
         order, so merging the estimates of files in order equals estimating the files at once.
         Raises ValueError when the estimates were made with different `group_by`, endpoint,
-        provider, `as_of` or price basis, which would make their sum meaningless. Past
+        provider, `as_of`, price basis or `since`/`until` window, which would make their sum
+        meaningless (a window's lines left out of one part would be counted in another). Past
         `max_groups` groups, the rest join the `OTHER_GROUPS` row as in `estimate`; the parts'
         warnings are kept once each, and the group-cap warning is written anew for the sum.
 
@@ -402,6 +412,11 @@ class Estimate:
         """
         settings = ("group_by", "endpoint", "provider", "as_of", "price_basis")
         for other in others:
+            if (other.since, other.until) != (self.since, self.until):
+                raise ValueError(
+                    "cannot merge estimates made with different since/until windows:"
+                    f" {_window_text(self.since, self.until)} and {_window_text(other.since, other.until)}"
+                )
             for setting in settings:
                 if getattr(other, setting) != getattr(self, setting):
                     raise ValueError(
@@ -452,6 +467,24 @@ class Estimate:
 
 
 _CAP_WARNING = "more than "
+
+
+def _moment_text(moment: dt.datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(_UTC).isoformat().replace("+00:00", "Z")
+
+
+def _window_text(since: dt.datetime | None, until: dt.datetime | None) -> str:
+    if since is None and until is None:
+        return "no window"
+    end = "the end" if until is None else f"{_moment_text(until)} (excluded)"
+    return f"from {_moment_text(since) or 'the start'} to {end}"
+
+
+def _moment_from(text: str | None) -> dt.datetime | None:
+    if text is None:
+        return None
+    moment = dt.datetime.fromisoformat(text)
+    return moment.replace(tzinfo=_UTC) if moment.tzinfo is None else moment.astimezone(_UTC)
 
 
 def _cap_warning(max_groups: int, group_by: tuple[str, ...], other_requests: int) -> str:
@@ -963,6 +996,9 @@ class _Estimator:
         self.memoize = memoize
         self.progress = progress
         self.by_day = not _TIME_DIMENSIONS.isdisjoint(self.group_by)
+        # Grouped by hour, a timed line's time key (`day` in consume) is a naive UTC datetime
+        # truncated to the hour, and its verdict's `day` its isoformat (see _time_bucket).
+        self.by_hour = "hour" in self.group_by
         # --since/--until: (from, to) as naive UTC date-times, `to` excluded; lines outside, and
         # lines without a time, are counted in `outside` and nothing else.
         self.window: tuple[dt.datetime, dt.datetime] | None = _window(since, until)
@@ -1046,6 +1082,7 @@ class _Estimator:
         request_field, endpoint_field, provider_field = fields["request"], fields["endpoint"], fields["provider"]
         time_field, status_field, response_field = fields["time"], fields["status"], fields["response"]
         window = self.window
+        by_hour = self.by_hour
         lineno = start - 1
         # Values read from a log are untyped JSON until the rules have judged them.
         obj: Any
@@ -1165,7 +1202,12 @@ class _Estimator:
                     except (ValueError, OverflowError):
                         self._bad(name, lineno, f"bad envelope: {time_field!r} is not an ISO 8601 date-time")
                         continue
-                    day = stamp.date()
+                    # Grouped by hour, the time key is the UTC hour (prices still follow its date, see
+                    # _priced); a date without a time of day has no hour and keeps its date.
+                    if by_hour and len(moment) > 10:
+                        day = stamp.replace(minute=0, second=0, microsecond=0, tzinfo=None)
+                    else:
+                        day = stamp.date()
                     if window is not None and not window[0] <= stamp.replace(tzinfo=None) < window[1]:
                         self.outside += 1
                         continue
@@ -1352,7 +1394,7 @@ class _Estimator:
         self._make_room()  # may drop the cache `days` belongs to; the shape is in hand
         replay = None
         if shape.ok:
-            replay = self._quote(shape, self.as_of if day is None else day)
+            replay = self._quote(shape, self.as_of if day is None else _date_of(day))
         verdict = self._intern(shape, day, replay)
         self.dated += 1
         if self.dated > _DATED_LIMIT:
@@ -1555,6 +1597,8 @@ class _Estimator:
             warnings=tuple(warnings),
             unknown_models=tuple(self.unknown_models),
             outside_window=self.outside,
+            since=None if self.window is None or self.window[0] == dt.datetime.min else self.window[0].replace(tzinfo=_UTC),
+            until=None if self.window is None or self.window[1] == dt.datetime.max else self.window[1].replace(tzinfo=_UTC),
         )
 
 
@@ -1652,20 +1696,38 @@ def _currency_order(item: tuple[str, Decimal]) -> tuple[str, str]:
 
 
 def _label(verdict: _Verdict, dimension: str) -> str:
-    if dimension in ("week", "month"):
+    if dimension in _TIME_DIMENSIONS:
         return _time_bucket(verdict.day, dimension)
     value: str = getattr(verdict, dimension)
     return value
 
 
 def _time_bucket(day: str, dimension: str) -> str:
-    """A day's ISO week ("2026-W23", the ISO year: 2026-12-31 is in 2026-W53) or month ("2026-06")."""
+    """The time label of a verdict's `day` ("2026-06-01", or "2026-06-01T10:00:00" when grouped by
+    hour): its UTC hour ("2026-06-01T10:00Z"), date, ISO week ("2026-W23", the ISO year:
+    2026-12-31 is in 2026-W53) or month ("2026-06").
+
+    Decision (docs/estimate.md): an hour is labelled "2026-06-01T10:00Z". Every label has the
+    same width, so text order is time order (the groups' sort); the "Z" says it is UTC, whatever
+    offset the log wrote; and it is ISO 8601 that Python's datetime.fromisoformat and
+    JavaScript's Date.parse both read. A line whose time is a date alone has no hour: NO_TIME.
+    """
     if day == NO_TIME:
         return NO_TIME
+    if dimension == "hour":
+        return NO_TIME if len(day) <= 10 else f"{day[:13]}:00Z"
+    if dimension == "day":
+        return day[:10]
     if dimension == "month":
         return day[:7]
-    year, week, _ = dt.date.fromisoformat(day).isocalendar()
+    year, week, _ = dt.date.fromisoformat(day[:10]).isocalendar()
     return f"{year:04d}-W{week:02d}"
+
+
+def _date_of(day: dt.date) -> dt.date:
+    """The price date of a time key: grouped by hour the key is a datetime, whose UTC date picks
+    the prices."""
+    return day.date() if isinstance(day, dt.datetime) else day
 
 
 def _group_dimensions(group_by: Iterable[str] | str) -> tuple[str, ...]:
