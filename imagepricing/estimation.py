@@ -1597,8 +1597,12 @@ class _Estimator:
             warnings=tuple(warnings),
             unknown_models=tuple(self.unknown_models),
             outside_window=self.outside,
-            since=None if self.window is None or self.window[0] == dt.datetime.min else self.window[0].replace(tzinfo=_UTC),
-            until=None if self.window is None or self.window[1] == dt.datetime.max else self.window[1].replace(tzinfo=_UTC),
+            since=None
+            if self.window is None or self.window[0] == dt.datetime.min
+            else self.window[0].replace(tzinfo=_UTC),
+            until=None
+            if self.window is None or self.window[1] == dt.datetime.max
+            else self.window[1].replace(tzinfo=_UTC),
         )
 
 
