@@ -1089,6 +1089,7 @@ class _Estimator:
         request: Any
         endpoint: Any
         provider: Any
+        day: dt.date | None  # a datetime (the UTC hour) when grouped by hour
         for lineno, item in enumerate(items, start):  # lineno is read after the loop
             kind = type(item)
             if kind is bytes:

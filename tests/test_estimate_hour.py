@@ -100,7 +100,7 @@ _offsets = st.sampled_from(["Z", "+00:00", "+05:30", "-08:00", ""])
 
 @st.composite
 def _lines(draw: st.DrawFn) -> list[dict[str, Any]]:
-    lines = []
+    lines: list[dict[str, Any]] = []
     for moment, offset, model, n in draw(
         st.lists(
             st.tuples(
@@ -227,7 +227,7 @@ class TestMergeWindows:
         mine = estimate(list(self.LINES), as_of=DAY, since=dt.date(2026, 6, 1))
         other = estimate(list(self.LINES), as_of=DAY, since=since, until=until)
         with pytest.raises(
-            ValueError, match="^cannot merge estimates made with different since/until windows: "
+            ValueError, match=r"^cannot merge estimates made with different since/until windows: "
         ) as found:
             mine.merge(other) if since is not None else other.merge(mine)
         assert message in str(found.value)
