@@ -4,6 +4,7 @@ merge, and what the Arrow kernel's rows say was billed."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import random
 from decimal import Decimal
@@ -334,3 +335,66 @@ class TestArrow:
         rows = arrow.price_batch(self.pa.table({"line": [json.dumps(timed("2026-06-01T10:00:00Z"))]}), as_of=DAY)
         with pytest.raises(ValueError, match="not its hour: group them by day, week or month"):
             arrow.totals(rows, group_by="hour")
+
+
+class TestDashboardHourAxis:
+    """The page's hour axis without a browser (tests/test_dashboard_browser.py renders it)."""
+
+    @staticmethod
+    def page(lines: list[Any], *args: str, tmp_path: Path) -> str:
+        log = tmp_path / "log.jsonl"
+        log.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+        out = tmp_path / "page.html"
+        assert main(["estimate", str(log), "--format", "html", "--as-of", "2026-06-01", "-o", str(out), *args]) == 0
+        return out.read_text(encoding="utf-8").split("<h2>Details</h2>")[0]
+
+    def test_hours_without_a_line_are_empty_columns(self, tmp_path: Path) -> None:
+        lines = [timed("2026-06-01T08:10:00Z"), timed("2026-06-01T11:50:00Z"), timed(None)]
+        page = self.page(lines, "--group-by", "hour", tmp_path=tmp_path)
+        titles = [part.split('"')[0] for part in page.split('<div class="col" title="')[1:]]
+        assert titles == [
+            "2026-06-01T08:00Z: 0.14 credits",
+            "2026-06-01T09:00Z: 0 credits",
+            "2026-06-01T10:00Z: 0 credits",
+            "2026-06-01T11:00Z: 0.14 credits",
+        ]
+        assert "4 hours (UTC); 2 without a line are drawn empty" in page
+        assert ">08:00Z</span>" in page  # one day: the hours are the ticks
+        assert "1 request without a time (or with a date alone)" in page
+
+    def test_the_finest_time_dimension_is_the_axis(self, tmp_path: Path) -> None:
+        lines = [timed("2026-06-01T08:10:00Z"), timed("2026-06-02T09:50:00Z")]
+        page = self.page(lines, "--group-by", "day,hour", tmp_path=tmp_path)
+        assert "credits per hour" in page
+        assert "26 hours (UTC); ticks mark the first hour of each day; 24 without a line" in page
+
+    def test_the_other_groups_row_stays_off_the_time_axis(self, tmp_path: Path) -> None:
+        lines = [timed(f"2026-06-01T{hour:02d}:00:00Z") for hour in range(10)]
+        page = self.page(lines, "--group-by", "hour", "--max-groups", "4", tmp_path=tmp_path)
+        assert OTHER_GROUPS not in page.split('<p class="note">')[0]
+        assert "6 requests in the &#x27;(other groups)&#x27; row past the group cap (0.84 credits)" in page
+        assert page.count('<div class="col"') == 4
+
+    def test_ticks_over_a_month_of_hours_are_thinned_and_spaced(self) -> None:
+        from imagepricing._dashboard import _filled, _ticks
+
+        start = dt.datetime(2026, 6, 1)
+        hours = [f"{(start + dt.timedelta(hours=h)).isoformat(timespec='minutes')}Z" for h in range(0, 720, 5)]
+        buckets = _filled(hours, "hour")
+        assert len(buckets) == 716  # filled from the first hour seen to the last
+        ticks = _ticks(buckets, "hour")
+        wide = [(left, label) for left, label, css in ticks if css != "n"]
+        narrow = [(left, label) for left, label, css in ticks if css != "w"]
+        assert wide[0] == (Decimal(0), "2026-06-01")
+        for kept, most, room in ((wide, 9, 12), (narrow, 4, 26)):
+            assert 3 <= len(kept) <= most
+            lefts = [left for left, _ in kept]
+            assert all(b - a >= room for a, b in itertools.pairwise(lefts))  # percent apart: no overlap
+            assert lefts[-1] < 100 - room + 2  # the last label ends inside the axis
+
+    def test_a_span_too_long_to_fill_draws_the_hours_seen(self) -> None:
+        from imagepricing._dashboard import _caption, _filled
+
+        seen = ["2020-01-01T00:00Z", "2026-06-01T10:00Z"]
+        assert _filled(seen, "hour") == seen
+        assert "only the hours with a line are drawn" in _caption(seen, seen, "hour")
