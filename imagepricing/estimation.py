@@ -3,7 +3,7 @@
 A log holds one request per line: either a bare request object, or an envelope
 ``{"endpoint": ..., "provider": ..., "time": "<ISO 8601>", "request": {...}}``. Every line is
 priced with `imagepricing.check` and counted into groups (`group_by` any of model, endpoint,
-provider, tier, day). Nothing is dropped silently: a line that cannot be read is counted, and the
+provider, tier, hour, day, week, month). Nothing is dropped silently: a line that cannot be read is counted, and the
 first ones are kept with file, line number and reason.
 
 >>> result = estimate(['{"model": "nano-banana", "prompt": "an apple"}', "not json"])
@@ -20,7 +20,9 @@ Decisions (docs/estimate.md explains each at more length):
   multiplied in a decimal context with the maximum precision and the Inexact trap set, so a sum
   is exact or the run fails loudly, never rounds silently. Sums do not depend on line order.
 - **Prices by date.** A line's `time` selects the prices in force on its UTC date; a naive time
-  (no offset) is read as UTC. Lines without `time` use `as_of` (default: today, UTC).
+  (no offset) is read as UTC. Lines without `time` use `as_of` (default: today, UTC). Grouped
+  by hour, a line is counted in its UTC hour ("2026-06-01T10:00Z", see _time_bucket) and still
+  priced by its UTC date.
 - **Envelopes.** An object with a "request" key is an envelope; any other object is a bare
   request. Envelope keys other than endpoint, provider, time, status, response and request
   (ids, headers, latency, ...) are ignored, because real logs carry them; `fields` renames the
