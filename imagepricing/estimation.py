@@ -131,6 +131,7 @@ NO_TIME = "(no time)"
 # may hold. Beyond them a request is simply checked without the cache.
 _CACHE_LIMIT = 4096
 _DATED_LIMIT = 1 << 17  # (shape, day) prices remembered in all
+_DAY_QUOTES_LIMIT = 1 << 15  # grouped by hour, (shape, date) quotes remembered (see _dated_quote)
 # Distinct request shapes and verdicts held at once; past either, the counts are folded into the
 # group sums and both registries start afresh (see _Estimator._fold), so memory stays bounded
 # whatever the log holds (a million distinct sizes or dates).
@@ -1001,6 +1002,7 @@ class _Estimator:
         # Grouped by hour, a timed line's time key (`day` in consume) is a naive UTC datetime
         # truncated to the hour, and its verdict's `day` its isoformat (see _time_bucket).
         self.by_hour = "hour" in self.group_by
+        self.day_quotes: dict[tuple[_Shape, dt.date], Quote | None] = {}  # see _dated_quote
         # --since/--until: (from, to) as naive UTC date-times, `to` excluded; lines outside, and
         # lines without a time, are counted in `outside` and nothing else.
         self.window: tuple[dt.datetime, dt.datetime] | None = _window(since, until)
@@ -1085,6 +1087,7 @@ class _Estimator:
         time_field, status_field, response_field = fields["time"], fields["status"], fields["response"]
         window = self.window
         by_hour = self.by_hour
+        datetime = dt.datetime
         lineno = start - 1
         # Values read from a log are untyped JSON until the rules have judged them.
         obj: Any
@@ -1205,10 +1208,11 @@ class _Estimator:
                     except (ValueError, OverflowError):
                         self._bad(name, lineno, f"bad envelope: {time_field!r} is not an ISO 8601 date-time")
                         continue
-                    # Grouped by hour, the time key is the UTC hour (prices still follow its date, see
-                    # _priced); a date without a time of day has no hour and keeps its date.
+                    # Grouped by hour, the time key is the UTC hour as a naive datetime (built, not
+                    # replace()d: 8 times faster); prices still follow its date (_dated_quote). A
+                    # date without a time of day has no hour and keeps its date.
                     if by_hour and len(moment) > 10:
-                        day = stamp.replace(minute=0, second=0, microsecond=0, tzinfo=None)
+                        day = datetime(stamp.year, stamp.month, stamp.day, stamp.hour)
                     else:
                         day = stamp.date()
                     if window is not None and not window[0] <= stamp.replace(tzinfo=None) < window[1]:
@@ -1397,7 +1401,7 @@ class _Estimator:
         self._make_room()  # may drop the cache `days` belongs to; the shape is in hand
         replay = None
         if shape.ok:
-            replay = self._quote(shape, self.as_of if day is None else _date_of(day))
+            replay = self._quote(shape, self.as_of) if day is None else self._dated_quote(shape, day)
         verdict = self._intern(shape, day, replay)
         self.dated += 1
         if self.dated > _DATED_LIMIT:
@@ -1422,6 +1426,20 @@ class _Estimator:
             day=day,
             basis=self.price_basis,
         )
+
+    def _dated_quote(self, shape: _Shape, day: dt.date) -> Quote | None:
+        """The quote of `shape` on the date of the time key `day`. Grouped by hour, a shape meets
+        up to 24 keys a date, all at one price: the quote is remembered per (shape, date), so it
+        is computed once a date, as when grouped by day (bounded like the other caches)."""
+        if not self.by_hour:
+            return self._quote(shape, day)
+        key = (shape, _date_of(day))
+        found = self.day_quotes.get(key, _MISSING)
+        if found is _MISSING:
+            if len(self.day_quotes) >= _DAY_QUOTES_LIMIT:
+                self.day_quotes.clear()
+            found = self.day_quotes[key] = self._quote(shape, key[1])
+        return found  # type: ignore[no-any-return]
 
     def _intern(self, shape: _Shape, day: dt.date | None, price: Report | Quote | None) -> int:
         cost = None if price is None else price.cost
