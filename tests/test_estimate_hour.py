@@ -173,6 +173,7 @@ class TestBoundedMemory:
         whole = estimate(lines, group_by=("hour", "model"), as_of=DAY)
         monkeypatch.setattr(estimation, "_REGISTRY_LIMIT", 16)  # fold every few distinct hours
         monkeypatch.setattr(estimation, "_DATED_LIMIT", 8)
+        monkeypatch.setattr(estimation, "_DAY_QUOTES_LIMIT", 4)
         folded = estimate(lines, group_by=("hour", "model"), as_of=DAY)
         assert folded == whole
 
