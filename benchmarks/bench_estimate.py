@@ -1,6 +1,7 @@
 """Benchmark `imagepricing estimate` against merely parsing the same log with the json module.
 
     python benchmarks/bench_estimate.py [--lines N] [--repeat R] [--gzip] [--edits F] [--seed S]
+                                        [--group-by DIMS]
 
 Generates a realistic JSON Lines log (default 1,000,000 lines) into a temporary directory, then
 times, in the same process, interleaved, best of R runs each (wall clock and CPU time):
@@ -10,8 +11,10 @@ times, in the same process, interleaved, best of R runs each (wall clock and CPU
 - `imagepricing estimate FILE --format json` through the CLI entry point (tables loaded,
   every line priced, output rendered to a file).
 
-It prints lines per second for both and the ratio. Targets (issue 3): estimate >= 200,000
-lines/s on one core and <= 2.5x the bare parsing time.
+`--group-by` is passed to estimate (default model): `hour,model` against `day,model` shows
+what grouping by hour costs (24 times the groups and verdicts; the registries fold and the group
+cap holds). It prints lines per second for both, the ratio and the process's peak memory.
+Targets (issue 3): estimate >= 200,000 lines/s on one core and <= 2.5x the bare parsing time.
 
 The mix: 80% envelopes over 30 days and three providers, 20% bare requests; 12% edits
 (`--edits`) whose image URLs are new on every line, as uploads are, and each cost a full URL
@@ -25,6 +28,7 @@ import argparse
 import gzip
 import json
 import random
+import resource
 import sys
 import tempfile
 import time
@@ -150,6 +154,7 @@ def main() -> None:
     parser.add_argument(
         "--edits", type=float, default=0.12, help="share of edits requests, each with new image URLs (default 0.12)"
     )
+    parser.add_argument("--group-by", default="model", help="estimate's --group-by (default model)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-estimate-") as tmp:
@@ -173,7 +178,8 @@ def main() -> None:
         report = Path(tmp) / "estimate.json"
 
         def run_estimate() -> None:
-            status = cli_main(["estimate", str(path), "--format", "json", "--output", str(report), "--no-progress"])
+            options = ["--format", "json", "--output", str(report), "--no-progress", "--group-by", args.group_by]
+            status = cli_main(["estimate", str(path), *options])
             assert status == 0, status
 
         # Interleaved, so that both see the same machine load.
@@ -181,9 +187,11 @@ def main() -> None:
         for _ in range(args.repeat):
             parsing.time(parse_only)
             estimating.time(run_estimate)
-        summary = json.loads(report.read_text(encoding="utf-8"))["lines"]
+        written = json.loads(report.read_text(encoding="utf-8"))
+        summary, groups = written["lines"], len(written["groups"])
 
     print(f"lines: {summary}")
+    print(f"--group-by {args.group_by}: {groups:,} groups")
     print(f"python {sys.version.split()[0]}, best of {args.repeat}; lines/s (seconds)")
     print(f"{'':18}{'wall clock':>24}{'CPU time':>24}")
     for label, timing in (("bare json.loads", parsing), ("imagepricing est.", estimating)):
@@ -195,6 +203,7 @@ def main() -> None:
         f"{'ratio':18}{estimating.wall / parsing.wall:>14.2f}{'':10}{estimating.cpu / parsing.cpu:>14.2f}"
         f"{'':10}  (target <= 2.5)"
     )
+    print(f"peak memory (max RSS of this process): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
 
 
 if __name__ == "__main__":

@@ -60,7 +60,7 @@ _PROGRESS_EVERY = 0.5
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "estimate",
-        help="what a log of requests (JSON Lines) costs, per model, day, ...",
+        help="what a log of requests (JSON Lines) costs, per model, hour, day, ...",
         description="Price every line of JSON Lines request logs and add the costs up per group. "
         "A line is a bare request or an envelope "
         '{"endpoint": ..., "provider": ..., "time": "<ISO 8601>", "request": {...}}. '
@@ -85,7 +85,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         type=_group_by,
         default=("model",),
         metavar="DIMS",
-        help=f"comma-separated, any of {','.join(GROUP_DIMENSIONS)}; 'none' for totals only (default model)",
+        help=f"comma-separated, any of {','.join(GROUP_DIMENSIONS)}; 'none' for totals only (default model)."
+        " hour is the UTC hour, labelled 2026-06-01T10:00Z; day, week and month the UTC date's",
     )
     parser.add_argument("--format", choices=FORMATS, default="table", help="table (default), json, csv or html")
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")

@@ -1,10 +1,19 @@
 """The HTML dashboard of `imagepricing estimate --format html`: one self-contained page, no
 script, no network (a Content-Security-Policy forbids loading anything), CSS charts only.
 
-- **Spend over time**, when the estimate is grouped by day, week or month: one column per time
-  bucket, stacked by the other dimensions (the 7 largest series, the rest as "(other)"), one
-  chart per currency. Lines without a time are never put on the time axis: a note says how many
-  there are and what they cost.
+- **Spend over time**, when the estimate is grouped by hour, day, week or month: one column per
+  time bucket, stacked by the other dimensions (the 7 largest series, the rest as "(other)"), one
+  chart per currency. Lines without a time (or, by hour, with a date alone) are never put on the
+  time axis, nor is the "(other groups)" row past the group cap: a note says how many there are
+  and what they cost.
+- **A time axis that stays readable.** Hours and days without a line are drawn as empty columns
+  (up to `_MAX_COLUMNS` of them; past that only the buckets seen are drawn, and the caption says
+  so), so a quiet night is a gap, not squeezed out. Tick labels are thinned by their position
+  (no two closer than a label's width, none running past the right edge), with two sets: more
+  ticks at 641 px and wider, fewer under it. An hour axis over several days ticks each day's
+  first hour with its date; over a single day, the hours. Every column names its bucket and
+  amount in its tooltip. Over `_DENSE` columns the gap between columns goes, so hundreds of
+  hours fit in 390 px.
 - **Per group**: one bar per group of the other dimensions (summed over time), per currency,
   with the unknown-price and unknown-model counts next to every cost.
 - Names never wrap mid-word (`white-space: nowrap`); at 1280 px everything fits; under 640 px
@@ -17,16 +26,25 @@ display context of our own, never on the costs themselves.
 
 from __future__ import annotations
 
+import datetime as dt
 import decimal
 import html
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
-from imagepricing.estimation import _EXACT, NO_TIME, Estimate, GroupTotals
+from imagepricing.estimation import _EXACT, NO_TIME, OTHER_GROUPS, Estimate, GroupTotals
 
 __all__ = ["render_dashboard"]
 
-_TIME = ("day", "week", "month")
+_TIME = ("hour", "day", "week", "month")
+# At most this many columns on a time axis once the buckets without a line are filled in (31 days
+# of hours are 744); past it only the buckets seen are drawn.
+_MAX_COLUMNS = 2_000
+_DENSE = 60  # columns past which they touch (no gap)
+# Tick thinning, as fractions of the axis width per character of a label: the axis is at least
+# 613 px wide at 641 px (wide) and 292 px at 320 px (narrow), a label character at most 7 px.
+_WIDE_PER_CHAR = Decimal("0.0115")
+_NARROW_PER_CHAR = Decimal("0.024")
 _SERIES = 7
 _PALETTE = ("#3b6fd8", "#e8833a", "#2f9e6e", "#c0392b", "#8e5bd8", "#b58900", "#17a2b8", "#7f8c8d")
 _DISPLAY = decimal.Context(prec=28)
@@ -47,7 +65,10 @@ h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.8em}
 .time{display:flex;align-items:flex-end;gap:2px;height:12em;border-bottom:1px solid #a0aec0;padding-top:.5em}
 .col{flex:1 1 0;min-width:0;display:flex;flex-direction:column-reverse;height:100%}
 .seg{width:100%;min-height:0}
-.axis{display:flex;justify-content:space-between;color:#4a5568;font-size:.9em;white-space:nowrap}
+.time.dense{gap:0}
+.axis{position:relative;height:1.5em;color:#4a5568;font-size:.9em}
+.axis span{position:absolute;top:0;white-space:nowrap;border-left:1px solid #a0aec0;padding-left:.25em}
+.axiscap{color:#4a5568;font-size:.85em;margin:.1em 0 0;overflow-wrap:anywhere}
 .legend{display:flex;flex-wrap:wrap;gap:.3em 1.2em;margin:.5em 0;padding:0;list-style:none}
 .legend li{white-space:nowrap}
 .swatch{display:inline-block;width:.8em;height:.8em;border-radius:2px;margin-right:.35em;vertical-align:-.05em}
@@ -63,7 +84,9 @@ ul.bad{overflow-wrap:anywhere}
  body{margin:1em auto}
  .chart{grid-template-columns:minmax(3em,1fr) max-content}
  .chart .label{grid-column:1 / -1;margin-top:.3em}
+ .axis .w{display:none}
 }
+@media (min-width:641px){.axis .n{display:none}}
 """
 _CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
@@ -92,7 +115,8 @@ def render_dashboard(
         f'<p class="summary">Sources: {e(", ".join(result.sources))}. Lines without a time are priced as of'
         f" {e(result.as_of.isoformat())} ({e(result.price_basis)} prices).</p>",
     ]
-    time_dims = [dimension for dimension in result.group_by if dimension in _TIME]
+    # The finest time dimension is the axis (grouped by day and hour, the hours are drawn).
+    time_dims = sorted((dimension for dimension in result.group_by if dimension in _TIME), key=_TIME.index)
     other_dims = [dimension for dimension in result.group_by if dimension not in _TIME]
     groups = result.groups if result.group_by else (result.totals,)
     currencies = list(result.totals.cost)
@@ -172,8 +196,11 @@ def _time_charts(result: Estimate, axis: str, stack_by: Sequence[str], currencie
     e = html.escape
     groups = result.groups
     undated = [group for group in groups if group.labels[axis] == NO_TIME]
-    dated = [group for group in groups if group.labels[axis] != NO_TIME]
-    buckets = sorted({group.labels[axis] for group in dated})
+    folded = [group for group in groups if group.labels[axis] == OTHER_GROUPS]
+    dated = [group for group in groups if group.labels[axis] not in (NO_TIME, OTHER_GROUPS)]
+    seen = sorted({group.labels[axis] for group in dated})
+    buckets = _filled(seen, axis)
+    ticks = _ticks(buckets, axis)
     parts = []
     for currency in currencies:
         series_total: dict[str, Decimal] = {}
@@ -205,7 +232,8 @@ def _time_charts(result: Estimate, axis: str, stack_by: Sequence[str], currencie
         if not buckets:
             parts.append('<p class="note">No line has a time.</p>')
         else:
-            parts.append(f'<div class="time" role="img" aria-label="{e(currency)} per {e(axis)}">')
+            dense = " dense" if len(buckets) > _DENSE else ""
+            parts.append(f'<div class="time{dense}" role="img" aria-label="{e(currency)} per {e(axis)}">')
             for bucket in buckets:
                 price, model = unknown[bucket]
                 extra = _unknown_text(price, model)
@@ -220,23 +248,107 @@ def _time_charts(result: Estimate, axis: str, stack_by: Sequence[str], currencie
                         )
                 parts.append("</div>")
             parts.append("</div>")
-            parts.append(f'<div class="axis"><span>{e(buckets[0])}</span><span>{e(buckets[-1])}</span></div>')
+            parts.append('<div class="axis">')
+            for left, label, css in ticks:
+                kind = f' class="{css}"' if css else ""
+                parts.append(f'<span{kind} style="left:{left}%">{e(label)}</span>')
+            parts.append("</div>")
+            parts.append(f'<p class="axiscap">{e(_caption(buckets, seen, axis))}</p>')
             if stack_by:
                 parts.append('<ul class="legend">')
                 for name in [*kept, *([_OTHER] if len(kept) < len(ranked) else [])]:
                     parts.append(f'<li><span class="swatch" style="background:{colour[name]}"></span>{e(name)}</li>')
                 parts.append("</ul>")
-        if undated:
-            cost, price, model = _sums(undated)
-            count = sum(group.requests for group in undated)
+        for left_out, what in (
+            (undated, "without a time" + (" (or with a date alone)" if axis == "hour" else "")),
+            (folded, f"in the {OTHER_GROUPS!r} row past the group cap"),
+        ):
+            if not left_out:
+                continue
+            cost, price, model = _sums(left_out)
+            count = sum(group.requests for group in left_out)
             amount = cost.get(currency, Decimal(0))
             extra = _unknown_text(price, model)
             parts.append(
-                f'<p class="note">{count:,} request{"" if count == 1 else "s"} without a time'
+                f'<p class="note">{count:,} request{"" if count == 1 else "s"} {e(what)}'
                 f" ({e(format(amount, 'f'))} {e(currency)}{', ' + e(extra) if extra else ''}) are counted in"
                 " the totals but not on the time axis.</p>"
             )
     return parts
+
+
+def _filled(seen: Sequence[str], axis: str) -> list[str]:
+    """The buckets from the first seen to the last, those without a line included, for hours and
+    days (up to _MAX_COLUMNS); otherwise the buckets seen."""
+    if axis not in ("hour", "day") or len(seen) < 2:
+        return list(seen)
+    step = dt.timedelta(hours=1) if axis == "hour" else dt.timedelta(days=1)
+    first, last = (dt.datetime.fromisoformat(seen[0]), dt.datetime.fromisoformat(seen[-1]))
+    if (last - first) // step >= _MAX_COLUMNS:
+        return list(seen)
+    moments = [first + step * index for index in range((last - first) // step + 1)]
+    if axis == "hour":
+        # The label estimate gives an hour (estimation._time_bucket), built without strftime,
+        # whose %Y does not pad years before 1000.
+        return [f"{moment.date().isoformat()}T{moment.hour:02d}:00Z" for moment in moments]
+    return [moment.date().isoformat() for moment in moments]
+
+
+def _ticks(buckets: Sequence[str], axis: str) -> list[tuple[Decimal, str, str]]:
+    """(left edge in percent, label, CSS class) of each tick: class "w" shows it at 641 px and
+    wider only, "n" under that only, "" at every width. Candidates are every bucket, or on an hour
+    axis over several days the first hour of each day, labelled with the date."""
+    count = len(buckets)
+    if not count:
+        return []
+    candidates: list[tuple[int, str]]
+    if axis == "hour" and buckets[0][:10] != buckets[-1][:10]:
+        candidates = [(i, b[:10]) for i, b in enumerate(buckets) if i == 0 or b[:10] != buckets[i - 1][:10]]
+    elif axis == "hour":
+        candidates = [(i, b[11:]) for i, b in enumerate(buckets)]
+    else:
+        candidates = list(enumerate(buckets))
+    wide = _thinned(candidates, count, _WIDE_PER_CHAR)
+    narrow = _thinned(candidates, count, _NARROW_PER_CHAR)
+    ticks = []
+    for index, label in candidates:
+        if index in wide or index in narrow:
+            css = "" if index in wide and index in narrow else "w" if index in wide else "n"
+            ticks.append((_DISPLAY.quantize(_DISPLAY.divide(Decimal(100 * index), count), _TENTH), label, css))
+    return ticks
+
+
+def _thinned(candidates: Sequence[tuple[int, str]], count: int, per_char: Decimal) -> set[int]:
+    """The candidates kept, greedily from the left: each at least one label width (and a gap)
+    after the last kept, and none whose label would run past the right edge."""
+    kept: set[int] = set()
+    last: Decimal | None = None
+    for index, label in candidates:
+        width = _DISPLAY.multiply(per_char, len(label) + 1)
+        position = _DISPLAY.divide(index, count)
+        if position + width > 1:
+            break
+        if last is None or position - last >= _DISPLAY.add(width, _DISPLAY.multiply(per_char, 2)):
+            kept.add(index)
+            last = position
+    return kept
+
+
+def _caption(buckets: Sequence[str], seen: Sequence[str], axis: str) -> str:
+    span = f"{buckets[0]} to {buckets[-1]}" if len(buckets) > 1 else buckets[0]
+    text = f"{span}: {len(buckets):,} {axis}{'' if len(buckets) == 1 else 's'}"
+    if axis == "hour":
+        text += " (UTC)"
+        if buckets[0][:10] != buckets[-1][:10]:
+            text += "; ticks mark the first hour of each day"
+    if axis in ("hour", "day") and len(buckets) > len(seen):
+        text += f"; {len(buckets) - len(seen):,} without a line are drawn empty"
+    elif axis in ("hour", "day") and len(seen) > 1 and len(buckets) == len(seen):
+        first, last = dt.datetime.fromisoformat(seen[0]), dt.datetime.fromisoformat(seen[-1])
+        step = dt.timedelta(hours=1) if axis == "hour" else dt.timedelta(days=1)
+        if (last - first) // step + 1 > len(seen):
+            text += f"; only the {axis}s with a line are drawn (the span is over {_MAX_COLUMNS:,} {axis}s)"
+    return text + "."
 
 
 def _total(amounts: Iterable[Decimal]) -> Decimal:

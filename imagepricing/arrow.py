@@ -97,6 +97,10 @@ SCHEMA: Final = pa.schema(
         pa.field("currency", pa.string()),
         pa.field("errors", pa.list_(pa.string()), nullable=False),
         pa.field("reason", pa.string()),
+        # What the platform billed, where the envelope says (status, response): null for a line
+        # that does not say (its prediction stands), billed_cost null too where the price is unknown.
+        pa.field("billed", pa.int64()),
+        pa.field("billed_cost", MONEY),
     ]
 )
 
@@ -205,17 +209,36 @@ def totals(
 
     The partial total of one batch: add partials with `Estimate.merge` (exact Decimals). Counted
     as `estimate` counts: unknown models and unknown prices apart, group labels "(unknown
-    model)", "(invalid)", "(none)" and "(no time)" where a label is None. The kernel's rows say
-    what was predicted, so billed counts as predicted here. `endpoint`, `provider`, `as_of`
+    model)", "(invalid)", "(none)" and "(no time)" where a label is None; what was billed from
+    the `billed` and `billed_cost` columns where they are not null, else as predicted. The rows
+    carry a line's UTC date, not its hour: grouping by hour is a ValueError here (estimate
+    groups by hour). `endpoint`, `provider`, `as_of`
     and `price_basis` are the options the rows were priced with (recorded, and checked by
     `merge`); `name` and `first_line` locate the unreadable rows kept as samples.
     """
     dimensions = _group_dimensions(group_by)
+    if "hour" in dimensions:
+        raise ValueError(
+            "price_batch rows carry each line's UTC date, not its hour: group them by day, week or month,"
+            " or use imagepricing.estimate to group by hour"
+        )
     table = results if isinstance(results, pa.Table) else pa.Table.from_batches([results])
     missing = [field.name for field in SCHEMA if field.name not in table.schema.names]
     if missing:
         raise KeyError(f"not a result of price_batch: no column {', '.join(missing)}")
-    keys = ["status", "endpoint", "provider", "model", "tier", "day", "images", "cost", "currency"]
+    keys = [
+        "status",
+        "endpoint",
+        "provider",
+        "model",
+        "tier",
+        "day",
+        "images",
+        "cost",
+        "currency",
+        "billed",
+        "billed_cost",
+    ]
     counted = table.select(keys).group_by(keys, use_threads=False).aggregate([([], "count_all")])
     groups: dict[tuple[str, ...], dict[str, Any]] = {}
     overall = _new_sums()
@@ -372,7 +395,7 @@ def _rows_struct(rows: list[RequestResult]) -> pa.StructArray:
     for row in rows:
         for name, value in zip(SCHEMA.names, row[: len(SCHEMA.names)], strict=True):
             columns[name].append(value)
-    for name in ("unit_price", "multiplier", "cost"):
+    for name in ("unit_price", "multiplier", "cost", "billed_cost"):
         columns[name] = [_money(value) for value in columns[name]]
     columns["errors"] = [list(codes) for codes in columns["errors"]]
     return pa.StructArray.from_arrays(
@@ -390,28 +413,49 @@ def _new_sums() -> dict[str, Any]:
         "unknown_price": 0,
         "images": 0,
         "cost": {},
+        "observed": 0,
+        "billed_differ": 0,
+        "billed_images": 0,
+        "billed_cost": {},
     }
 
 
 def _count(sums: dict[str, Any], row: Mapping[str, Any], count: int) -> None:
+    """Count `count` rows alike, as estimate's group sums do (estimation._Sums.add)."""
     sums["requests"] += count
     status = row["status"]
+    billed: int | None = row["billed"]
+    if billed is not None:
+        sums["observed"] += count
+        sums["billed_images"] += billed * count
+        if billed != (row["images"] if status in ("priced", "unknown_price") else 0):
+            sums["billed_differ"] += count
+        if row["billed_cost"] is not None:
+            _add(sums["billed_cost"], row["currency"], _EXACT.multiply(row["billed_cost"], count))
     if status in ("rejected", "unknown_model"):
         sums[status] += count
         return
     sums["accepted"] += count
     sums["images"] += row["images"] * count
+    if billed is None:
+        sums["billed_images"] += row["images"] * count
     if status == "unknown_price":
         sums["unknown_price"] += count
         return
     sums["priced"] += count
-    cost: dict[str, Decimal] = sums["cost"]
     amount = _EXACT.multiply(row["cost"], count)
-    cost[row["currency"]] = _EXACT.add(cost.get(row["currency"], Decimal(0)), amount)
+    _add(sums["cost"], row["currency"], amount)
+    if billed is None:
+        _add(sums["billed_cost"], row["currency"], amount)
+
+
+def _add(sums: dict[str, Decimal], currency: str, amount: Decimal) -> None:
+    sums[currency] = _EXACT.add(sums.get(currency, Decimal(0)), amount)
 
 
 def _frozen(labels: dict[str, str], sums: dict[str, Any]) -> GroupTotals:
     cost: dict[str, Decimal] = sums["cost"]
+    billed_cost: dict[str, Decimal] = sums["billed_cost"]
     return GroupTotals(
         labels=MappingProxyType(labels),
         requests=sums["requests"],
@@ -422,6 +466,8 @@ def _frozen(labels: dict[str, str], sums: dict[str, Any]) -> GroupTotals:
         images=sums["images"],
         cost=MappingProxyType(dict(sorted(cost.items(), key=_currency_order))),
         unknown_model=sums["unknown_model"],
-        billed_images=sums["images"],
-        billed_cost=MappingProxyType(dict(sorted(cost.items(), key=_currency_order))),
+        observed=sums["observed"],
+        billed_differ=sums["billed_differ"],
+        billed_images=sums["billed_images"],
+        billed_cost=MappingProxyType(dict(sorted(billed_cost.items(), key=_currency_order))),
     )

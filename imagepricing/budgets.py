@@ -15,6 +15,8 @@ Decisions:
   known spend alone, and a breach, or a budget within limits while requests of unknown cost
   (price or model) exist, says how many such requests there are.
 - **Exceeded means above**: spending exactly the budget is within it.
+- **An hour budget names the hour as its label** (`hour=2026-06-01T10:00Z:credits=5`; the label
+  holds colons, the amount follows the last one); another spelling is refused, never unchecked.
 - **A per-group budget needs its dimension in `--group-by`**; otherwise it is a usage error
   (ValueError here), never silently unchecked. A group the log never reached has spent nothing.
 - Amounts are exact Decimals; a limit must be a plain non-negative decimal number (no
@@ -29,11 +31,14 @@ from decimal import Decimal
 
 import attrs
 
-from imagepricing.estimation import _EXACT, GROUP_DIMENSIONS, Estimate, GroupTotals
+from imagepricing.estimation import _EXACT, GROUP_DIMENSIONS, NO_TIME, Estimate, GroupTotals
 
 __all__ = ["Breach", "Budget", "check_budgets", "parse_budget"]
 
 _AMOUNT = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+# The label `estimate` gives an hour (estimation._time_bucket): a budget on another spelling of it
+# ("2026-06-01T10") would match no group and never be breached, so it is refused instead.
+_HOUR = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:00Z")
 
 
 @attrs.frozen
@@ -94,6 +99,8 @@ def parse_budget(text: str) -> Budget:
         raise ValueError(f"expected DIMENSION=LABEL before ':' (e.g. model=gpt-image-2:credits=100); got {text!r}")
     if dimension not in GROUP_DIMENSIONS:
         raise ValueError(f"cannot budget by {dimension!r}; choose from {', '.join(GROUP_DIMENSIONS)}")
+    if dimension == "hour" and not (_HOUR.fullmatch(label) or label == NO_TIME):
+        raise ValueError(f"an hour is written as its group label, e.g. hour=2026-06-01T10:00Z:credits=5; got {label!r}")
     return Budget(currency, Decimal(amount), dimension, label)
 
 

@@ -3,7 +3,7 @@
 A log holds one request per line: either a bare request object, or an envelope
 ``{"endpoint": ..., "provider": ..., "time": "<ISO 8601>", "request": {...}}``. Every line is
 priced with `imagepricing.check` and counted into groups (`group_by` any of model, endpoint,
-provider, tier, day). Nothing is dropped silently: a line that cannot be read is counted, and the
+provider, tier, hour, day, week, month). Nothing is dropped silently: a line that cannot be read is counted, and the
 first ones are kept with file, line number and reason.
 
 >>> result = estimate(['{"model": "nano-banana", "prompt": "an apple"}', "not json"])
@@ -20,7 +20,9 @@ Decisions (docs/estimate.md explains each at more length):
   multiplied in a decimal context with the maximum precision and the Inexact trap set, so a sum
   is exact or the run fails loudly, never rounds silently. Sums do not depend on line order.
 - **Prices by date.** A line's `time` selects the prices in force on its UTC date; a naive time
-  (no offset) is read as UTC. Lines without `time` use `as_of` (default: today, UTC).
+  (no offset) is read as UTC. Lines without `time` use `as_of` (default: today, UTC). Grouped
+  by hour, a line is counted in its UTC hour ("2026-06-01T10:00Z", see _time_bucket) and still
+  priced by its UTC date.
 - **Envelopes.** An object with a "request" key is an envelope; any other object is a bare
   request. Envelope keys other than endpoint, provider, time, status, response and request
   (ids, headers, latency, ...) are ignored, because real logs carry them; `fields` renames the
@@ -105,8 +107,8 @@ __all__ = [
     "open_log",
 ]
 
-GROUP_DIMENSIONS: tuple[str, ...] = ("model", "endpoint", "provider", "tier", "day", "week", "month")
-_TIME_DIMENSIONS = frozenset({"day", "week", "month"})
+GROUP_DIMENSIONS: tuple[str, ...] = ("model", "endpoint", "provider", "tier", "hour", "day", "week", "month")
+_TIME_DIMENSIONS = frozenset({"hour", "day", "week", "month"})
 MAX_BAD_LINE_SAMPLES = 20
 
 # At most this many groups are listed; the rest are added up in one row labelled OTHER_GROUPS in
@@ -289,6 +291,12 @@ class Estimate:
     outside_window: int = 0
     """Lines left out by `since`/`until`: outside the window, or without a time."""
 
+    since: dt.datetime | None = None
+    """The start of the `since`/`until` window as an aware UTC date-time (None: open)."""
+    until: dt.datetime | None = None
+    """The end of the window, excluded, as an aware UTC date-time (None: open); a date passed as
+    `until` includes that whole day, so `until=date(2026, 6, 30)` is stored as 2026-07-01T00:00Z."""
+
     @property
     def unknown_model(self) -> int:
         return self.totals.unknown_model
@@ -340,6 +348,7 @@ class Estimate:
             "defaults": {"endpoint": self.endpoint, "provider": self.provider},
             "as_of": self.as_of.isoformat(),
             "price_basis": self.price_basis,
+            "window": {"since": _moment_text(self.since), "until": _moment_text(self.until)},
             "warnings": list(self.warnings),
         }
 
@@ -369,6 +378,8 @@ class Estimate:
             warnings=tuple(data.get("warnings", ())),
             unknown_models=tuple(data.get("unknown_models", ())),
             outside_window=lines.get("outside_window", 0),
+            since=_moment_from(data.get("window", {}).get("since")),
+            until=_moment_from(data.get("window", {}).get("until")),
         )
 
     def merge(self, *others: Estimate, max_groups: int = MAX_GROUPS) -> Estimate:
@@ -378,7 +389,8 @@ class Estimate:
         apart); groups are re-sorted; bad-line samples and sources are concatenated in argument
         order, so merging the estimates of files in order equals estimating the files at once.
         Raises ValueError when the estimates were made with different `group_by`, endpoint,
-        provider, `as_of` or price basis, which would make their sum meaningless. Past
+        provider, `as_of`, price basis or `since`/`until` window, which would make their sum
+        meaningless (a window's lines left out of one part would be counted in another). Past
         `max_groups` groups, the rest join the `OTHER_GROUPS` row as in `estimate`; the parts'
         warnings are kept once each, and the group-cap warning is written anew for the sum.
 
@@ -390,6 +402,11 @@ class Estimate:
         """
         settings = ("group_by", "endpoint", "provider", "as_of", "price_basis")
         for other in others:
+            if (other.since, other.until) != (self.since, self.until):
+                raise ValueError(
+                    "cannot merge estimates made with different since/until windows:"
+                    f" {_window_text(self.since, self.until)} and {_window_text(other.since, other.until)}"
+                )
             for setting in settings:
                 if getattr(other, setting) != getattr(self, setting):
                     raise ValueError(
@@ -440,6 +457,24 @@ class Estimate:
 
 
 _CAP_WARNING = "more than "
+
+
+def _moment_text(moment: dt.datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(_UTC).isoformat().replace("+00:00", "Z")
+
+
+def _window_text(since: dt.datetime | None, until: dt.datetime | None) -> str:
+    if since is None and until is None:
+        return "no window"
+    end = "the end" if until is None else f"{_moment_text(until)} (excluded)"
+    return f"from {_moment_text(since) or 'the start'} to {end}"
+
+
+def _moment_from(text: str | None) -> dt.datetime | None:
+    if text is None:
+        return None
+    moment = dt.datetime.fromisoformat(text)
+    return moment.replace(tzinfo=_UTC) if moment.tzinfo is None else moment.astimezone(_UTC)
 
 
 def _cap_warning(max_groups: int, group_by: tuple[str, ...], other_requests: int) -> str:
@@ -928,6 +963,11 @@ class _Estimator:
         self.memoize = memoize
         self.progress = progress
         self.by_day = not _TIME_DIMENSIONS.isdisjoint(self.group_by)
+        # Grouped by hour, a timed line's time key (`day` in consume) is a naive UTC datetime
+        # truncated to the hour, and its verdict's `day` its isoformat (see _time_bucket). The
+        # engine prices it by its date, so one report serves the 24 hours of a date: the verdicts
+        # of reports seen are then found by (report, hour).
+        self.by_hour = "hour" in self.group_by
         # --since/--until: (from, to) as naive UTC date-times, `to` excluded; lines outside, and
         # lines without a time, are counted in `outside` and nothing else.
         self.window: tuple[dt.datetime, dt.datetime] | None = _window(since, until)
@@ -938,8 +978,8 @@ class _Estimator:
         # same Report for a repeated request, provider, day and basis); `held` keeps those reports
         # alive so that an id cannot be reused while it is a key. A line without a time is priced
         # at as_of but labelled "(no time)", so when grouping by time it has a map of its own.
-        self.seen: dict[int, int] = {}
-        self.seen_untimed: dict[int, int] = {} if self.by_day else self.seen
+        self.seen: dict[int | tuple[int, dt.date | None], int] = {}
+        self.seen_untimed: dict[int | tuple[int, dt.date | None], int] = {} if self.by_day else self.seen
         self.held: list[Report] = []
         # line text -> verdict index; with its hit counters (see consume).
         self.raw: dict[str, int] = {}
@@ -1010,12 +1050,15 @@ class _Estimator:
         request_field, endpoint_field, provider_field = fields["request"], fields["endpoint"], fields["provider"]
         time_field, status_field, response_field = fields["time"], fields["status"], fields["response"]
         window = self.window
+        by_hour = self.by_hour
+        datetime = dt.datetime
         lineno = start - 1
         # Values read from a log are untyped JSON until the rules have judged them.
         obj: Any
         request: Any
         endpoint: Any
         provider: Any
+        day: dt.date | None  # a datetime (the UTC hour) when grouped by hour
         for lineno, item in enumerate(items, start):  # lineno is read after the loop
             kind = type(item)
             if kind is bytes:
@@ -1126,7 +1169,13 @@ class _Estimator:
                     except (ValueError, OverflowError):
                         self._bad(name, lineno, f"bad envelope: {time_field!r} is not an ISO 8601 date-time")
                         continue
-                    day = stamp.date()
+                    # Grouped by hour, the time key is the UTC hour as a naive datetime (built, not
+                    # replace()d: 8 times faster); prices still follow its date (the engine reads a
+                    # datetime's date). A date without a time of day has no hour and keeps its date.
+                    if by_hour and len(moment) > 10:
+                        day = datetime(stamp.year, stamp.month, stamp.day, stamp.hour)
+                    else:
+                        day = stamp.date()
                     if window is not None and not window[0] <= stamp.replace(tzinfo=None) < window[1]:
                         self.outside += 1
                         continue
@@ -1137,9 +1186,10 @@ class _Estimator:
             # The engine memoises (see engine.py): a repeated request, provider, day and basis
             # gets the same Report object, so a report seen before has the verdict it had.
             report = checker(request, endpoint, provider, as_of if day is None else day)
-            verdict = (seen_untimed if day is None else seen_timed).get(id(report), -1)
+            seen_key = (id(report), day) if by_hour else id(report)
+            verdict = (seen_untimed if day is None else seen_timed).get(seen_key, -1)
             if verdict < 0:
-                verdict = self._verdict(request, report, day)
+                verdict = self._verdict(request, report, day, seen_key)
             if observed is not None:
                 verdict = self._observed(verdict, observed)
             counts[verdict] += 1
@@ -1203,7 +1253,13 @@ class _Estimator:
             self.unknown_models[escape_unprintable(named)] = None
         return UNKNOWN_MODEL
 
-    def _verdict(self, request: Mapping[Any, Any], report: Report, day: dt.date | None) -> int:
+    def _verdict(
+        self,
+        request: Mapping[Any, Any],
+        report: Report,
+        day: dt.date | None,
+        seen_key: int | tuple[int, dt.date | None],
+    ) -> int:
         """The verdict of a line whose report this run has not seen: what the report says, with
         the labels estimate adds (the model label of an unknown model, the line's day)."""
         self._make_room()  # may fold, which renumbers verdicts and forgets the reports seen
@@ -1238,7 +1294,7 @@ class _Estimator:
             self.seen.clear()
             self.seen_untimed.clear()
             self.held.clear()
-        (self.seen_untimed if day is None else self.seen)[id(report)] = index
+        (self.seen_untimed if day is None else self.seen)[seen_key] = index
         self.held.append(report)
         return index
 
@@ -1395,6 +1451,12 @@ class _Estimator:
             warnings=tuple(warnings),
             unknown_models=tuple(self.unknown_models),
             outside_window=self.outside,
+            since=None
+            if self.window is None or self.window[0] == dt.datetime.min
+            else self.window[0].replace(tzinfo=_UTC),
+            until=None
+            if self.window is None or self.window[1] == dt.datetime.max
+            else self.window[1].replace(tzinfo=_UTC),
         )
 
 
@@ -1492,19 +1554,31 @@ def _currency_order(item: tuple[str, Decimal]) -> tuple[str, str]:
 
 
 def _label(verdict: _Verdict, dimension: str) -> str:
-    if dimension in ("week", "month"):
+    if dimension in _TIME_DIMENSIONS:
         return _time_bucket(verdict.day, dimension)
     value: str = getattr(verdict, dimension)
     return value
 
 
 def _time_bucket(day: str, dimension: str) -> str:
-    """A day's ISO week ("2026-W23", the ISO year: 2026-12-31 is in 2026-W53) or month ("2026-06")."""
+    """The time label of a verdict's `day` ("2026-06-01", or "2026-06-01T10:00:00" when grouped by
+    hour): its UTC hour ("2026-06-01T10:00Z"), date, ISO week ("2026-W23", the ISO year:
+    2026-12-31 is in 2026-W53) or month ("2026-06").
+
+    Decision (docs/estimate.md): an hour is labelled "2026-06-01T10:00Z". Every label has the
+    same width, so text order is time order (the groups' sort); the "Z" says it is UTC, whatever
+    offset the log wrote; and it is ISO 8601 that Python's datetime.fromisoformat and
+    JavaScript's Date.parse both read. A line whose time is a date alone has no hour: NO_TIME.
+    """
     if day == NO_TIME:
         return NO_TIME
+    if dimension == "hour":
+        return NO_TIME if len(day) <= 10 else f"{day[:13]}:00Z"
+    if dimension == "day":
+        return day[:10]
     if dimension == "month":
         return day[:7]
-    year, week, _ = dt.date.fromisoformat(day).isocalendar()
+    year, week, _ = dt.date.fromisoformat(day[:10]).isocalendar()
     return f"{year:04d}-W{week:02d}"
 
 

@@ -74,6 +74,9 @@ class RequestResult(NamedTuple):
     reason: str | None
     billed: int | None = None
     """Images the platform billed, where the envelope says (status, response); else None."""
+    billed_cost: Decimal | None = None
+    """What the platform billed for them (0 for a failed call), where the envelope says and the
+    price is known; else None."""
 
 
 BLANK: Final = RequestResult("blank", None, None, None, None, None, None, None, None, None, None, None, (), None)
@@ -175,6 +178,7 @@ def _from_verdict(verdict: _Verdict) -> RequestResult:
         errors=verdict.codes,
         reason=None,
         billed=None if verdict.billed < 0 else verdict.billed,
+        billed_cost=None if verdict.billed < 0 else _decimal(verdict.billed_cost),
     )
 
 

@@ -119,6 +119,8 @@ class TestSchema:
             "currency",
             "errors",
             "reason",
+            "billed",
+            "billed_cost",
         ]
         assert arrow.SCHEMA.field("cost").type == pa.decimal128(38, 9)
         assert arrow.SCHEMA.field("day").type == pa.date32()

@@ -36,10 +36,15 @@ _PROBE = """
 <script>
 (function () {
   var width = window.innerWidth;
-  var out = {width: width, scrollWidth: document.documentElement.scrollWidth, labels: 0, problems: []};
+  var out = {width: width, scrollWidth: document.documentElement.scrollWidth, labels: 0, thinned: 0,
+             ticks: [], problems: []};
   var nodes = document.querySelectorAll('.label, .legend li, .axis span, h2');
   for (var i = 0; i < nodes.length; i++) {
     var el = nodes[i];
+    if (el.parentNode.className === 'axis' && getComputedStyle(el).display === 'none') {
+      out.thinned += 1;  // a tick label left out at this width, by design
+      continue;
+    }
     var rect = el.getBoundingClientRect();
     var line = parseFloat(getComputedStyle(el).lineHeight) || 20;
     out.labels += 1;
@@ -47,6 +52,21 @@ _PROBE = """
     if (rect.left < -1 || rect.right > width + 1) out.problems.push(['off screen', el.textContent, rect.right]);
     if (el.scrollWidth > el.clientWidth + 1) out.problems.push(['clipped', el.textContent]);
     if (el.tagName !== 'H2' && rect.height > line * 1.6) out.problems.push(['wrapped', el.textContent, rect.height]);
+  }
+  // Tick labels of one axis never overlap one another.
+  var axes = document.querySelectorAll('.axis');
+  for (var a = 0; a < axes.length; a++) {
+    var shown = [];
+    var spans = axes[a].querySelectorAll('span');
+    for (var s = 0; s < spans.length; s++) {
+      if (getComputedStyle(spans[s]).display !== 'none') shown.push(spans[s].getBoundingClientRect());
+    }
+    out.ticks.push(shown.length);
+    for (var t = 1; t < shown.length; t++) {
+      if (shown[t].left < shown[t - 1].right + 2) {
+        out.problems.push(['ticks overlap', a, t, shown[t - 1].right, shown[t].left]);
+      }
+    }
   }
   var host = window.parent.document;
   var pre = host.createElement('pre');
@@ -143,20 +163,36 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     big = tmp / "generated.jsonl"
     _generated_log(big)
     built = {}
-    for name, log, group_by in (
-        ("example", ROOT / "examples" / "requests.jsonl", "day,model"),
-        ("generated", big, "day,model,provider"),
-        ("generated-by-model", big, "model"),
+    example = ROOT / "examples" / "requests.jsonl"
+    one_day = ["--since", "2026-06-01", "--until", "2026-06-01"]
+    for name, log, group_by, extra in (
+        ("example", example, "day,model", []),
+        ("generated", big, "day,model,provider", []),
+        ("generated-by-model", big, "model", []),
+        ("example-by-hour", example, "hour,provider", []),
+        ("example-one-day-by-hour", example, "hour,model", one_day),
+        ("generated-by-hour", big, "hour,model", []),  # 720 hours over 30 days
     ):
         page = tmp / f"{name}.html"
-        status = main(["estimate", str(log), "--format", "html", "--group-by", group_by, "-o", str(page)])
+        args = ["estimate", str(log), "--format", "html", "--group-by", group_by, "-o", str(page), *extra]
+        status = main(args)
         assert status == 0
         built[name] = page
     return built
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-@pytest.mark.parametrize("name", ["example", "generated", "generated-by-model"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "example",
+        "generated",
+        "generated-by-model",
+        "example-by-hour",
+        "example-one-day-by-hour",
+        "generated-by-hour",
+    ],
+)
 def test_no_overflow_and_every_label_visible(
     pages: dict[str, Path], name: str, width: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -167,6 +203,15 @@ def test_no_overflow_and_every_label_visible(
     assert measured["scrollWidth"] == width, measured  # nothing wider than the window
     assert measured["labels"], "no label found"
     assert measured["problems"] == [], measured["problems"]
+    ticks = measured["ticks"]
+    assert isinstance(ticks, list)
+    assert all(shown >= (3 if width == 1280 else 2) for shown in ticks), ticks  # every axis is labelled
+    if name == "generated-by-hour":
+        # 30 day ticks, thinned to what fits: fewer on a phone, some hidden there by the media query.
+        assert ticks
+        assert all(shown <= (9 if width == 1280 else 4) for shown in ticks), ticks
+        if width == 390:
+            assert measured["thinned"]
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / f"dashboard-{name}-{width}.png"
     framed = _framed(page, width, tmp_path, probe=False)

@@ -94,7 +94,9 @@ def _log(seed: int, lines: int) -> list[str]:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-@pytest.mark.parametrize("group_by", [("model", "day"), ("provider", "endpoint", "tier"), ("month",)])
+@pytest.mark.parametrize(
+    "group_by", [("model", "day"), ("provider", "endpoint", "tier"), ("month",), ("hour", "model")]
+)
 def test_memoised_estimate_equals_unmemoised_on_varied_logs(seed: int, group_by: tuple[str, ...]) -> None:
     log = _log(seed, 6000)
     memo_for(default_catalog()).clear()
