@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from imagepricing.catalog import Catalog, default_catalog, load_catalog, load_price_book
-from imagepricing.engine import check
+from imagepricing.engine import Checker, check
 from imagepricing.errors import CatalogError, RequestRejected
 from imagepricing.findings import CODES, Finding
 from imagepricing.pricing import PriceBook, PriceEntry
@@ -23,6 +23,7 @@ __all__ = [
     "CODES",
     "Catalog",
     "CatalogError",
+    "Checker",
     "Estimate",
     "Finding",
     "GroupTotals",
