@@ -6,7 +6,7 @@ and for programming errors such as an unknown endpoint name.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up; see frozen.py)
 
 from imagepricing._describe import escape_unprintable
 

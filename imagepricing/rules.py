@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up; docs/startup.md)
 
 from imagepricing._describe import describe
 from imagepricing.catalog import Capability, ParamSpec
