@@ -14,8 +14,8 @@ from imagepricing.catalog import Catalog, default_catalog, load_catalog, load_pr
 from imagepricing.engine import check
 from imagepricing.errors import CatalogError, RequestRejected
 from imagepricing.findings import CODES, Finding
-from imagepricing.pricing import PriceBook, PriceEntry
 from imagepricing.frozen import FrozenInstanceError
+from imagepricing.pricing import PriceBook, PriceEntry
 from imagepricing.report import Report
 
 __all__ = [

@@ -46,13 +46,18 @@ if TYPE_CHECKING:
     from imagepricing.catalog import Catalog
     from imagepricing.frozen import Frozen
 
-try:  # sha256 without hashlib, whose OpenSSL binding takes longer to import than hashing the tables
-    from _sha2 import sha256 as _sha256  # type: ignore[import-not-found]  # Python 3.12 and later
-except ImportError:
+# sha256 without hashlib, whose OpenSSL binding takes longer to import than hashing the tables
+# takes: the interpreter's own implementation, which hashlib itself falls back to.
+if TYPE_CHECKING:
+    from hashlib import sha256 as _sha256
+else:
     try:
-        from _sha256 import sha256 as _sha256  # type: ignore[import-not-found,no-redef]  # Python 3.11
-    except ImportError:  # an interpreter built without them
-        from hashlib import sha256 as _sha256  # type: ignore[assignment,no-redef]
+        from _sha2 import sha256 as _sha256  # Python 3.12 and later
+    except ImportError:
+        try:
+            from _sha256 import sha256 as _sha256  # Python 3.11
+        except ImportError:  # an interpreter built without them
+            from hashlib import sha256 as _sha256
 
 __all__ = ["KEEP", "PACKAGED_NAME", "cache_dir", "decode", "encode", "load", "store", "tables_digest"]
 

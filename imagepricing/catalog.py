@@ -81,9 +81,11 @@ _TABLE_FILES = ("parameters.toml", "models.toml", "sizes.toml")
 _SOURCES_FILE = "sources.toml"
 # The keys of a table that hold a citation of sources.toml.
 _SOURCE_KEYS = frozenset({"source", "limits_source", "disputed_source"})
-_RATIO = re.compile(r"[1-9][0-9]*:[1-9][0-9]*")
+# Patterns of table validation are plain strings, compiled (and cached by `re`) on first use:
+# a process that loads the compiled tables never compiles them.
+_RATIO = r"[1-9][0-9]*:[1-9][0-9]*"
 # A host as written in a price book: lowercase ASCII labels, no port, no trailing dot.
-_HOST_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+")
+_HOST_NAME = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+"
 _AS_WRITTEN = " (ASCII digits, lowercase x, positive sides, no leading zeros)"
 
 
@@ -112,8 +114,8 @@ class Parameter(Frozen):
         kind: str,
         endpoints: frozenset[str],
         required: bool,
-        min: int | None,  # noqa: A002 - the table's key
-        max: int | None,  # noqa: A002 - the table's key
+        min: int | None,
+        max: int | None,
         platform: bool,
         source: str,
     ) -> None:
@@ -188,8 +190,8 @@ class ParamSpec(Frozen):
         source: str,
         values: tuple[str, ...] | None = None,
         default: str | None = None,
-        min: int | None = None,  # noqa: A002 - the table's key
-        max: int | None = None,  # noqa: A002 - the table's key
+        min: int | None = None,
+        max: int | None = None,
         model_max: int | None = None,
         honoured_max: int | None = None,
         max_chars: int | None = None,
@@ -257,7 +259,17 @@ class Advice(Frozen):
 class Capability(Frozen):
     """What one model does on one endpoint: the parameters it honours, and why it drops the rest."""
 
-    __slots__ = ("__weakref__", "defaults", "dropped_reason", "endpoint", "model", "params", "size_rule", "slow", "source")
+    __slots__ = (
+        "__weakref__",
+        "defaults",
+        "dropped_reason",
+        "endpoint",
+        "model",
+        "params",
+        "size_rule",
+        "slow",
+        "source",
+    )
     _fields = _compared = ("model", "endpoint", "params", "dropped_reason", "source", "slow")
 
     model: str
@@ -314,7 +326,7 @@ class Model(Frozen):
 
     def __init__(
         self,
-        id: str,  # noqa: A002 - the model's id
+        id: str,
         family: str,
         source: str,
         endpoints: Mapping[str, Capability],
@@ -451,12 +463,12 @@ class Catalog(Frozen):
 # inside. A request matches these names exactly, so a trailing space, a zero-width character, a
 # Cyrillic or full-width look-alike or an empty string would make a value no request can ever
 # match (or a model no request can name) while the table loads without complaint.
-_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._:/+-]*[A-Za-z0-9])?")
+_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._:/+-]*[A-Za-z0-9])?"
 
 
 def _check_name(text: str, where: str, what: str, problems: list[str]) -> bool:
     """Whether `text` is a plain name; otherwise adds a problem saying what is wrong with it."""
-    if _NAME.fullmatch(text):
+    if re.fullmatch(_NAME, text):
         return True
     if not text:
         reason = "is empty"
@@ -491,7 +503,7 @@ def _exact_amount(amount: object) -> Decimal:
     if isinstance(amount, bool) or not isinstance(amount, (Decimal, str, int)):
         raise TypeError(f"a price must be a Decimal, a decimal string or an int, not {type(amount).__name__}")
     if isinstance(amount, str):
-        if len(amount) > MAX_PRICE_DIGITS + 1 or not _PLAIN_DECIMAL.fullmatch(amount):
+        if len(amount) > MAX_PRICE_DIGITS + 1 or not re.fullmatch(_PLAIN_DECIMAL, amount):
             raise ValueError(
                 f'a price must be a non-negative decimal string such as "0.20" of at most {MAX_PRICE_DIGITS}'
                 f" digits, not {_shown(amount)}"
@@ -515,7 +527,7 @@ def _exact_amount(amount: object) -> Decimal:
     return value
 
 
-_PLAIN_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+_PLAIN_DECIMAL = r"[0-9]+(?:\.[0-9]+)?"
 
 
 def _shown(amount: object) -> str:
@@ -854,9 +866,9 @@ def _compile_sizes(
         for size_text, ratio in amap.sizes.items():
             if _table_size(size_text) is None:
                 problems.append(f"{where}.sizes: {size_text!r} is not WIDTHxHEIGHT{_AS_WRITTEN}")
-            if not _RATIO.fullmatch(ratio):
+            if not re.fullmatch(_RATIO, ratio):
                 problems.append(f"{where}.sizes.{size_text}: {ratio!r} is not an aspect ratio such as 16:9")
-        if not _RATIO.fullmatch(amap.fallback):
+        if not re.fullmatch(_RATIO, amap.fallback):
             problems.append(f"{where}.fallback: {amap.fallback!r} is not an aspect ratio such as 1:1")
         aspect_maps[name] = AspectMap(name, amap.fallback, MappingProxyType(dict(amap.sizes)), amap.source)
     return size_sets, constraints, tierings, aspect_maps
@@ -1265,7 +1277,7 @@ def _compile_book(
         seen.setdefault(key, []).append(entry)
         entries.append(entry)
     for i, host in enumerate(book.hosts):
-        if not _HOST_NAME.fullmatch(host):
+        if not re.fullmatch(_HOST_NAME, host):
             problems.append(f"{label}: $.hosts[{i}]: {host!r} is not a lowercase DNS host name")
     return PriceBook(
         provider=book.provider,

@@ -40,7 +40,7 @@ class _FindingBeingBuilt(_FindingSlots):
     __slots__ = ()
 
 
-class Finding(_FindingSlots, Frozen):
+class Finding(_FindingSlots, Frozen, init=False):
     """One thing `check` found.
 
     >>> Finding("out_of_range", "n", "n must be an integer from 1 to 10; got 11.", path="$.n").to_dict()["code"]
@@ -91,7 +91,6 @@ class CodeInfo(Frozen):
         _set(self, "severity", severity)
         _set(self, "summary", summary)
         _set(self, "source", source)
-
 
 
 # Default sources, as citations of data/sources.toml ("<id>: <section or quote>"); a finding carries

@@ -44,15 +44,25 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, ClassVar, NoReturn, Self, TypeVar
 
-    _T = TypeVar("_T", bound="Frozen")
+    from typing_extensions import dataclass_transform
 
-__all__ = ["Frozen", "FrozenInstanceError", "replace"]
+    _T = TypeVar("_T", bound="Frozen")
+else:
+
+    def dataclass_transform(**_: object) -> Callable[[type], type]:
+        return lambda cls: cls
+
+
+__all__ = ["TYPE_CHECKING", "Frozen", "FrozenInstanceError", "replace"]
 
 
 class FrozenInstanceError(AttributeError):
     """An attempt to assign to or delete an attribute of a frozen imagepricing value."""
 
 
+# For type checkers only (PEP 681): the subclasses are frozen dataclass-like classes, so mypy
+# reports an assignment to a field, as it did with attrs. Each class writes its own constructor.
+@dataclass_transform(frozen_default=True)
 class Frozen:
     """The base of every frozen value. A subclass declares `__slots__` (every stored field, and
     "__weakref__"), `_fields` (the constructor's arguments, in order) and `_compared` (the fields
@@ -73,25 +83,26 @@ class Frozen:
     _fields: ClassVar[tuple[str, ...]] = ()
     _compared: ClassVar[tuple[str, ...]] = ()
     __match_args__: ClassVar[tuple[str, ...]] = ()
-    _values: ClassVar[Callable[[Any], object]]
+    _values: ClassVar[attrgetter[Any]]  # not a function, so never bound: _values(instance)
 
-    def __init_subclass__(cls) -> None:
+    def __init_subclass__(cls, **options: object) -> None:
+        # `options` are for type checkers only (`init=False` where __new__ builds the value).
         super().__init_subclass__()
         # One C call gathers the compared fields (a tuple, or the value itself for one field).
-        cls._values = attrgetter(*cls._compared) if cls._compared else _nothing
-        cls.__match_args__ = cls._fields
+        cls._values = attrgetter(*cls._compared)
+        type.__setattr__(cls, "__match_args__", cls._fields)
 
     def __setattr__(self, name: str, value: object) -> NoReturn:
-        raise FrozenInstanceError(f"{type(self).__name__} is frozen: cannot assign to {name!r}", name=name, obj=self)
+        raise FrozenInstanceError(f"{type(self).__name__} is frozen: cannot assign to {name!r}")
 
     def __delattr__(self, name: str) -> NoReturn:
-        raise FrozenInstanceError(f"{type(self).__name__} is frozen: cannot delete {name!r}", name=name, obj=self)
+        raise FrozenInstanceError(f"{type(self).__name__} is frozen: cannot delete {name!r}")
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         values = self._values
-        return values(self) == values(other)
+        return bool(values(self) == values(other))
 
     def __hash__(self) -> int:
         return hash((self.__class__, self._values(self)))
@@ -111,10 +122,6 @@ class Frozen:
         arguments = {name: getattr(self, name) for name in self._fields}
         arguments.update(changes)
         return type(self)(**arguments)
-
-
-def _nothing(_: object) -> tuple[()]:
-    return ()
 
 
 def replace(value: _T, /, **changes: Any) -> _T:

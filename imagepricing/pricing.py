@@ -261,7 +261,7 @@ class _QuoteBeingBuilt(_QuoteSlots):
     __slots__ = ()
 
 
-class Quote(_QuoteSlots, Frozen):
+class Quote(_QuoteSlots, Frozen, init=False):
     """The price side of a report. `problem` is (code, message) when the cost is unknown."""
 
     __slots__ = ()

@@ -46,7 +46,7 @@ class _ReportBeingBuilt(_ReportSlots):
     __slots__ = ()
 
 
-class Report(_ReportSlots, Frozen):
+class Report(_ReportSlots, Frozen, init=False):
     """Everything `check` found about one request.
 
     `ok` is True iff there are no errors. `ignored` lists, one finding per parameter, what

@@ -64,7 +64,7 @@ class Source(Frozen):
 
     def __init__(
         self,
-        id: str,  # noqa: A002 - the field's name in sources.toml
+        id: str,
         title: str,
         publisher: str,
         read: dt.date,
