@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from decimal import Decimal
 from types import MappingProxyType
+from typing import Any
 
 import attrs
 
@@ -110,7 +111,7 @@ def main() -> None:
     finding_fields = {"code": "out_of_range", "param": "n", "message": "m", "source": "s", "path": "$.n"}
     finding_values = tuple(finding_fields.values())
     other_values = tuple(finding_fields.values())
-    quote_values = ("credits", Decimal("0.2"), Decimal(1), Decimal("0.2"), "image", "a source", None)
+    quote_values: tuple[Any, ...] = ("credits", Decimal("0.2"), Decimal(1), Decimal("0.2"), "image", "a source", None)
     one, other = Finding(**finding_fields), Finding(**finding_fields)
     attrs_one, attrs_other = AttrsFinding(**finding_fields), AttrsFinding(**finding_fields)
 
