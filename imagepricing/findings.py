@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 
 from imagepricing._url_codes import URL_PROBLEM_CODES
-from imagepricing.frozen import Frozen
+from imagepricing.frozen import Frozen, build
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up; see frozen.py)
 if TYPE_CHECKING:
@@ -58,6 +58,8 @@ class Finding(_FindingSlots, Frozen, init=False):
 
     def __new__(cls, code: str, param: str | None, message: str, source: str = "", path: str = "$") -> Finding:
         # Built on every check that finds something: plain stores, then the class (see frozen.Frozen).
+        if cls is not Finding:
+            return build(cls, cls._fields, (code, param, message, source, path))
         self: Any = _new(_FindingBeingBuilt)
         self.code = code
         self.param = param

@@ -53,7 +53,7 @@ else:
         return lambda cls: cls
 
 
-__all__ = ["TYPE_CHECKING", "Frozen", "FrozenInstanceError", "replace"]
+__all__ = ["TYPE_CHECKING", "Frozen", "FrozenInstanceError", "build", "replace"]
 
 
 class FrozenInstanceError(AttributeError):
@@ -122,6 +122,15 @@ class Frozen:
         arguments = {name: getattr(self, name) for name in self._fields}
         arguments.update(changes)
         return type(self)(**arguments)
+
+
+def build(cls: type[_T], fields: tuple[str, ...], values: tuple[object, ...]) -> _T:
+    """An instance of `cls` with `fields` set to `values`: how the classes that build by swapping
+    their class (see Frozen) build an instance of a subclass, whose layout may differ."""
+    value = object.__new__(cls)
+    for name, item in zip(fields, values, strict=True):
+        object.__setattr__(value, name, item)
+    return value
 
 
 def replace(value: _T, /, **changes: Any) -> _T:

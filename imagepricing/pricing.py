@@ -30,7 +30,7 @@ import decimal
 from decimal import Decimal
 from types import MappingProxyType
 
-from imagepricing.frozen import Frozen
+from imagepricing.frozen import Frozen, build
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up; see frozen.py)
 if TYPE_CHECKING:
@@ -286,6 +286,8 @@ class Quote(_QuoteSlots, Frozen, init=False):
         problem: tuple[str, str] | None,
     ) -> Quote:
         # Built on every priced check: plain stores, then the class (see frozen.Frozen).
+        if cls is not Quote:
+            return build(cls, cls._fields, (currency, unit_price, multiplier, cost, per, source, problem))
         self: Any = _new(_QuoteBeingBuilt)
         self.currency = currency
         self.unit_price = unit_price

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from imagepricing.frozen import Frozen
+from imagepricing.frozen import Frozen, build
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up; see frozen.py)
 if TYPE_CHECKING:
@@ -100,6 +100,10 @@ class Report(_ReportSlots, Frozen, init=False):
         price_per: str | None = None,
     ) -> Report:
         # Built on every check the memo does not answer: plain stores, then the class (frozen.Frozen).
+        if cls is not Report:
+            values = (endpoint, provider, model, errors, ignored, warnings, effective, tier, multiplier, images)
+            rest = (unit_price, cost, currency, price_source, price_basis, as_of, price_per)
+            return build(cls, cls._fields, values + rest)
         self: Any = _new(_ReportBeingBuilt)
         self.endpoint = endpoint
         self.provider = provider

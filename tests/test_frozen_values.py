@@ -257,6 +257,24 @@ class TestReplace:
         assert copy.replace(finding, message="n") == Finding("c", None, "n")  # type: ignore[attr-defined]
 
 
+class TestSubclasses:
+    """A subclass (even one with a __dict__) builds and behaves like its base."""
+
+    @pytest.mark.parametrize("cls", [Finding, Quote, Report, Source, Size], ids=lambda cls: cls.__name__)
+    def test_a_subclass(self, cls: type[Frozen]) -> None:
+        sub: Any = type(f"My{cls.__name__}", (cls,), {})
+        values = [f"<{name}>" for name in cls._fields]
+        made = sub(*values)
+        assert type(made) is sub
+        assert [getattr(made, name) for name in cls._fields] == values
+        assert repr(made) == repr(cls(*values)).replace(cls.__name__, sub.__name__, 1)
+        assert made == sub(*values)
+        assert made != cls(*values)  # another class, as with attrs
+        with pytest.raises(FrozenInstanceError):
+            setattr(made, cls._fields[0], None)
+        assert type(replace(made)) is sub
+
+
 class TestProtocols:
     def test_pickle_and_copy_rebuild_through_the_constructor(self) -> None:
         values: list[Frozen] = [
