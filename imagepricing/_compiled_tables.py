@@ -72,6 +72,7 @@ _COMPILER_MODULES = (
     "sources.py",
     "sizes.py",
     "pricing.py",
+    "frozen.py",
     "_compiled_tables.py",
 )
 # Values never shared by reference: a decimal or a date is as short as a reference, and a dict
