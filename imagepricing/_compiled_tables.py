@@ -125,11 +125,12 @@ def load(directory: str | os.PathLike[str]) -> Catalog | None:
     """The compiled catalog of `directory`, or None (no cache, a miss, or a file not to trust)."""
     try:
         packaged = os.path.join(os.path.dirname(__file__), PACKAGED_NAME)
+        has_packaged = os.path.isfile(packaged)
         where = cache_dir()
-        if where is None and not os.path.isfile(packaged):
+        if where is None and not has_packaged:
             return None
         key = tables_digest(directory)
-        if os.path.isfile(packaged):
+        if has_packaged:
             try:
                 return decode(_read_bytes(packaged).decode("utf-8"), key, os.fspath(directory))
             except Exception:  # noqa: S110 - tables edited after install: try the user cache

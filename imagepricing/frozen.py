@@ -85,8 +85,9 @@ class Frozen:
     __match_args__: ClassVar[tuple[str, ...]] = ()
     _values: ClassVar[attrgetter[Any]]  # not a function, so never bound: _values(instance)
 
-    def __init_subclass__(cls, **options: object) -> None:
-        # `options` are for type checkers only (`init=False` where __new__ builds the value).
+    def __init_subclass__(cls, *, init: bool = True) -> None:
+        # `init` is for type checkers only: `init=False` where `__new__` builds the value, so that
+        # they read its signature rather than make one up from the annotations.
         super().__init_subclass__()
         # One C call gathers the compared fields (a tuple, or the value itself for one field).
         cls._values = attrgetter(*cls._compared)
