@@ -7,7 +7,8 @@ Report (17 fields, built with keywords as the engine builds it), Finding (5, key
 building one, against an `attrs.frozen(slots=True)` class with the same fields and defaults (what
 they were: defined here, so the comparison runs in the same process) and a floor, `tuple()` of
 the same values. Equality and hashing of a Finding are timed too. CPU time per call, median of
-rounds; the ratios are what to compare between runs, the microseconds move with machine load.
+rounds (the three of a row interleaved); the ratios are what to compare between runs, the
+microseconds move with machine load.
 """
 
 from __future__ import annotations
@@ -69,15 +70,17 @@ class AttrsReport:
     price_per: str | None = None
 
 
-def _per_call(work: Callable[[], object], calls: int, rounds: int) -> float:
-    """Median CPU seconds per call of `work`, less the cost of the loop itself."""
-    samples = []
+def _per_call(works: list[Callable[[], object]], calls: int, rounds: int) -> list[float]:
+    """Median CPU seconds per call of each of `works`, their rounds interleaved so that a burst of
+    load elsewhere on the machine hits them all alike."""
+    samples: list[list[float]] = [[] for _ in works]
     for _ in range(rounds):
-        start = time.process_time()
-        for _ in range(calls):
-            work()
-        samples.append((time.process_time() - start) / calls)
-    return statistics.median(samples)
+        for work, found in zip(works, samples, strict=True):
+            start = time.process_time()
+            for _ in range(calls):
+                work()
+            found.append((time.process_time() - start) / calls)
+    return [statistics.median(found) for found in samples]
 
 
 def main() -> None:
@@ -166,8 +169,7 @@ def main() -> None:
     print(f"{args.rounds} rounds of {args.calls:,} calls, median CPU time per call")
     print(f"{'case':24} {'plain us':>9} {'attrs us':>9} {'tuple us':>9} {'attrs/plain':>12} {'plain/tuple':>12}")
     for name, plain, with_attrs, floor in rows:
-        timings = [_per_call(work, args.calls, args.rounds) for work in (plain, with_attrs, floor)]
-        plain_t, attrs_t, floor_t = timings
+        plain_t, attrs_t, floor_t = _per_call([plain, with_attrs, floor], args.calls, args.rounds)
         print(
             f"{name:24} {plain_t * 1e6:9.3f} {attrs_t * 1e6:9.3f} {floor_t * 1e6:9.3f}"
             f" {attrs_t / plain_t:12.2f} {plain_t / floor_t:12.2f}"

@@ -70,7 +70,7 @@ class Frozen:
     field with `object.__setattr__`.
 
     Classes built on every `check` that the memo does not answer (Report, Finding, Quote) are
-    built faster than that (1.4x to 3.8x attrs' frozen init, benchmarks/bench_values.py): their
+    built faster than that (1.2x to 2x attrs' frozen init, benchmarks/bench_values.py): their
     slots live in a plain base class, and a second subclass of it, without the frozen
     `__setattr__`, is what `__new__` fills with plain stores before setting the finished object's
     class (the layouts are the same, so Python allows it). A subclass of theirs is built with
