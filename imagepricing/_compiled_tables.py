@@ -6,8 +6,9 @@ Why a cache on first load, and why JSON:
   follows every edit of a table in a checkout; a form built into the wheel would serve wheels only.
 - The file is keyed by a digest of everything the compiled catalog depends on: every file name in
   the table directory and in prices/, the bytes of every table, and the source of the modules that
-  compile them (catalog, table shapes, sources, sizes, pricing, this module). Any change misses the
-  cache, and the tables are validated afresh: a bad table still fails with the file and the path.
+  compile them (catalog, table shapes, sources, sizes, pricing, frozen, this module). Any change
+  misses the cache, and the tables are validated afresh: a bad table still fails with the file and
+  the path.
 - It is plain data, never code. Unpickling a file that someone else can write is running their
   code; decoding this JSON can only build the catalog's own classes (a fixed list) from strings,
   numbers and lists. A file that fails to decode, names another digest or is not exactly what this
@@ -29,19 +30,33 @@ else `~/.cache/imagepricing`.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import stat
 from decimal import Decimal
-from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
 
+# Start-up (docs/startup.md): typing and pathlib are not imported at run time (os.path serves),
+# and typing.TYPE_CHECKING is spelled without importing typing.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
+    from typing import Any
 
     from imagepricing.catalog import Catalog
+    from imagepricing.frozen import Frozen
+
+# The digest is BLAKE2b (256 bits), from the interpreter's own `_blake2` module: hashlib's
+# OpenSSL binding takes longer to import than hashing the tables, and BLAKE2b hashes them in a
+# third of the time of the built-in sha256 (about 0.3 ms here). hashlib itself imports `_blake2`.
+if TYPE_CHECKING:
+    from hashlib import blake2b
+else:
+    try:
+        from _blake2 import blake2b
+    except ImportError:  # an interpreter built without it
+        from hashlib import blake2b
 
 __all__ = ["KEEP", "PACKAGED_NAME", "cache_dir", "decode", "encode", "load", "store", "tables_digest"]
 
@@ -56,6 +71,7 @@ _COMPILER_MODULES = (
     "sources.py",
     "sizes.py",
     "pricing.py",
+    "frozen.py",
     "_compiled_tables.py",
 )
 # Values never shared by reference: a decimal or a date is as short as a reference, and a dict
@@ -66,75 +82,79 @@ PACKAGED_NAME = "_compiled_catalog.json"
 _CATALOG_FIELDS_NOT_STORED = frozenset({"source_dir"})  # where the tables are, set at each load
 
 
-def cache_dir() -> Path | None:
+def cache_dir() -> str | None:
     """Where compiled catalogs are kept, or None when the cache is turned off."""
     configured = os.environ.get("IMAGEPRICING_CACHE_DIR")
     if configured is not None:
-        return Path(configured) if configured else None
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "imagepricing"
+        return configured or None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "imagepricing")
 
 
-def tables_digest(directory: Path) -> str:
-    """sha256 of what a compiled catalog of `directory` depends on; see the module docstring."""
-    digest = hashlib.sha256(f"imagepricing compiled tables, format {FORMAT}\n".encode())
-    package = Path(__file__).parent
+def _read_bytes(path: str) -> bytes:
+    with open(path, "rb") as stream:
+        return stream.read()
+
+
+def tables_digest(directory: str | os.PathLike[str]) -> str:
+    """The digest (BLAKE2b-256, hex) of what a compiled catalog of `directory` depends on; see the
+    module docstring."""
+    digest = blake2b(f"imagepricing compiled tables, format {FORMAT}\n".encode(), digest_size=32)
+    package = os.path.dirname(__file__)
     for module_file in _COMPILER_MODULES:
-        source = (package / module_file).read_bytes()
+        source = _read_bytes(os.path.join(package, module_file))
         digest.update(f"module {module_file} {len(source)}\n".encode())
         digest.update(source)
-    for folder, label in ((directory, ""), (directory / "prices", "prices/")):
-        if not folder.is_dir():
+    top = os.fspath(directory)
+    for folder, label in ((top, ""), (os.path.join(top, "prices"), "prices/")):
+        if not os.path.isdir(folder):
             digest.update(f"no folder {label}\n".encode())
             continue
-        for entry in sorted(folder.iterdir()):
+        for name in sorted(os.listdir(folder)):
+            entry = os.path.join(folder, name)
             # Every name counts: an extra or misnamed file is a problem validation must report.
-            digest.update(f"entry {label}{entry.name} dir={entry.is_dir()}\n".encode())
-            if entry.is_file() and entry.name.lower().endswith(".toml"):
-                content = entry.read_bytes()
+            digest.update(f"entry {label}{name} dir={os.path.isdir(entry)}\n".encode())
+            if os.path.isfile(entry) and name.lower().endswith(".toml"):
+                content = _read_bytes(entry)
                 digest.update(f"{len(content)}\n".encode())
                 digest.update(content)
     return digest.hexdigest()
 
 
-def _path_for(directory: Path) -> tuple[Path, str] | None:
-    where = cache_dir()
-    if where is None:
-        return None
-    key = tables_digest(directory)
-    return where / f"catalog-{key}.json", key
-
-
-def load(directory: Path) -> Catalog | None:
+def load(directory: str | os.PathLike[str]) -> Catalog | None:
     """The compiled catalog of `directory`, or None (no cache, a miss, or a file not to trust)."""
     try:
-        packaged = Path(__file__).parent / PACKAGED_NAME
+        packaged = os.path.join(os.path.dirname(__file__), PACKAGED_NAME)
+        has_packaged = os.path.isfile(packaged)
         where = cache_dir()
-        if where is None and not packaged.is_file():
+        if where is None and not has_packaged:
             return None
         key = tables_digest(directory)
-        if packaged.is_file():
+        if has_packaged:
             try:
-                return decode(packaged.read_text(encoding="utf-8"), key, str(directory))
+                return decode(_read_bytes(packaged).decode("utf-8"), key, os.fspath(directory))
             except Exception:  # noqa: S110 - tables edited after install: try the user cache
                 pass
         if where is None:
             return None
-        text = _read_trusted(where / f"catalog-{key}.json")
+        text = _read_trusted(os.path.join(where, f"catalog-{key}.json"))
         if text is None:
             return None
-        return decode(text, key, str(directory))
+        return decode(text, key, os.fspath(directory))
     except Exception:  # any doubt about the file means: validate the tables instead
         return None
 
 
-def store(directory: Path, catalog: Catalog) -> None:
+def store(directory: str | os.PathLike[str], catalog: Catalog) -> None:
     """Write the compiled form of a freshly validated catalog; failures only cost the next start."""
+    from pathlib import Path  # noqa: PLC0415 - only a load that validated writes
+
     try:
-        located = _path_for(directory)
-        if located is None:
+        where = cache_dir()
+        if where is None:
             return
-        path, key = located
+        key = tables_digest(directory)
+        path = Path(where) / f"catalog-{key}.json"
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not _trusted(path.parent.stat()):
             return
@@ -174,10 +194,10 @@ def _trusted(info: os.stat_result) -> bool:
     return info.st_uid == getuid() and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
-def _read_trusted(path: Path) -> str | None:
+def _read_trusted(path: str) -> str | None:
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
     try:
-        if not _trusted(path.parent.stat()):
+        if not _trusted(os.stat(os.path.dirname(path))):
             return None
         handle = os.open(path, flags)
     except OSError:
@@ -195,13 +215,13 @@ def _read_trusted(path: Path) -> str | None:
 # instance of one of the catalog's classes as its constructor's arguments.
 
 
-def _classes() -> dict[str, type]:
+def _classes() -> dict[str, type[Frozen]]:
     from imagepricing.catalog import Advice, Capability, KnownParameter, Model, Parameter, ParamSpec  # noqa: PLC0415
     from imagepricing.pricing import PriceBook, PriceEntry  # noqa: PLC0415
     from imagepricing.sizes import AspectMap, Constraints, SizeRule, Tiering  # noqa: PLC0415
     from imagepricing.sources import Source  # noqa: PLC0415
 
-    found: tuple[type, ...] = (
+    found: tuple[type[Frozen], ...] = (
         Advice,
         Capability,
         KnownParameter,
@@ -219,19 +239,11 @@ def _classes() -> dict[str, type]:
     return {cls.__name__: cls for cls in found}
 
 
-def _init_fields(cls: type) -> list[tuple[str, str]]:
-    """(attribute, constructor argument) of every field the constructor takes."""
-    import attrs  # noqa: PLC0415
-
-    return [(f.name, f.alias or f.name) for f in attrs.fields(cls) if f.init]
-
-
 def encode(catalog: Catalog, key: str) -> str:
     """The compiled form of `catalog`, tagged with the digest `key` of what it was built from."""
-    import attrs  # noqa: PLC0415
-
     classes = _classes()
-    fields_of = {name: _init_fields(cls) for name, cls in classes.items()}
+    # Each class's constructor arguments, which are also its attributes (imagepricing.frozen).
+    fields_of: dict[str, tuple[str, ...]] = {name: cls._fields for name, cls in classes.items()}
 
     def plain(value: Any) -> Any:
         if value is None or type(value) in (str, bool, int):
@@ -250,13 +262,11 @@ def encode(catalog: Catalog, key: str) -> str:
             return {"$": tag, "v": [[plain(k), plain(v)] for k, v in value.items()]}
         name = kind.__name__
         if classes.get(name) is kind:
-            return {"$": name, "v": {arg: plain(getattr(value, attr)) for attr, arg in fields_of[name]}}
+            return {"$": name, "v": {field: plain(getattr(value, field)) for field in fields_of[name]}}
         raise TypeError(f"the compiled form cannot hold a {kind.__name__}")
 
     full = {
-        f.name: plain(getattr(catalog, f.name))
-        for f in attrs.fields(type(catalog))
-        if f.name not in _CATALOG_FIELDS_NOT_STORED
+        field: plain(getattr(catalog, field)) for field in catalog._fields if field not in _CATALOG_FIELDS_NOT_STORED
     }
     # Equal objects are written once: the first in full with an "id", later ones as a reference
     # to it. The catalog repeats many (inherited parameters, shared tierings), so the file is a

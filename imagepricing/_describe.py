@@ -23,6 +23,7 @@ single pass with no nested or overlapping quantifiers, so the scan is linear.
 
 from __future__ import annotations
 
+import functools
 import re
 
 __all__ = ["describe", "escape_unprintable", "looks_secret", "plausible_token"]
@@ -30,7 +31,7 @@ __all__ = ["describe", "escape_unprintable", "looks_secret", "plausible_token"]
 _MAX_SHOWN = 40
 _SCAN = 4096
 
-_SECRET = re.compile(
+_CREDENTIAL_SHAPES = (
     r"(?i)(?:"
     r"\bbearer\s+\S"
     r"|\b(?:sk|rk)[-_][a-z0-9_-]{8}"
@@ -44,7 +45,15 @@ _SECRET = re.compile(
     r"|(?:api[_-]?key|access[_-]?key|secret|token|password|passwd|pwd|authorization|credentials?|cookie)\s*[=:]"
     r")"
 )
-# Every alternative of _SECRET starts with one of these (lower-cased).
+
+
+@functools.cache
+def _secret() -> re.Pattern[str]:
+    # Compiled on first use: compiling it takes a few ms, which every start-up would pay.
+    return re.compile(_CREDENTIAL_SHAPES)
+
+
+# Every alternative of _CREDENTIAL_SHAPES starts with one of these (lower-cased).
 _SECRET_WORDS = (
     "bearer",
     "sk",
@@ -93,7 +102,7 @@ def looks_secret(text: str) -> bool:
     lowered = head.lower()
     # The pattern tries a dozen alternatives at every position; substring tests (C loops) skip it
     # for the usual text that contains none of the words or prefixes it starts with.
-    if any(word in lowered for word in _SECRET_WORDS) and _SECRET.search(head) is not None:
+    if any(word in lowered for word in _SECRET_WORDS) and _secret().search(head) is not None:
         return True
     return any(_random_looking(match.group()) for match in _RUN.finditer(head))
 

@@ -21,18 +21,13 @@ import functools
 import os
 import re
 import threading
-import unicodedata
-from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, TypeVar
-
-import attrs
 
 from imagepricing import _compiled_tables
 from imagepricing._tables import ENDPOINTS
 from imagepricing.errors import CatalogError
+from imagepricing.frozen import Frozen
 from imagepricing.pricing import PriceBook, PriceEntry
 from imagepricing.sizes import (
     AUTO_SIZES,
@@ -46,7 +41,16 @@ from imagepricing.sizes import (
 )
 from imagepricing.sources import Source, citation_problems, load_sources, render_citation
 
+# typing.TYPE_CHECKING without importing typing, nor pathlib and collections.abc, for annotations
+# only: a process that loads the compiled tables never needs them (start-up; docs/startup.md).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from pathlib import Path
+    from typing import Any, TypeVar
+
+    _T = TypeVar("_T")
+
     # Validation only: tomllib, cattrs and these shapes load when tables are (re)validated, not
     # when the compiled form of the shipped tables is used (see load_catalog).
     from imagepricing._table_shapes import (
@@ -73,20 +77,27 @@ __all__ = [
     "shipped_data_dir",
 ]
 
-_T = TypeVar("_T")
 _TABLE_FILES = ("parameters.toml", "models.toml", "sizes.toml")
 _SOURCES_FILE = "sources.toml"
 # The keys of a table that hold a citation of sources.toml.
 _SOURCE_KEYS = frozenset({"source", "limits_source", "disputed_source"})
-_RATIO = re.compile(r"[1-9][0-9]*:[1-9][0-9]*")
+# Patterns of table validation are plain strings, compiled (and cached by `re`) on first use:
+# a process that loads the compiled tables never compiles them.
+_RATIO = r"[1-9][0-9]*:[1-9][0-9]*"
 # A host as written in a price book: lowercase ASCII labels, no port, no trailing dot.
-_HOST_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+")
+_HOST_NAME = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+"
 _AS_WRITTEN = " (ASCII digits, lowercase x, positive sides, no leading zeros)"
 
 
-@attrs.frozen
-class Parameter:
+_set = object.__setattr__
+_NO_MAPPING: Mapping[str, Any] = MappingProxyType({})
+
+
+class Parameter(Frozen):
     """A request parameter as the platform defines it (parameters.toml)."""
+
+    __slots__ = ("__weakref__", "endpoints", "kind", "max", "min", "name", "platform", "required", "source")
+    _fields = _compared = ("name", "kind", "endpoints", "required", "min", "max", "platform", "source")
 
     name: str
     kind: str
@@ -97,56 +108,169 @@ class Parameter:
     platform: bool
     source: str
 
+    def __init__(
+        self,
+        name: str,
+        kind: str,
+        endpoints: frozenset[str],
+        required: bool,
+        min: int | None,
+        max: int | None,
+        platform: bool,
+        source: str,
+    ) -> None:
+        _set(self, "name", name)
+        _set(self, "kind", kind)
+        _set(self, "endpoints", endpoints)
+        _set(self, "required", required)
+        _set(self, "min", min)
+        _set(self, "max", max)
+        _set(self, "platform", platform)
+        _set(self, "source", source)
 
-@attrs.frozen
-class ParamSpec:
+
+_PARAM_SPEC_FIELDS = (
+    "name",
+    "kind",
+    "source",
+    "values",
+    "default",
+    "min",
+    "max",
+    "model_max",
+    "honoured_max",
+    "max_chars",
+    "max_items",
+    "size",
+    "overridden_to",
+    "reason",
+    "disputed_values",
+    "disputed_max_items",
+    "disputed_note",
+    "disputed_source",
+    "range_source",
+)
+
+
+class ParamSpec(Frozen):
     """What one model allows for one parameter on one endpoint (models.toml), merged with the
     platform's definition of the parameter."""
+
+    __slots__ = ("__weakref__", *_PARAM_SPEC_FIELDS)
+    _fields = _compared = _PARAM_SPEC_FIELDS
 
     name: str
     kind: str
     source: str
-    values: tuple[str, ...] | None = None
-    default: str | None = None
-    min: int | None = None
-    max: int | None = None
-    model_max: int | None = None
-    honoured_max: int | None = None
-    max_chars: int | None = None
-    max_items: int | None = None
-    size: SizeRule | None = None
-    overridden_to: str | None = None
-    reason: str | None = None
+    values: tuple[str, ...] | None
+    default: str | None
+    min: int | None
+    max: int | None
+    model_max: int | None
+    honoured_max: int | None
+    max_chars: int | None
+    max_items: int | None
+    size: SizeRule | None
+    overridden_to: str | None
+    reason: str | None
     # Values (or an image count up to disputed_max_items) that some cited sources accept and others
     # do not: accepted with a `sources_disagree` warning carrying disputed_note and disputed_source.
-    disputed_values: frozenset[str] = frozenset()
-    disputed_max_items: int | None = None
-    disputed_note: str | None = None
-    disputed_source: str | None = None
+    disputed_values: frozenset[str]
+    disputed_max_items: int | None
+    disputed_note: str | None
+    disputed_source: str | None
     # The source of the platform's own range (parameters.toml), cited by out_of_range: the model's
     # entry may describe a different fact (n is silently downgraded on gpt-image-2).
-    range_source: str | None = None
+    range_source: str | None
+
+    def __init__(
+        self,
+        name: str,
+        kind: str,
+        source: str,
+        values: tuple[str, ...] | None = None,
+        default: str | None = None,
+        min: int | None = None,
+        max: int | None = None,
+        model_max: int | None = None,
+        honoured_max: int | None = None,
+        max_chars: int | None = None,
+        max_items: int | None = None,
+        size: SizeRule | None = None,
+        overridden_to: str | None = None,
+        reason: str | None = None,
+        disputed_values: frozenset[str] = frozenset(),
+        disputed_max_items: int | None = None,
+        disputed_note: str | None = None,
+        disputed_source: str | None = None,
+        range_source: str | None = None,
+    ) -> None:
+        _set(self, "name", name)
+        _set(self, "kind", kind)
+        _set(self, "source", source)
+        _set(self, "values", values)
+        _set(self, "default", default)
+        _set(self, "min", min)
+        _set(self, "max", max)
+        _set(self, "model_max", model_max)
+        _set(self, "honoured_max", honoured_max)
+        _set(self, "max_chars", max_chars)
+        _set(self, "max_items", max_items)
+        _set(self, "size", size)
+        _set(self, "overridden_to", overridden_to)
+        _set(self, "reason", reason)
+        _set(self, "disputed_values", disputed_values)
+        _set(self, "disputed_max_items", disputed_max_items)
+        _set(self, "disputed_note", disputed_note)
+        _set(self, "disputed_source", disputed_source)
+        _set(self, "range_source", range_source)
 
 
-@attrs.frozen
-class KnownParameter:
+class KnownParameter(Frozen):
     """A parameter of OpenAI's images API that the platform does not document (parameters.toml)."""
+
+    __slots__ = ("__weakref__", "endpoints", "name", "note", "source")
+    _fields = _compared = ("name", "endpoints", "note", "source")
 
     name: str
     endpoints: frozenset[str]
     note: str
     source: str
 
+    def __init__(self, name: str, endpoints: frozenset[str], note: str, source: str) -> None:
+        _set(self, "name", name)
+        _set(self, "endpoints", endpoints)
+        _set(self, "note", note)
+        _set(self, "source", source)
 
-@attrs.frozen
-class Advice:
+
+class Advice(Frozen):
+    __slots__ = ("__weakref__", "note", "source")
+    _fields = _compared = ("note", "source")
+
     note: str
     source: str
 
+    def __init__(self, note: str, source: str) -> None:
+        _set(self, "note", note)
+        _set(self, "source", source)
 
-@attrs.frozen
-class Capability:
+
+class Capability(Frozen):
     """What one model does on one endpoint: the parameters it honours, and why it drops the rest."""
+
+    __slots__ = (
+        "__weakref__",
+        "defaults",
+        "dropped_reason",
+        "endpoint",
+        "model",
+        "params",
+        "size_rule",
+        "slow",
+        "source",
+    )
+    _fields = _compared = ("model", "endpoint", "params", "dropped_reason", "source", "slow")
 
     model: str
     endpoint: str
@@ -156,13 +280,27 @@ class Capability:
     slow: Advice | None
     # Derived from `params` so that `check` does not rescan them on every call: what upstream
     # uses when a parameter is omitted, as (request parameter, effective key, value) in parameter
-    # order (an omitted nano-banana `size` shows as `aspect_ratio`), and the size rule.
-    defaults: tuple[tuple[str, str, object], ...] = attrs.field(init=False, eq=False, repr=False)
-    size_rule: SizeRule | None = attrs.field(init=False, eq=False, repr=False)
+    # order (an omitted nano-banana `size` shows as `aspect_ratio`), and the size rule. Not compared.
+    defaults: tuple[tuple[str, str, object], ...]
+    size_rule: SizeRule | None
 
-    def __attrs_post_init__(self) -> None:
+    def __init__(
+        self,
+        model: str,
+        endpoint: str,
+        params: Mapping[str, ParamSpec],
+        dropped_reason: str,
+        source: str,
+        slow: Advice | None,
+    ) -> None:
+        _set(self, "model", model)
+        _set(self, "endpoint", endpoint)
+        _set(self, "params", params)
+        _set(self, "dropped_reason", dropped_reason)
+        _set(self, "source", source)
+        _set(self, "slow", slow)
         defaults: list[tuple[str, str, object]] = []
-        for name, spec in self.params.items():
+        for name, spec in params.items():
             if spec.size is not None:
                 if spec.size.aspect_map is not None:
                     defaults.append((name, "aspect_ratio", spec.size.aspect_map.fallback))
@@ -170,24 +308,58 @@ class Capability:
                     defaults.append((name, "size", spec.size.default))
             elif spec.default is not None:
                 defaults.append((name, name, spec.default))
-        size = self.params.get("size")
-        object.__setattr__(self, "defaults", tuple(defaults))
-        object.__setattr__(self, "size_rule", size.size if size is not None else None)
+        size = params.get("size")
+        _set(self, "defaults", tuple(defaults))
+        _set(self, "size_rule", size.size if size is not None else None)
 
 
-@attrs.frozen
-class Model:
+class Model(Frozen):
+    __slots__ = ("__weakref__", "disputed_endpoints", "endpoints", "family", "id", "source")
+    _fields = _compared = ("id", "family", "source", "endpoints", "disputed_endpoints")
+
     id: str
     family: str
     source: str
     endpoints: Mapping[str, Capability]
     # endpoint -> (note, source) where the sources disagree on whether the model serves it.
-    disputed_endpoints: Mapping[str, tuple[str, str]] = attrs.field(factory=lambda: MappingProxyType({}))
+    disputed_endpoints: Mapping[str, tuple[str, str]]
+
+    def __init__(
+        self,
+        id: str,
+        family: str,
+        source: str,
+        endpoints: Mapping[str, Capability],
+        disputed_endpoints: Mapping[str, tuple[str, str]] = _NO_MAPPING,
+    ) -> None:
+        _set(self, "id", id)
+        _set(self, "family", family)
+        _set(self, "source", source)
+        _set(self, "endpoints", endpoints)
+        _set(self, "disputed_endpoints", disputed_endpoints)
 
 
-@attrs.frozen
-class Catalog:
+_CATALOG_FIELDS = (
+    "parameters",
+    "models",
+    "size_sets",
+    "constraints",
+    "tierings",
+    "aspect_maps",
+    "price_books",
+    "source_dir",
+    "sources",
+    "platform_specs",
+    "required",
+    "known_parameters",
+)
+
+
+class Catalog(Frozen):
     """Every table, compiled. Build one with `load_catalog`; never mutate it (you cannot)."""
+
+    __slots__ = ("__weakref__", *_CATALOG_FIELDS)
+    _fields = _compared = _CATALOG_FIELDS
 
     parameters: Mapping[str, Parameter]
     models: Mapping[str, Model]
@@ -204,7 +376,35 @@ class Catalog:
     # parameters of each endpoint other than `model`.
     platform_specs: Mapping[str, ParamSpec]
     required: Mapping[str, tuple[str, ...]]
-    known_parameters: Mapping[str, KnownParameter] = attrs.field(factory=lambda: MappingProxyType({}))
+    known_parameters: Mapping[str, KnownParameter]
+
+    def __init__(
+        self,
+        parameters: Mapping[str, Parameter],
+        models: Mapping[str, Model],
+        size_sets: Mapping[str, tuple[str, ...]],
+        constraints: Mapping[str, Constraints],
+        tierings: Mapping[str, Tiering],
+        aspect_maps: Mapping[str, AspectMap],
+        price_books: Mapping[str, PriceBook],
+        source_dir: str,
+        sources: Mapping[str, Source],
+        platform_specs: Mapping[str, ParamSpec],
+        required: Mapping[str, tuple[str, ...]],
+        known_parameters: Mapping[str, KnownParameter] = _NO_MAPPING,
+    ) -> None:
+        _set(self, "parameters", parameters)
+        _set(self, "models", models)
+        _set(self, "size_sets", size_sets)
+        _set(self, "constraints", constraints)
+        _set(self, "tierings", tierings)
+        _set(self, "aspect_maps", aspect_maps)
+        _set(self, "price_books", price_books)
+        _set(self, "source_dir", source_dir)
+        _set(self, "sources", sources)
+        _set(self, "platform_specs", platform_specs)
+        _set(self, "required", required)
+        _set(self, "known_parameters", known_parameters)
 
     @property
     def providers(self) -> tuple[str, ...]:
@@ -250,31 +450,33 @@ class Catalog:
         value = _exact_amount(amount)
         books = dict(self.price_books)
         books[provider] = books[provider].with_override(model, value)
-        return attrs.evolve(self, price_books=MappingProxyType(books))
+        return self.__replace__(price_books=MappingProxyType(books))
 
     def with_price_book(self, book: PriceBook) -> Catalog:
         """A new catalog with `book` added, or replacing the book of the same provider."""
         books = dict(self.price_books)
         books[book.provider] = book
-        return attrs.evolve(self, price_books=MappingProxyType(books))
+        return self.__replace__(price_books=MappingProxyType(books))
 
 
 # What a model id or a choice value may be written with: ASCII letters and digits, with . _ : / + -
 # inside. A request matches these names exactly, so a trailing space, a zero-width character, a
 # Cyrillic or full-width look-alike or an empty string would make a value no request can ever
 # match (or a model no request can name) while the table loads without complaint.
-_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._:/+-]*[A-Za-z0-9])?")
+_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._:/+-]*[A-Za-z0-9])?"
 
 
 def _check_name(text: str, where: str, what: str, problems: list[str]) -> bool:
     """Whether `text` is a plain name; otherwise adds a problem saying what is wrong with it."""
-    if _NAME.fullmatch(text):
+    if re.fullmatch(_NAME, text):
         return True
     if not text:
         reason = "is empty"
     elif text != text.strip() or text != "".join(text.split()):
         reason = "contains whitespace (a trailing, leading or inner space, tab or newline)"
     elif not text.isascii():
+        import unicodedata  # noqa: PLC0415 - a bad table only
+
         odd = next(ch for ch in text if not ch.isascii())
         reason = (
             f"contains the non-ASCII character U+{ord(odd):04X} {unicodedata.name(odd, '(unnamed)')}"
@@ -301,7 +503,7 @@ def _exact_amount(amount: object) -> Decimal:
     if isinstance(amount, bool) or not isinstance(amount, (Decimal, str, int)):
         raise TypeError(f"a price must be a Decimal, a decimal string or an int, not {type(amount).__name__}")
     if isinstance(amount, str):
-        if len(amount) > MAX_PRICE_DIGITS + 1 or not _PLAIN_DECIMAL.fullmatch(amount):
+        if len(amount) > MAX_PRICE_DIGITS + 1 or not re.fullmatch(_PLAIN_DECIMAL, amount):
             raise ValueError(
                 f'a price must be a non-negative decimal string such as "0.20" of at most {MAX_PRICE_DIGITS}'
                 f" digits, not {_shown(amount)}"
@@ -325,7 +527,7 @@ def _exact_amount(amount: object) -> Decimal:
     return value
 
 
-_PLAIN_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+_PLAIN_DECIMAL = r"[0-9]+(?:\.[0-9]+)?"
 
 
 def _shown(amount: object) -> str:
@@ -339,12 +541,20 @@ def _shown(amount: object) -> str:
 def shipped_data_dir() -> Path:
     """Where the shipped tables are: inside the installed package (wheel), or the checkout's
     top-level `data/` (editable install or a plain checkout)."""
-    here = Path(__file__).resolve().parent
-    packaged = here / "data"
-    if (packaged / "models.toml").is_file():
+    from pathlib import Path  # noqa: PLC0415 - see _shipped_tables
+
+    return Path(_shipped_tables())
+
+
+def _shipped_tables() -> str:
+    """`shipped_data_dir()` as a string: os.path, as pathlib costs start-up and load needs none."""
+    here = os.path.dirname(os.path.realpath(__file__))
+    packaged = os.path.join(here, "data")
+    if os.path.isfile(os.path.join(packaged, "models.toml")):
         return packaged
-    checkout = here.parent / "data"
-    if (here.parent / "pyproject.toml").is_file() and (checkout / "models.toml").is_file():
+    parent = os.path.dirname(here)
+    checkout = os.path.join(parent, "data")
+    if os.path.isfile(os.path.join(parent, "pyproject.toml")) and os.path.isfile(os.path.join(checkout, "models.toml")):
         return checkout
     raise CatalogError([f"the shipped data tables are missing: looked in {packaged} and {checkout}"])
 
@@ -374,15 +584,20 @@ def load_catalog(path: str | os.PathLike[str] | None = None) -> Catalog:
     code that compiles them: any change to either validates afresh (docs/startup.md). A `path`
     of your own is validated on every call.
     """
-    if path is None:
-        directory = shipped_data_dir()
-        cached = _compiled_tables.load(directory)
-        if cached is not None:
-            return cached
-        catalog = _validated_catalog(directory)
-        _compiled_tables.store(directory, catalog)
-        return catalog
-    return _validated_catalog(Path(path))
+    # pathlib is imported only where tables are validated (it costs start-up; docs/startup.md).
+    if path is not None:
+        from pathlib import Path  # noqa: PLC0415
+
+        return _validated_catalog(Path(path))
+    shipped = _shipped_tables()
+    cached = _compiled_tables.load(shipped)
+    if cached is not None:
+        return cached
+    from pathlib import Path  # noqa: PLC0415
+
+    catalog = _validated_catalog(Path(shipped))
+    _compiled_tables.store(shipped, catalog)
+    return catalog
 
 
 def _validated_catalog(directory: Path) -> Catalog:
@@ -499,6 +714,8 @@ def _known_parameters(
 
 def load_price_book(path: str | os.PathLike[str], catalog: Catalog | None = None) -> PriceBook:
     """Load one user price book (same format as data/prices/*.toml), checked against `catalog`."""
+    from pathlib import Path  # noqa: PLC0415 - validation only
+
     from imagepricing._table_shapes import PriceBookFile  # noqa: PLC0415 - validation only
 
     catalog = catalog or default_catalog()
@@ -649,9 +866,9 @@ def _compile_sizes(
         for size_text, ratio in amap.sizes.items():
             if _table_size(size_text) is None:
                 problems.append(f"{where}.sizes: {size_text!r} is not WIDTHxHEIGHT{_AS_WRITTEN}")
-            if not _RATIO.fullmatch(ratio):
+            if not re.fullmatch(_RATIO, ratio):
                 problems.append(f"{where}.sizes.{size_text}: {ratio!r} is not an aspect ratio such as 16:9")
-        if not _RATIO.fullmatch(amap.fallback):
+        if not re.fullmatch(_RATIO, amap.fallback):
             problems.append(f"{where}.fallback: {amap.fallback!r} is not an aspect ratio such as 1:1")
         aspect_maps[name] = AspectMap(name, amap.fallback, MappingProxyType(dict(amap.sizes)), amap.source)
     return size_sets, constraints, tierings, aspect_maps
@@ -1060,7 +1277,7 @@ def _compile_book(
         seen.setdefault(key, []).append(entry)
         entries.append(entry)
     for i, host in enumerate(book.hosts):
-        if not _HOST_NAME.fullmatch(host):
+        if not re.fullmatch(_HOST_NAME, host):
             problems.append(f"{label}: $.hosts[{i}]: {host!r} is not a lowercase DNS host name")
     return PriceBook(
         provider=book.provider,

@@ -6,9 +6,9 @@ and for programming errors such as an unknown endpoint name.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from imagepricing._describe import escape_unprintable
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up; see frozen.py)
 
 if TYPE_CHECKING:
     from imagepricing.findings import Finding

@@ -26,18 +26,27 @@ Decimal('0.30')
 
 from __future__ import annotations
 
-import datetime as dt
 import decimal
-from collections.abc import Mapping
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Literal
 
-import attrs
+from imagepricing.frozen import Frozen, build
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up; see frozen.py)
+if TYPE_CHECKING:
+    import datetime as dt
+    from collections.abc import Mapping
+    from typing import Any, Literal
+
+    PriceBasis = Literal["charged", "published"]
+else:
+    # Only annotations name it (never evaluated: `from __future__ import annotations`), so at run
+    # time a stand-in serves; the real alias would import typing, a few ms of every start-up.
+    # `typing.get_args` on it finds nothing: PRICE_BASES lists the bases.
+    PriceBasis = str
 
 __all__ = ["MONEY_CONTEXT", "PRICE_BASES", "PriceBasis", "PriceBook", "PriceEntry", "Quote", "format_amount", "quote"]
 
-PriceBasis = Literal["charged", "published"]
 PRICE_BASES: tuple[PriceBasis, ...] = ("charged", "published")
 _ONE = Decimal(1)
 
@@ -70,23 +79,88 @@ def _frozen(mapping: Mapping[str, Decimal]) -> Mapping[str, Decimal]:
 OVERRIDE_SOURCE = "user override (Catalog.with_price)"
 
 
-@attrs.frozen
-class PriceEntry:
+_new = object.__new__
+_set = object.__setattr__
+
+
+class PriceEntry(Frozen):
     """One price as a book states it, with the keys that say when and to what it applies."""
 
+    __slots__ = (
+        "__weakref__",
+        "amount",
+        "basis",
+        "effective_from",
+        "effective_until",
+        "endpoint",
+        "model",
+        "note",
+        "per",
+        "quality",
+        "size",
+        "source",
+        "tier",
+        "tier_multipliers",
+    )
+    _fields = _compared = (
+        "model",
+        "amount",
+        "per",
+        "endpoint",
+        "quality",
+        "size",
+        "tier",
+        "tier_multipliers",
+        "effective_from",
+        "effective_until",
+        "basis",
+        "source",
+        "note",
+    )
+
     model: str
-    amount: Decimal | None = None
-    per: Literal["image", "request"] = "image"
-    endpoint: str | None = None
-    quality: str | None = None
-    size: str | None = None
-    tier: str | None = None
-    tier_multipliers: Mapping[str, Decimal] = attrs.field(factory=dict, converter=_frozen)
-    effective_from: dt.date | None = None
-    effective_until: dt.date | None = None
-    basis: PriceBasis = "charged"
-    source: str = ""
-    note: str | None = None
+    amount: Decimal | None
+    per: Literal["image", "request"]
+    endpoint: str | None
+    quality: str | None
+    size: str | None
+    tier: str | None
+    tier_multipliers: Mapping[str, Decimal]  # always a read-only copy of what was given
+    effective_from: dt.date | None
+    effective_until: dt.date | None
+    basis: PriceBasis
+    source: str
+    note: str | None
+
+    def __init__(
+        self,
+        model: str,
+        amount: Decimal | None = None,
+        per: Literal["image", "request"] = "image",
+        endpoint: str | None = None,
+        quality: str | None = None,
+        size: str | None = None,
+        tier: str | None = None,
+        tier_multipliers: Mapping[str, Decimal] | None = None,
+        effective_from: dt.date | None = None,
+        effective_until: dt.date | None = None,
+        basis: PriceBasis = "charged",
+        source: str = "",
+        note: str | None = None,
+    ) -> None:
+        _set(self, "model", model)
+        _set(self, "amount", amount)
+        _set(self, "per", per)
+        _set(self, "endpoint", endpoint)
+        _set(self, "quality", quality)
+        _set(self, "size", size)
+        _set(self, "tier", tier)
+        _set(self, "tier_multipliers", _frozen(tier_multipliers or {}))
+        _set(self, "effective_from", effective_from)
+        _set(self, "effective_until", effective_until)
+        _set(self, "basis", basis)
+        _set(self, "source", source)
+        _set(self, "note", note)
 
     def in_force(self, day: dt.date) -> bool:
         if self.effective_from is not None and day < self.effective_from:
@@ -108,21 +182,52 @@ class PriceEntry:
         return (self.size is not None, self.tier is not None, self.quality is not None, self.endpoint is not None)
 
 
-@attrs.frozen
-class PriceBook:
+class PriceBook(Frozen):
     """One provider's prices, in one currency."""
+
+    __slots__ = (
+        "__weakref__",
+        "_by_model",
+        "_by_model_basis",
+        "currency",
+        "entries",
+        "hosts",
+        "name",
+        "overrides",
+        "provider",
+        "source",
+    )
+    _fields = _compared = ("provider", "name", "currency", "source", "entries", "overrides", "hosts")
 
     provider: str
     name: str
     currency: str
     source: str
     entries: tuple[PriceEntry, ...]
-    overrides: Mapping[str, Decimal] = attrs.field(factory=dict, converter=_frozen)
-    hosts: tuple[str, ...] = ()
-    _by_model: Mapping[str, tuple[PriceEntry, ...]] = attrs.field(init=False, repr=False, eq=False)
-    _by_model_basis: Mapping[tuple[str, str], tuple[PriceEntry, ...]] = attrs.field(init=False, repr=False, eq=False)
+    overrides: Mapping[str, Decimal]  # always a read-only copy of what was given
+    hosts: tuple[str, ...]
+    # Derived from `entries`; not compared.
+    _by_model: Mapping[str, tuple[PriceEntry, ...]]
+    _by_model_basis: Mapping[tuple[str, str], tuple[PriceEntry, ...]]
 
-    def __attrs_post_init__(self) -> None:
+    def __init__(
+        self,
+        provider: str,
+        name: str,
+        currency: str,
+        source: str,
+        entries: tuple[PriceEntry, ...],
+        overrides: Mapping[str, Decimal] | None = None,
+        hosts: tuple[str, ...] = (),
+    ) -> None:
+        _set(self, "provider", provider)
+        _set(self, "name", name)
+        _set(self, "currency", currency)
+        _set(self, "source", source)
+        _set(self, "entries", entries)
+        _set(self, "overrides", _frozen(overrides or {}))
+        _set(self, "hosts", hosts)
+        # Derived: the entries by model (and by model and basis), most specific first.
         grouped: dict[str, list[PriceEntry]] = {}
         for entry in self.entries:
             grouped.setdefault(entry.model, []).append(entry)
@@ -130,8 +235,8 @@ class PriceBook:
         by_model = {m: tuple(sorted(es, key=lambda e: e.specificity, reverse=True)) for m, es in grouped.items()}
         object.__setattr__(self, "_by_model", MappingProxyType(by_model))
         by_basis: dict[tuple[str, str], list[PriceEntry]] = {}
-        for model, entries in by_model.items():
-            for entry in entries:
+        for model, ordered in by_model.items():
+            for entry in ordered:
                 by_basis.setdefault((model, entry.basis), []).append(entry)
         frozen = {key: tuple(es) for key, es in by_basis.items()}
         object.__setattr__(self, "_by_model_basis", MappingProxyType(frozen))
@@ -143,12 +248,24 @@ class PriceBook:
         return self._by_model_basis.get((model, basis), ())
 
     def with_override(self, model: str, amount: Decimal) -> PriceBook:
-        return attrs.evolve(self, overrides={**self.overrides, model: amount})
+        return self.__replace__(overrides={**self.overrides, model: amount})
 
 
-@attrs.frozen(slots=True)
-class Quote:
+class _QuoteSlots:
+    __slots__ = ("__weakref__", "cost", "currency", "multiplier", "per", "problem", "source", "unit_price")
+
+
+class _QuoteBeingBuilt(_QuoteSlots):
+    """A Quote while `Quote.__new__` fills it: the same layout, without the frozen setattr."""
+
+    __slots__ = ()
+
+
+class Quote(_QuoteSlots, Frozen, init=False):
     """The price side of a report. `problem` is (code, message) when the cost is unknown."""
+
+    __slots__ = ()
+    _fields = _compared = ("currency", "unit_price", "multiplier", "cost", "per", "source", "problem")
 
     currency: str
     unit_price: Decimal | None
@@ -157,6 +274,30 @@ class Quote:
     per: Literal["image", "request"] | None
     source: str | None
     problem: tuple[str, str] | None
+
+    def __new__(
+        cls,
+        currency: str,
+        unit_price: Decimal | None,
+        multiplier: Decimal | None,
+        cost: Decimal | None,
+        per: Literal["image", "request"] | None,
+        source: str | None,
+        problem: tuple[str, str] | None,
+    ) -> Quote:
+        # Built on every priced check: plain stores, then the class (see frozen.Frozen).
+        if cls is not Quote:
+            return build(cls, cls._fields, (currency, unit_price, multiplier, cost, per, source, problem))
+        self: Any = _new(_QuoteBeingBuilt)
+        self.currency = currency
+        self.unit_price = unit_price
+        self.multiplier = multiplier
+        self.cost = cost
+        self.per = per
+        self.source = source
+        self.problem = problem
+        self.__class__ = cls
+        return self  # type: ignore[no-any-return]
 
 
 def quote(

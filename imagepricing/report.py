@@ -2,20 +2,51 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Mapping
-from decimal import Decimal
-from typing import Any
+from imagepricing.frozen import Frozen, build
 
-import attrs
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up; see frozen.py)
+if TYPE_CHECKING:
+    import datetime as dt
+    from collections.abc import Mapping
+    from decimal import Decimal
+    from typing import Any
 
-from imagepricing.findings import Finding
+    from imagepricing.findings import Finding
 
 __all__ = ["Report"]
 
+_FIELDS = (
+    "endpoint",
+    "provider",
+    "model",
+    "errors",
+    "ignored",
+    "warnings",
+    "effective",
+    "tier",
+    "multiplier",
+    "images",
+    "unit_price",
+    "cost",
+    "currency",
+    "price_source",
+    "price_basis",
+    "as_of",
+    "price_per",
+)
 
-@attrs.frozen(slots=True)
-class Report:
+
+class _ReportSlots:
+    __slots__ = ("__weakref__", *_FIELDS)
+
+
+class _ReportBeingBuilt(_ReportSlots):
+    """A Report while `Report.__new__` fills it: the same layout, without the frozen setattr."""
+
+    __slots__ = ()
+
+
+class Report(_ReportSlots, Frozen, init=False):
     """Everything `check` found about one request.
 
     `ok` is True iff there are no errors. `ignored` lists, one finding per parameter, what
@@ -43,7 +74,56 @@ class Report:
     price_basis: str
     as_of: dt.date
     # "image" or "request": what unit_price is the price of (None when no entry applied).
-    price_per: str | None = None
+    price_per: str | None
+
+    __slots__ = ()
+    _fields = _compared = _FIELDS
+
+    def __new__(
+        cls,
+        endpoint: str,
+        provider: str,
+        model: str | None,
+        errors: tuple[Finding, ...],
+        ignored: tuple[Finding, ...],
+        warnings: tuple[Finding, ...],
+        effective: Mapping[str, object],
+        tier: str | None,
+        multiplier: Decimal | None,
+        images: int,
+        unit_price: Decimal | None,
+        cost: Decimal | None,
+        currency: str,
+        price_source: str | None,
+        price_basis: str,
+        as_of: dt.date,
+        price_per: str | None = None,
+    ) -> Report:
+        # Built on every check the memo does not answer: plain stores, then the class (frozen.Frozen).
+        if cls is not Report:
+            values = (endpoint, provider, model, errors, ignored, warnings, effective, tier, multiplier, images)
+            rest = (unit_price, cost, currency, price_source, price_basis, as_of, price_per)
+            return build(cls, cls._fields, values + rest)
+        self: Any = _new(_ReportBeingBuilt)
+        self.endpoint = endpoint
+        self.provider = provider
+        self.model = model
+        self.errors = errors
+        self.ignored = ignored
+        self.warnings = warnings
+        self.effective = effective
+        self.tier = tier
+        self.multiplier = multiplier
+        self.images = images
+        self.unit_price = unit_price
+        self.cost = cost
+        self.currency = currency
+        self.price_source = price_source
+        self.price_basis = price_basis
+        self.as_of = as_of
+        self.price_per = price_per
+        self.__class__ = cls
+        return self  # type: ignore[no-any-return]
 
     @property
     def ok(self) -> bool:
@@ -83,6 +163,9 @@ class Report:
             "price_basis": self.price_basis,
             "as_of": self.as_of.isoformat(),
         }
+
+
+_new = object.__new__
 
 
 def _text(value: Decimal | None) -> str | None:

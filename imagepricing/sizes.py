@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
 
-import attrs
+from imagepricing.frozen import Frozen
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up; see frozen.py)
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = [
     "AUTO_SIZES",
@@ -43,18 +46,31 @@ MAX_SIDE_DIGITS = 9
 _SIZE_TEXT = re.compile(r"([0-9]+)x([0-9]+)")
 
 
-@attrs.frozen(slots=True)
-class Size:
+_set = object.__setattr__
+_NO_OVERSIZE: tuple[str | None, str | None] = (None, None)
+
+
+class Size(Frozen):
     """A parsed `WIDTHxHEIGHT`.
 
     A side with more than MAX_SIDE_DIGITS significant digits is far beyond every limit; it is
     stood in for by 10**MAX_SIDE_DIGITS (so the limits reject it without multiplying huge
     numbers) and its digits are kept, so that `remainder` still judges divisibility exactly.
+    `oversize_digits` is neither compared nor shown.
     """
+
+    __slots__ = ("__weakref__", "height", "oversize_digits", "width")
+    _fields = ("width", "height", "oversize_digits")
+    _compared = ("width", "height")
 
     width: int
     height: int
-    oversize_digits: tuple[str | None, str | None] = attrs.field(default=(None, None), eq=False, repr=False)
+    oversize_digits: tuple[str | None, str | None]
+
+    def __init__(self, width: int, height: int, oversize_digits: tuple[str | None, str | None] = _NO_OVERSIZE) -> None:
+        _set(self, "width", width)
+        _set(self, "height", height)
+        _set(self, "oversize_digits", oversize_digits)
 
     @property
     def pixels(self) -> int:
@@ -106,9 +122,34 @@ def _digits_mod(digits: str, divisor: int) -> int:
     return remainder
 
 
-@attrs.frozen
-class Constraints:
+class Constraints(Frozen):
     """Limits on a free-form size (gpt-image-2). `exempt` sizes pass whatever the limits say."""
+
+    __slots__ = (
+        "__weakref__",
+        "exempt",
+        "limits_source",
+        "max_aspect_ratio",
+        "max_pixels",
+        "max_side",
+        "min_pixels",
+        "multiple_of",
+        "name",
+        "presets",
+        "source",
+    )
+    _fields = _compared = (
+        "name",
+        "multiple_of",
+        "max_side",
+        "max_pixels",
+        "min_pixels",
+        "max_aspect_ratio",
+        "exempt",
+        "presets",
+        "source",
+        "limits_source",
+    )
 
     name: str
     multiple_of: int
@@ -120,6 +161,30 @@ class Constraints:
     presets: tuple[str, ...]
     source: str
     limits_source: str
+
+    def __init__(
+        self,
+        name: str,
+        multiple_of: int,
+        max_side: int,
+        max_pixels: int,
+        min_pixels: int | None,
+        max_aspect_ratio: int | None,
+        exempt: frozenset[str],
+        presets: tuple[str, ...],
+        source: str,
+        limits_source: str,
+    ) -> None:
+        _set(self, "name", name)
+        _set(self, "multiple_of", multiple_of)
+        _set(self, "max_side", max_side)
+        _set(self, "max_pixels", max_pixels)
+        _set(self, "min_pixels", min_pixels)
+        _set(self, "max_aspect_ratio", max_aspect_ratio)
+        _set(self, "exempt", exempt)
+        _set(self, "presets", presets)
+        _set(self, "source", source)
+        _set(self, "limits_source", limits_source)
 
 
 def constraint_problems(size: Size, limits: Constraints) -> list[tuple[str, str, str]]:
@@ -234,9 +299,11 @@ def nearest_accepted(width: int, height: int, limits: Constraints) -> tuple[int,
     return None
 
 
-@attrs.frozen
-class Tiering:
+class Tiering(Frozen):
     """Billing tiers by size: a size in a tier's sets bills at that tier (gpt-image-2)."""
+
+    __slots__ = ("__weakref__", "auto_tier", "fallback_tier", "name", "returned_as", "source", "tier_of_size")
+    _fields = _compared = ("name", "auto_tier", "fallback_tier", "tier_of_size", "returned_as", "source")
 
     name: str
     auto_tier: str
@@ -244,6 +311,22 @@ class Tiering:
     tier_of_size: Mapping[str, str]
     returned_as: Mapping[str, str]
     source: str
+
+    def __init__(
+        self,
+        name: str,
+        auto_tier: str,
+        fallback_tier: str,
+        tier_of_size: Mapping[str, str],
+        returned_as: Mapping[str, str],
+        source: str,
+    ) -> None:
+        _set(self, "name", name)
+        _set(self, "auto_tier", auto_tier)
+        _set(self, "fallback_tier", fallback_tier)
+        _set(self, "tier_of_size", tier_of_size)
+        _set(self, "returned_as", returned_as)
+        _set(self, "source", source)
 
     @property
     def tier_names(self) -> tuple[str, ...]:
@@ -256,24 +339,50 @@ class Tiering:
         return self.tier_of_size.get(size_text, self.fallback_tier)
 
 
-@attrs.frozen
-class AspectMap:
+class AspectMap(Frozen):
     """How the nano-banana adapter turns a size into an aspect ratio."""
+
+    __slots__ = ("__weakref__", "fallback", "name", "ratio_of_size", "source")
+    _fields = _compared = ("name", "fallback", "ratio_of_size", "source")
 
     name: str
     fallback: str
     ratio_of_size: Mapping[str, str]
     source: str
 
+    def __init__(self, name: str, fallback: str, ratio_of_size: Mapping[str, str], source: str) -> None:
+        _set(self, "name", name)
+        _set(self, "fallback", fallback)
+        _set(self, "ratio_of_size", ratio_of_size)
+        _set(self, "source", source)
 
-@attrs.frozen
-class SizeRule:
+
+class SizeRule(Frozen):
     """The size rule of one model on one endpoint: exactly one of a fixed set, free-form
     constraints, or an aspect map."""
 
+    __slots__ = ("__weakref__", "allowed", "allowed_order", "aspect_map", "constraints", "default", "tiering")
+    _fields = _compared = ("default", "allowed", "allowed_order", "constraints", "aspect_map", "tiering")
+
     default: str
-    allowed: frozenset[str] | None = None
-    allowed_order: tuple[str, ...] = ()
-    constraints: Constraints | None = None
-    aspect_map: AspectMap | None = None
-    tiering: Tiering | None = None
+    allowed: frozenset[str] | None
+    allowed_order: tuple[str, ...]
+    constraints: Constraints | None
+    aspect_map: AspectMap | None
+    tiering: Tiering | None
+
+    def __init__(
+        self,
+        default: str,
+        allowed: frozenset[str] | None = None,
+        allowed_order: tuple[str, ...] = (),
+        constraints: Constraints | None = None,
+        aspect_map: AspectMap | None = None,
+        tiering: Tiering | None = None,
+    ) -> None:
+        _set(self, "default", default)
+        _set(self, "allowed", allowed)
+        _set(self, "allowed_order", allowed_order)
+        _set(self, "constraints", constraints)
+        _set(self, "aspect_map", aspect_map)
+        _set(self, "tiering", tiering)

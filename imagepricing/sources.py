@@ -17,14 +17,17 @@ True
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import re
-from collections.abc import Mapping
-from pathlib import Path
 from types import MappingProxyType
 
-import attrs
+from imagepricing.frozen import Frozen
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up; see frozen.py)
+if TYPE_CHECKING:
+    import datetime as dt
+    from collections.abc import Mapping
+    from pathlib import Path
 
 __all__ = [
     "SOURCE_ID",
@@ -42,17 +45,40 @@ SOURCE_ID = re.compile(r"[a-z0-9][a-z0-9.-]*")
 _HEAD = re.compile(r"([a-z0-9][a-z0-9.-]*(?: \+ [a-z0-9][a-z0-9.-]*)*)(?:: |\Z)")
 
 
-@attrs.frozen
-class Source:
+_set = object.__setattr__
+
+
+class Source(Frozen):
     """One source a rule can cite."""
+
+    __slots__ = ("__weakref__", "id", "note", "publisher", "read", "title", "url", "version")
+    _fields = _compared = ("id", "title", "publisher", "read", "url", "version", "note")
 
     id: str
     title: str
     publisher: str
     read: dt.date
-    url: str | None = None
-    version: str | None = None
-    note: str | None = None
+    url: str | None
+    version: str | None
+    note: str | None
+
+    def __init__(
+        self,
+        id: str,
+        title: str,
+        publisher: str,
+        read: dt.date,
+        url: str | None = None,
+        version: str | None = None,
+        note: str | None = None,
+    ) -> None:
+        _set(self, "id", id)
+        _set(self, "title", title)
+        _set(self, "publisher", publisher)
+        _set(self, "read", read)
+        _set(self, "url", url)
+        _set(self, "version", version)
+        _set(self, "note", note)
 
     @property
     def reference(self) -> str:
@@ -61,12 +87,18 @@ class Source:
         return f'{self.publisher}, "{self.title}"{where}'
 
 
-@attrs.frozen
-class Citation:
+class Citation(Frozen):
     """Source ids and what they say (the section or a short quote; may be empty)."""
+
+    __slots__ = ("__weakref__", "detail", "ids")
+    _fields = _compared = ("ids", "detail")
 
     ids: tuple[str, ...]
     detail: str
+
+    def __init__(self, ids: tuple[str, ...], detail: str) -> None:
+        _set(self, "ids", ids)
+        _set(self, "detail", detail)
 
 
 def parse_citations(text: str) -> list[Citation] | None:
@@ -120,7 +152,7 @@ def default_sources() -> Mapping[str, Source]:
     # catalog is read only once cached, so a load that renders a citation cannot wait on itself.)
     if catalog.default_catalog.cache_info().currsize:
         return catalog.default_catalog().sources
-    compiled = _compiled_tables.load(shipped_data_dir())
+    compiled = _compiled_tables.load(catalog._shipped_tables())
     if compiled is not None:
         return compiled.sources
     problems: list[str] = []

@@ -190,10 +190,9 @@ import unicodedata
 from typing import TypeAlias
 from urllib.parse import unquote, unquote_plus
 
-import attrs
-
 from imagepricing._url_codes import URL_POLICIES, URL_PROBLEM_CODES
 from imagepricing._uts46 import map_host
+from imagepricing.frozen import Frozen
 
 __all__ = [
     "URL_POLICIES",
@@ -204,14 +203,20 @@ __all__ = [
 ]
 
 
-@attrs.frozen
-class UrlProblem:
+class UrlProblem(Frozen):
     """One problem found in a URL."""
+
+    __slots__ = ("__weakref__", "code", "message")
+    _fields = _compared = ("code", "message")
 
     code: str
     """Stable snake_case code, one of :data:`URL_PROBLEM_CODES`."""
     message: str
     """One sentence for a person; never repeats any part of the URL."""
+
+    def __init__(self, code: str, message: str) -> None:
+        object.__setattr__(self, "code", code)
+        object.__setattr__(self, "message", message)
 
 
 # Default messages. None of them quote the URL: a misparsed URL can put a

@@ -21,20 +21,23 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import attrs
 import pytest
 
 from imagepricing import _compiled_tables, catalog
 from imagepricing.catalog import Catalog, load_catalog, shipped_data_dir
 from imagepricing.errors import CatalogError
+from imagepricing.frozen import Frozen, replace
 
 
 def assert_same(fresh: Any, cached: Any, path: str = "catalog") -> None:
-    """Equal value and equal type at every node, attrs fields with eq=False and init=False included."""
+    """Equal value and equal type at every node, every stored field included (the derived ones that
+    `==` skips too)."""
     assert type(fresh) is type(cached), f"{path}: {type(fresh).__name__} != {type(cached).__name__}"
-    if attrs.has(type(fresh)):
-        for field in attrs.fields(type(fresh)):
-            assert_same(getattr(fresh, field.name), getattr(cached, field.name), f"{path}.{field.name}")
+    if isinstance(fresh, Frozen):
+        stored = _stored_fields(type(fresh))
+        assert set(type(fresh)._fields) <= set(stored), f"{path}: a constructor argument is not stored"
+        for name in stored:
+            assert_same(getattr(fresh, name), getattr(cached, name), f"{path}.{name}")
     elif isinstance(fresh, (dict, MappingProxyType)):
         assert list(fresh) == list(cached), f"{path}: keys or their order differ"
         for key in fresh:
@@ -48,6 +51,12 @@ def assert_same(fresh: Any, cached: Any, path: str = "catalog") -> None:
         assert fresh.as_tuple() == cached.as_tuple(), f"{path}: {fresh!r} != {cached!r}"
     else:
         assert fresh == cached, f"{path}: {fresh!r} != {cached!r}"
+
+
+def _stored_fields(cls: type) -> list[str]:
+    """Every slot of `cls` and its bases (what an instance stores), weak reference slot aside."""
+    names = [name for klass in cls.__mro__ for name in getattr(klass, "__slots__", ()) if name != "__weakref__"]
+    return sorted(set(names))
 
 
 def _round_trip(directory: Path) -> tuple[Catalog, Catalog]:
@@ -73,6 +82,8 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def shipped_copy(data_copy: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """load_catalog() reads `data_copy` as the shipped tables, with a cache of its own."""
+    # load_catalog() locates the shipped tables as a string (no pathlib on the start-up path).
+    monkeypatch.setattr(catalog, "_shipped_tables", lambda: str(data_copy))
     monkeypatch.setattr(catalog, "shipped_data_dir", lambda: data_copy)
     return data_copy
 
@@ -122,8 +133,8 @@ class TestSameAsValidated:
         book = fresh.price_books["openai"]
         entry = book.entries[0]
         assert entry.amount is not None
-        changed = attrs.evolve(entry, amount=Decimal(f"{entry.amount}0"))  # equal value, other digits
-        other = attrs.evolve(fresh, price_books={**fresh.price_books, "openai": attrs.evolve(book, entries=(changed,))})
+        changed = replace(entry, amount=Decimal(f"{entry.amount}0"))  # equal value, other digits
+        other = replace(fresh, price_books={**fresh.price_books, "openai": replace(book, entries=(changed,))})
         with pytest.raises(AssertionError):
             assert_same(fresh, other)
 
@@ -252,7 +263,7 @@ class TestCacheDirectory:
     def test_xdg_cache_home(self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         monkeypatch.delenv("IMAGEPRICING_CACHE_DIR")
         monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-        assert _compiled_tables.cache_dir() == tmp_path / "imagepricing"
+        assert _compiled_tables.cache_dir() == str(tmp_path / "imagepricing")
 
     def test_an_unwritable_cache_costs_only_time(
         self, shipped_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -13,11 +13,11 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
-import attrs
 import pytest
 
 import imagepricing.catalog as catalog_module
-from imagepricing import Catalog, PriceBook, Report, check, default_catalog, load_catalog
+from imagepricing import Catalog, FrozenInstanceError, PriceBook, Report, check, default_catalog, load_catalog
+from imagepricing.frozen import replace
 
 CATALOG = load_catalog()
 MODELS = sorted(CATALOG.models)
@@ -121,7 +121,7 @@ class TestSharedCatalog:
 
     def test_the_shared_catalog_is_unchanged_by_use(self) -> None:
         catalog = load_catalog()
-        before = attrs.evolve(catalog)
+        before = replace(catalog)
         with ThreadPoolExecutor(THREADS) as pool:
             list(pool.map(lambda case: run(case, catalog), CASES[:1000]))
         assert catalog == before
@@ -194,8 +194,8 @@ class TestImmutable:
 
     def test_catalog_attributes(self) -> None:
         catalog = load_catalog()
-        for name in attrs.fields_dict(Catalog):
-            with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        for name in Catalog._fields:
+            with pytest.raises(FrozenInstanceError):
                 setattr(catalog, name, None)
 
     def test_catalog_mappings_are_read_only(self) -> None:
@@ -255,12 +255,12 @@ class TestImmutable:
             (catalog.parameters["n"], "max"),
             (catalog.constraints["gpt-image-2"], "max_side"),
         ):
-            with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            with pytest.raises(FrozenInstanceError):
                 setattr(value, field, None)
 
     def test_with_price_returns_a_new_catalog(self) -> None:
         catalog = load_catalog()
-        before = attrs.evolve(catalog)
+        before = replace(catalog)
         derived = catalog.with_price("xhuoapi", "gpt-image-2", "0.20")
         assert derived is not catalog
         assert catalog == before
@@ -272,7 +272,7 @@ class TestImmutable:
 
     def test_with_price_book_returns_a_new_catalog(self) -> None:
         catalog = load_catalog()
-        before = attrs.evolve(catalog)
+        before = replace(catalog)
         book = PriceBook(provider="mine", name="Mine", currency="EUR", source="test", entries=())
         derived = catalog.with_price_book(book)
         assert "mine" in derived.price_books
@@ -282,11 +282,11 @@ class TestImmutable:
     def test_report_is_frozen(self) -> None:
         report = check({"model": "gpt-image-2", "prompt": "p", "n": 0})
         assert report.errors
-        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        with pytest.raises(FrozenInstanceError):
             report.cost = Decimal(0)  # type: ignore[misc]
         with pytest.raises(TypeError):
             report.effective["n"] = 9  # type: ignore[index]
-        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        with pytest.raises(FrozenInstanceError):
             report.errors[0].message = "x"  # type: ignore[misc]
         with pytest.raises(TypeError):
             report.errors[0] = report.errors[0]  # type: ignore[index]
