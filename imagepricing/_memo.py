@@ -23,9 +23,12 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Hashable
-from typing import Any
 
 from imagepricing.catalog import Catalog
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up; see frozen.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["MEMO_LIMIT", "MIN_SHARE", "PAUSE", "REPORT_LIMIT", "WINDOW", "Generations", "VerdictMemo", "memo_for"]
 
@@ -139,7 +142,7 @@ class VerdictMemo:
         self.lookups = self.hits = self.skip = 0
 
 
-# Catalogs are frozen attrs classes whose hash would hash every table, so memos are found by
+# Catalogs are frozen values whose hash would hash every table, so memos are found by
 # identity; the weak reference drops a memo with its catalog.
 _MEMOS: dict[int, tuple[weakref.ref[Catalog], VerdictMemo]] = {}
 _MEMOS_LOCK = threading.Lock()
