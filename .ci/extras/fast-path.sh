@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Issue 11 (item 2): the engine's day-independent memo and estimate on it. In a fresh environment
-# with the `fastjson` extra (msgspec) and pyarrow, so estimate's fast reader and the per-request
+# Issue 11: the engine's day-independent memo and estimate on it, with the `fastjson` extra (msgspec
+# parses estimate's log lines; its tests estimate every log with msgspec and with json only and require
+# equal results). In a fresh environment with msgspec and pyarrow, so estimate's fast reader and the per-request
 # Arrow kernel run on the engine's memo too: the differential test against the frozen engine over
 # several days, providers and bases; estimate with the memo against memoize=False on varied logs;
 # the shared URL verdict against url_problems; the estimate, per-request and Arrow suites; doctests.
@@ -14,5 +15,6 @@ python3 -m venv "$work/venv"
 "$work/venv/bin/python" -m pytest -q -p no:cacheprovider \
     tests/test_engine_memo.py tests/test_estimate_engine_memo.py \
     tests/test_estimate.py tests/test_estimate_envelopes.py tests/test_estimate_hostile.py \
-    tests/test_estimate_raw_memo.py tests/test_estimate_fastjson.py tests/test_arrow.py tests/test_urls.py \
+    tests/test_estimate_raw_memo.py tests/test_estimate_fastjson.py tests/test_estimate_hour.py tests/test_arrow.py \
+    tests/test_urls.py \
     imagepricing/engine.py imagepricing/estimation.py imagepricing/per_request.py
