@@ -13,7 +13,15 @@ from collections.abc import Mapping
 
 from imagepricing._memo import VerdictMemo
 from imagepricing.catalog import Catalog, ParamSpec
-from imagepricing.rules import ABSTRACTIONS, MAX_MEMO_TEXT, UNMEMOISABLE, exact_scalar
+from imagepricing.rules import (
+    ABSTRACTIONS,
+    MAX_MEMO_TEXT,
+    TEXT_EMPTY,
+    TEXT_PRESENT,
+    UNMEMOISABLE,
+    exact_scalar,
+    text_limit,
+)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up; see frozen.py)
 if TYPE_CHECKING:
@@ -57,10 +65,23 @@ def shape(
                 part = _TRUE if value is True else _PRESENT
             elif found is exact_scalar:
                 kind = type(value)
-                if (kind is str and len(value) <= MAX_MEMO_TEXT) or kind is bool:
-                    part = (kind, value)
+                if kind is str and len(value) <= MAX_MEMO_TEXT:
+                    # A string stands for itself: every other part of this key is a tuple or a
+                    # marker, never a str, so it cannot be taken for one (and a tuple is not built).
+                    part = value
+                elif kind is bool:
+                    part = (bool, value)
                 else:
                     part = exact_scalar(value)
+            elif type(found) is int:
+                # A text parameter, by its emptiness within its limit: rules._abstract_text, inlined
+                # (a call per prompt is a tenth of a memo hit); `found` is rules.text_limit(spec).
+                if type(value) is not str:
+                    part = exact_scalar(value)
+                elif len(value) > found:
+                    return None
+                else:
+                    part = TEXT_PRESENT if value else TEXT_EMPTY
             elif found is _SERVED:
                 part = value  # the name of a model served on this endpoint
             else:
@@ -97,11 +118,16 @@ def _table(name: object, endpoint: str, catalog: Catalog, compiled: dict[Any, ob
 
 
 def _abstractions(specs: Mapping[str, ParamSpec], *, served: bool) -> dict[str, object]:
-    """Each parameter judged with its rule's abstraction (exact_scalar is inlined by `shape`);
+    """Each parameter judged with its rule's abstraction (exact_scalar and text are inlined by `shape`);
     "model" as it is when the model is served, else exactly (its messages quote it)."""
     table: dict[str, object] = {}
     for name, spec in specs.items():
         abstraction = ABSTRACTIONS[spec.kind]
-        table[name] = exact_scalar if abstraction is exact_scalar else (abstraction, spec)
+        if abstraction is exact_scalar:
+            table[name] = exact_scalar
+        elif spec.kind == "text":
+            table[name] = text_limit(spec)  # inlined by `shape`
+        else:
+            table[name] = (abstraction, spec)
     table["model"] = _SERVED if served else exact_scalar
     return table

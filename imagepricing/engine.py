@@ -178,19 +178,27 @@ def _check(
         memo.hits += 1
     if memo.lookups >= WINDOW:
         memo.end_window()
+    # The report last priced from this outcome first: a shape repeated at one provider, day and
+    # basis (a service checking today's requests) then costs no key tuple and no second lookup.
+    last = outcome.last
+    if last is not None and last[1] == day and last[0] == provider and last[2] == price_basis:
+        return last[3]
     reports = memo.reports
     priced_key = (outcome, provider, day, price_basis)
     report: Report | None = reports.young.get(priced_key) or reports.get(priced_key)
     if report is None:
         report = _priced(outcome, provider, day, catalog, price_basis)
         reports.put(priced_key, report)
+    # One tuple, replaced whole: a thread reads one consistent entry or the previous one.
+    outcome.last = (provider, day, price_basis, report)
     return report
 
 
 class Outcome:
     """What the rules say of a request on an endpoint, before pricing: the same whatever the day,
-    provider and price basis. Immutable once built; compared and hashed by identity (the memo
-    keys reports by it)."""
+    provider and price basis. Immutable once built, but for `last` (the engine's one-entry cache of
+    the report it last priced from it); compared and hashed by identity (the memo keys reports by
+    it)."""
 
     __slots__ = (
         "effective",
@@ -198,6 +206,7 @@ class Outcome:
         "errors",
         "ignored",
         "images",
+        "last",
         "model",
         "priced_as",
         "quality",
@@ -225,6 +234,7 @@ class Outcome:
             n = ctx.effective.get("n", 1)
             images = n if type(n) is int else 1
         self.images = images
+        self.last: tuple[str, dt.date, str, Report] | None = None
 
 
 def _judged(request: object, endpoint: str, catalog: Catalog, url_policy: str) -> Outcome:

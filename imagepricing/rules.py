@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 from collections.abc import Callable, Mapping
 
 from imagepricing._describe import describe
@@ -21,7 +22,19 @@ from imagepricing.sizes import AUTO_SIZES, constraint_problems, parse_size
 if TYPE_CHECKING:
     from imagepricing.urls import UrlProblem
 
-__all__ = ["ABSTRACTIONS", "CROSS_RULES", "RULES", "UNMEMOISABLE", "Context", "Rule", "exact_scalar", "make_finding"]
+__all__ = [
+    "ABSTRACTIONS",
+    "CROSS_RULES",
+    "RULES",
+    "TEXT_EMPTY",
+    "TEXT_PRESENT",
+    "UNMEMOISABLE",
+    "Context",
+    "Rule",
+    "exact_scalar",
+    "make_finding",
+    "text_limit",
+]
 
 # Beyond this many problems inside one array, the rest are summarised in one finding, so that a
 # 100,000-item `image` array cannot produce 100,000 findings.
@@ -452,14 +465,26 @@ def exact_scalar(value: object, spec: ParamSpec | None = None, url_policy: str =
     return UNMEMOISABLE
 
 
+# What a text value within its limit abstracts to: whether it is empty (see _abstract_text).
+TEXT_EMPTY = (str, False)
+TEXT_PRESENT = (str, True)
+
+
+def text_limit(spec: ParamSpec) -> int:
+    """The longest text `check_text` accepts without quoting it: the model's limit, or any length.
+    The shape builder (_shapes.py) inlines _abstract_text for speed from this; the two agree by
+    construction and tests/test_engine_memo.py holds them to it."""
+    return spec.max_chars if spec.max_chars is not None else sys.maxsize
+
+
 def _abstract_text(value: object, spec: ParamSpec, url_policy: str) -> object:
     # check_text reads only emptiness and the length against the model's limit; the text itself
     # reaches no message unless it is too long, which is kept out of the memo.
     if type(value) is not str:
         return exact_scalar(value)
-    if spec.max_chars is not None and len(value) > spec.max_chars:
+    if len(value) > text_limit(spec):
         return UNMEMOISABLE
-    return (str, bool(value))
+    return TEXT_PRESENT if value else TEXT_EMPTY
 
 
 def _abstract_choice(value: object, spec: ParamSpec, url_policy: str) -> object:

@@ -391,3 +391,60 @@ def test_the_readme_checker_example_runs() -> None:
     assert report == check_before_memo(
         {"model": "nano-banana", "prompt": "an apple"}, "generations", "xhuoapi", as_of=dt.date(2026, 6, 1)
     )
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        # A string value stands for itself in a shape; it must not be taken for the tuple a
+        # non-string value of the same parameter abstracts to, nor for a text marker.
+        (
+            {"model": "gpt-image-2", "prompt": "a", "quality": "high"},
+            {"model": "gpt-image-2", "prompt": "a", "quality": True},
+        ),
+        (
+            {"model": "gpt-image-2", "prompt": "a", "size": "auto"},
+            {"model": "gpt-image-2", "prompt": "a", "size": ["auto"]},
+        ),
+        ({"model": "gpt-image-2", "prompt": "a", "n": "1"}, {"model": "gpt-image-2", "prompt": "a", "n": 1}),
+        ({"model": "gpt-image-2", "prompt": "True"}, {"model": "gpt-image-2", "prompt": True}),
+        ({"model": "gpt-image-2", "prompt": ""}, {"model": "gpt-image-2", "prompt": "a"}),
+        ({"model": "gpt-image-2", "prompt": "a"}, {"model": "gpt-image-2", "prompt": 0}),
+    ],
+)
+def test_strings_and_texts_in_a_shape_stay_apart_from_other_values(
+    one: dict[str, object], other: dict[str, object]
+) -> None:
+    catalog = default_catalog()
+    memo = memo_for(catalog)
+    assert shape(one, "generations", catalog, memo, "basic") != shape(other, "generations", catalog, memo, "basic")
+    assert check(one) == check_before_memo(one)
+    assert check(other) == check_before_memo(other)
+
+
+def test_a_prompt_at_its_limit_is_one_shape_and_past_it_none() -> None:
+    catalog = default_catalog()
+    memo = memo_for(catalog)
+    limit = catalog.models["dall-e-2"].endpoints["generations"].params["prompt"].max_chars
+    assert limit is not None
+    at_limit = shape({"model": "dall-e-2", "prompt": "x" * limit}, "generations", catalog, memo, "basic")
+    short = shape({"model": "dall-e-2", "prompt": "y"}, "generations", catalog, memo, "basic")
+    assert at_limit is not None
+    assert at_limit == short
+    assert shape({"model": "dall-e-2", "prompt": "x" * (limit + 1)}, "generations", catalog, memo, "basic") is None
+
+
+def test_a_shape_alternating_providers_days_and_bases_gets_each_its_own_report() -> None:
+    # The engine keeps the report it last priced from an outcome as a shortcut; alternating what
+    # the price depends on must never hand one provider's, day's or basis's report to another.
+    request = {"model": "gpt-image-2", "prompt": "a fox", "size": "1024x1024", "quality": "high"}
+    days = [dt.date(2026, 5, 1), dt.date(2026, 6, 1)]
+    seen: dict[tuple[str, dt.date, str], object] = {}
+    for _ in range(3):
+        for provider in ("acedata", "xhuoapi", "openai"):
+            for day in days:
+                for basis in PRICE_BASES:
+                    report = check(request, "generations", provider, as_of=day, price_basis=basis)
+                    assert (report.provider, report.as_of, report.price_basis) == (provider, day, basis)
+                    assert report == check_before_memo(request, "generations", provider, as_of=day, price_basis=basis)
+                    assert seen.setdefault((provider, day, basis), report) is report
