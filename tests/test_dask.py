@@ -118,6 +118,37 @@ def test_tables_of_your_own_reach_the_workers(client: Any, logs: Path, tmp_path:
         cluster_dask.estimate_on_cluster(client, files, data=tmp_path / "missing")
 
 
+def test_the_window_fields_and_group_cap_reach_the_workers(client: Any, logs: Path, tmp_path: Path) -> None:
+    files = sorted(str(path) for path in logs.iterdir())
+    since, until = dt.datetime(2026, 6, 1, 6, tzinfo=dt.UTC), dt.date(2026, 6, 2)
+    result = cluster_dask.estimate_on_cluster(
+        client, files, as_of=DAY, since=since, until=until, group_by=("hour", "model"), max_groups=7
+    )
+    expected = estimate_files(files, as_of=DAY, since=since, until=until, group_by=("hour", "model"), max_groups=7)
+    assert result == expected
+    assert 0 < result.outside_window < result.lines_read
+    assert result.to_dict()["window"] == expected.to_dict()["window"]
+    # Envelopes whose keys are named otherwise: renamed on every worker as on the command line.
+    renamed = tmp_path / "renamed"
+    renamed.mkdir()
+    for name in files:
+        text = Path(name).read_bytes().replace(b'"time":', b'"ts":').replace(b'"request":', b'"body":')
+        (renamed / Path(name).name).write_bytes(
+            text
+            if not name.endswith(".gz")
+            else gzip.compress(
+                gzip.decompress(Path(name).read_bytes())
+                .replace(b'"time":', b'"ts":')
+                .replace(b'"request":', b'"body":')
+            )
+        )
+    moved = sorted(str(path) for path in renamed.iterdir())
+    fields = {"time": "ts", "request": "body"}
+    on_cluster = cluster_dask.estimate_on_cluster(client, moved, as_of=DAY, fields=fields, group_by="day")
+    assert on_cluster.to_dict()["totals"] == estimate_files(files, as_of=DAY, group_by="day").to_dict()["totals"]
+    assert on_cluster == estimate_files(moved, as_of=DAY, fields=fields, group_by="day")
+
+
 def test_failures_are_clear_and_come_before_any_work(client: Any, logs: Path, tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="no log file matches"):
         cluster_dask.estimate_on_cluster(client, str(tmp_path / "nothing-*.jsonl"))

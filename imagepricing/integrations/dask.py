@@ -39,7 +39,7 @@ import datetime as dt
 import functools
 import glob
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 try:
@@ -48,7 +48,7 @@ except ImportError as exc:  # depends on the environment
     raise ImportError("imagepricing.integrations.dask needs distributed: pip install 'imagepricing[dask]'") from exc
 
 from imagepricing.catalog import Catalog, load_catalog
-from imagepricing.estimation import Estimate, estimate_files
+from imagepricing.estimation import MAX_GROUPS, Estimate, estimate_files
 from imagepricing.pricing import PriceBasis
 
 __all__ = ["estimate_on_cluster"]
@@ -64,10 +64,16 @@ def estimate_on_cluster(
     as_of: dt.date | None = None,
     price_basis: PriceBasis = "charged",
     data: str | os.PathLike[str] | None = None,
+    since: dt.date | dt.datetime | None = None,
+    until: dt.date | dt.datetime | None = None,
+    fields: Mapping[str, str] | None = None,
+    max_groups: int = MAX_GROUPS,
 ) -> Estimate:
     """Estimate the log files `paths` (a glob pattern, or a list of paths) on `client`'s cluster.
 
-    Options as for `imagepricing.estimate`. Raises FileNotFoundError when a pattern matches no
+    Options as for `imagepricing.estimate` (`since`/`until` the time window, `fields` the
+    envelope's key names, `max_groups` the group cap; each worker applies them to its files, and
+    the merge checks every part has the same window). Raises FileNotFoundError when a pattern matches no
     file, `LogReadError` when a file cannot be read to the end (as the command line does), and
     ValueError for a bad option (checked on the driver before any task is sent).
     """
@@ -90,13 +96,17 @@ def estimate_on_cluster(
         "as_of": day,
         "price_basis": price_basis,
         "data": directory,
+        "since": since,
+        "until": until,
+        "fields": None if fields is None else dict(fields),
+        "max_groups": max_groups,
     }
     # The options are checked here, on no line at all, so a typo fails before the cluster works.
     _estimate_file(None, **options)
     futures = client.map(_estimate_file, files, pure=False, **options)
     found: list[dict[str, Any]] = client.gather(futures)  # type: ignore[no-untyped-call,unused-ignore]  # distributed's own annotation gap
     parts = [Estimate.from_dict(part) for part in found]
-    return parts[0].merge(*parts[1:])
+    return parts[0].merge(*parts[1:], max_groups=max_groups)
 
 
 def _estimate_file(path: str | None, *, data: str | None, **options: Any) -> dict[str, Any]:
