@@ -32,7 +32,7 @@ import html
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
-from imagepricing.estimation import _EXACT, NO_TIME, OTHER_GROUPS, Estimate, GroupTotals
+from imagepricing.spend import _EXACT, NO_TIME, OTHER_GROUPS, Estimate, GroupTotals
 
 __all__ = ["render_dashboard"]
 

@@ -46,7 +46,10 @@ except ImportError as exc:  # depends on the environment
     raise ImportError("imagepricing.arrow needs pyarrow: pip install 'imagepricing[arrow]'") from exc
 
 from imagepricing.catalog import Catalog
-from imagepricing.estimation import (
+from imagepricing.estimation import _group_dimensions, _time_bucket
+from imagepricing.per_request import STATUSES, RequestPricer, RequestResult
+from imagepricing.pricing import PriceBasis
+from imagepricing.spend import (
     _EXACT,
     INVALID_MODEL,
     MAX_BAD_LINE_SAMPLES,
@@ -57,11 +60,7 @@ from imagepricing.estimation import (
     Estimate,
     GroupTotals,
     _currency_order,
-    _group_dimensions,
-    _time_bucket,
 )
-from imagepricing.per_request import STATUSES, RequestPricer, RequestResult
-from imagepricing.pricing import PriceBasis
 
 __all__ = [
     "MONEY",

@@ -31,7 +31,7 @@ from decimal import Decimal
 
 import attrs
 
-from imagepricing.estimation import _EXACT, GROUP_DIMENSIONS, NO_TIME, Estimate, GroupTotals
+from imagepricing.spend import _EXACT, GROUP_DIMENSIONS, NO_TIME, Estimate, GroupTotals
 
 __all__ = ["Breach", "Budget", "check_budgets", "parse_budget"]
 

@@ -25,7 +25,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import imagepricing
-from imagepricing import check, default_catalog, estimation
+from imagepricing import _log_reading, check, default_catalog, estimation
 from imagepricing._cli_estimate import render_csv, render_html
 from imagepricing.cli import main
 from imagepricing.estimation import (
@@ -335,8 +335,8 @@ class TestBadLines:
     def test_a_line_longer_than_the_limit_is_skipped_not_held(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        monkeypatch.setattr(estimation, "_MAX_LINE", 100)
-        monkeypatch.setattr(estimation, "_READ_SIZE", 16)
+        monkeypatch.setattr(_log_reading, "_MAX_LINE", 100)
+        monkeypatch.setattr(_log_reading, "_READ_SIZE", 16)
         long_line = json.dumps(nano(prompt="x" * 300))
         path = write_log(tmp_path / "log.jsonl", [json.dumps(nano()), long_line, json.dumps(nano()), long_line])
         result = estimate_files([path], as_of=DAY)

@@ -14,7 +14,7 @@ import random
 import pytest
 
 from imagepricing import estimate
-from imagepricing.estimation import _fast_loads
+from imagepricing._log_reading import _fast_loads
 from imagepricing.per_request import RequestPricer
 
 pytest.importorskip("msgspec")

@@ -327,6 +327,8 @@ class TestStartUpImports:
         "imagepricing._table_shapes",
         "imagepricing.urls",
         "imagepricing.estimation",
+        "imagepricing.spend",
+        "imagepricing._log_reading",
     )
     PROGRAM = (
         "import sys\n"

@@ -11,4 +11,4 @@ python3 -m venv "$work/venv"
 "$work/venv/bin/pip" install -q -e '.[test,arrow,dask]' duckdb numpy
 "$work/venv/bin/python" -m pytest -q -p no:cacheprovider \
     tests/test_arrow.py tests/test_dask.py \
-    imagepricing/arrow.py imagepricing/per_request.py imagepricing/estimation.py imagepricing/integrations/dask.py
+    imagepricing/arrow.py imagepricing/per_request.py imagepricing/estimation.py imagepricing/spend.py imagepricing/integrations/dask.py

@@ -17,4 +17,4 @@ python3 -m venv "$work/venv"
     tests/test_estimate.py tests/test_estimate_envelopes.py tests/test_estimate_hostile.py \
     tests/test_estimate_raw_memo.py tests/test_estimate_fastjson.py tests/test_estimate_hour.py tests/test_arrow.py \
     tests/test_urls.py \
-    imagepricing/engine.py imagepricing/estimation.py imagepricing/per_request.py
+    imagepricing/engine.py imagepricing/estimation.py imagepricing/spend.py imagepricing/per_request.py
