@@ -36,8 +36,9 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _UTF8_BOM = b"\xef\xbb\xbf"
 
 # The C scanner json.loads ends in, called directly: json.loads adds three Python-level calls per
-# line, a fifth of the time of a whole line. The estimator's loop falls back to json.loads wherever the two
-# could differ (leading or trailing text), so the result and every error message are json.loads's.
+# line, a fifth of the time of a whole line. The estimator's loop falls back to json.loads wherever
+# the two could differ (leading or trailing text), so the result and every error message are
+# json.loads's.
 _SCAN: Callable[[str, int], tuple[Any, int]] = JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 # msgspec, when installed (the `fastjson` extra), parses a line about twice as fast as the C scanner

@@ -68,11 +68,11 @@ Decisions (docs/estimate.md explains each at more length):
   a verdict. estimate keeps no key or price logic of its own. Everything is bounded (the
   registries fold into the group sums, the maps start afresh when full), so memory stays
   constant; `memoize=False` checks every line afresh and gives identical results.
-- **Reading** (imagepricing._log_reading). Files are read and decoded 64 KiB at a time and lines are parsed with the C
-  scanner behind json.loads; json.loads itself decides every line the scanner alone does not
-  (leading or trailing text), so results and messages are json.loads's. Blank lines are counted
-  apart; a line that is not UTF-8 is unreadable; a line over 64 MiB is unreadable and skipped
-  without being held in memory.
+- **Reading** (imagepricing._log_reading). Files are read and decoded 64 KiB at a time and
+  lines are parsed with the C scanner behind json.loads; json.loads itself decides every line
+  the scanner alone does not (leading or trailing text), so results and messages are
+  json.loads's. Blank lines are counted apart; a line that is not UTF-8 is unreadable; a line
+  over 64 MiB is unreadable and skipped without being held in memory.
 """
 
 from __future__ import annotations
