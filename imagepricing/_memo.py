@@ -53,7 +53,7 @@ class Generations:
     it becomes the old and the previous old is dropped. So an entry used at least once per
     `limit // 2` insertions is never evicted, and at most `limit` entries are held. Reads take no
     lock (a dict read is atomic); writes do. A caller on a hot path may read `young` itself first
-    (a hit there is all `get` would do) and call `get` only when that misses.
+    (a hit there is all `get` would do) and call `from_old` only when that misses.
     """
 
     __slots__ = ("_half", "_lock", "limit", "old", "young")
@@ -67,10 +67,14 @@ class Generations:
 
     def get(self, key: Hashable) -> Any:
         value = self.young.get(key)
-        if value is None:
-            value = self.old.get(key)
-            if value is not None:
-                self.put(key, value)
+        return value if value is not None else self.from_old(key)
+
+    def from_old(self, key: Hashable) -> Any:
+        """What `get` does once the young generation has missed: the old one, the entry moved to
+        the young when found."""
+        value = self.old.get(key)
+        if value is not None:
+            self.put(key, value)
         return value
 
     def put(self, key: Hashable, value: object) -> None:

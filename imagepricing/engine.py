@@ -169,7 +169,7 @@ def _check(
         return _priced(_judged(request, endpoint, catalog, url_policy), provider, day, catalog, price_basis)
     # The young generation and the hit counters are read inline: this is every memoised call's path.
     shapes = memo.shapes
-    outcome: Outcome | None = shapes.young.get(key) or shapes.get(key)
+    outcome: Outcome | None = shapes.young.get(key) or shapes.from_old(key)
     memo.lookups += 1
     if outcome is None:
         outcome = _judged(request, endpoint, catalog, url_policy)
@@ -185,7 +185,7 @@ def _check(
         return last[3]
     reports = memo.reports
     priced_key = (outcome, provider, day, price_basis)
-    report: Report | None = reports.young.get(priced_key) or reports.get(priced_key)
+    report: Report | None = reports.young.get(priced_key) or reports.from_old(priced_key)
     if report is None:
         report = _priced(outcome, provider, day, catalog, price_basis)
         reports.put(priced_key, report)
