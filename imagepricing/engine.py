@@ -17,12 +17,13 @@ pricer, the Arrow kernel); `check` validates its options and takes the same path
 from __future__ import annotations
 
 import datetime as dt
-import re
 import time
+import weakref
 from collections.abc import Mapping
 from types import MappingProxyType
 
 from imagepricing._describe import describe, escape_unprintable, looks_secret, plausible_token
+from imagepricing._lazy_re import LazyPattern
 from imagepricing._memo import WINDOW, VerdictMemo, memo_for
 from imagepricing._shapes import shape
 from imagepricing._tables import ENDPOINTS
@@ -40,7 +41,7 @@ __all__ = ["MODEL_OPTIONAL_ON", "Checker", "Outcome", "check"]
 MODEL_OPTIONAL_ON: frozenset[str] = frozenset({"edits"})
 
 _UTC = dt.UTC
-_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+_PLAIN_KEY = LazyPattern(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _MAX_KEY_SHOWN = 64
 _EDITS_MODEL_OPTIONAL = (
     "acedata-openapi: /openai/images/edits requires only image and prompt, model defaults to dall-e-3;"
@@ -135,6 +136,38 @@ class Checker:
 
     __call__ = check
 
+    def judge(self, request: object, endpoint: str | None = None) -> Outcome:
+        """What the rules say of `request` on `endpoint` before pricing: `check`'s first half, for
+        batch callers that price one outcome for many providers and days, or that key their own
+        results by outcome (an outcome is hashed by identity, and a repeated request shape gets the
+        very same Outcome while the memo holds it). `price(judge(r, e), p, d)` is `check(r, e, p, d)`.
+
+        >>> checker = Checker()
+        >>> outcome = checker.judge({"model": "nano-banana", "prompt": "an apple"})
+        >>> outcome is checker.judge({"model": "nano-banana", "prompt": "a pear"})
+        True
+        >>> checker.price(outcome, "xhuoapi", dt.date(2026, 6, 1)).ok
+        True
+        """
+        if endpoint is None:
+            endpoint = self.endpoint
+        elif endpoint not in ENDPOINTS:
+            raise ValueError(f"unknown endpoint {endpoint!r}; expected one of {', '.join(ENDPOINTS)}")
+        return _outcome(request, endpoint, self.catalog, self._memo, self.url_policy)
+
+    def price(self, outcome: Outcome, provider: str = "acedata", day: dt.date | None = None) -> Report:
+        """The report of an outcome from `judge` (of this checker's catalog), priced at `provider`
+        on `day` (a date; default today, UTC) on this checker's price basis: `check`'s second half."""
+        if type(outcome) is not Outcome:
+            raise TypeError(f"outcome must be an Outcome from Checker.judge, not {type(outcome).__name__}")
+        if outcome.catalog() is not self.catalog:
+            raise ValueError("outcome was judged by a checker of another catalog; judge it with this one")
+        if provider not in self._books:
+            raise ValueError(f"unknown provider {provider!r}; expected one of {', '.join(self._books)}")
+        if type(day) is not dt.date:
+            day = _day(day)
+        return _report(outcome, provider, day, self.catalog, self._memo, self.price_basis)
+
 
 def _validate(catalog: Catalog, endpoint: str, provider: str | None, price_basis: str, url_policy: str) -> None:
     """Raise ValueError for the first option that is not known (a provider of None is not checked)."""
@@ -158,31 +191,48 @@ def _check(
     price_basis: PriceBasis,
     url_policy: str,
 ) -> Report:
-    """The one path of `check` and `Checker`, for validated options."""
+    """The one path of `check` and `Checker`, for validated options: the outcome, then its price."""
+    return _report(_outcome(request, endpoint, catalog, memo, url_policy), provider, day, catalog, memo, price_basis)
+
+
+def _outcome(request: object, endpoint: str, catalog: Catalog, memo: VerdictMemo | None, url_policy: str) -> Outcome:
+    """What the rules say of `request`: the memoised outcome of its shape, or the rules run afresh."""
     if memo is None or memo.skip:
         if memo is not None:
             # Shapes rarely repeat in this traffic: the memo sits out a while (see _memo.py).
             memo.skip -= 1
-        return _priced(_judged(request, endpoint, catalog, url_policy), provider, day, catalog, price_basis)
+        return _judged(request, endpoint, catalog, url_policy)
     key = shape(request, endpoint, catalog, memo, url_policy)
     if key is None:
-        return _priced(_judged(request, endpoint, catalog, url_policy), provider, day, catalog, price_basis)
+        return _judged(request, endpoint, catalog, url_policy)
     # The young generation and the hit counters are read inline: this is every memoised call's path.
     shapes = memo.shapes
     outcome: Outcome | None = shapes.young.get(key) or shapes.from_old(key)
     memo.lookups += 1
     if outcome is None:
         outcome = _judged(request, endpoint, catalog, url_policy)
+        outcome.memoised = True  # before it is shared: a thread that finds it sees the flag
         shapes.put(key, outcome)
     else:
         memo.hits += 1
     if memo.lookups >= WINDOW:
         memo.end_window()
+    return outcome
+
+
+def _report(
+    outcome: Outcome, provider: str, day: dt.date, catalog: Catalog, memo: VerdictMemo | None, price_basis: PriceBasis
+) -> Report:
+    """`outcome` priced at `provider` on `day`: the memoised report of a memoised outcome (so a
+    repeated request gets the very same Report object), else priced afresh."""
     # The report last priced from this outcome first: a shape repeated at one provider, day and
     # basis (a service checking today's requests) then costs no key tuple and no second lookup.
     last = outcome.last
     if last is not None and last[1] == day and last[0] == provider and last[2] == price_basis:
         return last[3]
+    if memo is None or not outcome.memoised:
+        # An outcome the memo does not hold is one of a kind: its reports would never be found again.
+        return _priced(outcome, provider, day, catalog, price_basis)
     reports = memo.reports
     priced_key = (outcome, provider, day, price_basis)
     report: Report | None = reports.young.get(priced_key) or reports.from_old(priced_key)
@@ -201,12 +251,14 @@ class Outcome:
     it)."""
 
     __slots__ = (
+        "catalog",
         "effective",
         "endpoint",
         "errors",
         "ignored",
         "images",
         "last",
+        "memoised",
         "model",
         "priced_as",
         "quality",
@@ -215,7 +267,10 @@ class Outcome:
         "warnings",
     )
 
-    def __init__(self, ctx: Context, endpoint: str, capability: Capability | None) -> None:
+    def __init__(self, ctx: Context, endpoint: str, capability: Capability | None, catalog: Catalog) -> None:
+        # The catalog that judged it, weakly (the memo of that catalog holds its outcomes): only a
+        # checker of the same catalog may price it.
+        self.catalog = weakref.ref(catalog)
         self.endpoint = endpoint
         self.model = ctx.model
         self.errors = tuple(ctx.errors)
@@ -235,6 +290,9 @@ class Outcome:
             images = n if type(n) is int else 1
         self.images = images
         self.last: tuple[str, dt.date, str, Report] | None = None
+        # Whether the memo holds it (set by the engine before sharing it): only then are its
+        # reports memoised too.
+        self.memoised = False
 
 
 def _judged(request: object, endpoint: str, catalog: Catalog, url_policy: str) -> Outcome:
@@ -242,7 +300,7 @@ def _judged(request: object, endpoint: str, catalog: Catalog, url_policy: str) -
     ctx = Context(None, url_policy)
     if not isinstance(request, Mapping):
         ctx.error("not_an_object", None, f"the request must be a JSON object; got {describe(request)}.")
-        return Outcome(ctx, endpoint, None)
+        return Outcome(ctx, endpoint, None, catalog)
 
     capability = _resolve_model(ctx, request.get("model"), endpoint, catalog)
     ctx.capability = capability
@@ -301,7 +359,7 @@ def _judged(request: object, endpoint: str, catalog: Catalog, url_policy: str) -
         _fill_defaults(ctx, capability, request)
         for rule in CROSS_RULES:
             rule(ctx, request)
-    return Outcome(ctx, endpoint, capability)
+    return Outcome(ctx, endpoint, capability, catalog)
 
 
 def _resolve_model(ctx: Context, value: object, endpoint: str, catalog: Catalog) -> Capability | None:

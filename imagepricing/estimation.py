@@ -61,13 +61,13 @@ Decisions (docs/estimate.md explains each at more length):
   which may hold an API key.
 - **Speed.** A line seen before, character for character, has the verdict it had (the raw-line
   memo; it turns itself off when identical lines are rare). Every other line is judged by the
-  engine through a `Checker` (engine.py): the engine memoises by the request's shape (what each
-  rule reads of it, declared by the rule) and by provider, day and basis, and returns the same
-  Report object for a repeated request; so a report seen before maps to the verdict it had (by
-  identity; the report is held so its id cannot be reused), and only a new report is turned into
-  a verdict. estimate keeps no key or price logic of its own. Everything is bounded (the
-  registries fold into the group sums, the maps start afresh when full), so memory stays
-  constant; `memoize=False` checks every line afresh and gives identical results.
+  engine in two halves (`Checker.judge` and `Checker.price`, engine.py): the engine memoises by
+  the request's shape (what each rule reads of it, declared by the rule) and returns the same
+  Outcome for a repeated shape; so an (outcome, provider, day) seen before maps to the verdict it
+  had, and only a new one is priced and turned into a verdict. estimate keeps no key or price
+  logic of its own. Everything is bounded (the registries fold into the group sums, the maps
+  start afresh when full), so memory stays constant; `memoize=False` checks every line afresh
+  and gives identical results.
 - **Reading** (imagepricing._log_reading). Files are read and decoded 64 KiB at a time and
   lines are parsed with the C scanner behind json.loads; json.loads itself decides every line
   the scanner alone does not (leading or trailing text), so results and messages are
@@ -104,9 +104,11 @@ from imagepricing._log_reading import (
     _total_size,
     open_log,
 )
+from imagepricing._memo import memo_for
 from imagepricing._tables import ENDPOINTS
 from imagepricing.catalog import Catalog, default_catalog
-from imagepricing.engine import Checker
+from imagepricing.engine import Checker, Outcome
+from imagepricing.engine import _outcome as _judge_outcome
 from imagepricing.pricing import PRICE_BASES, PriceBasis
 from imagepricing.report import Report
 from imagepricing.spend import (
@@ -154,7 +156,7 @@ _MAX_MODEL_NAME = 64
 # registry starts afresh (see _Estimator._fold), so memory stays bounded whatever the log holds
 # (a million distinct sizes or dates).
 _REGISTRY_LIMIT = 1 << 15
-# Reports whose verdict this run knows (see _Estimator._verdict), held at once.
+# (outcome, provider, day) keys whose verdict this run knows (see _Estimator._verdict), held at once.
 _SEEN_LIMIT = 1 << 16
 # The raw-line verdict memo (see _Estimator.consume): a line seen before, character for character,
 # has the verdict it had then. Lines up to _RAW_LINE characters, _RAW_LIMIT of them at once. It
@@ -428,7 +430,7 @@ class _Estimator:
         # Grouped by hour, a timed line's time key (`day` in consume) is a naive UTC datetime
         # truncated to the hour, and its verdict's `day` its isoformat (see _time_bucket). The
         # engine prices it by its date, so one report serves the 24 hours of a date: the verdicts
-        # of reports seen are then found by (report, hour).
+        # of outcomes seen are then found by (outcome, provider, hour).
         self.by_hour = "hour" in self.group_by
         # --since/--until: (from, to) as naive UTC date-times, `to` excluded; lines outside, and
         # lines without a time, are counted in `outside` and nothing else.
@@ -436,13 +438,11 @@ class _Estimator:
         self.outside = 0
         # The engine, options bound (memoize=False: no memo at all, the same results).
         self.checker = Checker(self.catalog, price_basis=price_basis, url_policy=_URL_POLICY, memoize=memoize)
-        # id(report) -> verdict index, for the reports this run has seen (the engine hands out the
-        # same Report for a repeated request, provider, day and basis); `held` keeps those reports
-        # alive so that an id cannot be reused while it is a key. A line without a time is priced
-        # at as_of but labelled "(no time)", so when grouping by time it has a map of its own.
-        self.seen: dict[int | tuple[int, dt.date | None], int] = {}
-        self.seen_untimed: dict[int | tuple[int, dt.date | None], int] = {} if self.by_day else self.seen
-        self.held: list[Report] = []
+        # (outcome, provider, day) -> verdict index, for what this run has seen: the engine hands
+        # out the same Outcome for a repeated request shape (hashed by identity; the key holds it,
+        # so its id is not reused). A line without a time has day None: priced at as_of, labelled
+        # "(no time)" when grouping by time.
+        self.seen: dict[tuple[Outcome, str, dt.date | None], int] = {}
         # line text -> verdict index; with its hit counters (see consume).
         self.raw: dict[str, int] = {}
         self.raw_lookups = 0
@@ -490,10 +490,14 @@ class _Estimator:
         scan = _SCAN
         loads = json.loads
         fromisoformat = dt.datetime.fromisoformat
-        checker = self.checker.check
+        # The engine's two halves, the first called as the engine calls it (the options are bound
+        # and validated here, so the call skips Checker.judge's checks: this is every line's path).
+        judge = _judge_outcome
+        catalog, url_policy = self.catalog, self.checker.url_policy
+        memo = memo_for(catalog) if self.memoize else None
+        price = self.checker.price
         as_of = self.as_of
-        seen_timed = self.seen
-        seen_untimed = self.seen_untimed
+        seen = self.seen
         counts = self.counts
         memoize = self.memoize
         endpoints = frozenset(ENDPOINTS)
@@ -645,12 +649,13 @@ class _Estimator:
                 self.outside += 1
                 continue
 
-            # The engine memoises (see engine.py): a repeated request, provider, day and basis
-            # gets the same Report object, so a report seen before has the verdict it had.
-            report = checker(request, endpoint, provider, as_of if day is None else day)
-            seen_key = (id(report), day) if by_hour else id(report)
-            verdict = (seen_untimed if day is None else seen_timed).get(seen_key, -1)
+            # The engine memoises (see engine.py): a repeated request shape gets the same Outcome,
+            # so an outcome seen before at this provider and day has the verdict it had.
+            outcome = judge(request, endpoint, catalog, memo, url_policy)
+            seen_key = (outcome, provider, day)
+            verdict = seen.get(seen_key, -1)
             if verdict < 0:
+                report = price(outcome, provider, as_of if day is None else day)
                 verdict = self._verdict(request, report, day, seen_key)
             if observed is not None:
                 verdict = self._observed(verdict, observed)
@@ -720,7 +725,7 @@ class _Estimator:
         request: Mapping[Any, Any],
         report: Report,
         day: dt.date | None,
-        seen_key: int | tuple[int, dt.date | None],
+        seen_key: tuple[Outcome, str, dt.date | None],
     ) -> int:
         """The verdict of a line whose report this run has not seen: what the report says, with
         the labels estimate adds (the model label of an unknown model, the line's day)."""
@@ -752,12 +757,9 @@ class _Estimator:
             else:
                 verdict = verdict._replace(codes=codes)
         index = self._register(verdict)
-        if len(self.held) >= _SEEN_LIMIT:
+        if len(self.seen) >= _SEEN_LIMIT:
             self.seen.clear()
-            self.seen_untimed.clear()
-            self.held.clear()
-        (self.seen_untimed if day is None else self.seen)[seen_key] = index
-        self.held.append(report)
+        self.seen[seen_key] = index
         return index
 
     def _register(self, verdict: _Verdict) -> int:
@@ -795,8 +797,6 @@ class _Estimator:
         self.billed_ids.clear()
         self.counts.clear()
         self.seen.clear()
-        self.seen_untimed.clear()
-        self.held.clear()
         self.raw.clear()  # it holds verdict numbers, which start afresh
         if len(self.groups) >= 2 * self.max_groups:
             self._cap_groups()

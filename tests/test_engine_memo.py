@@ -312,6 +312,66 @@ def test_checker_gives_what_check_gives() -> None:
     assert Checker(endpoint="edits")({"model": "gpt-image-1", "prompt": "a", "image": "https://e.com/a.png"}).ok
 
 
+def test_judge_then_price_is_check() -> None:
+    """Checker's two halves compose to `check`, report for report, memo on and off; a repeated
+    shape is judged to the very same Outcome, and a memoised outcome priced twice gives one report."""
+    rng = random.Random(23)
+    models, pools = _pools()
+    catalog = default_catalog()
+    memo = memo_for(catalog)
+    checkers = [Checker(catalog, price_basis="published"), Checker(catalog, memoize=False)]
+    same_outcome = 0
+    for _ in range(3000):
+        request = _request(rng, models, pools)
+        endpoint = rng.choice(("generations", "edits"))
+        provider = rng.choice(("acedata", "xhuoapi", "openai"))
+        day = rng.choice(_DAYS[1:])
+        for checker in checkers:
+            memo.skip = 0
+            expected = check_before_memo(request, endpoint, provider, as_of=day, price_basis=checker.price_basis)
+            outcome = checker.judge(request, endpoint)
+            report = checker.price(outcome, provider, day)
+            assert report == expected
+            assert report.to_dict() == expected.to_dict()
+            memoised = checker is checkers[0] and shape(request, endpoint, catalog, memo, "basic") is not None
+            assert outcome.memoised is memoised
+            again = checker.judge(request, endpoint)
+            if memoised:
+                assert again is outcome
+                assert checker.price(again, provider, day) is report
+                same_outcome += 1
+            else:
+                assert again is not outcome  # judged afresh: one of a kind
+    assert same_outcome > 1000
+
+
+def test_an_outcome_the_memo_does_not_hold_leaves_no_report_in_it() -> None:
+    catalog = default_catalog()
+    memo = memo_for(catalog)
+    bare = Checker(catalog, memoize=False)
+    before = len(memo.reports)
+    for day in _DAYS[1:]:
+        bare.price(bare.judge({"model": "gpt-image-2", "prompt": "a fox"}), "xhuoapi", day)
+        # and a memoising checker pricing it: the outcome is not the memo's, so neither are its reports
+        Checker(catalog).price(bare.judge({"model": "gpt-image-2", "prompt": "a fox"}), "openai", day)
+    assert len(memo.reports) == before
+
+
+def test_price_refuses_what_is_not_this_catalogs_outcome() -> None:
+    checker = Checker()
+    outcome = checker.judge({"model": "dall-e-2", "prompt": "a"})
+    other = Checker(default_catalog().with_price("acedata", "dall-e-2", "0.5"))
+    with pytest.raises(ValueError, match="another catalog"):
+        other.price(outcome)
+    with pytest.raises(TypeError, match="must be an Outcome"):
+        checker.price(check({"model": "dall-e-2", "prompt": "a"}))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="unknown provider"):
+        checker.price(outcome, "nobody")
+    with pytest.raises(ValueError, match="unknown endpoint"):
+        checker.judge({"model": "dall-e-2", "prompt": "a"}, "variations")
+    assert other.price(other.judge({"model": "dall-e-2", "prompt": "a"})).ok
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [

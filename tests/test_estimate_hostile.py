@@ -228,19 +228,19 @@ class TestRegistriesAreBounded:
         monkeypatch.setattr(estimation, "_REGISTRY_LIMIT", 5)
         monkeypatch.setattr(estimation, "_SEEN_LIMIT", 5)
         seen: list[int] = []
-        held: list[int] = []
+        known: list[int] = []
         real = estimation._Estimator._make_room
 
         def watching(self: estimation._Estimator) -> None:
             real(self)
             seen.append(len(self.verdicts))
-            held.append(len(self.held))
+            known.append(len(self.seen))
 
         monkeypatch.setattr(estimation._Estimator, "_make_room", watching)
         estimate(self.log(), group_by="day")
         assert seen
         assert max(seen) < 5
-        assert max(held) <= 5  # the reports whose verdicts are known
+        assert max(known) <= 5  # the (outcome, provider, day) keys whose verdicts are known
 
 
 @pytest.mark.parametrize("blank", [b"\t\n", b"\r\r\n", b"  \t\r\n", b"\r\n"])

@@ -172,7 +172,7 @@ class TestBoundedMemory:
         lines = self._log(2_000)
         whole = estimate(lines, group_by=("hour", "model"), as_of=DAY)
         monkeypatch.setattr(estimation, "_REGISTRY_LIMIT", 16)  # fold every few distinct hours
-        monkeypatch.setattr(estimation, "_SEEN_LIMIT", 4)  # the reports whose verdicts are known
+        monkeypatch.setattr(estimation, "_SEEN_LIMIT", 4)  # the (outcome, provider, day) keys whose verdicts are known
         folded = estimate(lines, group_by=("hour", "model"), as_of=DAY)
         assert folded == whole
 
