@@ -30,7 +30,6 @@ else `~/.cache/imagepricing`.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import stat
 from decimal import Decimal
@@ -241,6 +240,8 @@ def _classes() -> dict[str, type[Frozen]]:
 
 def encode(catalog: Catalog, key: str) -> str:
     """The compiled form of `catalog`, tagged with the digest `key` of what it was built from."""
+    from json import dumps  # noqa: PLC0415  # written after validating, which imports far more
+
     classes = _classes()
     # Each class's constructor arguments, which are also its attributes (imagepricing.frozen).
     fields_of: dict[str, tuple[str, ...]] = {name: cls._fields for name, cls in classes.items()}
@@ -282,7 +283,7 @@ def encode(catalog: Catalog, key: str) -> str:
         tag = node.get("$")
         if tag is None or tag in _UNSHARED_TAGS:
             return inner
-        signature = json.dumps(node, separators=(",", ":"))
+        signature = dumps(node, separators=(",", ":"))
         found = ids.get(signature)
         if found is not None:
             return {"$": "ref", "v": found}
@@ -292,7 +293,7 @@ def encode(catalog: Catalog, key: str) -> str:
     # Children first, so that a reference always comes after the definition it names; the
     # signature is taken from the full subtree, so equal objects match whatever was shared inside.
     stored = shared(full)
-    return json.dumps({"format": FORMAT, "key": key, "catalog": stored}, separators=(",", ":"))
+    return dumps({"format": FORMAT, "key": key, "catalog": stored}, separators=(",", ":"))
 
 
 def decode(text: str, key: str, source_dir: str) -> Catalog:
@@ -344,10 +345,48 @@ def decode(text: str, key: str, source_dir: str) -> Catalog:
             raise ValueError(f"unknown tag {tag!r}")
         return cls(**value)
 
-    document = json.loads(text, object_hook=rebuild)
+    document = _loads(text, rebuild)
     if type(document) is not dict or document.get("format") != FORMAT or document.get("key") != key:
         raise ValueError("not the compiled form of these tables")
     fields = document["catalog"]
     if type(fields) is not dict:
         raise ValueError("not a compiled catalog")
     return Catalog(**fields, source_dir=source_dir)
+
+
+class _ScanContext:
+    """What the C scanner behind json.loads reads from its decoder (see _loads)."""
+
+    __slots__ = ("object_hook", "object_pairs_hook", "parse_constant", "parse_float", "parse_int", "strict")
+
+    def __init__(self, object_hook: Callable[[dict[str, Any]], Any]) -> None:
+        self.strict = True
+        self.object_hook = object_hook
+        self.object_pairs_hook = None
+        self.parse_float = float  # the form holds no float (money and dates are tagged strings)
+        self.parse_int = int
+        self.parse_constant = _no_constant
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not in the compiled form")
+
+
+def _loads(text: str, object_hook: Callable[[dict[str, Any]], Any]) -> Any:
+    """`json.loads(text, object_hook=...)` without importing json (start-up, docs/startup.md): json
+    imports re, and the two cost about a fifth of import + load here. This is the very scanner
+    json.loads runs (CPython's `_json`); the form is written compact, so its one value must span
+    the whole text. Anywhere `_json` is missing, json.loads itself."""
+    try:
+        from _json import make_scanner  # noqa: PLC0415
+    except ImportError:  # another interpreter
+        import json  # noqa: PLC0415
+
+        return json.loads(text, object_hook=object_hook)
+    try:
+        value, end = make_scanner(_ScanContext(object_hook))(text, 0)  # type: ignore[arg-type]  # typeshed wants a JSONDecoder; the scanner reads only these attributes
+    except StopIteration:
+        raise ValueError("not JSON") from None
+    if end != len(text):
+        raise ValueError("not one JSON value")
+    return value

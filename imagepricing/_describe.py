@@ -23,8 +23,7 @@ single pass with no nested or overlapping quantifiers, so the scan is linear.
 
 from __future__ import annotations
 
-import functools
-import re
+from imagepricing._lazy_re import LazyPattern
 
 __all__ = ["describe", "escape_unprintable", "looks_secret", "plausible_token"]
 
@@ -47,10 +46,8 @@ _CREDENTIAL_SHAPES = (
 )
 
 
-@functools.cache
-def _secret() -> re.Pattern[str]:
-    # Compiled on first use: compiling it takes a few ms, which every start-up would pay.
-    return re.compile(_CREDENTIAL_SHAPES)
+# Compiled on first use (all patterns here are: see _lazy_re.py); compiling this one takes a few ms.
+_SECRET = LazyPattern(_CREDENTIAL_SHAPES)
 
 
 # Every alternative of _CREDENTIAL_SHAPES starts with one of these (lower-cased).
@@ -78,7 +75,7 @@ _SECRET_WORDS = (
 )
 # Runs of letters and digits; each is judged by `_random_looking`. No quantifier follows the run,
 # so a failed candidate costs nothing extra.
-_RUN = re.compile(r"[A-Za-z0-9]{16,}")
+_RUN = LazyPattern(r"[A-Za-z0-9]{16,}")
 _HEX_DIGITS = "0123456789abcdefABCDEF"
 
 
@@ -102,7 +99,7 @@ def looks_secret(text: str) -> bool:
     lowered = head.lower()
     # The pattern tries a dozen alternatives at every position; substring tests (C loops) skip it
     # for the usual text that contains none of the words or prefixes it starts with.
-    if any(word in lowered for word in _SECRET_WORDS) and _secret().search(head) is not None:
+    if any(word in lowered for word in _SECRET_WORDS) and _SECRET.search(head) is not None:
         return True
     return any(_random_looking(match.group()) for match in _RUN.finditer(head))
 
@@ -114,8 +111,8 @@ _TOKEN_PUNCTUATION = frozenset("-_. ×")
 _MAX_TOKEN = 32
 # Runs of ASCII letters and digits: one of at least 8 mixing letters and digits (other than a size,
 # 1024x1024) or of at least 12 mixing upper and lower case looks like a key, not a value.
-_ALNUM_RUN = re.compile(r"[A-Za-z0-9]{8,}")
-_SIZE_RUN = re.compile(r"[0-9]+[xX][0-9]+")
+_ALNUM_RUN = LazyPattern(r"[A-Za-z0-9]{8,}")
+_SIZE_RUN = LazyPattern(r"[0-9]+[xX][0-9]+")
 
 
 def plausible_token(text: str, max_length: int = _MAX_TOKEN) -> bool:

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import threading
 from decimal import Decimal
 from types import MappingProxyType
 
 from imagepricing import _compiled_tables
+from imagepricing._lazy_re import LazyPattern
 from imagepricing._tables import ENDPOINTS
 from imagepricing.errors import CatalogError
 from imagepricing.frozen import Frozen
@@ -83,9 +83,9 @@ _SOURCES_FILE = "sources.toml"
 _SOURCE_KEYS = frozenset({"source", "limits_source", "disputed_source"})
 # Patterns of table validation are plain strings, compiled (and cached by `re`) on first use:
 # a process that loads the compiled tables never compiles them.
-_RATIO = r"[1-9][0-9]*:[1-9][0-9]*"
+_RATIO = LazyPattern(r"[1-9][0-9]*:[1-9][0-9]*")
 # A host as written in a price book: lowercase ASCII labels, no port, no trailing dot.
-_HOST_NAME = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+"
+_HOST_NAME = LazyPattern(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+")
 _AS_WRITTEN = " (ASCII digits, lowercase x, positive sides, no leading zeros)"
 
 
@@ -463,12 +463,12 @@ class Catalog(Frozen):
 # inside. A request matches these names exactly, so a trailing space, a zero-width character, a
 # Cyrillic or full-width look-alike or an empty string would make a value no request can ever
 # match (or a model no request can name) while the table loads without complaint.
-_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._:/+-]*[A-Za-z0-9])?"
+_NAME = LazyPattern(r"[A-Za-z0-9](?:[A-Za-z0-9._:/+-]*[A-Za-z0-9])?")
 
 
 def _check_name(text: str, where: str, what: str, problems: list[str]) -> bool:
     """Whether `text` is a plain name; otherwise adds a problem saying what is wrong with it."""
-    if re.fullmatch(_NAME, text):
+    if _NAME.fullmatch(text):
         return True
     if not text:
         reason = "is empty"
@@ -503,7 +503,7 @@ def _exact_amount(amount: object) -> Decimal:
     if isinstance(amount, bool) or not isinstance(amount, (Decimal, str, int)):
         raise TypeError(f"a price must be a Decimal, a decimal string or an int, not {type(amount).__name__}")
     if isinstance(amount, str):
-        if len(amount) > MAX_PRICE_DIGITS + 1 or not re.fullmatch(_PLAIN_DECIMAL, amount):
+        if len(amount) > MAX_PRICE_DIGITS + 1 or not _PLAIN_DECIMAL.fullmatch(amount):
             raise ValueError(
                 f'a price must be a non-negative decimal string such as "0.20" of at most {MAX_PRICE_DIGITS}'
                 f" digits, not {_shown(amount)}"
@@ -527,7 +527,7 @@ def _exact_amount(amount: object) -> Decimal:
     return value
 
 
-_PLAIN_DECIMAL = r"[0-9]+(?:\.[0-9]+)?"
+_PLAIN_DECIMAL = LazyPattern(r"[0-9]+(?:\.[0-9]+)?")
 
 
 def _shown(amount: object) -> str:
@@ -866,9 +866,9 @@ def _compile_sizes(
         for size_text, ratio in amap.sizes.items():
             if _table_size(size_text) is None:
                 problems.append(f"{where}.sizes: {size_text!r} is not WIDTHxHEIGHT{_AS_WRITTEN}")
-            if not re.fullmatch(_RATIO, ratio):
+            if not _RATIO.fullmatch(ratio):
                 problems.append(f"{where}.sizes.{size_text}: {ratio!r} is not an aspect ratio such as 16:9")
-        if not re.fullmatch(_RATIO, amap.fallback):
+        if not _RATIO.fullmatch(amap.fallback):
             problems.append(f"{where}.fallback: {amap.fallback!r} is not an aspect ratio such as 1:1")
         aspect_maps[name] = AspectMap(name, amap.fallback, MappingProxyType(dict(amap.sizes)), amap.source)
     return size_sets, constraints, tierings, aspect_maps
@@ -1277,7 +1277,7 @@ def _compile_book(
         seen.setdefault(key, []).append(entry)
         entries.append(entry)
     for i, host in enumerate(book.hosts):
-        if not re.fullmatch(_HOST_NAME, host):
+        if not _HOST_NAME.fullmatch(host):
             problems.append(f"{label}: $.hosts[{i}]: {host!r} is not a lowercase DNS host name")
     return PriceBook(
         provider=book.provider,

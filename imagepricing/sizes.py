@@ -14,7 +14,6 @@ Size(width=1024, height=1536)
 from __future__ import annotations
 
 import math
-import re
 
 from imagepricing.frozen import Frozen
 
@@ -41,9 +40,6 @@ AUTO_SIZES = frozenset({"auto", ""})
 # A side longer than this many digits is far beyond any limit; refusing to convert it keeps the
 # work linear and avoids int()'s 4,300-digit ValueError on hostile input.
 MAX_SIDE_DIGITS = 9
-
-# Linear: one anchored pass, no nested quantifiers.
-_SIZE_TEXT = re.compile(r"([0-9]+)x([0-9]+)")
 
 
 _set = object.__setattr__
@@ -91,10 +87,13 @@ class Size(Frozen):
 
 def parse_size(text: str) -> Size | None:
     """The size `text` denotes, or None if it is not strictly `WIDTHxHEIGHT`."""
-    match = _SIZE_TEXT.fullmatch(text)
-    if match is None:
+    # Strictly ASCII digits, "x", ASCII digits: the regular expression ([0-9]+)x([0-9]+) fully
+    # matched, in str methods (C loops, and no `re` on a valid check's path: docs/startup.md). A
+    # side cannot hold an "x", so the split is at the first; str.isdigit alone would also take
+    # other scripts' digits and superscripts, hence isascii. tests/test_sizes.py holds the two equal.
+    width, x, height = text.partition("x")
+    if not (x and width.isdigit() and height.isdigit() and width.isascii() and height.isascii()):
         return None
-    width, height = match.groups()
     if len(width) <= MAX_SIDE_DIGITS and len(height) <= MAX_SIDE_DIGITS:
         return Size(int(width), int(height))
     # Leading zeros do not count towards the bound: "0000001024" is 1024.

@@ -18,9 +18,9 @@ True
 from __future__ import annotations
 
 import functools
-import re
 from types import MappingProxyType
 
+from imagepricing._lazy_re import LazyPattern
 from imagepricing.frozen import Frozen
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up; see frozen.py)
@@ -40,9 +40,9 @@ __all__ = [
 ]
 
 # A source id: lowercase ASCII letters, digits, dots and hyphens, starting with a letter or digit.
-SOURCE_ID = re.compile(r"[a-z0-9][a-z0-9.-]*")
+SOURCE_ID = LazyPattern(r"[a-z0-9][a-z0-9.-]*")
 # The head of a citation: ids joined by " + ", then ": " or the end of the citation.
-_HEAD = re.compile(r"([a-z0-9][a-z0-9.-]*(?: \+ [a-z0-9][a-z0-9.-]*)*)(?:: |\Z)")
+_HEAD = LazyPattern(r"([a-z0-9][a-z0-9.-]*(?: \+ [a-z0-9][a-z0-9.-]*)*)(?:: |\Z)")
 
 
 _set = object.__setattr__

@@ -373,3 +373,34 @@ class TestSharing:
         assert forged != text
         with pytest.raises(ValueError, match="reference"):
             _compiled_tables.decode(forged, "k", "somewhere")
+
+
+class TestReadingWithoutJson:
+    """The compiled form is read by json.loads's own C scanner without importing json (start-up);
+    it must read exactly what json.loads reads and refuse what json.loads refuses."""
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            '{"a":[1,2.5,"x",null,true,false,{"b":{}}],"c":-3}',
+            '"\\u00e9\\n"',
+            "[]",
+            "12345678901234567890123",
+        ],
+    )
+    def test_reads_what_json_loads_reads(self, text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        hooked: list[object] = []
+
+        def hook(node: dict[str, object]) -> object:
+            hooked.append(node)
+            return node
+
+        assert _compiled_tables._loads(text, hook) == json.loads(text)
+        assert len(hooked) == text.count("{")
+        monkeypatch.setitem(sys.modules, "_json", None)  # an interpreter without the C scanner
+        assert _compiled_tables._loads(text, hook) == json.loads(text)
+
+    @pytest.mark.parametrize("text", ["", " {}", "{} ", "{}{}", "[NaN]", "[Infinity]", '{"a":}', "{'a':1}"])
+    def test_refuses_what_is_not_one_compact_json_value(self, text: str) -> None:
+        with pytest.raises(ValueError, match=r"."):  # json's own messages, or "not JSON"
+            _compiled_tables._loads(text, dict)

@@ -362,3 +362,30 @@ class TestStartUpImports:
         later = self._imported(cache)
         assert "imagepricing.engine" in later
         assert self._found(later) == []
+
+    def test_loading_and_a_clean_check_import_neither_re_nor_json(self, tmp_path: Path) -> None:
+        """`re` and `json` (with enum, which re brings) are a fifth of import + load: the compiled form
+        is read by json's own C scanner, patterns compile on first use (imagepricing._lazy_re), and
+        a size is parsed without one, so a check raising no finding needs neither. A finding that
+        describes a value does (and the test shows this check sees them)."""
+        cache = tmp_path / "cache"
+        cache.mkdir(mode=0o700)
+        program = (
+            "import sys\n"
+            "import imagepricing\n"
+            "imagepricing.load_catalog()\n"
+            "loaded = {'re', 'json', 'enum'} & set(sys.modules)\n"
+            "report = imagepricing.check({'model': 'gpt-image-2', 'prompt': 'a fox', 'size': '1280x720'})\n"
+            "checked = {'re', 'json', 'enum'} & set(sys.modules)\n"
+            "imagepricing.check({'model': 'gpt-image-2', 'prompt': 'a fox', 'size': '12 80x720'})\n"
+            "found = {'re', 'enum'} <= set(sys.modules)\n"
+            "print(sorted(loaded), sorted(checked), report.ok, found)\n"
+        )
+        env = {"IMAGEPRICING_CACHE_DIR": str(cache), "PATH": "/usr/bin:/bin", "PYTHONSAFEPATH": "1"}
+        runs = [
+            subprocess.run(
+                [sys.executable, "-c", program], env=env, cwd=cache, capture_output=True, text=True, check=True
+            ).stdout.strip()
+            for _ in range(2)
+        ]
+        assert runs[1] == "[] [] True True"  # the second loads the compiled form the first wrote

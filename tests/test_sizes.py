@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from imagepricing import check
 from imagepricing.sizes import parse_size
@@ -160,3 +164,19 @@ class TestOversizeSides:
         report = check({"model": "gpt-image-2", "prompt": "p", "size": "9" * 5000 + "x16"})
         assert all("9999999" not in f.message for f in report.errors)
         assert any("<5,000 digits>" in f.message for f in report.errors)
+
+
+# parse_size accepts exactly what the regular expression ([0-9]+)x([0-9]+) fully matches: it is
+# written in str methods (no `re` on a valid check's path), so the two are held equal here, on
+# text drawn around the edges: other scripts' digits, superscripts, full-width digits and x,
+# an upper-case X, a second x, signs, spaces and newlines.
+_SIZE_ALPHABET = "0123456789xX×ｘ١٢²³０９ +-.\n\t\u200b"
+
+
+@given(st.text(alphabet=_SIZE_ALPHABET, max_size=12) | st.from_regex(r"[0-9]{1,12}x[0-9]{1,12}", fullmatch=True))
+def test_parse_size_accepts_what_the_regular_expression_matches(text: str) -> None:
+    matched = re.fullmatch(r"([0-9]+)x([0-9]+)", text)
+    parsed = parse_size(text)
+    assert (parsed is not None) == (matched is not None)
+    if matched is not None and parsed is not None and parsed.oversize_digits == (None, None):
+        assert (parsed.width, parsed.height) == (int(matched.group(1)), int(matched.group(2)))
