@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Mapping
 
 from imagepricing._describe import describe
+from imagepricing._memo import Generations
 from imagepricing.catalog import Capability, ParamSpec
 from imagepricing.findings import CODES, Finding, cited_source
 from imagepricing.frozen import TYPE_CHECKING  # False, without importing typing (docs/startup.md)
@@ -260,22 +261,26 @@ def _url_checker() -> Callable[..., tuple[UrlProblem, ...]]:
 
 # Each distinct URL's verdict is computed once and shared by the memo key (`_abstract_url`) and
 # the rule (`_url_findings`): a request that misses the memo would otherwise check its URLs twice.
-# Bounded (cleared when full) and keyed by the whole URL, so it needs no argument about which
-# parts of a URL a verdict reads (url_problems keeps its own, proved, memo by authority).
-_URL_VERDICTS: dict[tuple[str, str, bool], tuple[UrlProblem, ...]] = {}
+# Keyed by the whole URL, so it needs no argument about which parts of a URL a verdict reads
+# (url_problems keeps its own, proved, memo by authority); bounded and least recently used out
+# first (_memo.Generations, as the engine's memo), so a service's recurring URLs stay while a log's
+# stream of one-off upload URLs passes through. URLs over _MAX_CACHED_URL characters are not kept.
 _URL_VERDICT_LIMIT = 4096
 _MAX_CACHED_URL = 2048
+_URL_VERDICTS: Generations = Generations(_URL_VERDICT_LIMIT)
 
 
 def _url_verdict(value: str, url_policy: str, allow_data_uri: bool) -> tuple[UrlProblem, ...]:
     key = (value, url_policy, allow_data_uri)
-    found = _URL_VERDICTS.get(key)
+    verdicts = _URL_VERDICTS
+    # `is None`, not `or`: an acceptable URL's verdict is the empty tuple.
+    found: tuple[UrlProblem, ...] | None = verdicts.young.get(key)
     if found is None:
-        found = _url_checker()(value, policy=url_policy, allow_data_uri=allow_data_uri)
-        if len(value) <= _MAX_CACHED_URL:
-            if len(_URL_VERDICTS) >= _URL_VERDICT_LIMIT:
-                _URL_VERDICTS.clear()  # another thread may clear too: only a recomputation follows
-            _URL_VERDICTS[key] = found
+        found = verdicts.from_old(key)
+        if found is None:
+            found = _url_checker()(value, policy=url_policy, allow_data_uri=allow_data_uri)
+            if len(value) <= _MAX_CACHED_URL:
+                verdicts.put(key, found)
     return found
 
 

@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from imagepricing import rules
-from imagepricing._memo import memo_for
+from imagepricing._memo import Generations, memo_for
 from imagepricing._url_codes import URL_POLICIES
 from imagepricing.catalog import default_catalog
 from imagepricing.estimation import estimate
@@ -160,13 +160,19 @@ def test_the_shared_url_verdict_is_url_problems(url: str, policy: str, allow_dat
     assert rules._url_verdict(url, policy, allow_data_uri) == expected  # the second from the cache
 
 
-def test_the_url_verdict_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(rules, "_URL_VERDICT_LIMIT", 10)
+def test_the_url_verdict_cache_is_bounded_and_keeps_what_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    verdicts = Generations(10)
+    monkeypatch.setattr(rules, "_URL_VERDICTS", verdicts)
+    recurring = ("https://cdn.example.com/logo.png", "basic", True)
     for index in range(100):
         rules._url_verdict(f"https://example.com/{index}.png", "basic", True)
-        assert len(rules._URL_VERDICTS) <= 10
+        rules._url_verdict(*recurring)  # a URL every other request carries
+        assert len(verdicts) <= 10
+    assert recurring in verdicts.young or recurring in verdicts.old  # used, so never evicted
+    assert ("https://example.com/0.png", "basic", True) not in {**verdicts.young, **verdicts.old}
     rules._url_verdict("https://example.com/" + "a" * 5000, "basic", True)
-    assert not any(len(key[0]) > 2048 for key in rules._URL_VERDICTS)
+    kept: list[Any] = [*verdicts.young, *verdicts.old]
+    assert not any(len(key[0]) > 2048 for key in kept)
 
 
 def test_a_url_is_checked_once_on_a_memo_miss(monkeypatch: pytest.MonkeyPatch) -> None:
