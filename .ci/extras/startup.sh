@@ -8,7 +8,7 @@
 #    cattrs and writes no user cache, and the result equals a freshly validated catalog; after an
 #    edit of the installed tables, the packaged form is not used and the edit is validated. Its first
 #    process imports none of attrs, cattrs, tomllib, typing, pathlib or hashlib for import +
-#    load_catalog() + two checks.
+#    load_catalog() + two checks, and neither re nor json for import + load + a clean check.
 # The start-up benchmark (benchmarks/bench_startup.py) is run on demand, not here.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -38,7 +38,11 @@ import imagepricing
 
 catalog = imagepricing.load_catalog()
 assert "site-packages" in catalog.source_dir, catalog.source_dir
+loaded = sorted(m for m in ("re", "json", "enum") if m in sys.modules)
 valid = imagepricing.check({"model": "gpt-image-2", "prompt": "a fox", "size": "1024x1024"})
+clean = sorted(m for m in ("re", "json", "enum") if m in sys.modules)
+print("wheel, first process: re/json/enum after import + load:", loaded, "after a clean check:", clean)
+assert loaded == clean == [], (loaded, clean)  # imagepricing/_lazy_re.py, _compiled_tables._loads
 invalid = imagepricing.check({"model": "dall-e-3", "prompt": "a fox", "n": 2, "style": "odd"})
 assert valid.ok and not invalid.ok, (valid, invalid)
 avoided = ("attr", "attrs", "cattrs", "tomllib", "typing", "inspect", "pathlib", "hashlib", "imagepricing._table_shapes")
