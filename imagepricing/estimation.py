@@ -757,9 +757,12 @@ class _Estimator:
             else:
                 verdict = verdict._replace(codes=codes)
         index = self._register(verdict)
-        if len(self.seen) >= _SEEN_LIMIT:
-            self.seen.clear()
-        self.seen[seen_key] = index
+        if seen_key[0].memoised:
+            # An outcome the engine's memo does not hold (memoize=False, a request it does not
+            # memoise) is one of a kind: kept here it could never be found again.
+            if len(self.seen) >= _SEEN_LIMIT:
+                self.seen.clear()
+            self.seen[seen_key] = index
         return index
 
     def _register(self, verdict: _Verdict) -> int:
