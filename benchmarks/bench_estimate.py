@@ -16,10 +16,12 @@ what grouping by hour costs (24 times the groups and verdicts; the registries fo
 cap holds). It prints lines per second for both, the ratio and the process's peak memory.
 Targets (issue 3): estimate >= 200,000 lines/s on one core and <= 2.5x the bare parsing time.
 
-The mix: 80% envelopes over 30 days and three providers, 20% bare requests; 12% edits
-(`--edits`) whose image URLs are new on every line, as uploads are, and each cost a full URL
-check; ~4% requests that upstream rejects; 1% malformed lines; prompts of 20-600 characters,
-different on every line; callback URLs and extra envelope keys on some lines.
+The mix (issue 11's varied log): 80% envelopes over 60 days and three providers, 20% bare
+requests; 12% edits (`--edits`) whose image URLs are new on every line, as uploads are, and each
+cost a full URL check; ~4% requests that upstream rejects; 1% malformed lines; prompts of 20-600
+characters, different on every line; callback URLs and extra envelope keys on some lines; one in
+ten gpt-image-2 generations with a free-form size (multiples of 64 from 768 to 2048 a side), so
+the log holds thousands of request shapes (`count_shapes` counts them).
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from imagepricing._memo import VerdictMemo
+from imagepricing._shapes import shape
+from imagepricing.catalog import default_catalog
 from imagepricing.cli import main as cli_main
 
 _PHRASES = (
@@ -48,6 +53,8 @@ _WORDS = tuple(_PHRASES.replace(",", "").split(" "))
 _GPT_SIZES = ("1024x1024", "1536x1024", "1024x1536", "2048x2048", "2048x1152", "3840x2160", "auto", "1254x1254")
 _NANO_SIZES = ("1024x1024", "1792x1024", "1024x1792", "512x512")
 _CALLBACKS = tuple(f"https://hooks.example-app{i}.com/images/done" for i in range(5))
+_FREE_SIDES = tuple(range(768, 2049, 64))
+DAYS = 60
 
 
 def _prompt(rng: random.Random) -> str:
@@ -68,7 +75,10 @@ def _request(rng: random.Random, index: int, edits: float) -> tuple[str, dict[st
         return "edits", request
     roll = rng.random()
     if roll < 0.45:
-        request = {"model": "gpt-image-2", "prompt": prompt, "size": rng.choice(_GPT_SIZES)}
+        size = rng.choice(_GPT_SIZES)
+        if rng.random() < 0.1:  # free-form: thousands of distinct sizes, so thousands of shapes
+            size = f"{rng.choice(_FREE_SIDES)}x{rng.choice(_FREE_SIDES)}"
+        request = {"model": "gpt-image-2", "prompt": prompt, "size": size}
         if rng.random() < 0.5:
             request["quality"] = rng.choice(("high", "medium", "low", "auto"))
         if rng.random() < 0.3:
@@ -106,7 +116,7 @@ def _request(rng: random.Random, index: int, edits: float) -> tuple[str, dict[st
 
 def generate(path: Path, lines: int, seed: int, *, compress: bool, edits: float) -> None:
     rng = random.Random(seed)
-    start = 1_777_600_000  # 2026-05-01
+    start = 1_777_600_000  # 2026-05-01, for DAYS days
     opener = gzip.open if compress else open
     with opener(path, "wt", encoding="utf-8") as out:
         for index in range(lines):
@@ -124,12 +134,39 @@ def generate(path: Path, lines: int, seed: int, *, compress: bool, edits: float)
             if rng.random() < 0.2:
                 line: dict[str, object] = request  # bare: the command-line defaults apply
             else:
-                moment = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(start + rng.randrange(30 * 86400)))
+                moment = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(start + rng.randrange(DAYS * 86400)))
                 provider = rng.choices(("acedata", "xhuoapi", "openai"), weights=(6, 3, 1))[0]
                 line = {"time": moment, "endpoint": endpoint, "provider": provider, "request": request}
                 if rng.random() < 0.3:
                     line["id"] = f"req_{index:010d}"
             out.write(json.dumps(line) + "\n")
+
+
+def count_shapes(path: Path) -> tuple[int, int, int]:
+    """(distinct request shapes, distinct (shape, provider, day), lines) of a generated log, as the
+    engine keys them (imagepricing._shapes.shape); lines the engine does not memoise are not counted."""
+    catalog, memo = default_catalog(), VerdictMemo()
+    shapes: set[object] = set()
+    priced: set[object] = set()
+    lines = 0
+    with open(path, encoding="utf-8") as log:
+        for line in log:
+            lines += 1
+            try:
+                item = json.loads(line)
+            except ValueError:
+                continue
+            if type(item) is not dict:
+                continue
+            request = item.get("request", item)
+            endpoint = item.get("endpoint", "generations") if "request" in item else "generations"
+            if endpoint not in ("generations", "edits"):
+                continue
+            key = shape(request, endpoint, catalog, memo, "basic")
+            if key is not None:
+                shapes.add(key)
+                priced.add((key, item.get("provider"), str(item.get("time", ""))[:10]))
+    return len(shapes), len(priced), lines
 
 
 class Timing:

@@ -10,7 +10,8 @@ other pricing libraries; `estimate` on a repetitive and a varied log against a b
   LiteLLM's `completion_cost` and genai-prices' `calc_price` on comparable requests when they are
   installed (`pip install litellm genai-prices`; never a dependency of imagepricing).
 - estimate: a repetitive log (12 distinct lines) and a varied one (bench_estimate.py's generator:
-  distinct prompts, new edit URLs on every edit, 30 days, three providers), each against reading
+  distinct prompts, new edit URLs on every edit, thousands of shapes over 60 days, three
+  providers; the shapes are counted and printed), each against reading
   the same file and calling json.loads on every line. With orjson installed (the `fastjson`
   extra) estimate uses it; IMAGEPRICING_JSON=stdlib turns it off.
 
@@ -36,7 +37,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_check import CASES
-from bench_estimate import generate
+from bench_estimate import count_shapes, generate
 
 from imagepricing import check
 from imagepricing._memo import memo_for
@@ -186,6 +187,8 @@ def _estimate_figures(lines: int, rounds: int) -> list[tuple[str, float, float]]
                 out.write(_REPETITIVE[index % len(_REPETITIVE)] + "\n")
         varied = Path(tmp) / "varied.jsonl"
         generate(varied, lines, 3, compress=False, edits=0.12)
+        shapes, priced, _ = count_shapes(varied)
+        print(f"varied log: {lines:,} lines, {shapes:,} request shapes, {priced:,} (shape, provider, day)")
         for label, path in (("repetitive", repetitive), ("varied", varied)):
 
             def parse(path: Path = path) -> None:

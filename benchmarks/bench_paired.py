@@ -9,7 +9,8 @@ alike. Each process, on the same generated files:
 - times a bare json.loads loop over the log and `estimate_files` over it (CPU time; the loop's
   best of two, one before and one after), and prints the ratio: issue 11's targets are <= 0.5x on
   a repetitive log (12 distinct lines) and <= 1.5x on a varied one (bench_estimate.py's generator:
-  distinct prompts, a new URL on every edit, 30 days, three providers);
+  distinct prompts, a new URL on every edit, thousands of shapes over 60 days, three providers;
+  the shapes are counted and printed);
 - times a repeated request shape through `check` (best of 9 x 20,000 calls; target <= 3 us).
 
 The medians over the rounds are printed per tree, with every round's figure, so the spread shows.
@@ -30,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_estimate import generate
+from bench_estimate import count_shapes, generate
 from bench_fast_path import _REPETITIVE
 
 _ONE_PROCESS = r"""
@@ -85,6 +86,7 @@ def main() -> None:
         )
         varied = Path(folder) / "varied.jsonl"
         generate(varied, args.lines, 3, compress=False, edits=0.12)
+        shapes, priced, _ = count_shapes(varied)
         results: dict[str, list[dict[str, object]]] = {name: [] for name in trees}
         for _ in range(args.rounds):
             for name, tree in trees.items():
@@ -102,6 +104,7 @@ def main() -> None:
                     raise SystemExit(f"{name}: imported {figures['file']}, not the tree asked for")
                 results[name].append(figures)
     print(f"{args.rounds} rounds, trees alternating; {args.lines:,} lines; group by {args.group_by}; CPU time")
+    print(f"varied log: {shapes:,} request shapes, {priced:,} (shape, provider, day)")
     print(f"python {sys.version.split()[0]}; IMAGEPRICING_JSON={os.environ.get('IMAGEPRICING_JSON', '(unset)')}")
     for name, rounds in results.items():
         print(f"\n{name}")
