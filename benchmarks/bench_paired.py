@@ -86,7 +86,7 @@ def main() -> None:
         )
         varied = Path(folder) / "varied.jsonl"
         generate(varied, args.lines, 3, compress=False, edits=0.12)
-        shapes, priced, _ = count_shapes(varied)
+        shape_count, priced, _ = count_shapes(varied)
         results: dict[str, list[dict[str, object]]] = {name: [] for name in trees}
         for _ in range(args.rounds):
             for name, tree in trees.items():
@@ -104,7 +104,7 @@ def main() -> None:
                     raise SystemExit(f"{name}: imported {figures['file']}, not the tree asked for")
                 results[name].append(figures)
     print(f"{args.rounds} rounds, trees alternating; {args.lines:,} lines; group by {args.group_by}; CPU time")
-    print(f"varied log: {shapes:,} request shapes, {priced:,} (shape, provider, day)")
+    print(f"varied log: {shape_count:,} request shapes, {priced:,} (shape, provider, day)")
     print(f"python {sys.version.split()[0]}; IMAGEPRICING_JSON={os.environ.get('IMAGEPRICING_JSON', '(unset)')}")
     for name, rounds in results.items():
         print(f"\n{name}")
