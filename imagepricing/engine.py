@@ -77,7 +77,11 @@ def check(
         or url_policy not in URL_POLICIES
     ):
         _validate(catalog, endpoint, provider, price_basis, url_policy)  # raises, saying which
-    return _check(request, endpoint, provider, _day(as_of), catalog, memo_for(catalog), price_basis, url_policy)
+    # _check's two halves called here (and the day read here), not through it: a repeated request
+    # costs a few microseconds, of which each call frame is a few percent.
+    memo = memo_for(catalog)
+    outcome = _outcome(request, endpoint, catalog, memo, url_policy)
+    return _report(outcome, provider, _today() if as_of is None else _day(as_of), catalog, memo, price_basis)
 
 
 class Checker:
@@ -132,7 +136,9 @@ class Checker:
             raise ValueError(f"unknown provider {provider!r}; expected one of {', '.join(self._books)}")
         if type(day) is not dt.date:
             day = _day(day)
-        return _check(request, endpoint, provider, day, self.catalog, self._memo, self.price_basis, self.url_policy)
+        memo = self._memo
+        outcome = _outcome(request, endpoint, self.catalog, memo, self.url_policy)  # _check, inlined (see check)
+        return _report(outcome, provider, day, self.catalog, memo, self.price_basis)
 
     __call__ = check
 
@@ -474,26 +480,20 @@ def _priced(outcome: Outcome, provider: str, day: dt.date, catalog: Catalog, bas
     )
 
 
-class _Today:
-    """Today's UTC date, recomputed only when a day has passed: reading the clock and building a
-    date on every check costs more than the rest of a simple check's pricing."""
-
-    __slots__ = ("_date", "_until")
-
-    def __init__(self) -> None:
-        self._date = dt.date(1970, 1, 1)
-        self._until = 0.0
-
-    def __call__(self) -> dt.date:
-        now = time.time()
-        if now >= self._until:
-            # The date is stored before its expiry: a thread that sees the new expiry sees the new date.
-            day = dt.datetime.fromtimestamp(now, _UTC).date()
-            self._date, self._until = day, (now // 86400 + 1) * 86400
-        return self._date
+# Today's UTC date and the clock time it ends, replaced whole (one tuple, so a thread reads one
+# consistent pair). Recomputed only when a day has passed: reading the clock and building a date
+# on every check costs more than the rest of a simple check's pricing.
+_TODAY: tuple[dt.date, float] = (dt.date(1970, 1, 1), 0.0)
 
 
-_today = _Today()
+def _today() -> dt.date:
+    """Today's UTC date (a function, not a callable instance: a check calls it every time)."""
+    global _TODAY  # noqa: PLW0603  # the one cached pair, replaced whole
+    today = _TODAY
+    now = time.time()
+    if now >= today[1]:
+        today = _TODAY = (dt.datetime.fromtimestamp(now, _UTC).date(), (now // 86400 + 1) * 86400)
+    return today[0]
 
 
 def _day(as_of: object) -> dt.date:
