@@ -1,0 +1,193 @@
+"""Compiled checkers (imagepricing/_checkers.py) change no result.
+
+The differential test checks the engine of today, with the memo off and on, against frozen copies
+of the rules and engine before the checkers were compiled (tests/frozen/rules_35acddf.py and
+engine_35acddf.py, the engine rebound to the frozen rules) on 120,000 fuzzed requests, comparing
+whole `Report`s and their `to_dict()`. The fuzzer is tests/test_engine_memo.py's. The other tests
+hold the content-keyed caches to their bounds and show that each is actually used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import random
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from imagepricing import _checkers, check, engine
+from imagepricing._checkers import SizeCache, compiled_for, unknown_parameter
+from imagepricing._memo import memo_for
+from imagepricing.catalog import default_catalog
+from imagepricing.engine import Checker
+
+FUZZED_REQUESTS = int(__import__("os").environ.get("FUZZ_N", "120000"))
+
+
+def _load(name: str) -> ModuleType:
+    # Loaded by path: tests/ is not a package, and pytest runs with --import-mode=importlib.
+    path = Path(__file__).parent / "frozen" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"imagepricing_frozen_{name}", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _load_test_module(name: str) -> ModuleType:
+    return _load_from(Path(__file__).parent / f"{name}.py", f"imagepricing_tests_{name}")
+
+
+def _load_from(path: Path, module_name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+frozen_rules = _load("rules_35acddf")
+frozen_engine = _load("engine_35acddf")
+# The frozen engine runs the frozen rules: every name it took from imagepricing.rules is rebound.
+for _name in ("RULES", "CROSS_RULES", "Context", "make_finding"):
+    setattr(frozen_engine, _name, getattr(frozen_rules, _name))
+check_before = frozen_engine.Checker
+_fuzz = _load_test_module("test_engine_memo")
+_pools, _request, _DAYS = _fuzz._pools, _fuzz._request, _fuzz._DAYS
+
+
+def test_the_frozen_engine_runs_the_frozen_rules() -> None:
+    assert frozen_engine.RULES is frozen_rules.RULES
+    assert frozen_engine.RULES["size"].__module__ == frozen_rules.__name__
+    assert frozen_engine.Context is frozen_rules.Context
+    assert frozen_engine._judged.__globals__["RULES"] is frozen_rules.RULES
+
+
+def test_compiled_checkers_change_no_report_on_fuzzed_requests() -> None:
+    rng = random.Random(35)
+    models, pools = _pools()
+    catalog = default_catalog()
+    memo = memo_for(catalog)
+    memo.clear()
+    before = {
+        (basis, policy): check_before(catalog, price_basis=basis, url_policy=policy, memoize=False)
+        for basis in ("charged", "published")
+        for policy in ("basic", "strict")
+    }
+    bare = {key: Checker(catalog, price_basis=key[0], url_policy=key[1], memoize=False) for key in before}
+    memoised = {key: Checker(catalog, price_basis=key[0], url_policy=key[1]) for key in before}
+    today = dt.datetime.now(dt.UTC).date()
+    differences = []
+    for index in range(FUZZED_REQUESTS):
+        request = _request(rng, models, pools)
+        endpoint = rng.choice(("generations", "edits"))
+        provider = rng.choice(("acedata", "xhuoapi", "openai"))
+        day = rng.choice(_DAYS) or today
+        key = (rng.choice(("charged", "published")), rng.choice(("basic", "strict")))
+        expected = before[key](request, endpoint, provider, day)
+        fresh = bare[key](request, endpoint, provider, day)
+        memo.skip = 0  # keep the memo on: both paths are compared
+        remembered = memoised[key](request, endpoint, provider, day)
+        for got in (fresh, remembered):
+            if got != expected or got.to_dict() != expected.to_dict():
+                differences.append((index, request, endpoint, provider, day, key))
+        if len(differences) >= 5:
+            break
+    assert not differences, differences
+    assert len(memo) > 100  # the memo answered many of them
+
+
+def test_a_plan_is_compiled_once_per_model_and_endpoint() -> None:
+    catalog = default_catalog()
+    compiled = compiled_for(catalog)
+    check({"model": "gpt-image-2", "prompt": "a", "size": "1280x720"}, catalog=catalog)
+    plan = compiled.plans[("gpt-image-2", "generations")]
+    check({"model": "gpt-image-2", "prompt": "b", "quality": "high"}, catalog=catalog)
+    assert compiled.plans[("gpt-image-2", "generations")] is plan
+    assert compiled_for(catalog) is compiled
+    # A catalog with a price changed has its own plans (and shares nothing mutable with this one).
+    other = catalog.with_price("xhuoapi", "gpt-image-2", "0.5")
+    assert compiled_for(other) is not compiled
+    assert len(compiled.plans) <= (len(catalog.models) + 1) * 2
+
+
+def test_constant_findings_are_built_once_and_shared() -> None:
+    request = {"model": "nano-banana", "prompt": "a", "quality": "hd", "seed": 3, "foo": 1}
+    one = Checker(memoize=False)(request)
+    two = Checker(memoize=False)(request)
+    assert one == two
+    assert [f.code for f in one.ignored] == ["dropped", "undocumented_parameter", "unknown_parameter"]
+    for mine, theirs in zip(one.ignored, two.ignored, strict=True):
+        assert mine is theirs
+
+
+def test_unknown_parameter_findings_are_bounded() -> None:
+    cache = _checkers._UNKNOWN
+    for index in range(5 * cache.limit):
+        finding = unknown_parameter(f"key{index}", "generations")
+        assert finding.param == f"key{index}"
+        assert len(cache) <= cache.limit
+    long_key = "k" * 65
+    assert unknown_parameter(long_key, "edits") is not unknown_parameter(long_key, "edits")  # not kept
+    assert unknown_parameter("foo", "edits") is unknown_parameter("foo", "edits")
+    assert unknown_parameter("foo", "edits") != unknown_parameter("foo", "generations")
+
+
+def test_did_you_mean_is_kept_per_catalog_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    catalog = default_catalog()
+    suggestions = compiled_for(catalog).suggestions
+    suggestions.clear()
+    first = Checker(memoize=False)({"model": "dall-e-4", "prompt": "x"})
+    assert "did you mean 'dall-e-3'?" in first.errors[0].message
+    import difflib
+
+    def refuse(*args: object, **kwargs: object) -> list[str]:
+        raise AssertionError("difflib ran for a name already suggested")
+
+    monkeypatch.setattr(difflib, "get_close_matches", refuse)
+    assert Checker(memoize=False)({"model": "DALL-E-4 ", "prompt": "x"}) != first  # another message...
+    assert "did you mean 'dall-e-3'?" in Checker(memoize=False)({"model": "DALL-E-4 ", "prompt": "x"}).errors[0].message
+    monkeypatch.undo()
+    for index in range(3 * suggestions.limit):
+        Checker(memoize=False)({"model": f"model {index}", "prompt": "x"})
+        assert len(suggestions) <= suggestions.limit
+
+
+def test_the_size_cache_replays_what_the_rule_did_and_is_bounded() -> None:
+    catalog = default_catalog()
+    bare = Checker(catalog, memoize=False)
+    before = check_before(catalog, memoize=False)
+    sizes = ["1280x720", "1000x1000", "01024x1024", "4096x4096", "16x16", "auto", "", "1024X1024", "0x0", "9" * 70]
+    for size in sizes * 2:
+        request = {"model": "gpt-image-2", "prompt": "a", "size": size}
+        assert bare(request) == before(request)
+        assert bare(request).to_dict() == before(request).to_dict()
+    plan = compiled_for(catalog).plans[("gpt-image-2", "generations")]
+    rule, cache = plan.actions["size"]
+    assert isinstance(cache, SizeCache)
+    assert "1280x720" in cache.seen.young or "1280x720" in cache.seen.old
+    assert "9" * 70 not in cache.seen.young  # too long to keep
+    for width in range(3 * cache.seen.limit):
+        bare({"model": "gpt-image-2", "prompt": "a", "size": f"{16 * (width % 300 + 1)}x{16 * (width // 300 + 1)}"})
+        assert len(cache.seen) <= cache.seen.limit
+
+
+def test_every_model_on_every_endpoint_matches_the_frozen_engine() -> None:
+    catalog = default_catalog()
+    bare = Checker(catalog, memoize=False)
+    before = check_before(catalog, memoize=False)
+    names = sorted({*catalog.parameters, *catalog.known_parameters, "foo"})
+    for model in [*catalog.models, None, "nope"]:
+        for endpoint in ("generations", "edits"):
+            request: dict[str, Any] = {name: None for name in names}
+            request["model"] = model
+            assert bare(request, endpoint) == before(request, endpoint)
+            request = {name: True for name in names}
+            request["model"] = model
+            assert bare(request, endpoint) == before(request, endpoint)
+    assert engine.MODEL_OPTIONAL_ON == frozen_engine.MODEL_OPTIONAL_ON
