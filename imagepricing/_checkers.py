@@ -36,7 +36,7 @@ from imagepricing._describe import escape_unprintable, looks_secret, plausible_t
 from imagepricing._memo import Generations
 from imagepricing.catalog import Capability, Catalog, ParamSpec
 from imagepricing.findings import Finding
-from imagepricing.rules import RULES, Context, check_size, make_finding
+from imagepricing.rules import RULES, Context, CrossRule, check_size, cross_rules_for, make_finding
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up; see frozen.py)
 if TYPE_CHECKING:
@@ -45,7 +45,16 @@ if TYPE_CHECKING:
     # (a marker or a rule, its finding or its argument): see the module docstring.
     Action = tuple[Any, Any]
 
-__all__ = ["DROPPED", "SKIP", "UNDOCUMENTED", "CompiledCatalog", "Plan", "compiled_for", "unknown_parameter"]
+__all__ = [
+    "DROPPED",
+    "MAX_CACHED_TEXT",
+    "SKIP",
+    "UNDOCUMENTED",
+    "CompiledCatalog",
+    "Plan",
+    "compiled_for",
+    "unknown_parameter",
+]
 
 # Markers of a plan's actions (see the module docstring).
 UNDOCUMENTED = ("undocumented",)
@@ -54,45 +63,60 @@ SKIP = ("skip",)
 
 # Request keys, size strings and model names longer than this are judged afresh each time: a cache
 # keyed by them would hold untrusted text.
-_MAX_CACHED_TEXT = 64
+MAX_CACHED_TEXT = 64
 # Entries of each content-keyed cache (two generations; see _memo.Generations).
 _UNKNOWN_KEYS = 1024
 _SUGGESTIONS = 1024
 _SIZES = 1024
+_QUOTES = 4096
 
 
 class Plan:
-    """The compiled checker of one model (or no model) on one endpoint."""
+    """The compiled checker of one model (or no model) on one endpoint (see `compile_plan`)."""
 
-    __slots__ = ("actions", "required")
+    __slots__ = ("actions", "cross_rules", "required")
 
-    def __init__(self, catalog: Catalog, capability: Capability | None, endpoint: str) -> None:
-        actions: dict[str, Action] = {}
-        parameters = catalog.parameters
-        for key, known in catalog.known_parameters.items():
-            if key not in parameters and endpoint in known.endpoints:
-                finding = make_finding("undocumented_parameter", key, f"{key}: {known.note}", known.source)
-                actions[key] = (UNDOCUMENTED, finding)
-        for key, param in parameters.items():
-            if key == "model" or endpoint not in param.endpoints:
-                continue  # "model" is the engine's; a parameter of the other endpoint is unknown here
-            if capability is None:
-                # Without a model only the platform's own parameters can be judged.
-                spec = catalog.platform_specs.get(key)
-                actions[key] = (SKIP, None) if spec is None else _rule_of(spec, None)
-                continue
-            spec = capability.params.get(key)
-            if spec is None:
-                finding = make_finding("dropped", key, f"{key}: {capability.dropped_reason}.", capability.source)
-                actions[key] = (DROPPED, finding)
-            else:
-                actions[key] = _rule_of(spec, capability.model)
+    def __init__(
+        self,
+        actions: dict[str, Action],
+        required: tuple[tuple[str, Finding], ...],
+        cross_rules: tuple[CrossRule, ...],
+    ) -> None:
         self.actions = actions
-        # The endpoint's required parameters (other than model) with the finding each one's absence gets.
-        self.required = tuple(
-            (name, make_finding("missing", name, f"{name} is required on {endpoint}.", parameters[name].source))
-            for name in catalog.required[endpoint]
-        )
+        # The endpoint's required parameters (other than model), each with the finding of its absence.
+        self.required = required
+        # The whole-request rules that can fire for the capability (none without one).
+        self.cross_rules = cross_rules
+
+
+def compile_plan(catalog: Catalog, capability: Capability | None, endpoint: str) -> Plan:
+    """The plan of `capability` (None: no model, or one not served) on `endpoint`: what
+    engine._judged did per key through the catalog's tables, decided once."""
+    actions: dict[str, Action] = {}
+    parameters = catalog.parameters
+    for key, known in catalog.known_parameters.items():
+        if key not in parameters and endpoint in known.endpoints:
+            finding = make_finding("undocumented_parameter", key, f"{key}: {known.note}", known.source)
+            actions[key] = (UNDOCUMENTED, finding)
+    for key, param in parameters.items():
+        if key == "model" or endpoint not in param.endpoints:
+            continue  # "model" is the engine's; a parameter of the other endpoint is unknown here
+        if capability is None:
+            # Without a model only the platform's own parameters can be judged.
+            spec = catalog.platform_specs.get(key)
+            actions[key] = (SKIP, None) if spec is None else _rule_of(spec, None)
+            continue
+        spec = capability.params.get(key)
+        if spec is None:
+            finding = make_finding("dropped", key, f"{key}: {capability.dropped_reason}.", capability.source)
+            actions[key] = (DROPPED, finding)
+        else:
+            actions[key] = _rule_of(spec, capability.model)
+    required = tuple(
+        (name, make_finding("missing", name, f"{name} is required on {endpoint}.", parameters[name].source))
+        for name in catalog.required[endpoint]
+    )
+    return Plan(actions, required, cross_rules_for(capability) if capability is not None else ())
 
 
 def _rule_of(spec: ParamSpec, model: str | None) -> Action:
@@ -117,7 +141,7 @@ class SizeCache:
 
 def _cached_size(ctx: Context, name: str, value: object, cache: object) -> None:
     assert isinstance(cache, SizeCache)
-    if type(value) is not str or len(value) > _MAX_CACHED_TEXT or ctx.model != cache.model:
+    if type(value) is not str or len(value) > MAX_CACHED_TEXT or ctx.model != cache.model:
         check_size(ctx, name, value, cache.spec)
         return
     done: tuple[tuple[Finding, ...], tuple[Finding, ...], str | None] | None = cache.seen.get(value)
@@ -140,21 +164,27 @@ def _cached_size(ctx: Context, name: str, value: object, cache: object) -> None:
 
 
 class CompiledCatalog:
-    """The plans of one catalog, and its cache of "did you mean" suggestions."""
+    """The plans of one catalog, its findings for unknown model names, its "did you mean"
+    suggestions and its quotes."""
 
-    __slots__ = ("plans", "suggestions")
+    __slots__ = ("plans", "quotes", "suggestions", "unknown_models")
 
     def __init__(self) -> None:
         # Keyed by (model id or None, endpoint); filled on first use (a plan built twice by two
         # threads at once is the same plan: either may stay).
         self.plans: dict[tuple[str | None, str], Plan] = {}
         self.suggestions = Generations(_SUGGESTIONS)
+        # An unknown model name (up to 64 characters) -> its model_unknown finding.
+        self.unknown_models = Generations(_SUGGESTIONS)
+        # (provider, model, endpoint, quality, size, tier, images, day, basis) -> (Quote, the
+        # finding of its problem or None): engine._quoted.
+        self.quotes = Generations(_QUOTES)
 
     def plan(self, catalog: Catalog, capability: Capability | None, endpoint: str) -> Plan:
         key = (capability.model if capability is not None else None, endpoint)
         found = self.plans.get(key)
         if found is None:
-            found = self.plans[key] = Plan(catalog, capability, endpoint)
+            found = self.plans[key] = compile_plan(catalog, capability, endpoint)
         return found
 
 
@@ -196,7 +226,7 @@ _UNKNOWN = Generations(_UNKNOWN_KEYS)
 def unknown_parameter(key: str, endpoint: str) -> Finding:
     """The finding of a key that is no parameter of `endpoint`: the same for every model, so kept
     (keys of up to 64 characters; showing a key safely scans it for credentials)."""
-    if len(key) > _MAX_CACHED_TEXT:
+    if len(key) > MAX_CACHED_TEXT:
         return _unknown_parameter(key, endpoint)
     cache_key = (key, endpoint)
     found: Finding | None = _UNKNOWN.get(cache_key)

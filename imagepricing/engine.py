@@ -21,7 +21,15 @@ import time
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from imagepricing._checkers import DROPPED, SKIP, UNDOCUMENTED, CompiledCatalog, compiled_for, unknown_parameter
+from imagepricing._checkers import (
+    DROPPED,
+    MAX_CACHED_TEXT,
+    SKIP,
+    UNDOCUMENTED,
+    CompiledCatalog,
+    compiled_for,
+    unknown_parameter,
+)
 from imagepricing._describe import describe
 from imagepricing._memo import WINDOW, VerdictMemo, memo_for
 from imagepricing._shapes import shape
@@ -29,9 +37,9 @@ from imagepricing._tables import ENDPOINTS
 from imagepricing._url_codes import URL_POLICIES
 from imagepricing.catalog import Capability, Catalog, default_catalog
 from imagepricing.findings import Finding, cited_source
-from imagepricing.pricing import PRICE_BASES, PriceBasis, quote
+from imagepricing.pricing import PRICE_BASES, PriceBasis, PriceBook, Quote, quote
 from imagepricing.report import Report
-from imagepricing.rules import CROSS_RULES, Context, make_finding
+from imagepricing.rules import Context, make_finding
 
 __all__ = ["MODEL_OPTIONAL_ON", "Checker", "Outcome", "check"]
 
@@ -239,7 +247,7 @@ def _judged(request: object, endpoint: str, catalog: Catalog, url_policy: str) -
     """The rules over one request, for arguments `check` has validated: the loop over the compiled
     checker of its model on the endpoint (_checkers.Plan: key -> rule and spec, or a finding)."""
     ctx = Context(None, url_policy)
-    if not isinstance(request, Mapping):
+    if type(request) is not dict and not isinstance(request, Mapping):
         ctx.error("not_an_object", None, f"the request must be a JSON object; got {describe(request)}.")
         return Outcome(ctx, endpoint, None)
 
@@ -287,8 +295,8 @@ def _judged(request: object, endpoint: str, catalog: Catalog, url_policy: str) -
 
     if capability is not None:
         _fill_defaults(ctx, capability, request)
-        for rule in CROSS_RULES:
-            rule(ctx, request)
+        for cross_rule in plan.cross_rules:  # rules.CROSS_RULES that can fire for this capability
+            cross_rule(ctx, request)
     return Outcome(ctx, endpoint, capability)
 
 
@@ -326,11 +334,17 @@ def _resolve_model(
     elif type(value) is not str:
         ctx.error("wrong_type", "model", f"model must be a string, one of {known}; got {describe(value)}.")
     else:
-        ctx.error(
-            "model_unknown",
-            "model",
-            f"model {describe(value)} is not served{_did_you_mean(value, catalog, compiled)}; known models: {known}.",
-        )
+        # The same finding for the same name (up to 64 characters, per catalog): describing the
+        # name (a scan for credentials) and finding the nearest model cost more than the check.
+        unknown: Finding | None = compiled.unknown_models.get(value) if len(value) <= MAX_CACHED_TEXT else None
+        if unknown is None:
+            nearest = _did_you_mean(value, catalog, compiled)
+            unknown = make_finding(
+                "model_unknown", "model", f"model {describe(value)} is not served{nearest}; known models: {known}."
+            )
+            if len(value) <= MAX_CACHED_TEXT:
+                compiled.unknown_models.put(value, unknown)
+        ctx.errors.append(unknown)
     return None
 
 
@@ -374,42 +388,63 @@ def _priced(outcome: Outcome, provider: str, day: dt.date, catalog: Catalog, bas
     price_source = price_per = None
     warnings = outcome.warnings
     if outcome.priced_as is not None:
-        result = quote(
-            book,
-            model=outcome.priced_as,
-            endpoint=outcome.endpoint,
-            quality=outcome.quality,
-            size=outcome.size,
-            tier=outcome.tier,
-            images=outcome.images,
-            day=day,
-            basis=basis,
-        )
+        result, problem = _quoted(outcome, book, provider, day, basis, compiled_for(catalog))
         unit_price, multiplier, price_source = result.unit_price, result.multiplier, result.source
         price_per = result.per
         if not outcome.errors:
             cost = result.cost
-            if result.problem is not None:
-                warnings = (*warnings, make_finding(result.problem[0], None, result.problem[1]))
+            if problem is not None:
+                warnings = (*warnings, problem)
+    # Positional: keywords cost a sixth of building the report.
     return Report(
-        endpoint=outcome.endpoint,
-        provider=provider,
-        model=outcome.model,
-        errors=outcome.errors,
-        ignored=outcome.ignored,
-        warnings=warnings,
-        effective=outcome.effective,
-        tier=outcome.tier,
-        multiplier=multiplier,
-        images=outcome.images,
-        unit_price=unit_price,
-        cost=cost,
-        currency=book.currency,
-        price_source=price_source,
-        price_basis=basis,
-        as_of=day,
-        price_per=price_per,
+        outcome.endpoint,
+        provider,
+        outcome.model,
+        outcome.errors,
+        outcome.ignored,
+        warnings,
+        outcome.effective,
+        outcome.tier,
+        multiplier,
+        outcome.images,
+        unit_price,
+        cost,
+        book.currency,
+        price_source,
+        basis,
+        day,
+        price_per,
     )
+
+
+def _quoted(
+    outcome: Outcome, book: PriceBook, provider: str, day: dt.date, basis: PriceBasis, compiled: CompiledCatalog
+) -> tuple[Quote, Finding | None]:
+    """`quote` for what `outcome` bills, with the finding of its problem; kept per catalog for what
+    pricing reads (a new shape mostly bills like shapes seen before; a size over 64 characters is
+    quoted afresh)."""
+    size, model = outcome.size, outcome.priced_as
+    key = (provider, model, outcome.endpoint, outcome.quality, size, outcome.tier, outcome.images, day, basis)
+    found: tuple[Quote, Finding | None] | None = compiled.quotes.get(key)
+    if found is not None:
+        return found
+    assert model is not None
+    result = quote(
+        book,
+        model=model,
+        endpoint=outcome.endpoint,
+        quality=outcome.quality,
+        size=size,
+        tier=outcome.tier,
+        images=outcome.images,
+        day=day,
+        basis=basis,
+    )
+    problem = make_finding(result.problem[0], None, result.problem[1]) if result.problem is not None else None
+    found = (result, problem)
+    if size is None or len(size) <= MAX_CACHED_TEXT:
+        compiled.quotes.put(key, found)
+    return found
 
 
 class _Today:

@@ -140,10 +140,13 @@ def test_unknown_parameter_findings_are_bounded() -> None:
 
 def test_did_you_mean_is_kept_per_catalog_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     catalog = default_catalog()
-    suggestions = compiled_for(catalog).suggestions
+    compiled = compiled_for(catalog)
+    suggestions, findings = compiled.suggestions, compiled.unknown_models
     suggestions.clear()
+    findings.clear()
     first = Checker(memoize=False)({"model": "dall-e-4", "prompt": "x"})
     assert "did you mean 'dall-e-3'?" in first.errors[0].message
+    assert Checker(memoize=False)({"model": "dall-e-4", "prompt": "y"}).errors[0] is first.errors[0]
     import difflib
 
     def refuse(*args: object, **kwargs: object) -> list[str]:
@@ -156,6 +159,12 @@ def test_did_you_mean_is_kept_per_catalog_and_bounded(monkeypatch: pytest.Monkey
     for index in range(3 * suggestions.limit):
         Checker(memoize=False)({"model": f"model {index}", "prompt": "x"})
         assert len(suggestions) <= suggestions.limit
+        assert len(findings) <= findings.limit
+    long_name = "dall-e-4" + " " * 60 + "x"
+    assert (
+        Checker(memoize=False)({"model": long_name}).errors[0]
+        is not Checker(memoize=False)({"model": long_name}).errors[0]
+    )
 
 
 def test_the_size_cache_replays_what_the_rule_did_and_is_bounded() -> None:
