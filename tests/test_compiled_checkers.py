@@ -3,8 +3,9 @@
 The differential test checks the engine of today, with the memo off and on, against frozen copies
 of the rules and engine before the checkers were compiled (tests/frozen/rules_35acddf.py and
 engine_35acddf.py, the engine rebound to the frozen rules) on 120,000 fuzzed requests, comparing
-whole `Report`s and their `to_dict()`. The fuzzer is tests/test_engine_memo.py's. The other tests
-hold the content-keyed caches to their bounds and show that each is actually used.
+whole `Report`s and their `to_dict()`. The fuzzer is tests/test_engine_memo.py's. Hypothesis
+properties compare the two on imagepricing.strategies' valid, invalid and junk requests. The other
+tests hold the content-keyed caches to their bounds and show that each is actually used.
 """
 
 from __future__ import annotations
@@ -17,14 +18,19 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from imagepricing import _checkers, check, engine
 from imagepricing._checkers import SizeCache, compiled_for, unknown_parameter
 from imagepricing._memo import memo_for
 from imagepricing.catalog import default_catalog
 from imagepricing.engine import Checker
+from imagepricing.pricing import PriceBasis
+from imagepricing.rules import CROSS_RULES, cross_rules_for
+from imagepricing.strategies import invalid_requests, junk_requests, valid_requests
 
-FUZZED_REQUESTS = int(__import__("os").environ.get("FUZZ_N", "120000"))
+FUZZED_REQUESTS = 120_000
 
 
 def _load(name: str) -> ModuleType:
@@ -74,9 +80,10 @@ def test_compiled_checkers_change_no_report_on_fuzzed_requests() -> None:
     catalog = default_catalog()
     memo = memo_for(catalog)
     memo.clear()
+    bases: tuple[PriceBasis, ...] = ("charged", "published")
     before = {
         (basis, policy): check_before(catalog, price_basis=basis, url_policy=policy, memoize=False)
-        for basis in ("charged", "published")
+        for basis in bases
         for policy in ("basic", "strict")
     }
     bare = {key: Checker(catalog, price_basis=key[0], url_policy=key[1], memoize=False) for key in before}
@@ -88,7 +95,7 @@ def test_compiled_checkers_change_no_report_on_fuzzed_requests() -> None:
         endpoint = rng.choice(("generations", "edits"))
         provider = rng.choice(("acedata", "xhuoapi", "openai"))
         day = rng.choice(_DAYS) or today
-        key = (rng.choice(("charged", "published")), rng.choice(("basic", "strict")))
+        key = (rng.choice(bases), rng.choice(("basic", "strict")))
         expected = before[key](request, endpoint, provider, day)
         fresh = bare[key](request, endpoint, provider, day)
         memo.skip = 0  # keep the memo on: both paths are compared
@@ -177,7 +184,7 @@ def test_the_size_cache_replays_what_the_rule_did_and_is_bounded() -> None:
         assert bare(request) == before(request)
         assert bare(request).to_dict() == before(request).to_dict()
     plan = compiled_for(catalog).plans[("gpt-image-2", "generations")]
-    rule, cache = plan.actions["size"]
+    _rule, cache = plan.actions["size"]
     assert isinstance(cache, SizeCache)
     assert "1280x720" in cache.seen.young or "1280x720" in cache.seen.old
     assert "9" * 70 not in cache.seen.young  # too long to keep
@@ -193,10 +200,55 @@ def test_every_model_on_every_endpoint_matches_the_frozen_engine() -> None:
     names = sorted({*catalog.parameters, *catalog.known_parameters, "foo"})
     for model in [*catalog.models, None, "nope"]:
         for endpoint in ("generations", "edits"):
-            request: dict[str, Any] = {name: None for name in names}
+            request: dict[str, Any] = dict.fromkeys(names)
             request["model"] = model
             assert bare(request, endpoint) == before(request, endpoint)
-            request = {name: True for name in names}
+            request = dict.fromkeys(names, True)
             request["model"] = model
             assert bare(request, endpoint) == before(request, endpoint)
     assert engine.MODEL_OPTIONAL_ON == frozen_engine.MODEL_OPTIONAL_ON
+
+
+def _same_as_before(request: object, endpoint: str) -> None:
+    catalog = default_catalog()
+    for provider in ("acedata", "xhuoapi", "openai"):
+        expected = check_before(catalog, memoize=False)(request, endpoint, provider)
+        got = Checker(catalog, memoize=False)(request, endpoint, provider)
+        assert got == expected
+        assert got.to_dict() == expected.to_dict()
+
+
+@given(request=junk_requests(), endpoint=st.sampled_from(("generations", "edits")))
+def test_junk_requests_are_judged_as_before(request: dict[object, object], endpoint: str) -> None:
+    _same_as_before(request, endpoint)
+
+
+# Built once: building the strategies over every model takes longer than drawing from them.
+_JUDGED = st.one_of(
+    [st.tuples(valid_requests(endpoint=endpoint), st.just(endpoint)) for endpoint in ("generations", "edits")]
+    + [
+        st.tuples(invalid_requests(endpoint=endpoint).map(lambda labelled: labelled[0]), st.just(endpoint))
+        for endpoint in ("generations", "edits")
+    ]
+)
+
+
+@given(case=_JUDGED)
+def test_valid_and_invalid_requests_are_judged_as_before(case: tuple[object, str]) -> None:
+    _same_as_before(*case)
+
+
+def test_cross_rules_are_kept_where_they_can_fire() -> None:
+    catalog = default_catalog()
+    for model in catalog.models.values():
+        for capability in model.endpoints.values():
+            kept = cross_rules_for(capability)
+            names = [rule.__name__.lstrip("_") for rule in kept]
+            # In CROSS_RULES order, each at most once.
+            order = [rule.__name__.lstrip("_") for rule in CROSS_RULES]
+            assert names == [name for name in order if name in names]
+            assert ("suggest_async" in names) == (capability.slow is not None)
+            assert ("partial_images_unused" in names) == ("partial_images" in capability.params)
+    gpt = catalog.capability("gpt-image-2", "generations")
+    assert len(cross_rules_for(gpt)) == len(CROSS_RULES)
+    assert cross_rules_for(catalog.capability("nano-banana", "generations")) == ()
