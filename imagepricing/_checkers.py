@@ -144,20 +144,21 @@ def _cached_size(ctx: Context, name: str, value: object, cache: object) -> None:
     if type(value) is not str or len(value) > MAX_CACHED_TEXT or ctx.model != cache.model:
         check_size(ctx, name, value, cache.spec)
         return
+    errors, warnings = ctx.errors, ctx.warnings
     done: tuple[tuple[Finding, ...], tuple[Finding, ...], str | None] | None = cache.seen.get(value)
     if done is None:
-        scratch = Context(ctx.model, ctx.url_policy)
-        check_size(scratch, name, value, cache.spec)
-        # check_size writes no ignored finding and no effective value but the accepted size.
-        assert not scratch.ignored
-        assert scratch.effective.keys() <= {"size"}
-        done = (tuple(scratch.errors), tuple(scratch.warnings), scratch.size_text)
-        cache.seen.put(value, done)
-    errors, warnings, accepted = done
-    if errors:
-        ctx.errors.extend(errors)
-    if warnings:
-        ctx.warnings.extend(warnings)
+        # Run the rule itself and keep what it added. check_size adds errors or warnings and
+        # accepts a size (ctx.size_text and the effective size, set by it alone: a request has one
+        # size key and defaults are filled after the loop); it writes nothing else.
+        had_errors, had_warnings = len(errors), len(warnings)
+        check_size(ctx, name, value, cache.spec)
+        cache.seen.put(value, (tuple(errors[had_errors:]), tuple(warnings[had_warnings:]), ctx.size_text))
+        return
+    added_errors, added_warnings, accepted = done
+    if added_errors:
+        errors.extend(added_errors)
+    if added_warnings:
+        warnings.extend(added_warnings)
     if accepted is not None:
         ctx.size_text = accepted
         ctx.effective["size"] = accepted
