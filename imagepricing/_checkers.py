@@ -171,9 +171,10 @@ class CompiledCatalog:
     __slots__ = ("plans", "quotes", "suggestions", "unknown_models")
 
     def __init__(self) -> None:
-        # Keyed by (model id or None, endpoint); filled on first use (a plan built twice by two
-        # threads at once is the same plan: either may stay).
-        self.plans: dict[tuple[str | None, str], Plan] = {}
+        # Keyed by (the capability's id, or None without one; endpoint); filled on first use (a
+        # plan built twice by two threads at once is the same plan: either may stay). The catalog
+        # holds its capabilities, so an id is not reused while these plans live.
+        self.plans: dict[tuple[int | None, str], Plan] = {}
         self.suggestions = Generations(_SUGGESTIONS)
         # An unknown model name (up to 64 characters) -> its model_unknown finding.
         self.unknown_models = Generations(_SUGGESTIONS)
@@ -182,7 +183,7 @@ class CompiledCatalog:
         self.quotes = Generations(_QUOTES)
 
     def plan(self, catalog: Catalog, capability: Capability | None, endpoint: str) -> Plan:
-        key = (capability.model if capability is not None else None, endpoint)
+        key = (id(capability) if capability is not None else None, endpoint)
         found = self.plans.get(key)
         if found is None:
             found = self.plans[key] = compile_plan(catalog, capability, endpoint)

@@ -253,8 +253,8 @@ def _judged(request: object, endpoint: str, catalog: Catalog, url_policy: str) -
 
     compiled = compiled_for(catalog)
     capability = _resolve_model(ctx, request.get("model"), endpoint, catalog, compiled)
-    ctx.capability = capability
     plan = compiled.plan(catalog, capability, endpoint)
+    ctx.capability = capability
     actions = plan.actions
     ignored = ctx.ignored
     for key, value in request.items():

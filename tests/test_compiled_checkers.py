@@ -113,9 +113,10 @@ def test_a_plan_is_compiled_once_per_model_and_endpoint() -> None:
     catalog = default_catalog()
     compiled = compiled_for(catalog)
     check({"model": "gpt-image-2", "prompt": "a", "size": "1280x720"}, catalog=catalog)
-    plan = compiled.plans[("gpt-image-2", "generations")]
+    gpt = catalog.capability("gpt-image-2", "generations")
+    plan = compiled.plans[(id(gpt), "generations")]
     check({"model": "gpt-image-2", "prompt": "b", "quality": "high"}, catalog=catalog)
-    assert compiled.plans[("gpt-image-2", "generations")] is plan
+    assert compiled.plans[(id(gpt), "generations")] is plan
     assert compiled_for(catalog) is compiled
     # A catalog with a price changed has its own plans (and shares nothing mutable with this one).
     other = catalog.with_price("xhuoapi", "gpt-image-2", "0.5")
@@ -183,7 +184,7 @@ def test_the_size_cache_replays_what_the_rule_did_and_is_bounded() -> None:
         request = {"model": "gpt-image-2", "prompt": "a", "size": size}
         assert bare(request) == before(request)
         assert bare(request).to_dict() == before(request).to_dict()
-    plan = compiled_for(catalog).plans[("gpt-image-2", "generations")]
+    plan = compiled_for(catalog).plan(catalog, catalog.capability("gpt-image-2", "generations"), "generations")
     _rule, cache = plan.actions["size"]
     assert isinstance(cache, SizeCache)
     assert "1280x720" in cache.seen.young or "1280x720" in cache.seen.old
