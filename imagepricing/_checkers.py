@@ -2,7 +2,7 @@
 
 The engine's loop (engine._judged) asks, for every key of a request: is it a parameter of this
 endpoint, does the platform document it, does this model read it, and with which rule and spec?
-Today's answers come from four tables (the catalog's parameters, its known undocumented
+Those answers come from four tables (the catalog's parameters, its known undocumented
 parameters, the endpoint's membership, the capability's specs); a `Plan` holds them all in one
 dict per (model, endpoint), with the findings that depend on nothing else built once and shared
 (a Finding is immutable):
@@ -13,17 +13,26 @@ dict per (model, endpoint), with the findings that depend on nothing else built 
            (rule, spec)              rules.RULES[spec.kind], or a size rule with its own cache
     a key not in the dict            unknown_parameter (its finding cached, see `unknown_parameter`)
 
-plus the missing-parameter findings of the endpoint. Plans are compiled on first use, per catalog
-(found by identity, dropped with it), for each model on each endpoint it serves and for "no
-model" on each endpoint: at most (models + 1) x endpoints of them.
+plus the missing-parameter findings of the endpoint and the whole-request rules that can fire
+for the model (rules.cross_rules_for). Plans are compiled on first use, per catalog (found by
+identity, dropped with it), for each model on each endpoint it serves and for "no model" on each
+endpoint: at most (models + 1) x endpoints of them, a few microseconds each.
 
-Caches keyed by request content are bounded (`_memo.Generations`, least recently used out first):
-the unknown-parameter finding per (key, endpoint) for keys of up to 64 characters, the "did you
-mean" suggestion of an unknown model name per catalog (a pure function of its first 64
-characters, lower-cased), and the outcome of the free-form size rule per (model, size string) for
-strings of up to 64 characters. tests/test_compiled_checkers.py checks the engine against a frozen
-copy of the rules and engine before this module (tests/frozen/*_35acddf.py) on 120,000 fuzzed
-requests.
+Caches keyed by request content are bounded (`_memo.Generations`, least recently used out first),
+and hold only what is a pure function of their key:
+
+- the unknown_parameter finding per (key, endpoint), for keys of up to 64 characters (1,024);
+- per catalog, the model_unknown finding of an unknown model name of up to 64 characters, and the
+  "did you mean" suggestion per first 64 characters, lower-cased (1,024 each): difflib cost five
+  times a whole check;
+- per model with a free-form size (gpt-image-2), what rules.check_size did with a size string of
+  up to 64 characters (1,024 per model and endpoint);
+- per catalog, the quote and its problem finding per (provider, model, endpoint, quality, size,
+  tier, images, day, basis), sizes of up to 64 characters (4,096; engine._quoted).
+
+tests/test_compiled_checkers.py checks the engine, memo off and on, against a frozen copy of the
+rules and engine before this module (tests/frozen/*_35acddf.py) on 120,000 fuzzed requests and
+under hypothesis.
 """
 
 from __future__ import annotations

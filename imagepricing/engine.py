@@ -3,6 +3,8 @@
 request -> model and capability -> one rule per parameter (rules.RULES) -> whole-request rules
 (rules.CROSS_RULES) -> an `Outcome` (findings, effective values, tier, images: the same whatever
 the day, provider and price basis) -> priced for a provider, day and basis (pricing.quote) -> Report.
+The loop reads the compiled checker of the model on the endpoint (_checkers.py: per key, its rule
+and spec or a finding built once), compiled on first use per catalog.
 
 Both steps are memoised (_memo.py). The outcome by the request's *shape*: each rule says how it
 abstracts its input (rules.ABSTRACTIONS) and _shapes.py builds the key from that, so a request
