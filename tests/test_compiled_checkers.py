@@ -13,8 +13,10 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import random
+import threading
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from types import ModuleType
+from types import MappingProxyType, ModuleType
 from typing import Any
 
 import pytest
@@ -23,7 +25,7 @@ from hypothesis import strategies as st
 
 from imagepricing import _checkers, check, engine
 from imagepricing._checkers import SizeCache, compiled_for, unknown_parameter
-from imagepricing._memo import memo_for
+from imagepricing._memo import Generations, memo_for
 from imagepricing.catalog import default_catalog
 from imagepricing.engine import Checker
 from imagepricing.pricing import PriceBasis
@@ -253,3 +255,65 @@ def test_cross_rules_are_kept_where_they_can_fire() -> None:
     gpt = catalog.capability("gpt-image-2", "generations")
     assert len(cross_rules_for(gpt)) == len(CROSS_RULES)
     assert cross_rules_for(catalog.capability("nano-banana", "generations")) == ()
+
+
+def test_mappings_other_than_dicts_are_judged_as_before() -> None:
+    class Request(Mapping[str, object]):
+        def __init__(self, items: dict[str, object]) -> None:
+            self._items = items
+
+        def __getitem__(self, key: str) -> object:
+            return self._items[key]
+
+        def __iter__(self) -> Iterator[str]:
+            return iter(self._items)
+
+        def __len__(self) -> int:
+            return len(self._items)
+
+    for items in (
+        {"model": "gpt-image-2", "prompt": "a", "size": "1280x720", "seed": 1, "foo": None},
+        {"model": "nano-banana", "prompt": "a", "quality": "hd"},
+        {"prompt": "a", "image": "https://example.com/a.png"},
+    ):
+        for request in (MappingProxyType(items), Request(items)):
+            for endpoint in ("generations", "edits"):
+                _same_as_before(request, endpoint)
+
+
+def test_caches_shared_by_threads_change_no_report() -> None:
+    """Threads judging through small caches (evicting while others read) get what the frozen
+    engine gives."""
+    rng = random.Random(23)
+    models, pools = _pools()
+    catalog = default_catalog()
+    calls = [
+        (_request(rng, models, pools), rng.choice(("generations", "edits")), rng.choice(("acedata", "openai")))
+        for _ in range(800)
+    ]
+    before = check_before(catalog, memoize=False)
+    expected = [before(request, endpoint, provider, dt.date(2026, 6, 1)) for request, endpoint, provider in calls]
+    compiled = compiled_for(catalog)
+    saved = (compiled.quotes, compiled.suggestions, compiled.unknown_models, _checkers._UNKNOWN)
+    compiled.quotes, compiled.suggestions, compiled.unknown_models = Generations(8), Generations(8), Generations(8)
+    _checkers._UNKNOWN = Generations(8)
+    bare = Checker(catalog, memoize=False)
+    failures: list[int] = []
+
+    def worker(offset: int) -> None:
+        for round_ in range(3):
+            for index in range(len(calls)):
+                position = (index + offset * 97 + round_ * 31) % len(calls)
+                request, endpoint, provider = calls[position]
+                if bare(request, endpoint, provider, dt.date(2026, 6, 1)) != expected[position]:
+                    failures.append(position)
+
+    threads = [threading.Thread(target=worker, args=(offset,)) for offset in range(4)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        compiled.quotes, compiled.suggestions, compiled.unknown_models, _checkers._UNKNOWN = saved
+    assert not failures, failures[:5]
