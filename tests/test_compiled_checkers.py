@@ -271,11 +271,12 @@ def test_mappings_other_than_dicts_are_judged_as_before() -> None:
         def __len__(self) -> int:
             return len(self._items)
 
-    for items in (
+    cases: list[dict[str, object]] = [
         {"model": "gpt-image-2", "prompt": "a", "size": "1280x720", "seed": 1, "foo": None},
         {"model": "nano-banana", "prompt": "a", "quality": "hd"},
         {"prompt": "a", "image": "https://example.com/a.png"},
-    ):
+    ]
+    for items in cases:
         for request in (MappingProxyType(items), Request(items)):
             for endpoint in ("generations", "edits"):
                 _same_as_before(request, endpoint)
