@@ -11,6 +11,7 @@ tests hold the content-keyed caches to their bounds and show that each is actual
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import importlib.util
 import random
 import threading
@@ -318,3 +319,13 @@ def test_caches_shared_by_threads_change_no_report() -> None:
     finally:
         compiled.quotes, compiled.suggestions, compiled.unknown_models, _checkers._UNKNOWN = saved
     assert not failures, failures[:5]
+
+
+def test_a_catalogs_compiled_form_goes_with_it() -> None:
+    other = default_catalog().with_price("xhuoapi", "gpt-image-2", "0.5")
+    assert check({"model": "gpt-image-2", "prompt": "a"}, provider="xhuoapi", catalog=other).cost is not None
+    key = id(other)
+    assert key in _checkers._COMPILED
+    del other
+    gc.collect()
+    assert key not in _checkers._COMPILED or _checkers._COMPILED[key][0]() is not None
