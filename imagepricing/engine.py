@@ -355,7 +355,7 @@ def _did_you_mean(value: str, catalog: Catalog, compiled: CompiledCatalog) -> st
     if candidate in catalog.models:
         return f" (did you mean {candidate!r}?)"
     # A pure function of the candidate (64 characters at most), kept per catalog: difflib costs
-    # four times the rest of the check.
+    # five times the rest of the check.
     suggestion: str | None = compiled.suggestions.get(candidate)
     if suggestion is None:
         # Only a wrong model name needs difflib; importing it lazily keeps it off every start-up.
@@ -397,7 +397,7 @@ def _priced(outcome: Outcome, provider: str, day: dt.date, catalog: Catalog, bas
             cost = result.cost
             if problem is not None:
                 warnings = (*warnings, problem)
-    # Positional: keywords cost a sixth of building the report.
+    # Positional: with keywords, building the report costs a third more (docs/fast-path.md).
     return Report(
         outcome.endpoint,
         provider,
