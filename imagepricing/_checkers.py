@@ -16,7 +16,7 @@ dict per (model, endpoint), with the findings that depend on nothing else built 
 plus the missing-parameter findings of the endpoint and the whole-request rules that can fire
 for the model (rules.cross_rules_for). Plans are compiled on first use, per catalog (found by
 identity, dropped with it), for each model on each endpoint it serves and for "no model" on each
-endpoint: at most (models + 1) x endpoints of them, a few microseconds each.
+endpoint: at most (models + 1) x endpoints of them, 15-25 us each to build.
 
 Caches keyed by request content are bounded (`_memo.Generations`, least recently used out first),
 and hold only what is a pure function of their key:
