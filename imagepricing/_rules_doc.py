@@ -19,7 +19,7 @@ import inspect
 from collections.abc import Callable, Iterable, Sequence
 from types import ModuleType
 
-from imagepricing import engine, pricing, rules, sizes
+from imagepricing import _checkers, engine, pricing, rules, sizes
 from imagepricing._url_codes import URL_PROBLEM_CODES
 from imagepricing.catalog import Catalog, ParamSpec, default_catalog
 from imagepricing.findings import CODES
@@ -30,7 +30,7 @@ __all__ = ["REFRESH_COMMAND", "checked_by", "codes_of", "render_rules"]
 
 REFRESH_COMMAND = "python -m imagepricing rules --out docs/rules.md"
 
-_RULE_MODULES: tuple[ModuleType, ...] = (engine, rules, sizes, pricing)
+_RULE_MODULES: tuple[ModuleType, ...] = (engine, _checkers, rules, sizes, pricing)
 # url_problems reads its codes from tables inside imagepricing.urls; every url_* code comes from it.
 _URL_ENTRY = "urls.url_problems"
 
@@ -188,7 +188,7 @@ def render_rules(catalog: Catalog | None = None) -> str:
         "<!-- Generated: do not edit. Refresh with `" + REFRESH_COMMAND + "`. -->",
         "",
         "Every rule imagepricing applies, generated from the data tables (`data/*.toml`) and the rule",
-        "definitions (`imagepricing/findings.py`, `rules.py`, `engine.py`, `sizes.py`, `pricing.py`).",
+        "definitions (`imagepricing/findings.py`, `rules.py`, `engine.py`, `_checkers.py`, `sizes.py`, `pricing.py`).",
         "Each finding `check` reports carries the source of its rule in `finding.source`: a citation of",
         "a source of [docs/sources.md](sources.md) (publisher, title, address, and the section or a short",
         "quote). The finding-code table cites sources by id; the tables below carry them as findings do.",

@@ -3,6 +3,8 @@
 request -> model and capability -> one rule per parameter (rules.RULES) -> whole-request rules
 (rules.CROSS_RULES) -> an `Outcome` (findings, effective values, tier, images: the same whatever
 the day, provider and price basis) -> priced for a provider, day and basis (pricing.quote) -> Report.
+The loop reads the compiled checker of the model on the endpoint (_checkers.py: per key, its rule
+and spec or a finding built once), compiled on first use per catalog.
 
 Both steps are memoised (_memo.py). The outcome by the request's *shape*: each rule says how it
 abstracts its input (rules.ABSTRACTIONS) and _shapes.py builds the key from that, so a request
@@ -22,17 +24,25 @@ import weakref
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from imagepricing._describe import describe, escape_unprintable, looks_secret, plausible_token
-from imagepricing._lazy_re import LazyPattern
+from imagepricing._checkers import (
+    DROPPED,
+    MAX_CACHED_TEXT,
+    SKIP,
+    UNDOCUMENTED,
+    CompiledCatalog,
+    compiled_for,
+    unknown_parameter,
+)
+from imagepricing._describe import describe
 from imagepricing._memo import WINDOW, VerdictMemo, memo_for
 from imagepricing._shapes import shape
 from imagepricing._tables import ENDPOINTS
 from imagepricing._url_codes import URL_POLICIES
 from imagepricing.catalog import Capability, Catalog, default_catalog
 from imagepricing.findings import Finding, cited_source
-from imagepricing.pricing import PRICE_BASES, PriceBasis, quote
+from imagepricing.pricing import PRICE_BASES, PriceBasis, PriceBook, Quote, quote
 from imagepricing.report import Report
-from imagepricing.rules import CROSS_RULES, RULES, Context, make_finding
+from imagepricing.rules import Context, make_finding
 
 __all__ = ["MODEL_OPTIONAL_ON", "Checker", "Outcome", "check"]
 
@@ -41,8 +51,6 @@ __all__ = ["MODEL_OPTIONAL_ON", "Checker", "Outcome", "check"]
 MODEL_OPTIONAL_ON: frozenset[str] = frozenset({"edits"})
 
 _UTC = dt.UTC
-_PLAIN_KEY = LazyPattern(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
-_MAX_KEY_SHOWN = 64
 _EDITS_MODEL_OPTIONAL = (
     "acedata-openapi: /openai/images/edits requires only image and prompt, model defaults to dall-e-3;"
     " xhuoapi-edits: the models the edits API supports"
@@ -302,49 +310,39 @@ class Outcome:
 
 
 def _judged(request: object, endpoint: str, catalog: Catalog, url_policy: str) -> Outcome:
-    """The rules over one request, for arguments `check` has validated."""
+    """The rules over one request, for arguments `check` has validated: the loop over the compiled
+    checker of its model on the endpoint (_checkers.Plan: key -> rule and spec, or a finding)."""
     ctx = Context(None, url_policy)
-    if not isinstance(request, Mapping):
+    if type(request) is not dict and not isinstance(request, Mapping):
         ctx.error("not_an_object", None, f"the request must be a JSON object; got {describe(request)}.")
         return Outcome(ctx, endpoint, None, catalog)
 
-    capability = _resolve_model(ctx, request.get("model"), endpoint, catalog)
+    compiled = compiled_for(catalog)
+    capability = _resolve_model(ctx, request.get("model"), endpoint, catalog, compiled)
+    plan = compiled.plan(catalog, capability, endpoint)
     ctx.capability = capability
-    parameters = catalog.parameters
+    actions = plan.actions
+    ignored = ctx.ignored
     for key, value in request.items():
         if key == "model":
             continue
         if type(key) is not str:
             ctx.error("key_not_string", None, f"request keys must be strings; got {describe(key)}.")
             continue
-        param = parameters.get(key)
-        known = catalog.known_parameters.get(key) if param is None else None
-        if known is not None and endpoint in known.endpoints:
-            ctx.ignore("undocumented_parameter", key, f"{key}: {known.note}", known.source)
+        action = actions.get(key)
+        if action is None:
+            ignored.append(unknown_parameter(key, endpoint))
             continue
-        if param is None or endpoint not in param.endpoints:
-            shown = _shown_key(key)
-            ctx.ignore(
-                "unknown_parameter",
-                shown,
-                f"{shown!r} is not a parameter of the {endpoint} endpoint; upstream drops it.",
-                path=_path(shown),
-            )
-            continue
-        if value is None:
+        rule, arg = action
+        if rule is UNDOCUMENTED:
+            ignored.append(arg)  # whatever the value, null included
+        elif value is None:
             # null means omitted for an optional parameter; a required one is reported below.
             continue
-        if capability is None:
-            # Without a model only the platform's own parameters can be judged.
-            spec = catalog.platform_specs.get(key)
-            if spec is not None:
-                RULES[spec.kind](ctx, key, value, spec)
-            continue
-        spec = capability.params.get(key)
-        if spec is None:
-            ctx.ignore("dropped", key, f"{key}: {capability.dropped_reason}.", capability.source)
-            continue
-        RULES[spec.kind](ctx, key, value, spec)
+        elif rule is DROPPED:
+            ignored.append(arg)
+        elif rule is not SKIP:
+            rule(ctx, key, value, arg)
 
     if capability is None and ctx.model is None and endpoint in MODEL_OPTIONAL_ON and request.get("model") is None:
         # Decision (issue 9): the platform's edits schema makes model optional (only image and prompt
@@ -357,18 +355,20 @@ def _judged(request: object, endpoint: str, catalog: Catalog, url_policy: str) -
             " and billed.",
             cited_source(_EDITS_MODEL_OPTIONAL),
         )
-    for name in catalog.required[endpoint]:
+    for name, missing in plan.required:
         if request.get(name) is None:
-            ctx.error("missing", name, f"{name} is required on {endpoint}.", parameters[name].source)
+            ctx.errors.append(missing)
 
     if capability is not None:
         _fill_defaults(ctx, capability, request)
-        for rule in CROSS_RULES:
-            rule(ctx, request)
+        for cross_rule in plan.cross_rules:  # rules.CROSS_RULES that can fire for this capability
+            cross_rule(ctx, request)
     return Outcome(ctx, endpoint, capability, catalog)
 
 
-def _resolve_model(ctx: Context, value: object, endpoint: str, catalog: Catalog) -> Capability | None:
+def _resolve_model(
+    ctx: Context, value: object, endpoint: str, catalog: Catalog, compiled: CompiledCatalog
+) -> Capability | None:
     model = catalog.models.get(value) if type(value) is str else None
     if model is not None:
         ctx.model = model.id
@@ -400,23 +400,35 @@ def _resolve_model(ctx: Context, value: object, endpoint: str, catalog: Catalog)
     elif type(value) is not str:
         ctx.error("wrong_type", "model", f"model must be a string, one of {known}; got {describe(value)}.")
     else:
-        ctx.error(
-            "model_unknown",
-            "model",
-            f"model {describe(value)} is not served{_did_you_mean(value, catalog)}; known models: {known}.",
-        )
+        # The same finding for the same name (up to 64 characters, per catalog): describing the
+        # name (a scan for credentials) and finding the nearest model cost more than the check.
+        unknown: Finding | None = compiled.unknown_models.get(value) if len(value) <= MAX_CACHED_TEXT else None
+        if unknown is None:
+            nearest = _did_you_mean(value, catalog, compiled)
+            unknown = make_finding(
+                "model_unknown", "model", f"model {describe(value)} is not served{nearest}; known models: {known}."
+            )
+            if len(value) <= MAX_CACHED_TEXT:
+                compiled.unknown_models.put(value, unknown)
+        ctx.errors.append(unknown)
     return None
 
 
-def _did_you_mean(value: str, catalog: Catalog) -> str:
-    # Only a wrong model name needs difflib; importing it lazily keeps it off every start-up.
-    import difflib  # noqa: PLC0415
-
+def _did_you_mean(value: str, catalog: Catalog, compiled: CompiledCatalog) -> str:
     candidate = value[:64].strip().lower()
     if candidate in catalog.models:
         return f" (did you mean {candidate!r}?)"
-    close = difflib.get_close_matches(candidate, list(catalog.models), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    # A pure function of the candidate (64 characters at most), kept per catalog: difflib costs
+    # five times the rest of the check.
+    suggestion: str | None = compiled.suggestions.get(candidate)
+    if suggestion is None:
+        # Only a wrong model name needs difflib; importing it lazily keeps it off every start-up.
+        import difflib  # noqa: PLC0415
+
+        close = difflib.get_close_matches(candidate, list(catalog.models), n=1)
+        suggestion = f" (did you mean {close[0]!r}?)" if close else ""
+        compiled.suggestions.put(candidate, suggestion)
+    return suggestion
 
 
 def _fill_defaults(ctx: Context, capability: Capability, request: Mapping[object, object]) -> None:
@@ -442,42 +454,63 @@ def _priced(outcome: Outcome, provider: str, day: dt.date, catalog: Catalog, bas
     price_source = price_per = None
     warnings = outcome.warnings
     if outcome.priced_as is not None:
-        result = quote(
-            book,
-            model=outcome.priced_as,
-            endpoint=outcome.endpoint,
-            quality=outcome.quality,
-            size=outcome.size,
-            tier=outcome.tier,
-            images=outcome.images,
-            day=day,
-            basis=basis,
-        )
+        result, problem = _quoted(outcome, book, provider, day, basis, compiled_for(catalog))
         unit_price, multiplier, price_source = result.unit_price, result.multiplier, result.source
         price_per = result.per
         if not outcome.errors:
             cost = result.cost
-            if result.problem is not None:
-                warnings = (*warnings, make_finding(result.problem[0], None, result.problem[1]))
+            if problem is not None:
+                warnings = (*warnings, problem)
+    # Positional: with keywords, building the report costs a third more (docs/fast-path.md).
     return Report(
-        endpoint=outcome.endpoint,
-        provider=provider,
-        model=outcome.model,
-        errors=outcome.errors,
-        ignored=outcome.ignored,
-        warnings=warnings,
-        effective=outcome.effective,
-        tier=outcome.tier,
-        multiplier=multiplier,
-        images=outcome.images,
-        unit_price=unit_price,
-        cost=cost,
-        currency=book.currency,
-        price_source=price_source,
-        price_basis=basis,
-        as_of=day,
-        price_per=price_per,
+        outcome.endpoint,
+        provider,
+        outcome.model,
+        outcome.errors,
+        outcome.ignored,
+        warnings,
+        outcome.effective,
+        outcome.tier,
+        multiplier,
+        outcome.images,
+        unit_price,
+        cost,
+        book.currency,
+        price_source,
+        basis,
+        day,
+        price_per,
     )
+
+
+def _quoted(
+    outcome: Outcome, book: PriceBook, provider: str, day: dt.date, basis: PriceBasis, compiled: CompiledCatalog
+) -> tuple[Quote, Finding | None]:
+    """`quote` for what `outcome` bills, with the finding of its problem; kept per catalog for what
+    pricing reads (a new shape mostly bills like shapes seen before; a size over 64 characters is
+    quoted afresh)."""
+    size, model = outcome.size, outcome.priced_as
+    key = (provider, model, outcome.endpoint, outcome.quality, size, outcome.tier, outcome.images, day, basis)
+    found: tuple[Quote, Finding | None] | None = compiled.quotes.get(key)
+    if found is not None:
+        return found
+    assert model is not None
+    result = quote(
+        book,
+        model=model,
+        endpoint=outcome.endpoint,
+        quality=outcome.quality,
+        size=size,
+        tier=outcome.tier,
+        images=outcome.images,
+        day=day,
+        basis=basis,
+    )
+    problem = make_finding(result.problem[0], None, result.problem[1]) if result.problem is not None else None
+    found = (result, problem)
+    if size is None or len(size) <= MAX_CACHED_TEXT:
+        compiled.quotes.put(key, found)
+    return found
 
 
 # Today's UTC date and the clock time it ends, replaced whole (one tuple, so a thread reads one
@@ -504,23 +537,3 @@ def _day(as_of: object) -> dt.date:
     if isinstance(as_of, dt.date):
         return as_of
     raise TypeError(f"as_of must be a date or datetime, not {type(as_of).__name__}")
-
-
-def _shown_key(key: str) -> str:
-    if looks_secret(key):
-        return f"<key of {len(key)} characters that looks like a credential>"
-    if not plausible_token(key, _MAX_KEY_SHOWN):
-        # A key is shown only when it could be a parameter name: a URL, a DSN or a random key
-        # used as a key may hold a password, so it is described instead.
-        return f"<key of {len(key)} characters, not shown>"
-    # `param` is printed raw by the CLI and by log lines: a key with a newline, an ANSI escape
-    # or a bidi override must not forge or hide output, so non-printable characters are escaped.
-    return escape_unprintable(key)[:_MAX_KEY_SHOWN]
-
-
-def _path(key: str) -> str:
-    if _PLAIN_KEY.fullmatch(key):
-        return f"$.{key}"
-    if key.startswith("<key of "):
-        return f"$[{key}]"  # a key not shown: the path names it the same way
-    return "$[" + repr(key) + "]"

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 
 from imagepricing._describe import describe
 from imagepricing._memo import Generations
-from imagepricing.catalog import Capability, ParamSpec
+from imagepricing.catalog import Advice, Capability, ParamSpec
 from imagepricing.findings import CODES, Finding, cited_source
 from imagepricing.frozen import TYPE_CHECKING  # False, without importing typing (docs/startup.md)
 from imagepricing.sizes import AUTO_SIZES, constraint_problems, parse_size
@@ -31,7 +31,9 @@ __all__ = [
     "TEXT_PRESENT",
     "UNMEMOISABLE",
     "Context",
+    "CrossRule",
     "Rule",
+    "cross_rules_for",
     "exact_scalar",
     "make_finding",
     "text_limit",
@@ -72,12 +74,13 @@ class Context:
 def make_finding(code: str, param: str | None, message: str, source: str = "", path: str | None = None) -> Finding:
     """A finding as the rules write it: the code's own source when none is given, the path from
     the parameter (`$` for the whole request)."""
+    # Positional: with keywords, building a finding costs nearly twice as much (docs/fast-path.md).
     return Finding(
-        code=code,
-        param=param,
-        message=message,
-        source=source or cited_source(CODES[code].source),
-        path=path if path is not None else (f"$.{param}" if param is not None else "$"),
+        code,
+        param,
+        message,
+        source or cited_source(CODES[code].source),
+        path if path is not None else (f"$.{param}" if param is not None else "$"),
     )
 
 
@@ -193,19 +196,19 @@ def check_url(ctx: Context, name: str, value: object, spec: ParamSpec) -> None:
     if type(value) is not str:
         _wrong_type(ctx, name, value, "a URL string", spec)
         return
-    _url_findings(ctx, name, value, spec, f"$.{name}", allow_data_uri=False)
+    _url_findings(ctx, name, value, None, allow_data_uri=False)
 
 
 def check_image(ctx: Context, name: str, value: object, spec: ParamSpec) -> None:
     if type(value) is not str:
         _wrong_type(ctx, name, value, "a URL string", spec)
         return
-    _url_findings(ctx, name, value, spec, f"$.{name}", allow_data_uri=True)
+    _url_findings(ctx, name, value, None, allow_data_uri=True)
 
 
 def check_images(ctx: Context, name: str, value: object, spec: ParamSpec) -> None:
     if type(value) is str:
-        _url_findings(ctx, name, value, spec, f"$.{name}", allow_data_uri=True)
+        _url_findings(ctx, name, value, None, allow_data_uri=True)
         return
     if type(value) is not list:
         _wrong_type(ctx, name, value, "a URL string or an array of URL strings", spec)
@@ -243,11 +246,10 @@ def check_images(ctx: Context, name: str, value: object, spec: ParamSpec) -> Non
                 spec.source,
             )
             break
-        path = f"$.{name}[{index}]"
         if type(item) is not str:
-            _wrong_type(ctx, name, item, "a URL string", spec, path)
+            _wrong_type(ctx, name, item, "a URL string", spec, f"$.{name}[{index}]")
         else:
-            _url_findings(ctx, name, item, spec, path, allow_data_uri=True)
+            _url_findings(ctx, name, item, index, allow_data_uri=True)
 
 
 @functools.cache
@@ -284,9 +286,13 @@ def _url_verdict(value: str, url_policy: str, allow_data_uri: bool) -> tuple[Url
     return found
 
 
-def _url_findings(ctx: Context, name: str, value: str, spec: ParamSpec, path: str, *, allow_data_uri: bool) -> None:
-    for problem in _url_verdict(value, ctx.url_policy, allow_data_uri):
-        ctx.error(problem.code, name, f"{name}: {problem.message}", "", path)
+def _url_findings(ctx: Context, name: str, value: str, index: int | None, *, allow_data_uri: bool) -> None:
+    """The findings of URL `value` of parameter `name` (item `index` of its array, if any)."""
+    problems = _url_verdict(value, ctx.url_policy, allow_data_uri)
+    if problems:  # the path is built only for a URL with problems
+        path = f"$.{name}" if index is None else f"$.{name}[{index}]"
+        for problem in problems:
+            ctx.error(problem.code, name, f"{name}: {problem.message}", "", path)
 
 
 def check_size(ctx: Context, name: str, value: object, spec: ParamSpec) -> None:
@@ -393,12 +399,7 @@ def _suggest_async(ctx: Context, request: Mapping[object, object]) -> None:
     slow = ctx.capability.slow if ctx.capability is not None else None
     if slow is None or request.get("callback_url") is not None or request.get("async") is True:
         return
-    ctx.warn(
-        "suggest_async",
-        None,
-        f"{slow.note}; pass callback_url (or async: true) so the call does not hold a connection open.",
-        slow.source,
-    )
+    ctx.warnings.append(_async_advice(slow))
 
 
 def _may_return_alias(ctx: Context, request: Mapping[object, object]) -> None:
@@ -428,14 +429,65 @@ RULES: dict[str, Rule] = {
     "size": check_size,
 }
 
+CrossRule = Callable[[Context, Mapping[object, object]], None]
+
 # Rules over the whole request, run after every parameter has been checked; in this order.
-CROSS_RULES: tuple[Callable[[Context, Mapping[object, object]], None], ...] = (
+CROSS_RULES: tuple[CrossRule, ...] = (
     _transparent_needs_alpha,
     _compression_unused,
     _partial_images_unused,
     _suggest_async,
     _may_return_alias,
 )
+
+# When each whole-request rule can report anything, judged from the capability alone: an effective
+# value is set only by the rule of one of the capability's own parameters or by its defaults (which
+# come from those parameters), so a rule reading `background` can fire only where the model takes
+# it. `cross_rules_for` keeps, per capability, the rules that can; tests/test_compiled_checkers.py
+# compares the result with every rule run, on fuzzed requests.
+_CAN_FIRE: dict[CrossRule, Callable[[Capability], bool]] = {
+    _transparent_needs_alpha: lambda c: "background" in c.params and "output_format" in c.params,
+    _compression_unused: lambda c: "output_compression" in c.params and "output_format" in c.params,
+    _partial_images_unused: lambda c: "partial_images" in c.params,
+    _suggest_async: lambda c: c.slow is not None,
+    _may_return_alias: lambda c: c.size_rule is not None and c.size_rule.tiering is not None,
+}
+
+
+def cross_rules_for(capability: Capability) -> tuple[CrossRule, ...]:
+    """The whole-request rules that can report anything for `capability`, in CROSS_RULES order,
+    each bound to what it reads of the capability (a rule added without saying when it can fire
+    is always kept)."""
+    kept: list[CrossRule] = []
+    for rule in CROSS_RULES:
+        can_fire = _CAN_FIRE.get(rule)
+        if can_fire is not None and not can_fire(capability):
+            continue
+        if rule is _suggest_async and capability.slow is not None:
+            kept.append(_suggest_async_with(_async_advice(capability.slow)))
+        else:
+            kept.append(rule)
+    return tuple(kept)
+
+
+def _async_advice(slow: Advice) -> Finding:
+    return make_finding(
+        "suggest_async",
+        None,
+        f"{slow.note}; pass callback_url (or async: true) so the call does not hold a connection open.",
+        slow.source,
+    )
+
+
+def _suggest_async_with(advice: Finding) -> CrossRule:
+    """_suggest_async for one slow capability, its finding built once."""
+
+    def suggest_async(ctx: Context, request: Mapping[object, object]) -> None:
+        if request.get("callback_url") is not None or request.get("async") is True:
+            return
+        ctx.warnings.append(advice)
+
+    return suggest_async
 
 
 # -- How each rule abstracts its input, for the engine's verdict memo (engine.py, _memo.py).

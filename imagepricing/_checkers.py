@@ -1,0 +1,277 @@
+"""Compiled checkers: what `check` needs for one model on one endpoint, built once per catalog.
+
+The engine's loop (engine._judged) asks, for every key of a request: is it a parameter of this
+endpoint, does the platform document it, does this model read it, and with which rule and spec?
+Those answers come from four tables (the catalog's parameters, its known undocumented
+parameters, the endpoint's membership, the capability's specs); a `Plan` holds them all in one
+dict per (model, endpoint), with the findings that depend on nothing else built once and shared
+(a Finding is immutable):
+
+    key -> (UNDOCUMENTED, finding)   reported whatever the value, even null
+           (DROPPED, finding)        reported unless the value is null
+           (SKIP, None)              nothing to judge (no model: only the platform's parameters are)
+           (rule, spec)              rules.RULES[spec.kind], or a size rule with its own cache
+    a key not in the dict            unknown_parameter (its finding cached, see `unknown_parameter`)
+
+plus the missing-parameter findings of the endpoint and the whole-request rules that can fire
+for the model (rules.cross_rules_for). Plans are compiled on first use, per catalog (found by
+identity, dropped with it), for each model on each endpoint it serves and for "no model" on each
+endpoint: at most (models + 1) x endpoints of them, 15-25 us each to build.
+
+Caches keyed by request content are bounded (`_memo.Generations`, least recently used out first),
+and hold only what is a pure function of their key:
+
+- the unknown_parameter finding per (key, endpoint), for keys of up to 64 characters (1,024);
+- per catalog, the model_unknown finding of an unknown model name of up to 64 characters, and the
+  "did you mean" suggestion per first 64 characters, lower-cased (1,024 each): difflib cost five
+  times a whole check;
+- per model with a free-form size (gpt-image-2), what rules.check_size did with a size string of
+  up to 64 characters (1,024 per model and endpoint);
+- per catalog, the quote and its problem finding per (provider, model, endpoint, quality, size,
+  tier, images, day, basis), sizes of up to 64 characters (4,096; engine._quoted).
+
+tests/test_compiled_checkers.py checks the engine, memo off and on, against a frozen copy of the
+rules and engine before this module (tests/frozen/*_35acddf.py) on 120,000 fuzzed requests and
+under hypothesis.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+
+from imagepricing._describe import escape_unprintable, looks_secret, plausible_token
+from imagepricing._lazy_re import LazyPattern
+from imagepricing._memo import Generations
+from imagepricing.catalog import Capability, Catalog, ParamSpec
+from imagepricing.findings import Finding
+from imagepricing.rules import RULES, Context, CrossRule, check_size, cross_rules_for, make_finding
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up; see frozen.py)
+if TYPE_CHECKING:
+    from typing import Any
+
+    # (a marker or a rule, its finding or its argument): see the module docstring.
+    Action = tuple[Any, Any]
+
+__all__ = [
+    "DROPPED",
+    "MAX_CACHED_TEXT",
+    "SKIP",
+    "UNDOCUMENTED",
+    "CompiledCatalog",
+    "Plan",
+    "compiled_for",
+    "unknown_parameter",
+]
+
+# Markers of a plan's actions (see the module docstring).
+UNDOCUMENTED = ("undocumented",)
+DROPPED = ("dropped",)
+SKIP = ("skip",)
+
+# Request keys, size strings and model names longer than this are judged afresh each time: a cache
+# keyed by them would hold untrusted text.
+MAX_CACHED_TEXT = 64
+# Entries of each content-keyed cache (two generations; see _memo.Generations).
+_UNKNOWN_KEYS = 1024
+_SUGGESTIONS = 1024
+_SIZES = 1024
+_QUOTES = 4096
+
+
+class Plan:
+    """The compiled checker of one model (or no model) on one endpoint (see `compile_plan`)."""
+
+    __slots__ = ("actions", "cross_rules", "required")
+
+    def __init__(
+        self,
+        actions: dict[str, Action],
+        required: tuple[tuple[str, Finding], ...],
+        cross_rules: tuple[CrossRule, ...],
+    ) -> None:
+        self.actions = actions
+        # The endpoint's required parameters (other than model), each with the finding of its absence.
+        self.required = required
+        # The whole-request rules that can fire for the capability (none without one).
+        self.cross_rules = cross_rules
+
+
+def compile_plan(catalog: Catalog, capability: Capability | None, endpoint: str) -> Plan:
+    """The plan of `capability` (None: no model, or one not served) on `endpoint`: what
+    engine._judged did per key through the catalog's tables, decided once."""
+    actions: dict[str, Action] = {}
+    parameters = catalog.parameters
+    for key, known in catalog.known_parameters.items():
+        if key not in parameters and endpoint in known.endpoints:
+            finding = make_finding("undocumented_parameter", key, f"{key}: {known.note}", known.source)
+            actions[key] = (UNDOCUMENTED, finding)
+    for key, param in parameters.items():
+        if key == "model" or endpoint not in param.endpoints:
+            continue  # "model" is the engine's; a parameter of the other endpoint is unknown here
+        if capability is None:
+            # Without a model only the platform's own parameters can be judged.
+            spec = catalog.platform_specs.get(key)
+            actions[key] = (SKIP, None) if spec is None else _rule_of(spec, None)
+            continue
+        spec = capability.params.get(key)
+        if spec is None:
+            finding = make_finding("dropped", key, f"{key}: {capability.dropped_reason}.", capability.source)
+            actions[key] = (DROPPED, finding)
+        else:
+            actions[key] = _rule_of(spec, capability.model)
+    required = tuple(
+        (name, make_finding("missing", name, f"{name} is required on {endpoint}.", parameters[name].source))
+        for name in catalog.required[endpoint]
+    )
+    return Plan(actions, required, cross_rules_for(capability) if capability is not None else ())
+
+
+def _rule_of(spec: ParamSpec, model: str | None) -> Action:
+    size = spec.size
+    if size is not None and size.constraints is not None and size.aspect_map is None and model is not None:
+        # A free-form size (gpt-image-2): parsing it and checking every limit is the costliest rule.
+        return (_cached_size, SizeCache(spec, model))
+    return (RULES[spec.kind], spec)
+
+
+class SizeCache:
+    """What `rules.check_size` did for each size string of one model's free-form size rule: the
+    findings it added and the size it accepted, replayed as it did them."""
+
+    __slots__ = ("model", "seen", "spec")
+
+    def __init__(self, spec: ParamSpec, model: str) -> None:
+        self.spec = spec
+        self.model = model
+        self.seen = Generations(_SIZES)
+
+
+def _cached_size(ctx: Context, name: str, value: object, cache: object) -> None:
+    assert isinstance(cache, SizeCache)
+    if type(value) is not str or len(value) > MAX_CACHED_TEXT or ctx.model != cache.model:
+        check_size(ctx, name, value, cache.spec)
+        return
+    errors, warnings = ctx.errors, ctx.warnings
+    done: tuple[tuple[Finding, ...], tuple[Finding, ...], str | None] | None = cache.seen.get(value)
+    if done is None:
+        # Run the rule itself and keep what it added. check_size adds errors or warnings and
+        # accepts a size (ctx.size_text and the effective size, set by it alone: a request has one
+        # size key and defaults are filled after the loop); it writes nothing else.
+        had_errors, had_warnings = len(errors), len(warnings)
+        check_size(ctx, name, value, cache.spec)
+        cache.seen.put(value, (tuple(errors[had_errors:]), tuple(warnings[had_warnings:]), ctx.size_text))
+        return
+    added_errors, added_warnings, accepted = done
+    if added_errors:
+        errors.extend(added_errors)
+    if added_warnings:
+        warnings.extend(added_warnings)
+    if accepted is not None:
+        ctx.size_text = accepted
+        ctx.effective["size"] = accepted
+
+
+class CompiledCatalog:
+    """The plans of one catalog, its findings for unknown model names, its "did you mean"
+    suggestions and its quotes."""
+
+    __slots__ = ("plans", "quotes", "suggestions", "unknown_models")
+
+    def __init__(self) -> None:
+        # Keyed by (the capability's id, or None without one; endpoint); filled on first use (a
+        # plan built twice by two threads at once is the same plan: either may stay). The catalog
+        # holds its capabilities, so an id is not reused while these plans live.
+        self.plans: dict[tuple[int | None, str], Plan] = {}
+        self.suggestions = Generations(_SUGGESTIONS)
+        # An unknown model name (up to 64 characters) -> its model_unknown finding.
+        self.unknown_models = Generations(_SUGGESTIONS)
+        # (provider, model, endpoint, quality, size, tier, images, day, basis) -> (Quote, the
+        # finding of its problem or None): engine._quoted.
+        self.quotes = Generations(_QUOTES)
+
+    def plan(self, catalog: Catalog, capability: Capability | None, endpoint: str) -> Plan:
+        key = (id(capability) if capability is not None else None, endpoint)
+        found = self.plans.get(key)
+        if found is None:
+            found = self.plans[key] = compile_plan(catalog, capability, endpoint)
+        return found
+
+
+# Catalogs are frozen values whose hash would hash every table, so they are found by identity (as
+# _memo.memo_for does); the weak reference drops the compiled form with its catalog.
+_COMPILED: dict[int, tuple[weakref.ref[Catalog], CompiledCatalog]] = {}
+_COMPILED_LOCK = threading.Lock()
+
+
+def compiled_for(catalog: Catalog) -> CompiledCatalog:
+    """The compiled form of `catalog`, made on first use."""
+    found = _COMPILED.get(id(catalog))
+    if found is not None and found[0]() is catalog:
+        return found[1]
+    with _COMPILED_LOCK:
+        found = _COMPILED.get(id(catalog))
+        if found is not None and found[0]() is catalog:
+            return found[1]
+        key = id(catalog)
+        compiled = CompiledCatalog()
+
+        def forget(_: object, key: int = key) -> None:
+            # Only this catalog's entry: a new catalog may already have taken over the id.
+            entry = _COMPILED.get(key)
+            if entry is not None and entry[0]() is None:
+                _COMPILED.pop(key, None)
+
+        _COMPILED[key] = (weakref.ref(catalog, forget), compiled)
+        return compiled
+
+
+# ---------------------------------------------------------------- unknown parameters
+
+_PLAIN_KEY = LazyPattern(r"[A-Za-z_][A-Za-z0-9_]{0,63}")  # compiled on first use (start-up)
+_MAX_KEY_SHOWN = 64
+_UNKNOWN = Generations(_UNKNOWN_KEYS)
+
+
+def unknown_parameter(key: str, endpoint: str) -> Finding:
+    """The finding of a key that is no parameter of `endpoint`: the same for every model, so kept
+    (keys of up to 64 characters; showing a key safely scans it for credentials)."""
+    if len(key) > MAX_CACHED_TEXT:
+        return _unknown_parameter(key, endpoint)
+    cache_key = (key, endpoint)
+    found: Finding | None = _UNKNOWN.get(cache_key)
+    if found is None:
+        found = _unknown_parameter(key, endpoint)
+        _UNKNOWN.put(cache_key, found)
+    return found
+
+
+def _unknown_parameter(key: str, endpoint: str) -> Finding:
+    shown = _shown_key(key)
+    return make_finding(
+        "unknown_parameter",
+        shown,
+        f"{shown!r} is not a parameter of the {endpoint} endpoint; upstream drops it.",
+        path=_path(shown),
+    )
+
+
+def _shown_key(key: str) -> str:
+    if looks_secret(key):
+        return f"<key of {len(key)} characters that looks like a credential>"
+    if not plausible_token(key, _MAX_KEY_SHOWN):
+        # A key is shown only when it could be a parameter name: a URL, a DSN or a random key
+        # used as a key may hold a password, so it is described instead.
+        return f"<key of {len(key)} characters, not shown>"
+    # `param` is printed raw by the CLI and by log lines: a key with a newline, an ANSI escape
+    # or a bidi override must not forge or hide output, so non-printable characters are escaped.
+    return escape_unprintable(key)[:_MAX_KEY_SHOWN]
+
+
+def _path(key: str) -> str:
+    if _PLAIN_KEY.fullmatch(key):
+        return f"$.{key}"
+    if key.startswith("<key of "):
+        return f"$[{key}]"  # a key not shown: the path names it the same way
+    return "$[" + repr(key) + "]"
