@@ -26,8 +26,8 @@ from hypothesis import strategies as st
 
 from imagepricing import _checkers, check, engine
 from imagepricing._checkers import SizeCache, compiled_for, unknown_parameter
-from imagepricing._memo import Generations, memo_for
-from imagepricing.catalog import default_catalog
+from imagepricing._memo import Generations, VerdictMemo, memo_for
+from imagepricing.catalog import Catalog, default_catalog
 from imagepricing.engine import Checker
 from imagepricing.pricing import PriceBasis
 from imagepricing.rules import CROSS_RULES, cross_rules_for
@@ -65,6 +65,16 @@ frozen_engine = _load("engine_35acddf")
 # The frozen engine runs the frozen rules: every name it took from imagepricing.rules is rebound.
 for _name in ("RULES", "CROSS_RULES", "Context", "make_finding"):
     setattr(frozen_engine, _name, getattr(frozen_rules, _name))
+# ... and memoises in memos of its own: sharing the live engine's, it would leave there outcomes of
+# its own class, which the live engine would then hand out.
+_FROZEN_MEMOS: dict[int, tuple[Catalog, VerdictMemo]] = {}
+
+
+def _frozen_memo_for(catalog: Catalog) -> VerdictMemo:
+    return _FROZEN_MEMOS.setdefault(id(catalog), (catalog, VerdictMemo()))[1]
+
+
+setattr(frozen_engine, "memo_for", _frozen_memo_for)  # noqa: B010  # a module loaded by path
 check_before = frozen_engine.Checker
 _fuzz = _load_test_module("test_engine_memo")
 _pools, _request, _DAYS = _fuzz._pools, _fuzz._request, _fuzz._DAYS
@@ -110,6 +120,8 @@ def test_compiled_checkers_change_no_report_on_fuzzed_requests() -> None:
             break
     assert not differences, differences
     assert len(memo) > 100  # the memo answered many of them
+    # The frozen engine memoised in its own memos: the live one holds only the live engine's outcomes.
+    assert {type(outcome) for outcome in [*memo.shapes.young.values(), *memo.shapes.old.values()]} == {engine.Outcome}
 
 
 def test_a_plan_is_compiled_once_per_model_and_endpoint() -> None:
@@ -329,3 +341,18 @@ def test_a_catalogs_compiled_form_goes_with_it() -> None:
     del other
     gc.collect()
     assert key not in _checkers._COMPILED or _checkers._COMPILED[key][0]() is not None
+
+
+def test_the_frozen_engine_never_shares_the_live_memo() -> None:
+    """The frozen engine memoises in memos of its own (see _frozen_memo_for): outcomes of its class
+    left in the live memo would be handed out by the live engine, which reads fields they lack."""
+    catalog = default_catalog()
+    memo = memo_for(catalog)
+    memo.clear()
+    request = {"model": "gpt-image-2", "prompt": "a fox", "size": "1280x720"}
+    frozen = check_before(catalog)(request)
+    assert len(memo) == 0
+    live = check(request, catalog=catalog)
+    assert live == frozen
+    assert live is check(request, catalog=catalog)
+    assert {type(outcome) for outcome in memo.shapes.young.values()} == {engine.Outcome}
