@@ -1,6 +1,7 @@
 """Collection rules for the whole checkout.
 
-The optional integrations (imagepricing/integrations/, imagepricing/arrow.py) import their extra's
+tests/frozen/ holds oracles, never collected (see collect_ignore_glob). The optional integrations
+(imagepricing/integrations/, imagepricing/arrow.py) import their extra's
 packages; where an extra is not installed (the core's CI), their doctests are not collected. Their
 own test files skip themselves with pytest.importorskip, and each extra's CI script (.ci/extras/)
 installs it.
@@ -19,6 +20,10 @@ os.environ.setdefault("LITELLM_TELEMETRY", "False")
 _ROOT = Path(__file__).parent
 
 collect_ignore: list[str] = []
+# The frozen copies of earlier engines and rules (tests/frozen/) are oracles loaded by path by the
+# differential tests, never collected: collecting them ran their doctests, and a frozen engine's
+# doctest memoised its own outcomes in the live engine's memo.
+collect_ignore_glob: list[str] = ["tests/frozen/*"]
 for _path in [_ROOT / "imagepricing" / "arrow.py", *sorted((_ROOT / "imagepricing" / "integrations").glob("*.py"))]:
     _module = ".".join(_path.relative_to(_ROOT).with_suffix("").parts)
     try:
