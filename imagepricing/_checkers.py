@@ -37,12 +37,9 @@ under hypothesis.
 
 from __future__ import annotations
 
-import threading
-import weakref
-
 from imagepricing._describe import escape_unprintable, looks_secret, plausible_token
 from imagepricing._lazy_re import LazyPattern
-from imagepricing._memo import Generations
+from imagepricing._memo import Generations, made_for
 from imagepricing.catalog import Capability, Catalog, ParamSpec
 from imagepricing.findings import Finding
 from imagepricing.rules import RULES, Context, CrossRule, check_size, cross_rules_for, make_finding
@@ -50,6 +47,8 @@ from imagepricing.rules import RULES, Context, CrossRule, check_size, cross_rule
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up; see frozen.py)
 if TYPE_CHECKING:
     from typing import Any
+
+    from imagepricing._memo import Registry
 
     # (a marker or a rule, its finding or its argument): see the module docstring.
     Action = tuple[Any, Any]
@@ -199,10 +198,8 @@ class CompiledCatalog:
         return found
 
 
-# Catalogs are frozen values whose hash would hash every table, so they are found by identity (as
-# _memo.memo_for does); the weak reference drops the compiled form with its catalog.
-_COMPILED: dict[int, tuple[weakref.ref[Catalog], CompiledCatalog]] = {}
-_COMPILED_LOCK = threading.Lock()
+# Found by the catalog's identity and dropped with it, as the memo is (_memo.made_for).
+_COMPILED: Registry[CompiledCatalog] = {}
 
 
 def compiled_for(catalog: Catalog) -> CompiledCatalog:
@@ -210,21 +207,7 @@ def compiled_for(catalog: Catalog) -> CompiledCatalog:
     found = _COMPILED.get(id(catalog))
     if found is not None and found[0]() is catalog:
         return found[1]
-    with _COMPILED_LOCK:
-        found = _COMPILED.get(id(catalog))
-        if found is not None and found[0]() is catalog:
-            return found[1]
-        key = id(catalog)
-        compiled = CompiledCatalog()
-
-        def forget(_: object, key: int = key) -> None:
-            # Only this catalog's entry: a new catalog may already have taken over the id.
-            entry = _COMPILED.get(key)
-            if entry is not None and entry[0]() is None:
-                _COMPILED.pop(key, None)
-
-        _COMPILED[key] = (weakref.ref(catalog, forget), compiled)
-        return compiled
+    return made_for(_COMPILED, catalog, CompiledCatalog)
 
 
 # ---------------------------------------------------------------- unknown parameters

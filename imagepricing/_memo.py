@@ -28,9 +28,24 @@ from imagepricing.catalog import Catalog
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up; see frozen.py)
 if TYPE_CHECKING:
-    from typing import Any
+    from collections.abc import Callable
+    from typing import Any, TypeVar
 
-__all__ = ["MEMO_LIMIT", "MIN_SHARE", "PAUSE", "REPORT_LIMIT", "WINDOW", "Generations", "VerdictMemo", "memo_for"]
+    T = TypeVar("T")
+    # id(catalog) -> (a weak reference to the catalog, its value): see made_for.
+    Registry = dict[int, tuple[weakref.ref[Catalog], T]]
+
+__all__ = [
+    "MEMO_LIMIT",
+    "MIN_SHARE",
+    "PAUSE",
+    "REPORT_LIMIT",
+    "WINDOW",
+    "Generations",
+    "VerdictMemo",
+    "made_for",
+    "memo_for",
+]
 
 # Outcomes kept per catalog. An outcome with its shape key takes about 1.1 KB on issue 11's
 # varied log (measured with tracemalloc) and one with several findings up to about 2 KB, so this
@@ -151,10 +166,34 @@ class VerdictMemo:
         self.lookups = self.hits = self.skip = 0
 
 
-# Catalogs are frozen values whose hash would hash every table, so memos are found by
-# identity; the weak reference drops a memo with its catalog.
-_MEMOS: dict[int, tuple[weakref.ref[Catalog], VerdictMemo]] = {}
-_MEMOS_LOCK = threading.Lock()
+# Values kept per catalog (the memo here, the compiled checkers in _checkers.py): catalogs are
+# frozen values whose hash would hash every table, so they are found by identity, and the weak
+# reference drops a catalog's value with it. A registry maps id(catalog) -> (weak reference,
+# value); its reader checks the entry itself (the fast path: one dict read and one call) and calls
+# `made_for` when it finds none.
+_REGISTRY_LOCK = threading.Lock()
+
+
+def made_for(registry: Registry[T], catalog: Catalog, make: Callable[[], T]) -> T:
+    """`registry`'s value for `catalog`, made by `make` on first use (under a lock, so one is made)."""
+    with _REGISTRY_LOCK:
+        found = registry.get(id(catalog))
+        if found is not None and found[0]() is catalog:
+            return found[1]
+        key = id(catalog)
+        value = make()
+
+        def forget(_: object, key: int = key) -> None:
+            # Only this catalog's entry: a new catalog may already have taken over the id.
+            entry = registry.get(key)
+            if entry is not None and entry[0]() is None:
+                registry.pop(key, None)
+
+        registry[key] = (weakref.ref(catalog, forget), value)
+        return value
+
+
+_MEMOS: Registry[VerdictMemo] = {}
 
 
 def memo_for(catalog: Catalog) -> VerdictMemo:
@@ -162,18 +201,4 @@ def memo_for(catalog: Catalog) -> VerdictMemo:
     found = _MEMOS.get(id(catalog))
     if found is not None and found[0]() is catalog:
         return found[1]
-    with _MEMOS_LOCK:
-        found = _MEMOS.get(id(catalog))
-        if found is not None and found[0]() is catalog:
-            return found[1]
-        key = id(catalog)
-        memo = VerdictMemo()
-
-        def forget(_: object, key: int = key) -> None:
-            # Only this catalog's entry: a new catalog may already have taken over the id.
-            entry = _MEMOS.get(key)
-            if entry is not None and entry[0]() is None:
-                _MEMOS.pop(key, None)
-
-        _MEMOS[key] = (weakref.ref(catalog, forget), memo)
-        return memo
+    return made_for(_MEMOS, catalog, VerdictMemo)

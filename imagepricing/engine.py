@@ -13,7 +13,9 @@ request gets the very same Report object, and a known shape on a new day costs o
 Requests the memo must not hold go straight to the rules.
 
 `Checker` binds the options once for callers that check many requests (estimate, the per-request
-pricer, the Arrow kernel); `check` validates its options and takes the same path.
+pricer, the Arrow kernel); `check` validates its options and takes the same path: `_outcome`
+(the rules, or the memoised outcome of the shape), then `_report` (its price). `Checker.judge` and
+`Checker.price` are the two halves, for batch callers.
 """
 
 from __future__ import annotations
@@ -85,8 +87,9 @@ def check(
         or url_policy not in URL_POLICIES
     ):
         _validate(catalog, endpoint, provider, price_basis, url_policy)  # raises, saying which
-    # _check's two halves called here (and the day read here), not through it: a repeated request
-    # costs a few microseconds, of which each call frame is a few percent.
+    # The one path, in its two halves (_outcome, then _report), as Checker.check takes it. Called
+    # here directly, the day read here too: a repeated request costs a few microseconds, of which
+    # each extra call frame would be a few percent.
     memo = memo_for(catalog)
     outcome = _outcome(request, endpoint, catalog, memo, url_policy)
     return _report(outcome, provider, _today() if as_of is None else _day(as_of), catalog, memo, price_basis)
@@ -145,10 +148,16 @@ class Checker:
         if type(day) is not dt.date:
             day = _day(day)
         memo = self._memo
-        outcome = _outcome(request, endpoint, self.catalog, memo, self.url_policy)  # _check, inlined (see check)
+        outcome = _outcome(request, endpoint, self.catalog, memo, self.url_policy)  # the one path, as check takes it
         return _report(outcome, provider, day, self.catalog, memo, self.price_basis)
 
     __call__ = check
+
+    @property
+    def memo(self) -> VerdictMemo | None:
+        """The memo this checker uses (its catalog's), or None with memoize=False: for the
+        package's batch callers that call the engine's first half themselves (estimate)."""
+        return self._memo
 
     def judge(self, request: object, endpoint: str | None = None) -> Outcome:
         """What the rules say of `request` on `endpoint` before pricing: `check`'s first half, for
@@ -193,20 +202,6 @@ def _validate(catalog: Catalog, endpoint: str, provider: str | None, price_basis
         raise ValueError(f"unknown price_basis {price_basis!r}; expected one of {', '.join(PRICE_BASES)}")
     if url_policy not in URL_POLICIES:
         raise ValueError(f"unknown url_policy {url_policy!r}; expected one of {', '.join(URL_POLICIES)}")
-
-
-def _check(
-    request: object,
-    endpoint: str,
-    provider: str,
-    day: dt.date,
-    catalog: Catalog,
-    memo: VerdictMemo | None,
-    price_basis: PriceBasis,
-    url_policy: str,
-) -> Report:
-    """The one path of `check` and `Checker`, for validated options: the outcome, then its price."""
-    return _report(_outcome(request, endpoint, catalog, memo, url_policy), provider, day, catalog, memo, price_basis)
 
 
 def _outcome(request: object, endpoint: str, catalog: Catalog, memo: VerdictMemo | None, url_policy: str) -> Outcome:

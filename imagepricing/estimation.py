@@ -104,7 +104,6 @@ from imagepricing._log_reading import (
     _total_size,
     open_log,
 )
-from imagepricing._memo import memo_for
 from imagepricing._tables import ENDPOINTS
 from imagepricing.catalog import Catalog, default_catalog
 from imagepricing.engine import Checker, Outcome
@@ -493,8 +492,7 @@ class _Estimator:
         # The engine's two halves, the first called as the engine calls it (the options are bound
         # and validated here, so the call skips Checker.judge's checks: this is every line's path).
         judge = _judge_outcome
-        catalog, url_policy = self.catalog, self.checker.url_policy
-        memo = memo_for(catalog) if self.memoize else None
+        catalog, memo, url_policy = self.catalog, self.checker.memo, self.checker.url_policy
         price = self.checker.price
         as_of = self.as_of
         seen = self.seen
