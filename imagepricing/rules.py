@@ -274,15 +274,12 @@ _URL_VERDICTS: Generations = Generations(_URL_VERDICT_LIMIT)
 
 def _url_verdict(value: str, url_policy: str, allow_data_uri: bool) -> tuple[UrlProblem, ...]:
     key = (value, url_policy, allow_data_uri)
-    verdicts = _URL_VERDICTS
-    # `is None`, not `or`: an acceptable URL's verdict is the empty tuple.
-    found: tuple[UrlProblem, ...] | None = verdicts.young.get(key)
+    # Generations.get tests `is None`: an acceptable URL's verdict, the empty tuple, is found too.
+    found: tuple[UrlProblem, ...] | None = _URL_VERDICTS.get(key)
     if found is None:
-        found = verdicts.from_old(key)
-        if found is None:
-            found = _url_checker()(value, policy=url_policy, allow_data_uri=allow_data_uri)
-            if len(value) <= _MAX_CACHED_URL:
-                verdicts.put(key, found)
+        found = _url_checker()(value, policy=url_policy, allow_data_uri=allow_data_uri)
+        if len(value) <= _MAX_CACHED_URL:
+            _URL_VERDICTS.put(key, found)
     return found
 
 
