@@ -82,19 +82,25 @@ _QUOTES = 4096
 class Plan:
     """The compiled checker of one model (or no model) on one endpoint (see `compile_plan`)."""
 
-    __slots__ = ("actions", "cross_rules", "required")
+    __slots__ = ("actions", "cross_rules", "dispute", "notices", "required")
 
     def __init__(
         self,
         actions: dict[str, Action],
         required: tuple[tuple[str, Finding], ...],
         cross_rules: tuple[CrossRule, ...],
+        notices: tuple[Finding, ...] = (),
+        dispute: Finding | None = None,
     ) -> None:
         self.actions = actions
         # The endpoint's required parameters (other than model), each with the finding of its absence.
         self.required = required
         # The whole-request rules that can fire for the capability (none without one).
         self.cross_rules = cross_rules
+        # The warnings every request to the capability carries in its era (not yet, or no longer,
+        # served), and the one of an endpoint the sources disagree the model serves at all.
+        self.notices = notices
+        self.dispute = dispute
 
 
 def compile_plan(catalog: Catalog, capability: Capability | None, endpoint: str) -> Plan:
@@ -124,7 +130,22 @@ def compile_plan(catalog: Catalog, capability: Capability | None, endpoint: str)
         (name, make_finding("missing", name, f"{name} is required on {endpoint}.", parameters[name].source))
         for name in catalog.required[endpoint]
     )
-    return Plan(actions, required, cross_rules_for(capability) if capability is not None else ())
+    if capability is None:
+        return Plan(actions, required, ())
+    notices = tuple(
+        make_finding(code, "model", f"{capability.model}: {note}.", source) for code, note, source in capability.notices
+    )
+    dispute = None
+    if capability.dispute is not None:
+        note, source = capability.dispute
+        dispute = make_finding(
+            "sources_disagree",
+            "model",
+            f"{capability.model} on the {endpoint} endpoint is accepted, but {note}; the request is checked against"
+            " the platform's own schema, and the price is unknown.",
+            source,
+        )
+    return Plan(actions, required, cross_rules_for(capability), notices, dispute)
 
 
 def _rule_of(spec: ParamSpec, model: str | None) -> Action:

@@ -20,7 +20,7 @@ from imagepricing._rules_doc import render_rules
 from imagepricing._sources_doc import render_sources
 from imagepricing._tables import ENDPOINTS
 from imagepricing.catalog import Catalog, load_catalog
-from imagepricing.cli import UsageError
+from imagepricing.cli import UsageError, parse_date
 from imagepricing.schema import endpoint_schema, request_schema
 from imagepricing.vectors import VectorError, export_vectors
 
@@ -37,6 +37,9 @@ def add_parser(sub: Any) -> None:
     p_schema.add_argument("--endpoint", choices=ENDPOINTS, default="generations")
     p_schema.add_argument("--model", help="one model's schema; default: any model serving the endpoint")
     p_schema.add_argument("--data", metavar="DIR", help="load tables from DIR instead of the shipped ones")
+    p_schema.add_argument(
+        "--as-of", type=parse_date, default=None, help="the rules of this date (YYYY-MM-DD); default today"
+    )
     p_schema.add_argument("--out", metavar="FILE", default="-", help="write here instead of standard output")
     p_schema.set_defaults(func=_run_schema)
 
@@ -80,9 +83,9 @@ def _run_schema(args: argparse.Namespace) -> int:
     catalog = _catalog(args)
     try:
         schema = (
-            request_schema(args.model, args.endpoint, catalog)
+            request_schema(args.model, args.endpoint, catalog, as_of=args.as_of)
             if args.model is not None
-            else endpoint_schema(args.endpoint, catalog)
+            else endpoint_schema(args.endpoint, catalog, as_of=args.as_of)
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None

@@ -60,7 +60,7 @@ else:
 __all__ = ["KEEP", "PACKAGED_NAME", "cache_dir", "decode", "encode", "load", "store", "tables_digest"]
 
 # Bump when the encoding changes; part of the digest, so old files are simply never matched.
-FORMAT = 1
+FORMAT = 2
 # The modules whose code decides what a compiled catalog holds (besides the tables themselves),
 # read as files: they need not be imported to be keyed, so a load and a store compute one digest.
 _COMPILER_MODULES = (
@@ -215,14 +215,27 @@ def _read_trusted(path: str) -> str | None:
 
 
 def _classes() -> dict[str, type[Frozen]]:
-    from imagepricing.catalog import Advice, Capability, KnownParameter, Model, Parameter, ParamSpec  # noqa: PLC0415
-    from imagepricing.pricing import PriceBook, PriceEntry  # noqa: PLC0415
+    from imagepricing.catalog import (  # noqa: PLC0415
+        Advice,
+        Capability,
+        Change,
+        Era,
+        KnownParameter,
+        Model,
+        Parameter,
+        ParamSpec,
+    )
+    from imagepricing.pricing import Follows, PriceBook, PriceEntry, UsdRate  # noqa: PLC0415
     from imagepricing.sizes import AspectMap, Constraints, SizeRule, Tiering  # noqa: PLC0415
     from imagepricing.sources import Source  # noqa: PLC0415
 
     found: tuple[type[Frozen], ...] = (
         Advice,
         Capability,
+        Change,
+        Era,
+        Follows,
+        UsdRate,
         KnownParameter,
         Model,
         Parameter,

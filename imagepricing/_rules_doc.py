@@ -19,7 +19,7 @@ import inspect
 from collections.abc import Callable, Iterable, Sequence
 from types import ModuleType
 
-from imagepricing import _checkers, engine, pricing, rules, sizes
+from imagepricing import _checkers, catalog, engine, pricing, rules, sizes
 from imagepricing._url_codes import URL_PROBLEM_CODES
 from imagepricing.catalog import Catalog, ParamSpec, default_catalog
 from imagepricing.findings import CODES
@@ -30,7 +30,7 @@ __all__ = ["REFRESH_COMMAND", "checked_by", "codes_of", "render_rules"]
 
 REFRESH_COMMAND = "python -m imagepricing rules --out docs/rules.md"
 
-_RULE_MODULES: tuple[ModuleType, ...] = (engine, _checkers, rules, sizes, pricing)
+_RULE_MODULES: tuple[ModuleType, ...] = (engine, _checkers, rules, sizes, pricing, catalog)
 # url_problems reads its codes from tables inside imagepricing.urls; every url_* code comes from it.
 _URL_ENTRY = "urls.url_problems"
 
@@ -46,6 +46,16 @@ def _index() -> dict[str, tuple[frozenset[str], frozenset[str]]]:
     for module in _RULE_MODULES:
         tree = ast.parse(inspect.getsource(module))
         for node in tree.body:
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Dict):
+                # A table of codes at module level (catalog._AVAILABILITY_CODES: the warning of each
+                # availability status of models.toml) reports the codes it names.
+                assigned = node.targets[0] if isinstance(node, ast.Assign) else node.target
+                named = {
+                    n.value for n in ast.walk(node.value) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+                }
+                if isinstance(assigned, ast.Name) and named & set(CODES):
+                    found[f"{_short(module)}.{assigned.id}"] = (frozenset(named & set(CODES)), frozenset())
+                continue
             if not isinstance(node, ast.FunctionDef):
                 continue
             codes = {n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)} & set(
@@ -332,23 +342,18 @@ def _sizes_section(catalog: Catalog) -> list[str]:
                 CODES["size_format"].source,
             ),
             ("`size_not_positive`", "neither side is zero", CODES["size_not_positive"].source),
-            ("`size_not_multiple`", f"both sides are multiples of {c.multiple_of}", c.source),
-            ("`size_side_too_long`", f"the longer side is at most {c.max_side}", c.source),
-            ("`size_too_many_pixels`", f"width x height is at most {c.max_pixels:,}", c.source),
         ]
-        if c.min_pixels is not None:
-            rows.append(("`size_too_few_pixels`", f"width x height is at least {c.min_pixels:,}", c.limits_source))
-        if c.max_aspect_ratio is not None:
-            rows.append(
-                (
-                    "`size_aspect_ratio`",
-                    f"the long side is at most {c.max_aspect_ratio} x the short side",
-                    c.limits_source,
-                )
-            )
+        for code, text, source, disputed in c.limits():
+            rows.append((f"`{code}`" + (" (disputed: a `sources_disagree` warning)" if disputed else ""), text, source))
         exempt = ", ".join(f"`{s}`" for s in sorted(c.exempt)) or "none"
         lines += [f"#### `{name}`", "", *_table(("code", "rule", "source"), rows)]
-        lines += [f"Exempt (accepted whatever the limits say): {exempt}. Presets: {', '.join(c.presets)}.", ""]
+        if c.disputed:
+            lines += [f"Disputed: {c.disputed_note}. Sources: {c.disputed_source}.", ""]
+        lines += [
+            f"Exempt (accepted whatever the limits say): {exempt}. Presets: {', '.join(c.presets) or 'none'}.",
+            "",
+        ]
+        lines += [f"Source: {c.source}.", ""]
     lines += ["### Billing tiers", ""]
     for name, t in catalog.tierings.items():
         by_tier: dict[str, list[str]] = {}

@@ -101,6 +101,8 @@ def _table(name: object, endpoint: str, catalog: Catalog, compiled: dict[Any, ob
     """How each parameter of a request naming `name` on `endpoint` is abstracted, compiled once
     per model and endpoint, and found by the name of a served model (names the catalog serves are
     few, so the map stays bounded; any other name takes this path each time)."""
+    if name is None:
+        name = catalog.default_models.get(endpoint)  # the platform's default model, as the engine takes it
     model = catalog.models.get(name) if type(name) is str else None
     capability = model.endpoints.get(endpoint) if model is not None else None
     # Without a capability (no model, an unknown one, an endpoint the model does not serve) only

@@ -43,6 +43,9 @@ class ParameterTable:
     min: int | None = None
     max: int | None = None
     handled_by: Literal["model", "platform"] = "model"
+    # For `model` only: the model the platform uses when a request names none, per endpoint where
+    # the platform's schema makes model optional.
+    default_on: dict[Endpoint, str] = attrs.field(factory=dict)
 
 
 @attrs.frozen
@@ -76,21 +79,20 @@ class ParamSpecTable:
     reason: str | None = None
     disputed_values: tuple[str, ...] | None = None
     disputed_max_items: int | None = None
+    disputed_above: int | None = None
+    documented: str | None = None
     disputed_note: str | None = None
     disputed_source: str | None = None
+    # A dated fact (see models.toml): the days it is in force, what changed on effective_from, and
+    # `dropped = true` for a window in which the model does not take the parameter at all.
+    effective_from: dt.date | None = None
+    effective_until: dt.date | None = None
+    change: str | None = None
+    dropped: bool = False
 
 
-@attrs.frozen
-class EndpointTable:
-    dropped_reason: str | None = None
-    source: str | None = None
-    params: dict[str, ParamSpecTable] = attrs.field(factory=dict)
-
-
-@attrs.frozen
-class AdviceTable:
-    note: str
-    source: str
+# One fact, or a list of dated facts in date order (models.toml).
+ParamEntry = ParamSpecTable | tuple[ParamSpecTable, ...]
 
 
 @attrs.frozen
@@ -100,14 +102,40 @@ class DisputeTable:
 
 
 @attrs.frozen
+class EndpointTable:
+    dropped_reason: str | None = None
+    source: str | None = None
+    params: dict[str, ParamEntry] = attrs.field(factory=dict)
+    # Served by the model in some sources and not in others: accepted with a warning.
+    disputed: DisputeTable | None = None
+
+
+@attrs.frozen
+class AdviceTable:
+    note: str
+    source: str
+
+
+@attrs.frozen
+class AvailabilityTable:
+    """A window in which the platform's record says the model is not (yet, or any longer) served."""
+
+    status: Literal["not_yet_available", "retired"]
+    note: str
+    source: str
+    effective_from: dt.date | None = None
+    effective_until: dt.date | None = None
+    endpoints: tuple[Endpoint, ...] = ("generations", "edits")
+
+
+@attrs.frozen
 class ModelTable:
     family: str
     source: str
     inherits: str | None = None
     endpoints: dict[Endpoint, EndpointTable] = attrs.field(factory=dict)
     slow: AdviceTable | None = None
-    # Endpoints some sources say the model serves and others say it does not: accepted with a warning.
-    disputed_endpoints: dict[Endpoint, DisputeTable] = attrs.field(factory=dict)
+    availability: tuple[AvailabilityTable, ...] = ()
 
 
 @attrs.frozen
@@ -124,15 +152,18 @@ class SizeSetTable:
 
 @attrs.frozen
 class ConstraintTable:
-    multiple_of: int
-    max_side: int
-    max_pixels: int
     source: str
+    multiple_of: int | None = None
+    max_side: int | None = None
+    max_pixels: int | None = None
     min_pixels: int | None = None
     max_aspect_ratio: int | None = None
     exempt: tuple[str, ...] = ()
     presets: tuple[str, ...] = ()
     limits_source: str | None = None
+    disputed: tuple[str, ...] = ()
+    disputed_note: str | None = None
+    disputed_source: str | None = None
 
 
 @attrs.frozen
@@ -175,6 +206,29 @@ class PriceEntryTable:
     effective_until: dt.date | None = None
     basis: Literal["charged", "published"] = "charged"
     note: str | None = None
+    # The sources disagree on this price: quotes that use it carry a `price_uncertain` warning.
+    uncertain: str | None = None
+
+
+@attrs.frozen
+class FollowsTable:
+    """From `effective_from`, the book's provider sells at another provider's prices."""
+
+    provider: str
+    effective_from: dt.date
+    note: str
+    source: str
+
+
+@attrs.frozen
+class UsdRateTable:
+    """US dollars per unit of the book's currency, as a reference (not what a package costs)."""
+
+    amount: Decimal
+    source: str
+    effective_from: dt.date | None = None
+    effective_until: dt.date | None = None
+    note: str | None = None
 
 
 @attrs.frozen
@@ -188,6 +242,8 @@ class PriceBookFile:
     # provider (imagepricing.routes). Lowercase DNS names; one provider per host.
     hosts: tuple[str, ...] = ()
     prices: tuple[PriceEntryTable, ...] = ()
+    follows: FollowsTable | None = None
+    usd_rates: tuple[UsdRateTable, ...] = ()
 
 
 @attrs.frozen
@@ -204,6 +260,9 @@ class SourceTable:
 class SourcesFile:
     schema_version: Literal[1]
     sources: dict[str, SourceTable]
+    # The day the sources were last reviewed for the tables: a check dated later carries a
+    # `tables_may_be_stale` warning. None (a user's own tables) means no such warning.
+    reviewed: dt.date | None = None
 
 
 _T = TypeVar("_T")
@@ -298,6 +357,18 @@ def _make_converter() -> cattrs.Converter:
         return hook(value, typ)
 
     converter.register_structure_hook_func(lambda t: getattr(t, "__origin__", None) is dict, strict_dict)
+
+    def param_entry(value: Any, _: Any) -> Any:
+        # One fact (a table) or dated facts (an array of tables); anything else names both forms.
+        if type(value) is dict:
+            return converter.structure(value, ParamSpecTable)
+        if type(value) is list:
+            if not value:
+                raise _TableValueError("expected a table or a non-empty array of dated tables, got an empty array")
+            return converter.structure(value, tuple[ParamSpecTable, ...])
+        raise _TableValueError(f"expected a table or an array of dated tables, got {_describe(value)}")
+
+    converter.register_structure_hook_func(lambda t: t == ParamEntry, param_entry)
     return converter
 
 

@@ -45,6 +45,7 @@ try:
 except ImportError as exc:  # depends on the environment
     raise ImportError("imagepricing.arrow needs pyarrow: pip install 'imagepricing[arrow]'") from exc
 
+from imagepricing._clock import today
 from imagepricing.catalog import Catalog
 from imagepricing.estimation import _group_dimensions, _time_bucket
 from imagepricing.per_request import STATUSES, RequestPricer, RequestResult
@@ -286,7 +287,7 @@ def totals(
         sources=(name,),
         endpoint=endpoint,
         provider=provider,
-        as_of=dt.datetime.now(dt.UTC).date() if as_of is None else as_of,
+        as_of=today() if as_of is None else as_of,
         price_basis=price_basis,
     )
 
@@ -359,7 +360,7 @@ def _pricer(
     if pricers is None:
         pricers = _local.pricers = {}
     # The catalog by identity: a Catalog is not hashed by value; the pricer keeps it alive.
-    key = (id(catalog), endpoint, provider, as_of, price_basis, dt.datetime.now(dt.UTC).date() if as_of is None else 0)
+    key = (id(catalog), endpoint, provider, as_of, price_basis, today() if as_of is None else 0)
     pricer = pricers.get(key)
     if pricer is None or (catalog is not None and pricer.catalog is not catalog):
         if len(pricers) >= 16:  # options change rarely; a caller cycling through many stays bounded

@@ -17,6 +17,8 @@ Decimal('0.20')
 
 from __future__ import annotations
 
+import bisect
+import datetime as dt
 import functools
 import os
 import threading
@@ -28,9 +30,10 @@ from imagepricing._lazy_re import LazyPattern
 from imagepricing._tables import ENDPOINTS
 from imagepricing.errors import CatalogError
 from imagepricing.frozen import Frozen
-from imagepricing.pricing import PriceBook, PriceEntry
+from imagepricing.pricing import Follows, PriceBook, PriceEntry, UsdRate
 from imagepricing.sizes import (
     AUTO_SIZES,
+    LIMIT_CODES,
     AspectMap,
     Constraints,
     Size,
@@ -39,7 +42,7 @@ from imagepricing.sizes import (
     constraint_problems,
     parse_size,
 )
-from imagepricing.sources import Source, citation_problems, load_sources, render_citation
+from imagepricing.sources import Source, citation_problems, load_sources_file, render_citation
 
 # typing.TYPE_CHECKING without importing typing, nor pathlib and collections.abc, for annotations
 # only: a process that loads the compiled tables never needs them (start-up; docs/startup.md).
@@ -54,10 +57,12 @@ if TYPE_CHECKING:
     # Validation only: tomllib, cattrs and these shapes load when tables are (re)validated, not
     # when the compiled form of the shipped tables is used (see load_catalog).
     from imagepricing._table_shapes import (
+        AvailabilityTable,
         ConstraintTable,
         EndpointTable,
         ModelsFile,
         ModelTable,
+        ParamEntry,
         ParametersFile,
         ParamSpecTable,
         PriceBookFile,
@@ -96,8 +101,19 @@ _NO_MAPPING: Mapping[str, Any] = MappingProxyType({})
 class Parameter(Frozen):
     """A request parameter as the platform defines it (parameters.toml)."""
 
-    __slots__ = ("__weakref__", "endpoints", "kind", "max", "min", "name", "platform", "required", "source")
-    _fields = _compared = ("name", "kind", "endpoints", "required", "min", "max", "platform", "source")
+    __slots__ = (
+        "__weakref__",
+        "default_on",
+        "endpoints",
+        "kind",
+        "max",
+        "min",
+        "name",
+        "platform",
+        "required",
+        "source",
+    )
+    _fields = _compared = ("name", "kind", "endpoints", "required", "min", "max", "platform", "source", "default_on")
 
     name: str
     kind: str
@@ -107,6 +123,8 @@ class Parameter(Frozen):
     max: int | None
     platform: bool
     source: str
+    # model only: endpoint -> the model the platform uses when a request names none.
+    default_on: Mapping[str, str]
 
     def __init__(
         self,
@@ -118,6 +136,7 @@ class Parameter(Frozen):
         max: int | None,
         platform: bool,
         source: str,
+        default_on: Mapping[str, str] = _NO_MAPPING,
     ) -> None:
         _set(self, "name", name)
         _set(self, "kind", kind)
@@ -127,6 +146,7 @@ class Parameter(Frozen):
         _set(self, "max", max)
         _set(self, "platform", platform)
         _set(self, "source", source)
+        _set(self, "default_on", default_on)
 
 
 _PARAM_SPEC_FIELDS = (
@@ -146,6 +166,7 @@ _PARAM_SPEC_FIELDS = (
     "reason",
     "disputed_values",
     "disputed_max_items",
+    "disputed_above",
     "disputed_note",
     "disputed_source",
     "range_source",
@@ -177,6 +198,9 @@ class ParamSpec(Frozen):
     # do not: accepted with a `sources_disagree` warning carrying disputed_note and disputed_source.
     disputed_values: frozenset[str]
     disputed_max_items: int | None
+    # An integer above this is accepted and used, but the sources disagree on what upstream does
+    # with it (n on nano-banana after 2026-07-18): a `sources_disagree` warning.
+    disputed_above: int | None
     disputed_note: str | None
     disputed_source: str | None
     # The source of the platform's own range (parameters.toml), cited by out_of_range: the model's
@@ -201,6 +225,7 @@ class ParamSpec(Frozen):
         reason: str | None = None,
         disputed_values: frozenset[str] = frozenset(),
         disputed_max_items: int | None = None,
+        disputed_above: int | None = None,
         disputed_note: str | None = None,
         disputed_source: str | None = None,
         range_source: str | None = None,
@@ -221,6 +246,7 @@ class ParamSpec(Frozen):
         _set(self, "reason", reason)
         _set(self, "disputed_values", disputed_values)
         _set(self, "disputed_max_items", disputed_max_items)
+        _set(self, "disputed_above", disputed_above)
         _set(self, "disputed_note", disputed_note)
         _set(self, "disputed_source", disputed_source)
         _set(self, "range_source", range_source)
@@ -262,15 +288,17 @@ class Capability(Frozen):
     __slots__ = (
         "__weakref__",
         "defaults",
+        "dispute",
         "dropped_reason",
         "endpoint",
         "model",
+        "notices",
         "params",
         "size_rule",
         "slow",
         "source",
     )
-    _fields = _compared = ("model", "endpoint", "params", "dropped_reason", "source", "slow")
+    _fields = _compared = ("model", "endpoint", "params", "dropped_reason", "source", "slow", "dispute", "notices")
 
     model: str
     endpoint: str
@@ -278,6 +306,12 @@ class Capability(Frozen):
     dropped_reason: str
     source: str
     slow: Advice | None
+    # (note, source) where the sources disagree on whether the model serves the endpoint at all
+    # (dall-e-3 on edits): served, with a `sources_disagree` warning and no price.
+    dispute: tuple[str, str] | None
+    # (code, note, source) of each warning every request to it carries in this era: the model is
+    # not yet, or no longer, recorded as served (models.toml `availability`).
+    notices: tuple[tuple[str, str, str], ...]
     # Derived from `params` so that `check` does not rescan them on every call: what upstream
     # uses when a parameter is omitted, as (request parameter, effective key, value) in parameter
     # order (an omitted nano-banana `size` shows as `aspect_ratio`), and the size rule. Not compared.
@@ -292,6 +326,8 @@ class Capability(Frozen):
         dropped_reason: str,
         source: str,
         slow: Advice | None,
+        dispute: tuple[str, str] | None = None,
+        notices: tuple[tuple[str, str, str], ...] = (),
     ) -> None:
         _set(self, "model", model)
         _set(self, "endpoint", endpoint)
@@ -299,6 +335,8 @@ class Capability(Frozen):
         _set(self, "dropped_reason", dropped_reason)
         _set(self, "source", source)
         _set(self, "slow", slow)
+        _set(self, "dispute", dispute)
+        _set(self, "notices", notices)
         defaults: list[tuple[str, str, object]] = []
         for name, spec in params.items():
             if spec.size is not None:
@@ -314,29 +352,75 @@ class Capability(Frozen):
 
 
 class Model(Frozen):
-    __slots__ = ("__weakref__", "disputed_endpoints", "endpoints", "family", "id", "source")
-    _fields = _compared = ("id", "family", "source", "endpoints", "disputed_endpoints")
+    __slots__ = ("__weakref__", "endpoints", "family", "id", "source")
+    _fields = _compared = ("id", "family", "source", "endpoints")
 
     id: str
     family: str
     source: str
     endpoints: Mapping[str, Capability]
-    # endpoint -> (note, source) where the sources disagree on whether the model serves it.
-    disputed_endpoints: Mapping[str, tuple[str, str]]
 
-    def __init__(
-        self,
-        id: str,
-        family: str,
-        source: str,
-        endpoints: Mapping[str, Capability],
-        disputed_endpoints: Mapping[str, tuple[str, str]] = _NO_MAPPING,
-    ) -> None:
+    def __init__(self, id: str, family: str, source: str, endpoints: Mapping[str, Capability]) -> None:
         _set(self, "id", id)
         _set(self, "family", family)
         _set(self, "source", source)
         _set(self, "endpoints", endpoints)
-        _set(self, "disputed_endpoints", disputed_endpoints)
+
+    @property
+    def disputed_endpoints(self) -> Mapping[str, tuple[str, str]]:
+        """endpoint -> (note, source) where the sources disagree on whether the model serves it."""
+        return {e: c.dispute for e, c in self.endpoints.items() if c.dispute is not None}
+
+
+class Era(Frozen):
+    """The models as the platform served them from `start` (None: before every recorded change)
+    until `until` (exclusive; None: still so)."""
+
+    __slots__ = ("__weakref__", "models", "start", "until")
+    _fields = _compared = ("start", "until", "models")
+
+    start: dt.date | None
+    until: dt.date | None
+    models: Mapping[str, Model]
+
+    def __init__(self, start: dt.date | None, until: dt.date | None, models: Mapping[str, Model]) -> None:
+        _set(self, "start", start)
+        _set(self, "until", until)
+        _set(self, "models", models)
+
+
+class Change(Frozen):
+    """One dated change of what the platform accepts, drops or serves (models.toml), for
+    `imagepricing changes`; price changes are read from the price books."""
+
+    __slots__ = ("__weakref__", "day", "endpoints", "kind", "models", "source", "subject", "summary")
+    _fields = _compared = ("day", "kind", "subject", "models", "endpoints", "summary", "source")
+
+    day: dt.date
+    kind: str
+    subject: str
+    models: tuple[str, ...]
+    endpoints: tuple[str, ...]
+    summary: str
+    source: str
+
+    def __init__(
+        self,
+        day: dt.date,
+        kind: str,
+        subject: str,
+        models: tuple[str, ...],
+        endpoints: tuple[str, ...],
+        summary: str,
+        source: str,
+    ) -> None:
+        _set(self, "day", day)
+        _set(self, "kind", kind)
+        _set(self, "subject", subject)
+        _set(self, "models", models)
+        _set(self, "endpoints", endpoints)
+        _set(self, "summary", summary)
+        _set(self, "source", source)
 
 
 _CATALOG_FIELDS = (
@@ -352,13 +436,29 @@ _CATALOG_FIELDS = (
     "platform_specs",
     "required",
     "known_parameters",
+    "eras",
+    "changes",
+    "reviewed",
+    "default_models",
 )
 
 
 class Catalog(Frozen):
-    """Every table, compiled. Build one with `load_catalog`; never mutate it (you cannot)."""
+    """Every table, compiled. Build one with `load_catalog`; never mutate it (you cannot).
 
-    __slots__ = ("__weakref__", *_CATALOG_FIELDS)
+    A catalog is the platform as its latest recorded era describes it (`models`); `on(day)` is the
+    platform as it was on `day`: the same tables with the models of that day's era (dated facts in
+    models.toml). Prices are dated separately (each quote picks the entries in force on its day).
+
+    >>> catalog = default_catalog()
+    >>> seeds_week = catalog.on(dt.date(2026, 5, 1))
+    >>> seeds_week.models["gpt-image-2"].endpoints["generations"].params["n"].honoured_max
+    1
+    >>> catalog.on(dt.date(2026, 8, 1)).models["gpt-image-2"].endpoints["generations"].params["n"].honoured_max is None
+    True
+    """
+
+    __slots__ = ("__weakref__", "_last_on", "_root", "_starts", "_views", *_CATALOG_FIELDS)
     _fields = _compared = _CATALOG_FIELDS
 
     parameters: Mapping[str, Parameter]
@@ -377,6 +477,19 @@ class Catalog(Frozen):
     platform_specs: Mapping[str, ParamSpec]
     required: Mapping[str, tuple[str, ...]]
     known_parameters: Mapping[str, KnownParameter]
+    # The models era by era, oldest first (the last era's models are `models`); the rule changes
+    # that cut them; the day the tables' sources were last reviewed (a check dated after it warns
+    # `tables_may_be_stale`; None for tables that do not say); and the model the platform uses on
+    # an endpoint where a request may name none (the platform's edits schema: dall-e-3).
+    eras: tuple[Era, ...]
+    changes: tuple[Change, ...]
+    reviewed: dt.date | None
+    default_models: Mapping[str, str]
+    # Derived (see __init__).
+    _root: Catalog
+    _starts: tuple[dt.date, ...]
+    _views: dict[int, Catalog]
+    _last_on: tuple[dt.date | None, Catalog]
 
     def __init__(
         self,
@@ -392,6 +505,10 @@ class Catalog(Frozen):
         platform_specs: Mapping[str, ParamSpec],
         required: Mapping[str, tuple[str, ...]],
         known_parameters: Mapping[str, KnownParameter] = _NO_MAPPING,
+        eras: tuple[Era, ...] = (),
+        changes: tuple[Change, ...] = (),
+        reviewed: dt.date | None = None,
+        default_models: Mapping[str, str] = _NO_MAPPING,
     ) -> None:
         _set(self, "parameters", parameters)
         _set(self, "models", models)
@@ -405,6 +522,54 @@ class Catalog(Frozen):
         _set(self, "platform_specs", platform_specs)
         _set(self, "required", required)
         _set(self, "known_parameters", known_parameters)
+        if not eras:
+            eras = (Era(None, None, models),)
+        elif eras[-1].models is not models:
+            raise ValueError("a catalog's models are those of its last era; use on(day) for another era")
+        _set(self, "eras", eras)
+        _set(self, "changes", changes)
+        _set(self, "reviewed", reviewed)
+        _set(self, "default_models", default_models)
+        # Derived, not compared: the catalog whose eras these are (itself, or the catalog a view of
+        # an earlier era was made from), the era start dates for bisect, the views made so far,
+        # and the last (day, view) asked, which a stream of checks of one day finds first.
+        _set(self, "_root", self)
+        _set(self, "_starts", tuple(era.start for era in eras[1:] if era.start is not None))
+        _set(self, "_views", {})
+        _set(self, "_last_on", (None, self))
+
+    def on(self, day: dt.date) -> Catalog:
+        """The platform as it was on `day`: this catalog's tables and prices, with the models of the
+        era `day` falls in (the same catalog object for the same era, so memos and compiled
+        checkers are shared by every check of that era)."""
+        root: Catalog = self._root
+        last = root._last_on
+        if last[0] == day:
+            return last[1]
+        view = _view(root, bisect.bisect_right(root._starts, day))
+        _set(root, "_last_on", (day, view))
+        return view
+
+    def __reduce__(self) -> tuple[Any, tuple[object, ...]]:
+        if self._root is self:
+            return super().__reduce__()
+        return (_view, (self._root, self._era_index()))
+
+    def __replace__(self, /, **changes: Any) -> Catalog:
+        # A view of an earlier era is its catalog on a day: a changed copy is made of the whole
+        # catalog (every era), then seen on the view's era again.
+        root: Catalog = self._root
+        if root is self:
+            return super().__replace__(**changes)
+        return _view(root.__replace__(**changes), self._era_index())
+
+    def _era_index(self) -> int:
+        return next(i for i, era in enumerate(self.eras) if era.models is self.models)
+
+    @property
+    def era(self) -> Era:
+        """The era this catalog describes (the last one, unless it came from `on`)."""
+        return self.eras[self._era_index()]
 
     @property
     def providers(self) -> tuple[str, ...]:
@@ -457,6 +622,31 @@ class Catalog(Frozen):
         books = dict(self.price_books)
         books[book.provider] = book
         return self.__replace__(price_books=MappingProxyType(books))
+
+
+def _view(root: Catalog, index: int) -> Catalog:
+    """`root` seen in its era number `index`: itself for the last era, else the one view of that
+    era, made on first use (so every check of an era shares one memo and compiled checkers)."""
+    if index == len(root.eras) - 1:
+        return root
+    views: dict[int, Catalog] = root._views
+    found = views.get(index)
+    if found is None:
+        found = views.setdefault(index, _new_view(root, root.eras[index]))
+    return found
+
+
+def _new_view(root: Catalog, era: Era) -> Catalog:
+    """A catalog of `root`'s tables with the models of one of its earlier eras."""
+    view = Catalog.__new__(Catalog)
+    for field in _CATALOG_FIELDS:
+        _set(view, field, getattr(root, field))
+    _set(view, "models", era.models)
+    _set(view, "_root", root)
+    _set(view, "_starts", root._starts)
+    _set(view, "_views", root._views)
+    _set(view, "_last_on", (None, view))
+    return view
 
 
 # What a model id or a choice value may be written with: ASCII letters and digits, with . _ : / + -
@@ -607,7 +797,7 @@ def _validated_catalog(directory: Path) -> Catalog:
     if not directory.is_dir():
         raise CatalogError([f"{directory}: not a directory of data tables"])
 
-    sources = load_sources(directory / _SOURCES_FILE, problems)
+    sources, reviewed = load_sources_file(directory / _SOURCES_FILE, problems)
     if sources is None:
         raise CatalogError(problems)
     docs: dict[str, Any] = {}
@@ -641,8 +831,10 @@ def _validated_catalog(directory: Path) -> Catalog:
     if parameters is None or compiled_sizes is None or models_file is None:
         raise CatalogError(problems)
     size_sets, constraints, tierings, aspect_maps = compiled_sizes
-    models = _compile_models(models_file, parameters, size_sets, constraints, tierings, aspect_maps, problems)
-    books = {book.provider: _compile_book(label, book, models, tierings, problems) for label, book in book_files}
+    eras, changes = _compile_models(models_file, parameters, size_sets, constraints, tierings, aspect_maps, problems)
+    in_eras = _models_in_eras(eras)
+    books = {book.provider: _compile_book(label, book, in_eras, problems) for label, book in book_files}
+    _check_follows(books, book_files, {path.stem for path in price_paths}, problems)
     host_owner: dict[str, str] = {}
     for label, book in book_files:
         for i, host in enumerate(book.hosts):
@@ -654,6 +846,14 @@ def _validated_catalog(directory: Path) -> Catalog:
     if problems:
         raise CatalogError(problems)
     platform_specs = {name: _platform_spec(p) for name, p in parameters.items() if p.platform}
+    default_models: dict[str, str] = {**parameters["model"].default_on}
+    for endpoint, default in default_models.items():
+        if default not in eras[-1].models or endpoint not in eras[-1].models[default].endpoints:
+            problems.append(
+                f"parameters.toml: $.parameters.model.default_on.{endpoint}: {default!r} is no model serving {endpoint}"
+            )
+    if problems:
+        raise CatalogError(problems)
     required: dict[str, tuple[str, ...]] = {
         endpoint: tuple(
             n for n, p in parameters.items() if p.required and p.kind != "model" and endpoint in p.endpoints
@@ -662,7 +862,7 @@ def _validated_catalog(directory: Path) -> Catalog:
     }
     return Catalog(
         parameters=MappingProxyType(parameters),
-        models=MappingProxyType(models),
+        models=eras[-1].models,
         size_sets=MappingProxyType(size_sets),
         constraints=MappingProxyType(constraints),
         tierings=MappingProxyType(tierings),
@@ -673,7 +873,21 @@ def _validated_catalog(directory: Path) -> Catalog:
         platform_specs=MappingProxyType(platform_specs),
         required=MappingProxyType(required),
         known_parameters=MappingProxyType(known_parameters),
+        eras=eras,
+        changes=changes,
+        reviewed=reviewed,
+        default_models=MappingProxyType(default_models),
     )
+
+
+def _models_in_eras(eras: tuple[Era, ...]) -> dict[str, tuple[Model, ...]]:
+    """Each model id with its Model in every era (what a price book is checked against: a price
+    may apply in any era)."""
+    found: dict[str, list[Model]] = {}
+    for era in eras:
+        for model_id, model in era.models.items():
+            found.setdefault(model_id, []).append(model)
+    return {model_id: tuple(models) for model_id, models in found.items()}
 
 
 def _misnamed_files(directory: Path) -> list[str]:
@@ -727,7 +941,13 @@ def load_price_book(path: str | os.PathLike[str], catalog: Catalog | None = None
     book_file = _structure(doc, PriceBookFile, label, problems, catalog.sources, strict=False)
     if book_file is None:
         raise CatalogError(problems)
-    book = _compile_book(label, book_file, dict(catalog.models), dict(catalog.tierings), problems)
+    book = _compile_book(label, book_file, _models_in_eras(catalog.eras), problems)
+    if book.follows is not None:
+        followed = catalog.price_books.get(book.follows.provider)
+        if followed is None or followed.follows is not None or followed.currency != book.currency:
+            problems.append(
+                f"{label}: $.follows.provider: {book.follows.provider!r} is no book of the catalog to follow"
+            )
     if problems:
         raise CatalogError(problems)
     return book
@@ -777,6 +997,11 @@ def _compile_parameters(table: ParametersFile, problems: list[str]) -> dict[str,
             problems.append(f"{where}: min {row.min} is above max {row.max}")
         if not row.endpoints:
             problems.append(f"{where}.endpoints: empty")
+        if row.default_on and row.kind != "model":
+            problems.append(f"{where}.default_on: only the model parameter has a default model")
+        for endpoint in row.default_on:
+            if endpoint not in row.endpoints:
+                problems.append(f"{where}.default_on.{endpoint}: not an endpoint of the parameter")
         out[name] = Parameter(
             name=name,
             kind=row.kind,
@@ -786,6 +1011,7 @@ def _compile_parameters(table: ParametersFile, problems: list[str]) -> dict[str,
             max=row.max,
             platform=row.handled_by == "platform",
             source=row.source,
+            default_on=MappingProxyType({str(endpoint): model for endpoint, model in row.default_on.items()}),
         )
     if "model" not in out or out["model"].kind != "model":
         problems.append('parameters.toml: $.parameters.model: the model parameter (kind = "model") is required')
@@ -821,6 +1047,15 @@ def _compile_sizes(
         where = f"sizes.toml: $.constraints.{name}"
         compiled = _compile_constraints(name, limits_row, known_sets(limits_row.exempt, f"{where}.exempt"))
         constraints[name] = compiled
+        for i, limit in enumerate(limits_row.disputed):
+            if limit not in LIMIT_CODES:
+                problems.append(f"{where}.disputed[{i}]: {limit!r} is not a limit ({', '.join(LIMIT_CODES)})")
+            elif getattr(limits_row, limit) is None:
+                problems.append(f"{where}.disputed[{i}]: {limit!r} is not set, so it cannot be disputed")
+        if bool(limits_row.disputed) != (limits_row.disputed_note is not None) or bool(limits_row.disputed) != (
+            limits_row.disputed_source is not None
+        ):
+            problems.append(f"{where}: disputed, disputed_note and disputed_source go together")
         if compiled.multiple_of == 0:
             problems.append(f"{where}.multiple_of: must be positive")
             continue
@@ -940,17 +1175,20 @@ def _compile_constraints(name: str, row: ConstraintTable, exempt: list[str]) -> 
         presets=row.presets,
         source=row.source,
         limits_source=row.limits_source or row.source,
+        disputed=frozenset(row.disputed),
+        disputed_note=row.disputed_note,
+        disputed_source=row.disputed_source,
     )
 
 
 # Which keys of a parameter entry fit which kind of parameter (see models.toml's header).
 _KEYS_BY_KIND: dict[str, frozenset[str]] = {
     "choice": frozenset({"values", "default", "disputed_values"}),
-    "integer": frozenset({"max", "honoured_max"}),
+    "integer": frozenset({"max", "honoured_max", "disputed_above"}),
     "text": frozenset({"max_chars"}),
     "images": frozenset({"max_items", "disputed_max_items"}),
     "image": frozenset(),
-    "size": frozenset({"sizes", "constraints", "aspect_map", "default", "tiers"}),
+    "size": frozenset({"sizes", "constraints", "aspect_map", "default", "tiers", "documented"}),
     "url": frozenset(),
     "boolean": frozenset(),
     "model": frozenset(),
@@ -968,6 +1206,8 @@ _SPEC_KEYS = (
     "tiers",
     "disputed_values",
     "disputed_max_items",
+    "disputed_above",
+    "documented",
 )
 
 
@@ -999,8 +1239,65 @@ def _resolve_endpoints(
                 dropped_reason=table.dropped_reason or base.dropped_reason,
                 source=table.source or base.source,
                 params={**base.params, **table.params},
+                disputed=table.disputed or base.disputed,
             )
     return merged
+
+
+# The finding code of each availability status (models.toml `availability`).
+_AVAILABILITY_CODES = {"not_yet_available": "model_not_yet_available", "retired": "model_retired"}
+
+
+def _dated_problems(start: dt.date | None, until: dt.date | None, where: str, problems: list[str]) -> None:
+    if start is not None and until is not None and start >= until:
+        problems.append(f"{where}.effective_until: must be after effective_from")
+
+
+def _variants(entry: ParamEntry, where: str, problems: list[str]) -> tuple[ParamSpecTable, ...]:
+    """The dated facts of one parameter entry, checked: one undated table, or tables in date order
+    that follow each other without a gap (the first open at the start, the last open at the end),
+    each after the first saying what changed."""
+    if not isinstance(entry, tuple):
+        if entry.effective_from is not None or entry.effective_until is not None or entry.change is not None:
+            problems.append(f"{where}: a single fact is in force for all time; write dated facts as an array")
+        if entry.dropped:
+            problems.append(f"{where}.dropped: a parameter dropped for all time is simply not listed")
+        return (entry,)
+    for i, variant in enumerate(entry):
+        at = f"{where}[{i}]"
+        _dated_problems(variant.effective_from, variant.effective_until, at, problems)
+        if i == 0 and variant.effective_from is not None:
+            problems.append(f"{at}.effective_from: the first fact holds from the start of the record; omit it")
+        if i > 0 and variant.effective_from is None:
+            problems.append(f"{at}.effective_from: required after the first fact")
+        if i == len(entry) - 1 and variant.effective_until is not None:
+            problems.append(f"{at}.effective_until: the last fact is still in force; omit it (add a dated fact)")
+        if i < len(entry) - 1 and variant.effective_until != entry[i + 1].effective_from:
+            problems.append(f"{at}.effective_until: must be the next fact's effective_from (no gap, no overlap)")
+        if i > 0 and not (variant.change or "").strip():
+            problems.append(f"{at}.change: say what changed on effective_from (imagepricing changes lists it)")
+    return entry
+
+
+def _in_force(start: dt.date | None, until: dt.date | None, era_start: dt.date | None) -> bool:
+    """Whether a fact of [start, until) holds through the era beginning `era_start` (None: the era
+    before every recorded change); eras are cut at every date a fact starts or ends."""
+    if era_start is None:
+        return start is None
+    return (start is None or start <= era_start) and (until is None or era_start < until)
+
+
+def _availability(model_id: str, models: Mapping[str, ModelTable]) -> tuple[AvailabilityTable, ...]:
+    """A model's availability record: its own, else the nearest ancestor's (inherits)."""
+    seen: set[str] = set()
+    row: ModelTable | None = models.get(model_id)
+    while row is not None and model_id not in seen:
+        if row.availability:
+            return row.availability
+        seen.add(model_id)
+        model_id = row.inherits or ""
+        row = models.get(model_id)
+    return ()
 
 
 def _compile_models(
@@ -1011,62 +1308,178 @@ def _compile_models(
     tierings: Mapping[str, Tiering],
     aspect_maps: Mapping[str, AspectMap],
     problems: list[str],
-) -> dict[str, Model]:
-    models: dict[str, Model] = {}
-    for model_id, row in table.models.items():
+) -> tuple[tuple[Era, ...], tuple[Change, ...]]:
+    """Every model as the platform served it in each era, and the rule changes that cut the eras.
+
+    An era is a stretch of days over which no fact of models.toml changes: the dates every dated
+    fact starts or ends cut the record into eras, and each era gets its own compiled models (a
+    parameter fact the same in two eras compiles once, so eras share their ParamSpecs)."""
+    # model -> endpoint -> parameter -> [(variant, its compiled spec or None when dropped)]
+    facts: dict[str, dict[str, dict[str, list[tuple[ParamSpecTable, ParamSpec | None]]]]] = {}
+    cuts: set[dt.date] = set()
+    endpoint_tables: dict[str, dict[str, EndpointTable]] = {}
+    changes: dict[tuple[object, ...], tuple[list[str], list[str]]] = {}
+
+    sources_of: dict[tuple[object, ...], list[str]] = {}
+
+    def record(key: tuple[object, ...], source: str, model_id: str, endpoint: str) -> None:
+        # One change of one fact, whichever models (by inheritance) and endpoints share it; a model
+        # the record shows served only later is left out (its facts before then are inherited).
+        day = key[1]
+        assert isinstance(day, dt.date)
+        if (
+            any(
+                w.status == "not_yet_available" and _in_force(w.effective_from, w.effective_until, day)
+                for w in _availability(model_id, table.models)
+            )
+            and key[0] != "model"
+        ):
+            return
+        models_of, endpoints_of = changes.setdefault(key, ([], []))
+        if model_id not in models_of:
+            models_of.append(model_id)
+        if endpoint not in endpoints_of:
+            endpoints_of.append(endpoint)
+        cited = sources_of.setdefault(key, [])
+        if source not in cited:
+            cited.append(source)
+
+    for model_id in table.models:
         if not _check_name(model_id, f"models.toml: $.models.{model_id}", "a model id", problems):
             continue
-        endpoints: dict[str, Capability] = {}
-        for endpoint, ep in _resolve_endpoints(model_id, table.models, problems).items():
+        endpoint_tables[model_id] = _resolve_endpoints(model_id, table.models, problems)
+        facts[model_id] = {}
+        for endpoint, ep in endpoint_tables[model_id].items():
             where = f"models.toml: $.models.{model_id}.endpoints.{endpoint}"
-            specs: dict[str, ParamSpec] = {}
-            for name, spec_row in ep.params.items():
-                spec = _compile_spec(
-                    name,
-                    endpoint,
-                    spec_row,
-                    parameters,
-                    size_sets,
-                    constraints,
-                    tierings,
-                    aspect_maps,
-                    f"{where}.params.{name}",
-                    problems,
-                )
-                if spec is not None:
-                    specs[name] = spec
+            by_param: dict[str, list[tuple[ParamSpecTable, ParamSpec | None]]] = {}
+            for name, entry in ep.params.items():
+                variants = _variants(entry, f"{where}.params.{name}", problems)
+                compiled: list[tuple[ParamSpecTable, ParamSpec | None]] = []
+                for i, variant in enumerate(variants):
+                    at = f"{where}.params.{name}" + (f"[{i}]" if isinstance(entry, tuple) else "")
+                    spec = None
+                    if not variant.dropped:
+                        spec = _compile_spec(
+                            name,
+                            endpoint,
+                            variant,
+                            parameters,
+                            size_sets,
+                            constraints,
+                            tierings,
+                            aspect_maps,
+                            at,
+                            problems,
+                        )
+                        if spec is None:
+                            continue
+                    elif parameters.get(name) is not None and parameters[name].required:
+                        problems.append(f"{at}.dropped: {name!r} is required; a model cannot drop it")
+                    compiled.append((variant, spec))
+                    cuts.update(d for d in (variant.effective_from, variant.effective_until) if d is not None)
+                    if i > 0 and variant.effective_from is not None:
+                        record(
+                            ("rule", variant.effective_from, name, variant.change), variant.source, model_id, endpoint
+                        )
+                by_param[name] = compiled
             for name, param in parameters.items():
                 if endpoint not in param.endpoints:
                     continue
-                if param.required and param.kind != "model" and name not in specs:
+                if param.required and param.kind != "model" and name not in by_param:
                     problems.append(
                         f"{where}.params: the required parameter {name!r} must be listed (a model cannot drop it)"
                     )
-                if param.platform:
-                    if name in specs:
-                        problems.append(
-                            f"{where}.params.{name}: handled by the platform for every model; do not list it"
-                        )
-                    specs[name] = _platform_spec(param)
-            endpoints[endpoint] = Capability(
-                model=model_id,
-                endpoint=endpoint,
-                params=MappingProxyType(specs),
-                dropped_reason=ep.dropped_reason or f"{model_id} does not take this parameter; upstream drops it",
-                source=ep.source or row.source,
-                slow=Advice(row.slow.note, row.slow.source) if row.slow else None,
-            )
-        if not endpoints:
+                if param.platform and name in by_param:
+                    problems.append(f"{where}.params.{name}: handled by the platform for every model; do not list it")
+            facts[model_id][endpoint] = by_param
+        if not endpoint_tables[model_id]:
             problems.append(f"models.toml: $.models.{model_id}.endpoints: the model serves no endpoint")
-        disputed_endpoints: dict[str, tuple[str, str]] = {}
-        for endpoint, dispute in row.disputed_endpoints.items():
-            if endpoint in endpoints:
-                problems.append(f"models.toml: $.models.{model_id}.disputed_endpoints.{endpoint}: the model serves it")
-            disputed_endpoints[endpoint] = (dispute.note, dispute.source)
-        models[model_id] = Model(
-            model_id, row.family, row.source, MappingProxyType(endpoints), MappingProxyType(disputed_endpoints)
+        for i, window in enumerate(_availability(model_id, table.models)):
+            where = f"models.toml: $.models.{model_id}.availability[{i}]"
+            _dated_problems(window.effective_from, window.effective_until, where, problems)
+            if window.effective_from is None and window.effective_until is None:
+                problems.append(f"{where}: give effective_from or effective_until (a window of the record)")
+            for endpoint in window.endpoints:
+                if endpoint not in endpoint_tables[model_id]:
+                    problems.append(f"{where}.endpoints: {model_id} does not serve {endpoint}")
+            cuts.update(d for d in (window.effective_from, window.effective_until) if d is not None)
+            # A model recorded as not yet served until a date is served from that date; a model
+            # recorded as retired from a date is retired from that date.
+            if window.status == "not_yet_available" and window.effective_until is not None:
+                summary = f"served from this date: {window.note}"
+                record(
+                    ("model", window.effective_until, "model", summary),
+                    window.source,
+                    model_id,
+                    ",".join(window.endpoints),
+                )
+            if window.effective_from is not None:
+                record(
+                    ("model", window.effective_from, "model", window.note),
+                    window.source,
+                    model_id,
+                    ",".join(window.endpoints),
+                )
+
+    eras: list[Era] = []
+    starts: list[dt.date | None] = [None, *sorted(cuts)]
+    capabilities: dict[tuple[object, ...], Capability] = {}
+    for index, era_start in enumerate(starts):
+        until = starts[index + 1] if index + 1 < len(starts) else None
+        models: dict[str, Model] = {}
+        for model_id, row in table.models.items():
+            if model_id not in facts:
+                continue
+            windows = _availability(model_id, table.models)
+            endpoints: dict[str, Capability] = {}
+            for endpoint, by_param in facts[model_id].items():
+                ep = endpoint_tables[model_id][endpoint]
+                chosen = {
+                    name: next(
+                        (spec for v, spec in variants if _in_force(v.effective_from, v.effective_until, era_start)),
+                        None,
+                    )
+                    for name, variants in by_param.items()
+                }
+                notices = tuple(
+                    (_AVAILABILITY_CODES[w.status], w.note, w.source)
+                    for w in windows
+                    if endpoint in w.endpoints and _in_force(w.effective_from, w.effective_until, era_start)
+                )
+                key = (model_id, endpoint, tuple(id(spec) for spec in chosen.values()), notices)
+                capability = capabilities.get(key)
+                if capability is None:
+                    specs = {name: spec for name, spec in chosen.items() if spec is not None}
+                    for name, param in parameters.items():
+                        if param.platform and endpoint in param.endpoints:
+                            specs[name] = _platform_spec(param)
+                    capability = capabilities[key] = Capability(
+                        model=model_id,
+                        endpoint=endpoint,
+                        params=MappingProxyType(specs),
+                        dropped_reason=ep.dropped_reason
+                        or f"{model_id} does not take this parameter; upstream drops it",
+                        source=ep.source or row.source,
+                        slow=Advice(row.slow.note, row.slow.source) if row.slow else None,
+                        dispute=(ep.disputed.note, ep.disputed.source) if ep.disputed is not None else None,
+                        notices=notices,
+                    )
+                endpoints[endpoint] = capability
+            models[model_id] = Model(model_id, row.family, row.source, MappingProxyType(endpoints))
+        eras.append(Era(era_start, until, MappingProxyType(models)))
+    listed = tuple(
+        Change(
+            day=key[1],  # type: ignore[arg-type]
+            kind=str(key[0]),
+            subject=str(key[2]),
+            models=tuple(models_of),
+            endpoints=tuple(sorted({e for joined in endpoints_of for e in joined.split(",")})),
+            summary=str(key[3]),
+            source="; ".join(sources_of[key]),
         )
-    return models
+        for key, (models_of, endpoints_of) in changes.items()
+    )
+    return tuple(eras), tuple(sorted(listed, key=lambda c: c.day))
 
 
 def _compile_spec(
@@ -1120,10 +1533,14 @@ def _compile_spec(
             _check_name(value, f"{where}.values[{i}]", "a choice value", problems)
         if row.default is not None and row.default not in row.values:
             problems.append(f"{where}.default: {row.default!r} is not one of the values")
-    disputed = row.disputed_values is not None or row.disputed_max_items is not None
+    disputed = any(
+        getattr(row, key) is not None
+        for key in ("disputed_values", "disputed_max_items", "disputed_above", "documented")
+    )
     if disputed != (row.disputed_note is not None) or disputed != (row.disputed_source is not None):
         problems.append(
-            f"{where}: disputed_values (or disputed_max_items), disputed_note and disputed_source go together"
+            f"{where}: disputed_values (or disputed_max_items, disputed_above, documented), disputed_note and"
+            " disputed_source go together"
         )
     if row.disputed_max_items is not None and (row.max_items is None or row.disputed_max_items <= row.max_items):
         problems.append(f"{where}.disputed_max_items: must be above max_items")
@@ -1151,6 +1568,7 @@ def _compile_spec(
         reason=row.reason,
         disputed_values=frozenset(row.disputed_values or ()),
         disputed_max_items=row.disputed_max_items,
+        disputed_above=row.disputed_above,
         disputed_note=row.disputed_note,
         disputed_source=row.disputed_source,
         range_source=param.source,
@@ -1186,6 +1604,15 @@ def _compile_size_rule(
         if default not in allowed and default not in AUTO_SIZES:
             problems.append(f"{where}.default: {default!r} is not in size set {row.sizes!r}")
         return SizeRule(default=default, allowed=frozenset(allowed), allowed_order=allowed, tiering=tiering)
+    documented: frozenset[str] | None = None
+    if row.documented is not None:
+        listed = size_sets.get(row.documented)
+        if listed is None:
+            problems.append(f"{where}.documented: unknown size set {row.documented!r}")
+        elif row.constraints is None:
+            problems.append(f"{where}.documented: applies only to a free-form size (constraints)")
+        else:
+            documented = frozenset(listed)
     if row.constraints is not None:
         limits = constraints.get(row.constraints)
         if limits is None:
@@ -1195,11 +1622,11 @@ def _compile_size_rule(
         if (
             default not in AUTO_SIZES
             and default not in limits.exempt
-            and limits.multiple_of > 0  # 0 is reported with the constraint set, and would divide by zero
+            and limits.multiple_of != 0  # 0 is reported with the constraint set, and would divide by zero
             and (size is None or constraint_problems(size, limits))
         ):
             problems.append(f"{where}.default: {default!r} is not a size constraint set {row.constraints!r} accepts")
-        return SizeRule(default=default, constraints=limits, tiering=tiering)
+        return SizeRule(default=default, constraints=limits, tiering=tiering, documented=documented)
     assert row.aspect_map is not None
     if row.default is not None:
         # An aspect map falls back to its own ratio; a size default would be silently unused.
@@ -1214,26 +1641,26 @@ def _compile_size_rule(
 def _compile_book(
     label: str,
     book: PriceBookFile,
-    models: Mapping[str, Model],
-    tierings: Mapping[str, Tiering],
+    models: Mapping[str, tuple[Model, ...]],
     problems: list[str],
 ) -> PriceBook:
+    """One price book, checked against every era of the models (a price may apply in any)."""
     entries: list[PriceEntry] = []
     seen: dict[tuple[object, ...], list[PriceEntry]] = {}
     if not book.currency.strip():
         problems.append(f"{label}: $.currency: empty")
     for i, row in enumerate(book.prices):
         where = f"{label}: $.prices[{i}]"
-        model = models.get(row.model)
-        if model is None:
+        in_eras = models.get(row.model)
+        if in_eras is None:
             problems.append(f"{where}.model: {row.model!r} is not a model in models.toml")
             continue
-        tier_names = _tier_names(model)
-        if row.endpoint is not None and row.endpoint not in model.endpoints:
+        tier_names = _tier_names(in_eras)
+        if row.endpoint is not None and not any(row.endpoint in model.endpoints for model in in_eras):
             problems.append(f"{where}.endpoint: {row.model} does not serve {row.endpoint}")
         if row.size is not None and _table_size(row.size) is None:
             problems.append(f"{where}.size: {row.size!r} is not WIDTHxHEIGHT{_AS_WRITTEN}")
-        elif row.size is not None and not _accepts_size(model, row.endpoint, row.size):
+        elif row.size is not None and not any(_accepts_size(model, row.endpoint, row.size) for model in in_eras):
             problems.append(f"{where}.size: {row.model} accepts no size {row.size}, so the price could never apply")
         if row.tier is not None and row.tier not in tier_names:
             problems.append(
@@ -1245,12 +1672,14 @@ def _compile_book(
                     f"{where}.tier_multipliers: {tier!r} is not a tier of {row.model}"
                     f" (tiers: {', '.join(tier_names) or 'none'})"
                 )
-        if row.quality is not None and row.quality not in _qualities(model):
+        if row.quality is not None and row.quality not in _qualities(in_eras, row.endpoint):
             problems.append(f"{where}.quality: {row.quality!r} is not a quality {row.model} takes")
         if row.effective_from and row.effective_until and row.effective_from >= row.effective_until:
             problems.append(f"{where}.effective_until: must be after effective_from")
         if not row.source.strip():
             problems.append(f"{where}.source: every price needs a source")
+        if row.uncertain is not None and row.amount is None:
+            problems.append(f"{where}.uncertain: applies to a price with an amount (an unknown one says so itself)")
         entry = PriceEntry(
             model=row.model,
             amount=row.amount,
@@ -1265,6 +1694,7 @@ def _compile_book(
             basis=row.basis,
             source=row.source,
             note=row.note,
+            uncertain=row.uncertain,
         )
         key = (row.model, row.basis, *entry.keys)
         for other in seen.get(key, []):
@@ -1279,6 +1709,32 @@ def _compile_book(
     for i, host in enumerate(book.hosts):
         if not _HOST_NAME.fullmatch(host):
             problems.append(f"{label}: $.hosts[{i}]: {host!r} is not a lowercase DNS host name")
+    rates: list[UsdRate] = []
+    for i, rate_row in enumerate(book.usd_rates):
+        where = f"{label}: $.usd_rates[{i}]"
+        rate = UsdRate(
+            rate_row.amount, rate_row.effective_from, rate_row.effective_until, rate_row.source, rate_row.note
+        )
+        if rate_row.effective_from and rate_row.effective_until and rate_row.effective_from >= rate_row.effective_until:
+            problems.append(f"{where}.effective_until: must be after effective_from")
+        if any(_overlap(rate, other) for other in rates):
+            problems.append(f"{where}: overlaps another rate; the equivalent would be ambiguous")
+        if book.currency == "USD":
+            problems.append(f"{where}: the book's currency is USD already")
+        rates.append(rate)
+    follows = None
+    if book.follows is not None:
+        row_f = book.follows
+        follows = Follows(row_f.provider, row_f.effective_from, row_f.note, row_f.source)
+        for i, entry in enumerate(entries):
+            if entry.effective_until is None or entry.effective_until > row_f.effective_from:
+                problems.append(
+                    f"{label}: $.prices[{i}]: in force after {row_f.effective_from.isoformat()}, when the book"
+                    f" follows {row_f.provider!r} ($.follows): end it on that day (effective_until)"
+                )
+        for i, rate in enumerate(rates):
+            if rate.effective_until is None or rate.effective_until > row_f.effective_from:
+                problems.append(f"{label}: $.usd_rates[{i}]: in force after the book follows {row_f.provider!r}")
     return PriceBook(
         provider=book.provider,
         name=book.name,
@@ -1286,28 +1742,58 @@ def _compile_book(
         source=book.source,
         entries=tuple(entries),
         hosts=book.hosts,
+        follows=follows,
+        usd_rates=tuple(rates),
     )
 
 
-def _tier_names(model: Model) -> tuple[str, ...]:
+def _check_follows(
+    books: Mapping[str, PriceBook], files: list[tuple[str, PriceBookFile]], present: set[str], problems: list[str]
+) -> None:
+    """A book follows another provider's book of the same currency, which follows none. A book
+    whose file is present but did not load has its own problems reported already."""
+    for provider, book in books.items():
+        follows = book.follows
+        if follows is None:
+            continue
+        label = next((lbl for lbl, f in files if f.provider == provider), provider)
+        followed = books.get(follows.provider)
+        if followed is None and follows.provider in present and follows.provider != provider:
+            continue
+        if followed is None or follows.provider == provider:
+            problems.append(f"{label}: $.follows.provider: {follows.provider!r} is no other provider's book")
+        elif followed.follows is not None:
+            problems.append(f"{label}: $.follows.provider: {follows.provider!r} follows another book itself")
+        elif followed.currency != book.currency:
+            problems.append(
+                f"{label}: $.follows.provider: {follows.provider!r} prices in {followed.currency}, not {book.currency}"
+            )
+
+
+def _tier_names(models: tuple[Model, ...]) -> tuple[str, ...]:
     names: dict[str, None] = {}
-    for cap in model.endpoints.values():
-        size = cap.params.get("size")
-        if size is not None and size.size is not None and size.size.tiering is not None:
-            names.update(dict.fromkeys(size.size.tiering.tier_names))
+    for model in models:
+        for cap in model.endpoints.values():
+            size = cap.params.get("size")
+            if size is not None and size.size is not None and size.size.tiering is not None:
+                names.update(dict.fromkeys(size.size.tiering.tier_names))
     return tuple(names)
 
 
-def _qualities(model: Model) -> set[str]:
+def _qualities(models: tuple[Model, ...], endpoint: str | None) -> set[str]:
+    """The qualities the model takes, in any era, on `endpoint` (on any endpoint when None)."""
     found: set[str] = set()
-    for cap in model.endpoints.values():
-        spec = cap.params.get("quality")
-        if spec is not None and spec.values:
-            found.update(spec.values)
+    for model in models:
+        for name, cap in model.endpoints.items():
+            if endpoint is not None and name != endpoint:
+                continue
+            spec = cap.params.get("quality")
+            if spec is not None and spec.values:
+                found.update(spec.values)
     return found
 
 
-def _overlap(a: PriceEntry, b: PriceEntry) -> bool:
+def _overlap(a: PriceEntry | UsdRate, b: PriceEntry | UsdRate) -> bool:
     a_end, b_end = a.effective_until, b.effective_until
     a_start, b_start = a.effective_from, b.effective_from
     starts_before_b_ends = b_end is None or a_start is None or a_start < b_end

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from imagepricing import __version__
+from imagepricing._clock import today
 from imagepricing._describe import escape_unprintable
 from imagepricing._tables import ENDPOINTS
 from imagepricing._url_codes import URL_POLICIES
@@ -246,7 +247,7 @@ def _finding_line(finding: Finding) -> str:
 
 def _run_models(args: argparse.Namespace) -> int:
     catalog = catalog_from_args(args)
-    day = args.as_of or dt.datetime.now(dt.UTC).date()
+    day = args.as_of or today()
     rows = models_table(catalog, day)
     if args.json:
         json.dump(rows, sys.stdout, indent=2, ensure_ascii=False, default=str)
@@ -260,6 +261,10 @@ def _run_models(args: argparse.Namespace) -> int:
                 sys.stdout.write(f"    {name:<19}{allowed}\n")
             if info["dropped"]:
                 sys.stdout.write(f"    {'(dropped)':<19}{', '.join(info['dropped'])}\n")
+            if info["disputed"]:
+                sys.stdout.write(f"    {'(disputed)':<19}{info['disputed']}\n")
+            for notice in info["notices"]:
+                sys.stdout.write(f"    {'(notice)':<19}{notice}\n")
         for provider, price in row["prices"].items():
             sys.stdout.write(f"  price at {provider:<9}{price}\n")
         sys.stdout.write("\n")
@@ -267,8 +272,9 @@ def _run_models(args: argparse.Namespace) -> int:
 
 
 def models_table(catalog: Catalog, day: dt.date) -> list[dict[str, Any]]:
-    """What each model accepts and costs, as plain data (used by `imagepricing models`)."""
+    """What each model accepts and costs on `day`, as plain data (used by `imagepricing models`)."""
     rows = []
+    catalog = catalog.on(day)
     for model in catalog.models.values():
         endpoints: dict[str, Any] = {}
         for endpoint, cap in model.endpoints.items():
@@ -278,7 +284,12 @@ def models_table(catalog: Catalog, day: dt.date) -> list[dict[str, Any]]:
                 for name, param in catalog.parameters.items()
                 if endpoint in param.endpoints and name not in cap.params and param.kind != "model"
             ]
-            endpoints[endpoint] = {"params": params, "dropped": dropped}
+            endpoints[endpoint] = {
+                "params": params,
+                "dropped": dropped,
+                "disputed": cap.dispute[0] if cap.dispute is not None else None,
+                "notices": [f"{code}: {note}" for code, note, _ in cap.notices],
+            }
         prices = {provider: _price_summary(book, model.id, day) for provider, book in catalog.price_books.items()}
         rows.append({"model": model.id, "family": model.family, "endpoints": endpoints, "prices": prices})
     return rows
@@ -290,14 +301,8 @@ def _describe_spec(spec: Any) -> str:
         if rule.allowed is not None:
             return " | ".join(rule.allowed_order) + " | auto"
         if rule.constraints is not None:
-            c = rule.constraints
-            text = f"WIDTHxHEIGHT, sides multiple of {c.multiple_of}, long side <= {c.max_side}"
-            text += f", pixels <= {c.max_pixels:,}"
-            if c.min_pixels is not None:
-                text += f", >= {c.min_pixels:,}"
-            if c.max_aspect_ratio is not None:
-                text += f", ratio <= {c.max_aspect_ratio}:1"
-            return text + " | auto"
+            stated = [text + (" (disputed)" if disputed else "") for _, text, _, disputed in rule.constraints.limits()]
+            return "WIDTHxHEIGHT" + "".join(f", {text}" for text in stated) + " | auto"
         if rule.aspect_map is not None:
             amap = rule.aspect_map
             return ", ".join(f"{s}->{r}" for s, r in amap.ratio_of_size.items()) + f", else {amap.fallback}"

@@ -21,7 +21,7 @@ pricer, the Arrow kernel); `check` validates its options and takes the same path
 from __future__ import annotations
 
 import datetime as dt
-import time
+import functools
 import weakref
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -35,6 +35,7 @@ from imagepricing._checkers import (
     compiled_for,
     unknown_parameter,
 )
+from imagepricing._clock import today
 from imagepricing._describe import describe
 from imagepricing._memo import WINDOW, VerdictMemo, memo_for
 from imagepricing._shapes import shape
@@ -42,15 +43,11 @@ from imagepricing._tables import ENDPOINTS
 from imagepricing._url_codes import URL_POLICIES
 from imagepricing.catalog import Capability, Catalog, default_catalog
 from imagepricing.findings import Finding, cited_source
-from imagepricing.pricing import PRICE_BASES, PriceBasis, PriceBook, Quote, quote
+from imagepricing.pricing import PRICE_BASES, PriceBasis, PriceBook, Quote, quote, usd_rate_of
 from imagepricing.report import Report
 from imagepricing.rules import Context, make_finding
 
-__all__ = ["MODEL_OPTIONAL_ON", "Checker", "Outcome", "check"]
-
-# Endpoints where a request without model is accepted with a sources_disagree warning (decision,
-# issue 9): the platform's edits schema requires only image and prompt.
-MODEL_OPTIONAL_ON: frozenset[str] = frozenset({"edits"})
+__all__ = ["Checker", "Outcome", "check"]
 
 _UTC = dt.UTC
 _EDITS_MODEL_OPTIONAL = (
@@ -73,7 +70,8 @@ def check(
 
     Never raises for any `request`; raises ValueError only for an unknown `endpoint`,
     `provider`, `price_basis` or `url_policy`, and TypeError for an `as_of` that is not a date.
-    `as_of` picks the prices in force that day (default: today, UTC).
+    `as_of` picks the rules and the prices in force that day (default: today, UTC): the request is
+    judged by the platform as it was on that day (`Catalog.on`).
 
     >>> report = check({"model": "nano-banana", "prompt": "an apple", "quality": "best"})
     >>> report.ok, [f.param for f in report.ignored], report.cost
@@ -87,12 +85,15 @@ def check(
         or url_policy not in URL_POLICIES
     ):
         _validate(catalog, endpoint, provider, price_basis, url_policy)  # raises, saying which
-    # The one path, in its two halves (_outcome, then _report), as Checker.check takes it. Called
-    # here directly, the day read here too: a repeated request costs a few microseconds, of which
-    # each extra call frame would be a few percent.
+    # The one path, in its two halves (_outcome, then _report), as Checker.check takes it, under
+    # the rules of the day asked (catalog.on: the era of the dated facts). Called here directly,
+    # the day read here too: a repeated request costs a few microseconds, of which each extra call
+    # frame would be a few percent.
+    day = today() if as_of is None else _day(as_of)
+    catalog = catalog.on(day)
     memo = memo_for(catalog)
     outcome = _outcome(request, endpoint, catalog, memo, url_policy)
-    return _report(outcome, provider, _today() if as_of is None else _day(as_of), catalog, memo, price_basis)
+    return _report(outcome, provider, day, catalog, memo, price_basis)
 
 
 class Checker:
@@ -114,7 +115,7 @@ class Checker:
     True
     """
 
-    __slots__ = ("_books", "_memo", "catalog", "endpoint", "price_basis", "url_policy")
+    __slots__ = ("_books", "_memoize", "catalog", "endpoint", "price_basis", "url_policy")
 
     def __init__(
         self,
@@ -132,7 +133,7 @@ class Checker:
         self.url_policy = url_policy
         self._books = self.catalog.price_books
         # memoize=False checks every request afresh (the same reports, never the same objects).
-        self._memo: VerdictMemo | None = memo_for(self.catalog) if memoize else None
+        self._memoize = memoize
 
     def check(
         self, request: object, endpoint: str | None = None, provider: str = "acedata", day: dt.date | None = None
@@ -147,49 +148,64 @@ class Checker:
             raise ValueError(f"unknown provider {provider!r}; expected one of {', '.join(self._books)}")
         if type(day) is not dt.date:
             day = _day(day)
-        memo = self._memo
-        outcome = _outcome(request, endpoint, self.catalog, memo, self.url_policy)  # the one path, as check takes it
-        return _report(outcome, provider, day, self.catalog, memo, self.price_basis)
+        catalog = self.catalog.on(day)
+        memo = memo_for(catalog) if self._memoize else None
+        outcome = _outcome(request, endpoint, catalog, memo, self.url_policy)  # the one path, as check takes it
+        return _report(outcome, provider, day, catalog, memo, self.price_basis)
 
     __call__ = check
 
-    @property
-    def memo(self) -> VerdictMemo | None:
-        """The memo this checker uses (its catalog's), or None with memoize=False: for the
-        package's batch callers that call the engine's first half themselves (estimate)."""
-        return self._memo
+    def memo(self, day: dt.date) -> VerdictMemo | None:
+        """The memo this checker uses on `day` (that era's catalog's), or None with
+        memoize=False: for the package's batch callers that call the engine's first half
+        themselves (estimate)."""
+        return memo_for(self.catalog.on(day)) if self._memoize else None
 
-    def judge(self, request: object, endpoint: str | None = None) -> Outcome:
+    def judge(self, request: object, endpoint: str | None = None, day: dt.date | None = None) -> Outcome:
         """What the rules say of `request` on `endpoint` before pricing: `check`'s first half, for
         batch callers that price one outcome for many providers and days, or that key their own
         results by outcome (an outcome is hashed by identity, and a repeated request shape gets the
-        very same Outcome while the memo holds it). `price(judge(r, e), p, d)` is `check(r, e, p, d)`.
+        very same Outcome while the memo holds it), under the rules in force on `day` (a date;
+        default today, UTC). `price(judge(r, e, d), p, d)` is `check(r, e, p, d)`; an outcome may be
+        priced on any day of the era it was judged in (`Catalog.on`).
 
         >>> checker = Checker()
-        >>> outcome = checker.judge({"model": "nano-banana", "prompt": "an apple"})
-        >>> outcome is checker.judge({"model": "nano-banana", "prompt": "a pear"})
+        >>> june = dt.date(2026, 6, 1)
+        >>> outcome = checker.judge({"model": "nano-banana", "prompt": "an apple"}, day=june)
+        >>> outcome is checker.judge({"model": "nano-banana", "prompt": "a pear"}, day=june)
         True
-        >>> checker.price(outcome, "xhuoapi", dt.date(2026, 6, 1)).ok
+        >>> checker.price(outcome, "xhuoapi", june).ok
         True
         """
         if endpoint is None:
             endpoint = self.endpoint
         elif endpoint not in ENDPOINTS:
             raise ValueError(f"unknown endpoint {endpoint!r}; expected one of {', '.join(ENDPOINTS)}")
-        return _outcome(request, endpoint, self.catalog, self._memo, self.url_policy)
+        if type(day) is not dt.date:
+            day = _day(day)
+        catalog = self.catalog.on(day)
+        return _outcome(request, endpoint, catalog, memo_for(catalog) if self._memoize else None, self.url_policy)
 
     def price(self, outcome: Outcome, provider: str = "acedata", day: dt.date | None = None) -> Report:
         """The report of an outcome from `judge` (of this checker's catalog), priced at `provider`
-        on `day` (a date; default today, UTC) on this checker's price basis: `check`'s second half."""
+        on `day` (a date; default today, UTC) on this checker's price basis: `check`'s second half.
+        ValueError when `day` falls in another era of the rules than the outcome was judged in."""
         if type(outcome) is not Outcome:
             raise TypeError(f"outcome must be an Outcome from Checker.judge, not {type(outcome).__name__}")
-        if outcome.catalog() is not self.catalog:
-            raise ValueError("outcome was judged by a checker of another catalog; judge it with this one")
         if provider not in self._books:
             raise ValueError(f"unknown provider {provider!r}; expected one of {', '.join(self._books)}")
         if type(day) is not dt.date:
             day = _day(day)
-        return _report(outcome, provider, day, self.catalog, self._memo, self.price_basis)
+        catalog = self.catalog.on(day)
+        judged_by = outcome.catalog()
+        if judged_by is not catalog:
+            if judged_by is not None and judged_by.on(day) is catalog:
+                raise ValueError(
+                    f"outcome was judged under the rules of another day than {day.isoformat()} (the platform changed"
+                    " in between); judge it for that day"
+                )
+            raise ValueError("outcome was judged by a checker of another catalog; judge it with this one")
+        return _report(outcome, provider, day, catalog, memo_for(catalog) if self._memoize else None, self.price_basis)
 
 
 def _validate(catalog: Catalog, endpoint: str, provider: str | None, price_basis: str, url_policy: str) -> None:
@@ -313,9 +329,15 @@ def _judged(request: object, endpoint: str, catalog: Catalog, url_policy: str) -
         return Outcome(ctx, endpoint, None, catalog)
 
     compiled = compiled_for(catalog)
-    capability = _resolve_model(ctx, request.get("model"), endpoint, catalog, compiled)
+    named = request.get("model")
+    capability = _resolve_model(ctx, named, endpoint, catalog, compiled)
     plan = compiled.plan(catalog, capability, endpoint)
     ctx.capability = capability
+    defaulted = capability is not None and named is None
+    if plan.notices:
+        ctx.warnings.extend(plan.notices)
+    if plan.dispute is not None and not defaulted:
+        ctx.warnings.append(plan.dispute)
     actions = plan.actions
     ignored = ctx.ignored
     for key, value in request.items():
@@ -339,15 +361,18 @@ def _judged(request: object, endpoint: str, catalog: Catalog, url_policy: str) -
         elif rule is not SKIP:
             rule(ctx, key, value, arg)
 
-    if capability is None and ctx.model is None and endpoint in MODEL_OPTIONAL_ON and request.get("model") is None:
-        # Decision (issue 9): the platform's edits schema makes model optional (only image and prompt
-        # are required), so its absence is a disagreement between sources, not a certain rejection.
+    if defaulted:
+        # Decision (issue 9, issue 20): the platform's edits schema makes model optional (only image
+        # and prompt are required) with dall-e-3 as its default, which the edits seed does not list:
+        # a disagreement, not a certain rejection. The request is checked against what upstream
+        # certainly enforces there, the platform's own schema for its default model.
+        default = catalog.default_models[endpoint]
         ctx.warn(
             "sources_disagree",
             "model",
-            "model is absent: accepted, but the platform's edits schema makes it optional with default dall-e-3,"
-            " which the edits seed does not list among the edits models; name the model to know what is served"
-            " and billed.",
+            f"model is absent: accepted, but the platform's {endpoint} schema makes it optional with default"
+            f" {default}, which the edits seed does not list among the edits models; the request is checked"
+            f" against the platform's schema for {default}. Name the model to know what is served and billed.",
             cited_source(_EDITS_MODEL_OPTIONAL),
         )
     for name, missing in plan.required:
@@ -358,27 +383,23 @@ def _judged(request: object, endpoint: str, catalog: Catalog, url_policy: str) -
         _fill_defaults(ctx, capability, request)
         for cross_rule in plan.cross_rules:  # rules.CROSS_RULES that can fire for this capability
             cross_rule(ctx, request)
+    if defaulted:
+        ctx.model = None  # the request names no model; `effective` says which one upstream uses
     return Outcome(ctx, endpoint, capability, catalog)
 
 
 def _resolve_model(
     ctx: Context, value: object, endpoint: str, catalog: Catalog, compiled: CompiledCatalog
 ) -> Capability | None:
+    if value is None and endpoint in catalog.default_models:
+        # The platform's default model for the endpoint (reported after the parameters, see _judged).
+        value = catalog.default_models[endpoint]
     model = catalog.models.get(value) if type(value) is str else None
     if model is not None:
         ctx.model = model.id
         ctx.effective["model"] = model.id
         capability = model.endpoints.get(endpoint)
-        dispute = model.disputed_endpoints.get(endpoint) if capability is None else None
-        if dispute is not None:
-            ctx.warn(
-                "sources_disagree",
-                "model",
-                f"{model.id} on the {endpoint} endpoint is accepted, but {dispute[0]}; only the platform's own"
-                " parameters are checked, and the price is unknown.",
-                dispute[1],
-            )
-        elif capability is None:
+        if capability is None:
             serving = ", ".join(m.id for m in catalog.models.values() if endpoint in m.endpoints)
             ctx.error(
                 "endpoint_unsupported",
@@ -388,8 +409,6 @@ def _resolve_model(
             )
         return capability
     known = ", ".join(catalog.models)
-    if value is None and endpoint in MODEL_OPTIONAL_ON:
-        return None  # reported after the parameters (see check)
     if value is None:
         ctx.error("missing", "model", f"model is required; one of {known}.", catalog.parameters["model"].source)
     elif type(value) is not str:
@@ -442,20 +461,24 @@ def _fill_defaults(ctx: Context, capability: Capability, request: Mapping[object
 
 
 def _priced(outcome: Outcome, provider: str, day: dt.date, catalog: Catalog, basis: PriceBasis) -> Report:
-    """The report of `outcome` priced at `provider` on `day`: only the price side and a warning
-    saying why a price is unknown depend on these."""
+    """The report of `outcome` priced at `provider` on `day`: only the price side and the warnings
+    saying why a price is unknown or in doubt (and that the tables may be stale) depend on these."""
     book = catalog.price_books[provider]
-    unit_price = multiplier = cost = None
+    unit_price = multiplier = cost = usd = None
     price_source = price_per = None
+    usd_rate, usd_source = usd_rate_of(book.followed_on(day, catalog.price_books) or book, day)
     warnings = outcome.warnings
     if outcome.priced_as is not None:
-        result, problem = _quoted(outcome, book, provider, day, basis, compiled_for(catalog))
+        result, problem = _quoted(outcome, book, provider, day, basis, catalog)
         unit_price, multiplier, price_source = result.unit_price, result.multiplier, result.source
         price_per = result.per
         if not outcome.errors:
-            cost = result.cost
+            cost, usd = result.cost, result.usd_equivalent
             if problem is not None:
                 warnings = (*warnings, problem)
+    reviewed = catalog.reviewed
+    if reviewed is not None and day > reviewed:
+        warnings = (*warnings, _stale(reviewed))
     # Positional: with keywords, building the report costs a third more (docs/fast-path.md).
     return Report(
         outcome.endpoint,
@@ -475,15 +498,30 @@ def _priced(outcome: Outcome, provider: str, day: dt.date, catalog: Catalog, bas
         basis,
         day,
         price_per,
+        usd,
+        usd_rate,
+        usd_source,
+    )
+
+
+@functools.cache
+def _stale(reviewed: dt.date) -> Finding:
+    """The warning of a report dated after the day the tables' sources were last reviewed."""
+    return make_finding(
+        "tables_may_be_stale",
+        None,
+        f"prices and rules after {reviewed.isoformat()} assumed unchanged: the tables' sources were last reviewed"
+        " that day, and the platform may have changed since (imagepricing changes lists what is recorded).",
     )
 
 
 def _quoted(
-    outcome: Outcome, book: PriceBook, provider: str, day: dt.date, basis: PriceBasis, compiled: CompiledCatalog
+    outcome: Outcome, book: PriceBook, provider: str, day: dt.date, basis: PriceBasis, catalog: Catalog
 ) -> tuple[Quote, Finding | None]:
-    """`quote` for what `outcome` bills, with the finding of its problem; kept per catalog for what
-    pricing reads (a new shape mostly bills like shapes seen before; a size over 64 characters is
-    quoted afresh)."""
+    """`quote` for what `outcome` bills, with the finding of its problem (or of its caveat: a price
+    the sources leave in doubt); kept per catalog for what pricing reads (a new shape mostly bills
+    like shapes seen before; a size over 64 characters is quoted afresh)."""
+    compiled = compiled_for(catalog)
     size, model = outcome.size, outcome.priced_as
     key = (provider, model, outcome.endpoint, outcome.quality, size, outcome.tier, outcome.images, day, basis)
     found: tuple[Quote, Finding | None] | None = compiled.quotes.get(key)
@@ -500,33 +538,19 @@ def _quoted(
         images=outcome.images,
         day=day,
         basis=basis,
+        followed=book.followed_on(day, catalog.price_books),
     )
-    problem = make_finding(result.problem[0], None, result.problem[1]) if result.problem is not None else None
+    said = result.problem or result.caveat
+    problem = make_finding(said[0], None, said[1]) if said is not None else None
     found = (result, problem)
     if size is None or len(size) <= MAX_CACHED_TEXT:
         compiled.quotes.put(key, found)
     return found
 
 
-# Today's UTC date and the clock time it ends, replaced whole (one tuple, so a thread reads one
-# consistent pair). Recomputed only when a day has passed: reading the clock and building a date
-# on every check costs more than the rest of a simple check's pricing.
-_TODAY: tuple[dt.date, float] = (dt.date(1970, 1, 1), 0.0)
-
-
-def _today() -> dt.date:
-    """Today's UTC date (a function, not a callable instance: a check calls it every time)."""
-    global _TODAY  # noqa: PLW0603  # the one cached pair, replaced whole
-    today = _TODAY
-    now = time.time()
-    if now >= today[1]:
-        today = _TODAY = (dt.datetime.fromtimestamp(now, _UTC).date(), (now // 86400 + 1) * 86400)
-    return today[0]
-
-
 def _day(as_of: object) -> dt.date:
     if as_of is None:
-        return _today()
+        return today()
     if isinstance(as_of, dt.datetime):
         return (as_of.astimezone(_UTC) if as_of.tzinfo is not None else as_of).date()
     if isinstance(as_of, dt.date):

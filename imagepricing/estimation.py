@@ -89,6 +89,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from imagepricing import _log_reading
+from imagepricing._clock import today
 from imagepricing._describe import escape_unprintable, plausible_token
 from imagepricing._envelopes import EndpointReader, billed_images, field_names
 from imagepricing._log_reading import (
@@ -107,7 +108,6 @@ from imagepricing._log_reading import (
 from imagepricing._tables import ENDPOINTS
 from imagepricing.catalog import Catalog, default_catalog
 from imagepricing.engine import Checker, Outcome
-from imagepricing.engine import _outcome as _judge_outcome
 from imagepricing.pricing import PRICE_BASES, PriceBasis
 from imagepricing.report import Report
 from imagepricing.spend import (
@@ -421,7 +421,7 @@ class _Estimator:
             raise TypeError(f"as_of must be a date, not {type(as_of).__name__}")
         self.endpoint: str = endpoint
         self.provider = provider
-        self.as_of = as_of if as_of is not None else dt.datetime.now(_UTC).date()
+        self.as_of = as_of if as_of is not None else today()
         self.price_basis: PriceBasis = price_basis
         self.memoize = memoize
         self.progress = progress
@@ -489,10 +489,9 @@ class _Estimator:
         scan = _SCAN
         loads = json.loads
         fromisoformat = dt.datetime.fromisoformat
-        # The engine's two halves, the first called as the engine calls it (the options are bound
-        # and validated here, so the call skips Checker.judge's checks: this is every line's path).
-        judge = _judge_outcome
-        catalog, memo, url_policy = self.catalog, self.checker.memo, self.checker.url_policy
+        # The engine's two halves (engine.Checker): each line is judged by the rules in force on
+        # its own day and priced on that day (a line without a time on `as_of`).
+        judge = self.checker.judge
         price = self.checker.price
         as_of = self.as_of
         seen = self.seen
@@ -649,11 +648,12 @@ class _Estimator:
 
             # The engine memoises (see engine.py): a repeated request shape gets the same Outcome,
             # so an outcome seen before at this provider and day has the verdict it had.
-            outcome = judge(request, endpoint, catalog, memo, url_policy)
+            when = as_of if day is None else day
+            outcome = judge(request, endpoint, when)
             seen_key = (outcome, provider, day)
             verdict = seen.get(seen_key, -1)
             if verdict < 0:
-                report = price(outcome, provider, as_of if day is None else day)
+                report = price(outcome, provider, when)
                 verdict = self._verdict(request, report, day, seen_key)
             if observed is not None:
                 verdict = self._observed(verdict, observed)

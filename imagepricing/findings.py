@@ -204,17 +204,18 @@ CODES: dict[str, CodeInfo] = {
     "size_too_many_pixels": CodeInfo(
         "error", "width x height exceeds 8,294,400.", "xhuoapi-generations: total pixels <= 8,294,400"
     ),
-    # Kept as errors (decision, data/sizes.toml): OpenAI's guide and its SDK reject gpt-image-2 sizes
-    # under 655,360 pixels or beyond 3:1; the seeds are silent (not a disagreement), and the platform
-    # passes gpt-image-2 to OpenAI, whose limits then apply.
+    # Errors only for tables that state these limits undisputed. The shipped tables dispute them
+    # (decision, issue 20, data/sizes.toml): OpenAI and the platform's later docs state them, while
+    # the platform's own OpenAPI spec states none and its web app offers smaller and narrower custom
+    # sizes; a shipped gpt-image-2 size breaking only these is a `sources_disagree` warning.
     "size_too_few_pixels": CodeInfo(
         "error",
-        "width x height is below 655,360.",
+        "width x height is below the minimum (a warning where the sources disagree, as on gpt-image-2).",
         "openai-image-guide + openai-python-2: gpt-image-2 total pixels at least 655,360",
     ),
     "size_aspect_ratio": CodeInfo(
         "error",
-        "The long side is more than 3 times the short side.",
+        "The long side is more than the maximum ratio times the short side (a warning where the sources disagree).",
         "openai-image-guide + openai-python-2: gpt-image-2 aspect ratio between 1:3 and 3:1",
     ),
     # -- ignored: accepted, but upstream drops or overrides the value.
@@ -284,6 +285,35 @@ CODES: dict[str, CodeInfo] = {
         "warning",
         "The price book has entries for the model, but none in force on the date asked.",
         "acedata-nexior: commits 38e7ed1e5 and 740b76ca2, prices change over time",
+    ),
+    "price_uncertain": CodeInfo(
+        "warning",
+        "The cost uses a price the sources leave in doubt for that date (the finding says why).",
+        "acedata-roadmap: dated changes of the platform's prices",
+    ),
+    "model_not_yet_available": CodeInfo(
+        "warning",
+        "The platform's record first shows the model served after the date asked; the request may have been"
+        " refused then (not certain, so not an error).",
+        "acedata-roadmap: dated changes of the platform's models",
+    ),
+    "model_retired": CodeInfo(
+        "warning",
+        "The platform's record says the model is no longer supported on the date asked, while other sources"
+        " still list it; the request may be refused.",
+        "acedata-roadmap: 2026-07-27 DALL-E 2 no longer supported",
+    ),
+    "callback_unusable": CodeInfo(
+        "warning",
+        "callback_url is not a usable absolute http(s) URL; the platform takes any string there, so the request"
+        " is accepted, but the result cannot be delivered to it (url_policy strict rejects it).",
+        "acedata-openapi: callback_url is a string; acedata-api-reference: callback_url",
+    ),
+    "tables_may_be_stale": CodeInfo(
+        "warning",
+        "The date asked is after the day the tables' sources were last reviewed; later changes of the platform"
+        " are not known.",
+        "imagepricing: every fact has a date and a source",
     ),
 }
 

@@ -45,7 +45,19 @@ else:
     # `typing.get_args` on it finds nothing: PRICE_BASES lists the bases.
     PriceBasis = str
 
-__all__ = ["MONEY_CONTEXT", "PRICE_BASES", "PriceBasis", "PriceBook", "PriceEntry", "Quote", "format_amount", "quote"]
+__all__ = [
+    "MONEY_CONTEXT",
+    "PRICE_BASES",
+    "Follows",
+    "PriceBasis",
+    "PriceBook",
+    "PriceEntry",
+    "Quote",
+    "UsdRate",
+    "format_amount",
+    "quote",
+    "usd_rate_of",
+]
 
 PRICE_BASES: tuple[PriceBasis, ...] = ("charged", "published")
 _ONE = Decimal(1)
@@ -101,6 +113,7 @@ class PriceEntry(Frozen):
         "source",
         "tier",
         "tier_multipliers",
+        "uncertain",
     )
     _fields = _compared = (
         "model",
@@ -116,6 +129,7 @@ class PriceEntry(Frozen):
         "basis",
         "source",
         "note",
+        "uncertain",
     )
 
     model: str
@@ -131,6 +145,8 @@ class PriceEntry(Frozen):
     basis: PriceBasis
     source: str
     note: str | None
+    # Why the sources leave this price in doubt: a quote that uses it carries `price_uncertain`.
+    uncertain: str | None
 
     def __init__(
         self,
@@ -147,6 +163,7 @@ class PriceEntry(Frozen):
         basis: PriceBasis = "charged",
         source: str = "",
         note: str | None = None,
+        uncertain: str | None = None,
     ) -> None:
         _set(self, "model", model)
         _set(self, "amount", amount)
@@ -161,6 +178,7 @@ class PriceEntry(Frozen):
         _set(self, "basis", basis)
         _set(self, "source", source)
         _set(self, "note", note)
+        _set(self, "uncertain", uncertain)
 
     def in_force(self, day: dt.date) -> bool:
         if self.effective_from is not None and day < self.effective_from:
@@ -182,6 +200,58 @@ class PriceEntry(Frozen):
         return (self.size is not None, self.tier is not None, self.quality is not None, self.endpoint is not None)
 
 
+class UsdRate(Frozen):
+    """US dollars per unit of a book's currency, in force from `effective_from` until (exclusive)
+    `effective_until`: a reference for comparing amounts, not what any account was charged."""
+
+    __slots__ = ("__weakref__", "amount", "effective_from", "effective_until", "note", "source")
+    _fields = _compared = ("amount", "effective_from", "effective_until", "source", "note")
+
+    amount: Decimal
+    effective_from: dt.date | None
+    effective_until: dt.date | None
+    source: str
+    note: str | None
+
+    def __init__(
+        self,
+        amount: Decimal,
+        effective_from: dt.date | None,
+        effective_until: dt.date | None,
+        source: str,
+        note: str | None = None,
+    ) -> None:
+        _set(self, "amount", amount)
+        _set(self, "effective_from", effective_from)
+        _set(self, "effective_until", effective_until)
+        _set(self, "source", source)
+        _set(self, "note", note)
+
+    def in_force(self, day: dt.date) -> bool:
+        if self.effective_from is not None and day < self.effective_from:
+            return False
+        return self.effective_until is None or day < self.effective_until
+
+
+class Follows(Frozen):
+    """From `effective_from`, a provider sells at another provider's prices (its book then holds
+    no entry of its own): XHuoAPI, a white-label copy, follows Ace Data Cloud's record."""
+
+    __slots__ = ("__weakref__", "effective_from", "note", "provider", "source")
+    _fields = _compared = ("provider", "effective_from", "note", "source")
+
+    provider: str
+    effective_from: dt.date
+    note: str
+    source: str
+
+    def __init__(self, provider: str, effective_from: dt.date, note: str, source: str) -> None:
+        _set(self, "provider", provider)
+        _set(self, "effective_from", effective_from)
+        _set(self, "note", note)
+        _set(self, "source", source)
+
+
 class PriceBook(Frozen):
     """One provider's prices, in one currency."""
 
@@ -191,13 +261,25 @@ class PriceBook(Frozen):
         "_by_model_basis",
         "currency",
         "entries",
+        "follows",
         "hosts",
         "name",
         "overrides",
         "provider",
         "source",
+        "usd_rates",
     )
-    _fields = _compared = ("provider", "name", "currency", "source", "entries", "overrides", "hosts")
+    _fields = _compared = (
+        "provider",
+        "name",
+        "currency",
+        "source",
+        "entries",
+        "overrides",
+        "hosts",
+        "follows",
+        "usd_rates",
+    )
 
     provider: str
     name: str
@@ -206,6 +288,8 @@ class PriceBook(Frozen):
     entries: tuple[PriceEntry, ...]
     overrides: Mapping[str, Decimal]  # always a read-only copy of what was given
     hosts: tuple[str, ...]
+    follows: Follows | None
+    usd_rates: tuple[UsdRate, ...]
     # Derived from `entries`; not compared.
     _by_model: Mapping[str, tuple[PriceEntry, ...]]
     _by_model_basis: Mapping[tuple[str, str], tuple[PriceEntry, ...]]
@@ -219,6 +303,8 @@ class PriceBook(Frozen):
         entries: tuple[PriceEntry, ...],
         overrides: Mapping[str, Decimal] | None = None,
         hosts: tuple[str, ...] = (),
+        follows: Follows | None = None,
+        usd_rates: tuple[UsdRate, ...] = (),
     ) -> None:
         _set(self, "provider", provider)
         _set(self, "name", name)
@@ -227,6 +313,8 @@ class PriceBook(Frozen):
         _set(self, "entries", entries)
         _set(self, "overrides", _frozen(overrides or {}))
         _set(self, "hosts", hosts)
+        _set(self, "follows", follows)
+        _set(self, "usd_rates", usd_rates)
         # Derived: the entries by model (and by model and basis), most specific first.
         grouped: dict[str, list[PriceEntry]] = {}
         for entry in self.entries:
@@ -250,9 +338,38 @@ class PriceBook(Frozen):
     def with_override(self, model: str, amount: Decimal) -> PriceBook:
         return self.__replace__(overrides={**self.overrides, model: amount})
 
+    def followed_on(self, day: dt.date, books: Mapping[str, PriceBook]) -> PriceBook | None:
+        """The book whose prices this provider sells at on `day`, when it follows one then."""
+        follows = self.follows
+        if follows is None or day < follows.effective_from:
+            return None
+        return books[follows.provider]
+
+    def usd_rate(self, day: dt.date) -> UsdRate | None:
+        """The USD rate of this book's currency in force on `day` (None: none is recorded)."""
+        for rate in self.usd_rates:
+            if rate.in_force(day):
+                return rate
+        return None
+
+
+_QUOTE_FIELDS = (
+    "currency",
+    "unit_price",
+    "multiplier",
+    "cost",
+    "per",
+    "source",
+    "problem",
+    "caveat",
+    "usd_rate",
+    "usd_source",
+    "usd_equivalent",
+)
+
 
 class _QuoteSlots:
-    __slots__ = ("__weakref__", "cost", "currency", "multiplier", "per", "problem", "source", "unit_price")
+    __slots__ = ("__weakref__", *_QUOTE_FIELDS)
 
 
 class _QuoteBeingBuilt(_QuoteSlots):
@@ -262,10 +379,13 @@ class _QuoteBeingBuilt(_QuoteSlots):
 
 
 class Quote(_QuoteSlots, Frozen, init=False):
-    """The price side of a report. `problem` is (code, message) when the cost is unknown."""
+    """The price side of a report. `problem` is (code, message) when the cost is unknown;
+    `caveat` is (code, message) when it is known but the sources leave it in doubt. `usd_rate` is
+    the reference rate of the book's currency in US dollars on the day (its source in
+    `usd_source`), and `usd_equivalent` the cost at that rate: a reference, never a charge."""
 
     __slots__ = ()
-    _fields = _compared = ("currency", "unit_price", "multiplier", "cost", "per", "source", "problem")
+    _fields = _compared = _QUOTE_FIELDS
 
     currency: str
     unit_price: Decimal | None
@@ -274,6 +394,10 @@ class Quote(_QuoteSlots, Frozen, init=False):
     per: Literal["image", "request"] | None
     source: str | None
     problem: tuple[str, str] | None
+    caveat: tuple[str, str] | None
+    usd_rate: Decimal | None
+    usd_source: str | None
+    usd_equivalent: Decimal | None
 
     def __new__(
         cls,
@@ -284,10 +408,14 @@ class Quote(_QuoteSlots, Frozen, init=False):
         per: Literal["image", "request"] | None,
         source: str | None,
         problem: tuple[str, str] | None,
+        caveat: tuple[str, str] | None = None,
+        usd_rate: Decimal | None = None,
+        usd_source: str | None = None,
+        usd_equivalent: Decimal | None = None,
     ) -> Quote:
-        # Built on every priced check: plain stores, then the class (see frozen.Frozen).
+        values = (currency, unit_price, multiplier, cost, per, source, problem, caveat, usd_rate, usd_source)
         if cls is not Quote:
-            return build(cls, cls._fields, (currency, unit_price, multiplier, cost, per, source, problem))
+            return build(cls, cls._fields, (*values, usd_equivalent))
         self: Any = _new(_QuoteBeingBuilt)
         self.currency = currency
         self.unit_price = unit_price
@@ -296,8 +424,24 @@ class Quote(_QuoteSlots, Frozen, init=False):
         self.per = per
         self.source = source
         self.problem = problem
+        self.caveat = caveat
+        self.usd_rate = usd_rate
+        self.usd_source = usd_source
+        self.usd_equivalent = usd_equivalent
         self.__class__ = cls
         return self  # type: ignore[no-any-return]
+
+
+# What the equivalent of an amount in US dollars is, where the book's currency is USD already.
+_USD_ITSELF = "the price is in US dollars"
+
+
+def usd_rate_of(book: PriceBook, day: dt.date) -> tuple[Decimal | None, str | None]:
+    """The USD rate of `book`'s currency on `day` and its source; (None, None) when none is known."""
+    if book.currency == "USD":
+        return _ONE, _USD_ITSELF
+    rate = book.usd_rate(day)
+    return (rate.amount, rate.source) if rate is not None else (None, None)
 
 
 def quote(
@@ -311,10 +455,16 @@ def quote(
     images: int,
     day: dt.date,
     basis: PriceBasis = "charged",
+    followed: PriceBook | None = None,
 ) -> Quote:
-    """Price `images` images of `model` from `book` on `day` (see the module docstring)."""
-    entries = book.entries_for(model, basis)
+    """Price `images` images of `model` from `book` on `day` (see the module docstring).
+
+    `followed` is the book `book` follows on `day` (PriceBook.followed_on), whose entries and USD
+    rate then apply; `book`'s own overrides (Catalog.with_price) still win."""
+    priced_by = followed if followed is not None else book
+    entries = priced_by.entries_for(model, basis)
     override = book.overrides.get(model)
+    usd_rate, usd_source = usd_rate_of(priced_by, day)
     chosen: PriceEntry | None = None
     any_in_force = False
     for entry in entries:
@@ -331,35 +481,35 @@ def quote(
             break
 
     if chosen is None and override is None:
-        return Quote(
-            book.currency, None, None, None, None, None, _why_unknown(book, model, entries, any_in_force, day, basis)
-        )
+        problem = _why_unknown(priced_by, model, entries, any_in_force, day, basis)
+        return Quote(book.currency, None, None, None, None, None, problem, None, usd_rate, usd_source)
 
     per: Literal["image", "request"] = chosen.per if chosen is not None else "image"
     multiplier = chosen.multiplier_for(tier) if chosen is not None else _ONE
     amount = override if override is not None else (chosen.amount if chosen is not None else None)
     source = OVERRIDE_SOURCE if override is not None else (chosen.source if chosen is not None else None)
+    if followed is not None and override is None and source is not None and book.follows is not None:
+        source = f"{book.name} sells at {followed.name}'s prices from {book.follows.effective_from.isoformat()}" + (
+            f" ({book.follows.source}); {source}"
+        )
     if amount is None:
         if chosen is not None and chosen.note:
-            return Quote(
-                book.currency,
-                None,
-                multiplier,
-                None,
-                per,
-                source,
-                ("price_unknown", f"{chosen.note}; cost is unknown."),
-            )
+            problem = ("price_unknown", f"{chosen.note}; cost is unknown.")
+            return Quote(book.currency, None, multiplier, None, per, source, problem, None, usd_rate, usd_source)
         problem = (
             "price_unknown",
             f"{book.name} publishes no base price for {model}"
             f"{f' (only a {multiplier}x multiplier for the {tier} tier)' if multiplier != _ONE else ''};"
             f" supply one with Catalog.with_price({book.provider!r}, {model!r}, ...).",
         )
-        return Quote(book.currency, None, multiplier, None, per, source, problem)
+        return Quote(book.currency, None, multiplier, None, per, source, problem, None, usd_rate, usd_source)
     count = images if per == "image" else (1 if images else 0)
     cost = MONEY_CONTEXT.multiply(MONEY_CONTEXT.multiply(amount, multiplier), count)
-    return Quote(book.currency, amount, multiplier, cost, per, source, None)
+    caveat = None
+    if override is None and chosen is not None and chosen.uncertain is not None:
+        caveat = ("price_uncertain", f"{chosen.uncertain}.")
+    equivalent = MONEY_CONTEXT.multiply(cost, usd_rate) if usd_rate is not None else None
+    return Quote(book.currency, amount, multiplier, cost, per, source, None, caveat, usd_rate, usd_source, equivalent)
 
 
 def _why_unknown(

@@ -33,6 +33,9 @@ _FIELDS = (
     "price_basis",
     "as_of",
     "price_per",
+    "usd_equivalent",
+    "usd_rate",
+    "usd_rate_source",
 )
 
 
@@ -55,6 +58,11 @@ class Report(_ReportSlots, Frozen, init=False):
     `cost` is `images x unit_price x multiplier` in `currency` (per-request prices are not
     multiplied by images), or None when the request is invalid or the price is unknown (a
     warning then says which).
+
+    `usd_equivalent` is `cost` in US dollars at the reference rate of `currency` in force on
+    `as_of` (`usd_rate`, from `usd_rate_source`): an equivalent for comparing amounts, never what
+    an account is charged (the platform sells credits in packages, each at its own rate). It is
+    None when the cost or the rate is unknown; for a price in USD it is the cost itself.
     """
 
     endpoint: str
@@ -75,6 +83,9 @@ class Report(_ReportSlots, Frozen, init=False):
     as_of: dt.date
     # "image" or "request": what unit_price is the price of (None when no entry applied).
     price_per: str | None
+    usd_equivalent: Decimal | None
+    usd_rate: Decimal | None
+    usd_rate_source: str | None
 
     __slots__ = ()
     _fields = _compared = _FIELDS
@@ -98,12 +109,16 @@ class Report(_ReportSlots, Frozen, init=False):
         price_basis: str,
         as_of: dt.date,
         price_per: str | None = None,
+        usd_equivalent: Decimal | None = None,
+        usd_rate: Decimal | None = None,
+        usd_rate_source: str | None = None,
     ) -> Report:
         # Built on every check the memo does not answer: plain stores, then the class (frozen.Frozen).
         if cls is not Report:
             values = (endpoint, provider, model, errors, ignored, warnings, effective, tier, multiplier, images)
             rest = (unit_price, cost, currency, price_source, price_basis, as_of, price_per)
-            return build(cls, cls._fields, values + rest)
+            usd = (usd_equivalent, usd_rate, usd_rate_source)
+            return build(cls, cls._fields, values + rest + usd)
         self: Any = _new(_ReportBeingBuilt)
         self.endpoint = endpoint
         self.provider = provider
@@ -122,6 +137,9 @@ class Report(_ReportSlots, Frozen, init=False):
         self.price_basis = price_basis
         self.as_of = as_of
         self.price_per = price_per
+        self.usd_equivalent = usd_equivalent
+        self.usd_rate = usd_rate
+        self.usd_rate_source = usd_rate_source
         self.__class__ = cls
         return self  # type: ignore[no-any-return]
 
@@ -162,6 +180,10 @@ class Report(_ReportSlots, Frozen, init=False):
             "price_source": self.price_source,
             "price_basis": self.price_basis,
             "as_of": self.as_of.isoformat(),
+            # An equivalent at a reference rate, labelled as such: never added to `cost`.
+            "usd_equivalent": _text(self.usd_equivalent),
+            "usd_rate": _text(self.usd_rate),
+            "usd_rate_source": self.usd_rate_source,
         }
 
 

@@ -145,8 +145,22 @@ def check_integer(ctx: Context, name: str, value: object, spec: ParamSpec) -> No
             spec.source,
         )
         ctx.effective[name] = spec.honoured_max
+        if spec.disputed_above is not None and value > spec.disputed_above:
+            ctx.warn(
+                "sources_disagree",
+                name,
+                f"{ctx.model} {name}={value}: taken as {spec.honoured_max}, but {spec.disputed_note}.",
+                spec.disputed_source or "",
+            )
     else:
         ctx.effective[name] = value
+        if spec.disputed_above is not None and value > spec.disputed_above:
+            ctx.warn(
+                "sources_disagree",
+                name,
+                f"{ctx.model} {name}={value}: taken as {value}, but {spec.disputed_note}.",
+                spec.disputed_source or "",
+            )
 
 
 def check_choice(ctx: Context, name: str, value: object, spec: ParamSpec) -> None:
@@ -196,7 +210,21 @@ def check_url(ctx: Context, name: str, value: object, spec: ParamSpec) -> None:
     if type(value) is not str:
         _wrong_type(ctx, name, value, "a URL string", spec)
         return
-    _url_findings(ctx, name, value, None, allow_data_uri=False)
+    if ctx.url_policy != "basic":
+        _url_findings(ctx, name, value, None, allow_data_uri=False)
+        return
+    # Decision (issue 20, rule of certainty): the platform's schema takes any string as callback_url
+    # and nothing says a request is refused for an unusable one (the platform calls it back only
+    # once the image is done), so under the basic policy it is a warning; url_policy="strict" is the
+    # caller's own pre-flight policy and rejects it.
+    for problem in _url_verdict(value, ctx.url_policy, False):
+        ctx.warn(
+            "callback_unusable",
+            name,
+            f"{name}: {problem.message} The request is accepted (the platform's schema takes any string here),"
+            " but the result cannot be delivered to it; poll the task instead or fix the URL.",
+            "",
+        )
 
 
 def check_image(ctx: Context, name: str, value: object, spec: ParamSpec) -> None:
@@ -341,10 +369,26 @@ def check_size(ctx: Context, name: str, value: object, spec: ParamSpec) -> None:
         return
     if value not in limits.exempt:
         problems = constraint_problems(size, limits)
-        for code, message, source in problems:
+        disputed = [p for p in problems if p[0] in limits.disputed_codes]
+        certain = [p for p in problems if p[0] not in limits.disputed_codes]
+        for code, message, source in certain:
             ctx.error(code, name, message, source)
-        if problems:
+        if certain:
             return
+        for _code, message, _source in disputed:
+            ctx.warn(
+                "sources_disagree",
+                name,
+                f"{message[:-1]}: accepted, but {limits.disputed_note}.",
+                limits.disputed_source or "",
+            )
+    if rule.documented is not None and value not in rule.documented:
+        ctx.warn(
+            "sources_disagree",
+            name,
+            f"{ctx.model} size {describe(value)}: accepted, but {spec.disputed_note}.",
+            spec.disputed_source or "",
+        )
     if value != size.text and len(value) <= 40:
         ctx.warn(
             "size_not_canonical",

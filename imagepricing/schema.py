@@ -26,12 +26,13 @@ ECMA-262 engines and closes the gap for Python's.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from imagepricing import __version__
+from imagepricing._clock import today
 from imagepricing._tables import ENDPOINTS
 from imagepricing.catalog import Capability, Catalog, ParamSpec, default_catalog
-from imagepricing.engine import MODEL_OPTIONAL_ON
 from imagepricing.sizes import AUTO_SIZES, SizeRule
 
 __all__ = ["DIALECT", "NOT_EXPRESSED", "SCHEMA_CODES", "endpoint_schema", "request_schema"]
@@ -59,7 +60,6 @@ SCHEMA_CODES: frozenset[str] = frozenset(
         "url_empty",
         "url_not_absolute",
         "url_scheme",
-        "url_data_uri_not_allowed",
     }
 )
 
@@ -68,7 +68,8 @@ NOT_EXPRESSED: tuple[str, ...] = (
     " and the aspect ratio (x-imagepricing-size-constraints gives the numbers)",
     "the 1K aliases being exempt from the multiple-of-16 rule",
     "a zero side (size_not_positive)",
-    "URLs beyond an http(s) or data: prefix: hosts, ports, whitespace, data URI payloads, the strict policy",
+    "URLs beyond an http(s) or data: prefix: hosts, ports, whitespace, data URI payloads, the strict policy"
+    " (the schema is the basic policy's: any string is a callback_url, an unusable one only a warning)",
     "cross-parameter advice and warnings (transparent background with jpeg, unused compression,"
     " suggest async, returned aliases)",
     "what upstream ignores (dropped, overridden, downgraded values are accepted, not reported)",
@@ -79,83 +80,75 @@ NOT_EXPRESSED: tuple[str, ...] = (
 # Anchored patterns are paired with this so that Python's `$` (which matches before a final
 # newline) cannot accept "1024x1024\n"; ECMA-262 engines reject it already.
 _NO_NEWLINE: dict[str, Any] = {"not": {"type": "string", "pattern": "\n"}}
-_HTTP_URL = "^[Hh][Tt][Tt][Pp][Ss]?://"
 _HTTP_OR_DATA_URL = "^(?:[Hh][Tt][Tt][Pp][Ss]?://|[Dd][Aa][Tt][Aa]:)"
 _SIZE_PATTERN = "^(?:auto|[0-9]+x[0-9]+)?$"
 
 
-def request_schema(model: str, endpoint: str = "generations", catalog: Catalog | None = None) -> dict[str, Any]:
-    """The JSON Schema of a request `check` accepts for `model` on `endpoint`.
+def request_schema(
+    model: str, endpoint: str = "generations", catalog: Catalog | None = None, *, as_of: dt.date | None = None
+) -> dict[str, Any]:
+    """The JSON Schema of a request `check` accepts for `model` on `endpoint` on `as_of` (default
+    today, UTC: the rules are dated facts).
 
     Raises ValueError for an unknown model or endpoint, or a model that does not serve it.
     """
-    catalog = catalog or default_catalog()
+    day = as_of if as_of is not None else today()
+    catalog = (catalog or default_catalog()).on(day)
     capability = catalog.capability(model, endpoint)
     return {
         "$schema": DIALECT,
-        "$id": f"urn:imagepricing:{__version__}:request:{endpoint}:{model}",
+        "$id": f"urn:imagepricing:{__version__}:request:{endpoint}:{model}:{day.isoformat()}",
         **_model_schema(capability, catalog),
     }
 
 
-def endpoint_schema(endpoint: str = "generations", catalog: Catalog | None = None) -> dict[str, Any]:
-    """The JSON Schema of a request `check` accepts on `endpoint`, for any model serving it."""
-    catalog = catalog or default_catalog()
+def endpoint_schema(
+    endpoint: str = "generations", catalog: Catalog | None = None, *, as_of: dt.date | None = None
+) -> dict[str, Any]:
+    """The JSON Schema of a request `check` accepts on `endpoint` on `as_of` (default today, UTC),
+    for any model serving it."""
+    day = as_of if as_of is not None else today()
+    catalog = (catalog or default_catalog()).on(day)
     if endpoint not in ENDPOINTS:
         raise ValueError(f"unknown endpoint {endpoint!r}; expected one of {', '.join(ENDPOINTS)}")
     serving = [m for m in catalog.models.values() if endpoint in m.endpoints]
-    disputed = [m for m in catalog.models.values() if endpoint in m.disputed_endpoints]
     defs = {m.id: _model_schema(m.endpoints[endpoint], catalog) for m in serving}
-    defs.update({m.id: _disputed_schema(m.id, endpoint, catalog) for m in disputed})
-    # Without a model (accepted on edits, see engine.MODEL_OPTIONAL_ON) the other required
-    # parameters and the platform's own parameters are still checked.
-    platform = {name: _property(spec, optional=True) for name, spec in catalog.platform_specs.items()}
+    default = catalog.default_models.get(endpoint)
+    optional = default is not None
+    rules: list[dict[str, Any]] = [
+        {
+            "if": {"properties": {"model": {"const": m.id}}, "required": ["model"]},
+            "then": {"$ref": f"#/$defs/{m.id}"},
+        }
+        for m in serving
+    ]
+    if default is not None:
+        # Without a model (or with null) the platform uses its default model for the endpoint, and
+        # the engine checks the request against that model's rules (data/parameters.toml).
+        defs["(default)"] = _model_schema(catalog.models[default].endpoints[endpoint], catalog, model_required=False)
+        rules.append(
+            {
+                "if": {"anyOf": [{"not": {"required": ["model"]}}, {"properties": {"model": {"type": "null"}}}]},
+                "then": {"$ref": "#/$defs/(default)"},
+            }
+        )
     return {
         "$schema": DIALECT,
-        "$id": f"urn:imagepricing:{__version__}:request:{endpoint}",
+        "$id": f"urn:imagepricing:{__version__}:request:{endpoint}:{day.isoformat()}",
         "title": f"imagepricing: a request to the images {endpoint} endpoint",
         "type": "object",
-        "required": [*([] if endpoint in MODEL_OPTIONAL_ON else ["model"]), *catalog.required[endpoint]],
-        "properties": {
-            "model": _nullable({"enum": [m.id for m in (*serving, *disputed)]}, endpoint in MODEL_OPTIONAL_ON),
-            **{name: prop for name, prop in platform.items() if endpoint in catalog.parameters[name].endpoints},
-        },
-        "allOf": [
-            {
-                "if": {"properties": {"model": {"const": m.id}}, "required": ["model"]},
-                "then": {"$ref": f"#/$defs/{m.id}"},
-            }
-            for m in (*serving, *disputed)
-        ],
+        "required": [*([] if optional else ["model"]), *catalog.required[endpoint]],
+        "properties": {"model": _nullable({"enum": [m.id for m in serving]}, optional)},
+        "allOf": rules,
         "$defs": defs,
         "x-imagepricing-not-expressed": list(NOT_EXPRESSED),
     }
 
 
-def _disputed_schema(model: str, endpoint: str, catalog: Catalog) -> dict[str, Any]:
-    """A model the sources disagree on for `endpoint`: accepted, and only the platform's own
-    parameters are judged (engine.check does the same)."""
-    required = ["model", *catalog.required[endpoint]]
-    properties: dict[str, Any] = {"model": {"const": model}}
-    for name, spec in catalog.platform_specs.items():
-        if endpoint in catalog.parameters[name].endpoints:
-            properties[name] = _property(spec, optional=True)
-    return {
-        "title": f"imagepricing: a {model} request to the images {endpoint} endpoint (sources disagree)",
-        "type": "object",
-        "required": required,
-        "properties": properties,
-        "additionalProperties": True,
-        "x-imagepricing-model": model,
-        "x-imagepricing-endpoint": endpoint,
-        "x-imagepricing-sources-disagree": catalog.models[model].disputed_endpoints[endpoint][0],
-    }
-
-
-def _model_schema(capability: Capability, catalog: Catalog) -> dict[str, Any]:
+def _model_schema(capability: Capability, catalog: Catalog, *, model_required: bool = True) -> dict[str, Any]:
     endpoint = capability.endpoint
-    required = ["model", *catalog.required[endpoint]]
-    properties: dict[str, Any] = {"model": {"const": capability.model}}
+    required = [*(["model"] if model_required else []), *catalog.required[endpoint]]
+    properties: dict[str, Any] = {"model": {"const": capability.model}} if model_required else {}
     for name, spec in capability.params.items():
         properties[name] = _property(spec, optional=name not in required)
     dropped = [
@@ -174,6 +167,7 @@ def _model_schema(capability: Capability, catalog: Catalog) -> dict[str, Any]:
         "x-imagepricing-endpoint": endpoint,
         "x-imagepricing-dropped": dropped,
         "x-imagepricing-not-expressed": list(NOT_EXPRESSED),
+        **({"x-imagepricing-sources-disagree": capability.dispute[0]} if capability.dispute is not None else {}),
     }
 
 
@@ -214,8 +208,10 @@ def _property(spec: ParamSpec, *, optional: bool) -> dict[str, Any]:
     elif kind == "boolean":
         body = {"type": "boolean"}
     elif kind == "url":
-        # "iri", not "uri": internationalised host names are accepted (https://例子.中国/).
-        body = {"type": "string", "format": "iri", "pattern": _HTTP_URL}
+        # Any string (issue 20): the platform's schema takes any string as callback_url, and an
+        # unusable one is a `callback_unusable` warning under the basic policy, not a rejection. The
+        # format ("iri", not "uri": internationalised host names are fine) is an annotation.
+        body = {"type": "string", "format": "iri"}
     elif kind == "image":
         body = {"type": "string", "pattern": _HTTP_OR_DATA_URL}
     elif kind == "images":
@@ -245,6 +241,7 @@ def _size_schema(rule: SizeRule, notes: dict[str, Any]) -> dict[str, Any]:
             "min_pixels": limits.min_pixels,
             "max_aspect_ratio": limits.max_aspect_ratio,
             "exempt": sorted(limits.exempt),
+            "disputed": sorted(limits.disputed),
             "source": limits.source,
             "limits_source": limits.limits_source,
         }

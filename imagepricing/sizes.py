@@ -14,6 +14,7 @@ Size(width=1024, height=1536)
 from __future__ import annotations
 
 import math
+from types import MappingProxyType
 
 from imagepricing.frozen import Frozen
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AUTO_SIZES",
+    "LIMIT_CODES",
     "MAX_SIDE_DIGITS",
     "AspectMap",
     "Constraints",
@@ -122,10 +124,20 @@ def _digits_mod(digits: str, divisor: int) -> int:
 
 
 class Constraints(Frozen):
-    """Limits on a free-form size (gpt-image-2). `exempt` sizes pass whatever the limits say."""
+    """Limits on a free-form size (gpt-image-2). `exempt` sizes pass whatever the limits say.
+
+    A limit of None is no limit (the platform's own edits schema checks only the form). The limits
+    named in `disputed` are ones some cited sources state and others contradict: a size breaking
+    only those is accepted with a `sources_disagree` warning carrying `disputed_note` and
+    `disputed_source` (data/sizes.toml gives the decision).
+    """
 
     __slots__ = (
         "__weakref__",
+        "disputed",
+        "disputed_codes",
+        "disputed_note",
+        "disputed_source",
         "exempt",
         "limits_source",
         "max_aspect_ratio",
@@ -148,31 +160,42 @@ class Constraints(Frozen):
         "presets",
         "source",
         "limits_source",
+        "disputed",
+        "disputed_note",
+        "disputed_source",
     )
 
     name: str
-    multiple_of: int
-    max_side: int
-    max_pixels: int
+    multiple_of: int | None
+    max_side: int | None
+    max_pixels: int | None
     min_pixels: int | None
     max_aspect_ratio: int | None
     exempt: frozenset[str]
     presets: tuple[str, ...]
     source: str
     limits_source: str
+    # The names of the limits above that the sources dispute (e.g. "min_pixels").
+    disputed: frozenset[str]
+    disputed_note: str | None
+    disputed_source: str | None
+    disputed_codes: frozenset[str]
 
     def __init__(
         self,
         name: str,
-        multiple_of: int,
-        max_side: int,
-        max_pixels: int,
+        multiple_of: int | None,
+        max_side: int | None,
+        max_pixels: int | None,
         min_pixels: int | None,
         max_aspect_ratio: int | None,
         exempt: frozenset[str],
         presets: tuple[str, ...],
         source: str,
         limits_source: str,
+        disputed: frozenset[str] = frozenset(),
+        disputed_note: str | None = None,
+        disputed_source: str | None = None,
     ) -> None:
         _set(self, "name", name)
         _set(self, "multiple_of", multiple_of)
@@ -184,6 +207,40 @@ class Constraints(Frozen):
         _set(self, "presets", presets)
         _set(self, "source", source)
         _set(self, "limits_source", limits_source)
+        _set(self, "disputed", disputed)
+        _set(self, "disputed_note", disputed_note)
+        _set(self, "disputed_source", disputed_source)
+        # Derived, not compared: the finding codes of the disputed limits.
+        _set(self, "disputed_codes", frozenset(LIMIT_CODES[limit] for limit in disputed if limit in LIMIT_CODES))
+
+    def limits(self) -> list[tuple[str, str, str, bool]]:
+        """Each limit the set has, as (code, what it asks, source, disputed): for the docs and the
+        command line, so every description of the limits reads them from here."""
+        stated: list[tuple[str, str, str, bool]] = []
+        wording = (
+            ("multiple_of", "both sides are multiples of {}", self.source),
+            ("max_side", "the longer side is at most {}", self.source),
+            ("max_pixels", "width x height is at most {:,}", self.source),
+            ("min_pixels", "width x height is at least {:,}", self.limits_source),
+            ("max_aspect_ratio", "the long side is at most {} x the short side", self.limits_source),
+        )
+        for limit, text, source in wording:
+            value = getattr(self, limit)
+            if value is not None:
+                stated.append((LIMIT_CODES[limit], text.format(value), source, limit in self.disputed))
+        return stated
+
+
+# The finding code of each limit of a constraint set, so a table can name the limits it disputes.
+LIMIT_CODES: Mapping[str, str] = MappingProxyType(
+    {
+        "multiple_of": "size_not_multiple",
+        "max_side": "size_side_too_long",
+        "max_pixels": "size_too_many_pixels",
+        "min_pixels": "size_too_few_pixels",
+        "max_aspect_ratio": "size_aspect_ratio",
+    }
+)
 
 
 def constraint_problems(size: Size, limits: Constraints) -> list[tuple[str, str, str]]:
@@ -197,7 +254,7 @@ def constraint_problems(size: Size, limits: Constraints) -> list[tuple[str, str,
         )
         return problems
     step = limits.multiple_of
-    if (w % step or h % step) if exact else any(size.remainders(step)):
+    if step is not None and ((w % step or h % step) if exact else any(size.remainders(step))):
         suggestion = nearest_accepted(w, h, limits) if exact else None
         nearest = f" (nearest accepted size: {suggestion[0]}x{suggestion[1]})" if suggestion is not None else ""
         problems.append(
@@ -207,7 +264,7 @@ def constraint_problems(size: Size, limits: Constraints) -> list[tuple[str, str,
                 limits.source,
             )
         )
-    if max(w, h) > limits.max_side:
+    if limits.max_side is not None and max(w, h) > limits.max_side:
         problems.append(
             (
                 "size_side_too_long",
@@ -215,7 +272,7 @@ def constraint_problems(size: Size, limits: Constraints) -> list[tuple[str, str,
                 limits.source,
             )
         )
-    if w * h > limits.max_pixels:
+    if limits.max_pixels is not None and w * h > limits.max_pixels:
         problems.append(
             (
                 "size_too_many_pixels",
@@ -266,8 +323,8 @@ def nearest_accepted(width: int, height: int, limits: Constraints) -> tuple[int,
     >>> nearest_accepted(5000, 1000, limits), nearest_accepted(800, 600, limits), nearest_accepted(2890, 2890, limits)
     ((3840, 1280), (928, 720), (2880, 2880))
     """
-    step = limits.multiple_of
-    if width <= 0 or height <= 0 or step <= 0:
+    step = limits.multiple_of or 1
+    if width <= 0 or height <= 0:
         return None
     # Clamp the ratio first (the long side at most max_aspect_ratio times the short one).
     ratio = limits.max_aspect_ratio
@@ -279,10 +336,10 @@ def nearest_accepted(width: int, height: int, limits: Constraints) -> tuple[int,
             w = -(-h // ratio)
     # Then scale into [min_pixels, max_pixels] and under max_side, keeping the ratio (integers only:
     # w' = sqrt(w * P / h) gives w' * h' = P at the same ratio).
-    if max(w, h) > limits.max_side:
+    if limits.max_side is not None and max(w, h) > limits.max_side:
         longest = max(w, h)
         w, h = max(1, w * limits.max_side // longest), max(1, h * limits.max_side // longest)
-    if w * h > limits.max_pixels:
+    if limits.max_pixels is not None and w * h > limits.max_pixels:
         w, h = max(1, math.isqrt(w * limits.max_pixels // h)), max(1, math.isqrt(h * limits.max_pixels // w))
     if limits.min_pixels is not None and w * h < limits.min_pixels:
         w, h = math.isqrt(w * limits.min_pixels // h) + 1, math.isqrt(h * limits.min_pixels // w) + 1
@@ -358,10 +415,21 @@ class AspectMap(Frozen):
 
 class SizeRule(Frozen):
     """The size rule of one model on one endpoint: exactly one of a fixed set, free-form
-    constraints, or an aspect map."""
+    constraints, or an aspect map. `documented`, when set, is the set of sizes the platform
+    documented at the time: an accepted free-form size outside it is a `sources_disagree` warning
+    (the size spec's disputed_note and disputed_source say why)."""
 
-    __slots__ = ("__weakref__", "allowed", "allowed_order", "aspect_map", "constraints", "default", "tiering")
-    _fields = _compared = ("default", "allowed", "allowed_order", "constraints", "aspect_map", "tiering")
+    __slots__ = (
+        "__weakref__",
+        "allowed",
+        "allowed_order",
+        "aspect_map",
+        "constraints",
+        "default",
+        "documented",
+        "tiering",
+    )
+    _fields = _compared = ("default", "allowed", "allowed_order", "constraints", "aspect_map", "tiering", "documented")
 
     default: str
     allowed: frozenset[str] | None
@@ -369,6 +437,7 @@ class SizeRule(Frozen):
     constraints: Constraints | None
     aspect_map: AspectMap | None
     tiering: Tiering | None
+    documented: frozenset[str] | None
 
     def __init__(
         self,
@@ -378,6 +447,7 @@ class SizeRule(Frozen):
         constraints: Constraints | None = None,
         aspect_map: AspectMap | None = None,
         tiering: Tiering | None = None,
+        documented: frozenset[str] | None = None,
     ) -> None:
         _set(self, "default", default)
         _set(self, "allowed", allowed)
@@ -385,3 +455,4 @@ class SizeRule(Frozen):
         _set(self, "constraints", constraints)
         _set(self, "aspect_map", aspect_map)
         _set(self, "tiering", tiering)
+        _set(self, "documented", documented)

@@ -35,6 +35,8 @@ __all__ = [
     "Source",
     "citation_problems",
     "default_sources",
+    "load_sources",
+    "load_sources_file",
     "parse_citations",
     "render_citation",
 ]
@@ -164,6 +166,14 @@ def default_sources() -> Mapping[str, Source]:
 
 def load_sources(path: Path, problems: list[str], label: str = "sources.toml") -> Mapping[str, Source] | None:
     """Read one sources.toml; append every problem (file and path) to `problems`."""
+    return load_sources_file(path, problems, label)[0]
+
+
+def load_sources_file(
+    path: Path, problems: list[str], label: str = "sources.toml"
+) -> tuple[Mapping[str, Source] | None, dt.date | None]:
+    """Read one sources.toml: the registry and the day its sources were last reviewed (None when
+    the file does not say); append every problem (file and path) to `problems`."""
     # Validation only: a process that loads the compiled catalog never needs tomllib or cattrs.
     import tomllib  # noqa: PLC0415
 
@@ -174,14 +184,14 @@ def load_sources(path: Path, problems: list[str], label: str = "sources.toml") -
             doc = tomllib.load(handle)
     except FileNotFoundError:
         problems.append(f"{label}: file missing ({path})")
-        return None
+        return None, None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         problems.append(f"{label}: cannot be read: {exc}")
-        return None
+        return None, None
     table, found = structure_table(doc, SourcesFile, label)
     problems.extend(found)
     if table is None:
-        return None
+        return None, None
     registry: dict[str, Source] = {}
     for source_id, row in table.sources.items():
         where = f"{label}: $.sources.{source_id}"
@@ -203,4 +213,4 @@ def load_sources(path: Path, problems: list[str], label: str = "sources.toml") -
         )
     if not registry:
         problems.append(f"{label}: $.sources: empty")
-    return MappingProxyType(registry)
+    return MappingProxyType(registry), table.reviewed

@@ -53,8 +53,8 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the extra installed
     raise ImportError("imagepricing.strategies needs hypothesis: pip install 'imagepricing[hypothesis]'") from exc
 
+from imagepricing._clock import today
 from imagepricing.catalog import Capability, Catalog, ParamSpec, default_catalog
-from imagepricing.engine import MODEL_OPTIONAL_ON
 from imagepricing.sizes import AUTO_SIZES, Constraints, SizeRule, Tiering
 
 __all__ = [
@@ -71,6 +71,13 @@ __all__ = [
     "valid_requests",
     "violation_labels",
 ]
+
+
+def _of_today(catalog: Catalog | None) -> Catalog:
+    """The catalog as `check` judges by it today (its rules are dated facts: Catalog.on), so that
+    the requests drawn are the ones `check` accepts or rejects today."""
+    return (catalog or default_catalog()).on(today())
+
 
 Label = tuple[str | None, str]
 """A violation: the request parameter (None for the request as a whole) and the finding code."""
@@ -211,18 +218,32 @@ def _floor_to(value: float, step: int) -> int:
     return math.floor(value / step) * step
 
 
+# Where a constraint set has no such limit (the platform's schema checks only the form), sizes are
+# generated up to this side; it bounds generation, never what is accepted.
+_GENERATED_SIDE = 4096
+
+
+def _bounds(limits: Constraints) -> tuple[int, int, int]:
+    """(step, longest side, most pixels) to generate sizes within: the limits, or generous stand-ins."""
+    step = limits.multiple_of or 1
+    top = limits.max_side or _GENERATED_SIDE
+    return step, top, limits.max_pixels or top * top
+
+
 def _size_problems(width: int, height: int, limits: Constraints) -> frozenset[str]:
     """The constraint codes a WIDTHxHEIGHT breaks, computed here from the limits' numbers (not by
-    the engine), so a strategy can promise exactly one of them."""
+    the engine), so a strategy can promise exactly one of them. Disputed limits count too: a size
+    breaking one is accepted with a warning, so it is neither a clean valid size nor a rejection."""
     if width == 0 or height == 0:
         return frozenset({"size_not_positive"})
     long, short = max(width, height), min(width, height)
     found = set()
-    if width % limits.multiple_of or height % limits.multiple_of:
+    step = limits.multiple_of
+    if step is not None and (width % step or height % step):
         found.add("size_not_multiple")
-    if long > limits.max_side:
+    if limits.max_side is not None and long > limits.max_side:
         found.add("size_side_too_long")
-    if width * height > limits.max_pixels:
+    if limits.max_pixels is not None and width * height > limits.max_pixels:
         found.add("size_too_many_pixels")
     if limits.min_pixels is not None and width * height < limits.min_pixels:
         found.add("size_too_few_pixels")
@@ -246,7 +267,7 @@ def _oriented(pairs: SearchStrategy[tuple[int, int]]) -> SearchStrategy[tuple[in
 
 @functools.cache
 def _accepted_pairs(limits: Constraints) -> SearchStrategy[tuple[int, int]]:
-    step, top, most = limits.multiple_of, limits.max_side, limits.max_pixels
+    step, top, most = _bounds(limits)
     ratio = limits.max_aspect_ratio
     fewest = limits.min_pixels or 0
     rows = []
@@ -286,8 +307,9 @@ def _exactly(limits: Constraints, code: str) -> Callable[[tuple[int, int]], bool
 @functools.cache
 def _constraint_violations(limits: Constraints) -> list[tuple[str, SearchStrategy[str]]]:
     """One strategy per constraint code, each breaking that constraint and no other. A code that
-    cannot be broken alone under the current limits is left out."""
-    step, top, most = limits.multiple_of, limits.max_side, limits.max_pixels
+    cannot be broken alone under the current limits is left out, and so is a disputed limit (a
+    size breaking only that one is accepted with a warning) or a limit the set does not have."""
+    step, top, most = _bounds(limits)
     ratio = limits.max_aspect_ratio
     fewest = limits.min_pixels or 0
     found: list[tuple[str, SearchStrategy[str]]] = [
@@ -298,10 +320,10 @@ def _constraint_violations(limits: Constraints) -> list[tuple[str, SearchStrateg
     ]
 
     def add(code: str, rows: list[tuple[int, int, int]]) -> None:
-        if rows:
+        if rows and code not in limits.disputed_codes:
             found.append((code, _oriented(_pairs(rows, step)).filter(_exactly(limits, code)).map(_text)))
 
-    if step > 1:
+    if step > 1 and "size_not_multiple" not in limits.disputed_codes:
         nudged = st.tuples(_accepted_pairs(limits), st.integers(1, step - 1), st.booleans()).map(
             lambda t: (t[0][0] - t[1], t[0][1]) if t[2] else (t[0][0], t[0][1] - t[1])
         )
@@ -314,7 +336,8 @@ def _constraint_violations(limits: Constraints) -> list[tuple[str, SearchStrateg
         high = _floor_to(min(long, most // long), step)
         if low <= high:
             rows.append((long, low, high))
-    add("size_side_too_long", rows)
+    if limits.max_side is not None:
+        add("size_side_too_long", rows)
 
     rows = []
     for width in range(step, top + 1, step):
@@ -322,7 +345,8 @@ def _constraint_violations(limits: Constraints) -> list[tuple[str, SearchStrateg
         high = _floor_to(min(top, width * ratio if ratio else top), step)
         if low <= high:
             rows.append((width, low, high))
-    add("size_too_many_pixels", rows)
+    if limits.max_pixels is not None:
+        add("size_too_many_pixels", rows)
 
     if fewest:
         rows = []
@@ -398,7 +422,7 @@ def gpt_image_2_sizes(
     size constraints). Accepted: auto, "", the presets, the 1K aliases, any WIDTHxHEIGHT within
     the constraints, and those with leading zeros. Rejected: each way of breaking the format or
     one constraint (see `size_violations` for the labelled form)."""
-    catalog = catalog or default_catalog()
+    catalog = _of_today(catalog)
     limits = _constraints(catalog, model, endpoint)
     if accepted:
         return _constraint_sizes(limits, catalog)
@@ -415,7 +439,7 @@ def size_violations(
     """Rejected sizes labelled with the one code each earns: ``("1000x1000", "size_not_multiple")``.
     Fixed-size models give ``size_not_supported``; a model with an aspect map rejects no string.
     `codes` keeps only those codes."""
-    catalog = catalog or default_catalog()
+    catalog = _of_today(catalog)
     parts = [
         _labelled(strategy, code)
         for code, strategy in _size_string_violations(_size_rule(catalog, model, endpoint))
@@ -458,7 +482,7 @@ def sizes_in_tier(
     """Accepted sizes that bill at `tier` ("1k" or "other" for gpt-image-2): the tier's size sets,
     plus auto/"" for the tier of an omitted size, plus every other accepted size for the fallback
     tier. An omitted size bills at the auto tier too; this strategy yields strings only."""
-    catalog = catalog or default_catalog()
+    catalog = _of_today(catalog)
     rule = _size_rule(catalog, model, endpoint)
     tiering: Tiering | None = rule.tiering
     if tiering is None or rule.constraints is None:
@@ -472,7 +496,7 @@ def sizes_in_tier(
         if match is None:
             return False
         width, height = (int(side) for side in size.split("x"))
-        return size in limits.exempt or not _size_problems(width, height, limits)
+        return size in limits.exempt or not _size_problems(width, height, limits) - limits.disputed_codes
 
     parts: list[SearchStrategy[str]] = []
     named = sorted(s for s, t in tiering.tier_of_size.items() if t == tier and accepted(s))
@@ -590,7 +614,7 @@ def valid_requests(
     or an array up to the model's limit, https callback URLs. With `extras` (default), also
     parameters the model drops (any JSON value), unknown keys and nulls, which upstream ignores.
     """
-    catalog = catalog or default_catalog()
+    catalog = _of_today(catalog)
     models = [model] if model is not None else _models_serving(catalog, endpoint)
     return st.one_of([_valid_for(catalog.capability(m, endpoint), catalog, extras=extras) for m in models])
 
@@ -600,7 +624,7 @@ def dropped_parameters(
 ) -> SearchStrategy[Request]:
     """Some of the parameters `model` drops on `endpoint` without validating them, each with any
     JSON value (for nano-banana: quality, style, n, ...)."""
-    catalog = catalog or default_catalog()
+    catalog = _of_today(catalog)
     names = _dropped(catalog.capability(model, endpoint), catalog)
     return st.fixed_dictionaries({}, optional={name: json_values() for name in names})
 
@@ -608,7 +632,7 @@ def dropped_parameters(
 def junk_requests(catalog: Catalog | None = None) -> SearchStrategy[dict[object, object]]:
     """JSON objects that look like requests but hold anything: real parameter names and random
     keys, near-valid and arbitrary values, a real model id most of the time."""
-    catalog = catalog or default_catalog()
+    catalog = _of_today(catalog)
     names = sorted(catalog.parameters)
     limits = next(iter(catalog.constraints.values()), None)
     plausible: SearchStrategy[object] = st.one_of(
@@ -691,7 +715,9 @@ def _bad_values(spec: ParamSpec) -> list[tuple[str, SearchStrategy[object]]]:
     if kind == "boolean":
         return [("wrong_type", _not_booleans())]
     if kind == "url":
-        return [("wrong_type", _not_strings()), *_url_violations(allow_data_uri=False)]
+        # An unusable callback_url is a warning under the basic policy (the platform takes any
+        # string there); only its type is an error. url_policy="strict" is a caller's own policy.
+        return [("wrong_type", _not_strings())]
     if kind == "image":
         return [("wrong_type", _not_strings()), *_url_violations(allow_data_uri=True)]
     if kind == "images":
@@ -748,12 +774,10 @@ def _request_violations(catalog: Catalog, endpoint: str) -> list[tuple[Label, Se
         (("model", "wrong_type"), st.builds(_with, base, st.just("model"), _not_strings())),
         (("model", "model_unknown"), st.builds(_with, base, st.just("model"), unknown)),
     ]
-    if endpoint not in MODEL_OPTIONAL_ON:  # without a model, edits is a sources_disagree warning
+    if endpoint not in catalog.default_models:  # without a model, edits is a sources_disagree warning
         found.append((("model", "missing"), st.builds(_without, base, st.just("model"), st.booleans())))
     # A model the sources disagree on for this endpoint is accepted with a warning, not rejected.
-    elsewhere = sorted(
-        m.id for m in catalog.models.values() if endpoint not in m.endpoints and endpoint not in m.disputed_endpoints
-    )
+    elsewhere = sorted(m.id for m in catalog.models.values() if endpoint not in m.endpoints)
     if elsewhere:
         found.append(
             (("model", "endpoint_unsupported"), st.builds(_with, base, st.just("model"), st.sampled_from(elsewhere)))
@@ -774,7 +798,7 @@ def violation_labels(
     model: str | None = None, endpoint: str = "generations", catalog: Catalog | None = None
 ) -> frozenset[Label]:
     """Every (param, code) `invalid_requests` can yield for these arguments."""
-    return frozenset(label for label, _ in _all_violations(catalog or default_catalog(), model, endpoint))
+    return frozenset(label for label, _ in _all_violations(_of_today(catalog), model, endpoint))
 
 
 def invalid_requests(
@@ -793,7 +817,7 @@ def invalid_requests(
     supported, malformed or breaking exactly one size constraint, too many images, bad URLs.
     `check` reports exactly ``[(param, code)]`` as errors. `codes` keeps only those codes.
     """
-    catalog = catalog or default_catalog()
+    catalog = _of_today(catalog)
     chosen = [
         st.tuples(strategy, st.just(label))
         for label, strategy in _all_violations(catalog, model, endpoint)

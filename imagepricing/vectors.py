@@ -40,6 +40,7 @@ __all__ = [
     "export_vectors",
     "load_vectors",
     "run_vector",
+    "vector_report",
     "vectors_dir",
     "vectors_document",
 ]
@@ -50,7 +51,7 @@ FORMAT = "imagepricing-vectors/1"
 DEFAULTS: Mapping[str, str] = {
     "endpoint": "generations",
     "provider": "acedata",
-    "as_of": "2026-06-01",
+    "as_of": "2026-05-01",
     "price_basis": "charged",
     "url_policy": "basic",
 }
@@ -69,8 +70,9 @@ _EXPECT_KEYS = (
     "cost",
     "currency",
     "effective",
+    "usd_equivalent",
 )
-_DECIMAL_KEYS = ("multiplier", "unit_price", "cost")
+_DECIMAL_KEYS = ("multiplier", "unit_price", "cost", "usd_equivalent")
 _FINDING_KEYS = ("errors", "ignored", "warnings")
 
 
@@ -188,12 +190,17 @@ def run_vector(vector: Mapping[str, Any], catalog: Catalog | None = None) -> lis
     Findings compare as multisets of (param, code), decimals by value, `effective` as a subset;
     an `expect` key that is absent is not compared.
     """
+    return compare(vector["expect"], vector_report(vector, catalog))
+
+
+def vector_report(vector: Mapping[str, Any], catalog: Catalog | None = None) -> Report:
+    """The report `check` gives for one vector's request and settings (its date included)."""
     catalog = catalog or default_catalog()
     provider = _setting(vector, "provider")
     override = vector.get("price_override")
     if override is not None:
         catalog = catalog.with_price(provider, override["model"], override["amount"])
-    report = check(
+    return check(
         build_request(vector),
         endpoint=_setting(vector, "endpoint"),
         provider=provider,
@@ -202,7 +209,6 @@ def run_vector(vector: Mapping[str, Any], catalog: Catalog | None = None) -> lis
         price_basis=_setting(vector, "price_basis"),  # type: ignore[arg-type]  # check() validates it
         url_policy=_setting(vector, "url_policy"),
     )
-    return compare(vector["expect"], report)
 
 
 def compare(expect: Mapping[str, Any], report: Report) -> list[str]:

@@ -24,7 +24,7 @@ from imagepricing.per_request import RequestPricer
 pa = pytest.importorskip("pyarrow")
 arrow = pytest.importorskip("imagepricing.arrow")
 
-DAY = dt.date(2026, 6, 1)
+DAY = dt.date(2026, 5, 1)
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "requests.jsonl"
 
 _GOOD = (
@@ -85,7 +85,7 @@ def _line(rng: random.Random) -> str:
         if rng.random() < 0.8:
             body["provider"] = rng.choice(("acedata", "xhuoapi", "openai"))
         if rng.random() < 0.9:
-            body["time"] = rng.choice(("2026-05-31T23:59:59-01:00", "2026-06-01T08:00:00Z", "2026-06-02T10:00:00"))
+            body["time"] = rng.choice(("2026-05-31T23:59:59-01:00", "2026-05-01T08:00:00Z", "2026-05-02T10:00:00"))
     return json.dumps(body, ensure_ascii=rng.random() < 0.5)
 
 
@@ -266,7 +266,7 @@ class TestRows:
         assert row["cost"] is None
 
     def test_a_line_s_time_picks_the_day_and_its_prices(self) -> None:
-        line = '{"time": "2026-06-02T00:30:00+02:00", "request": {"model": "nano-banana", "prompt": "p"}}'
+        line = '{"time": "2026-05-02T00:30:00+02:00", "request": {"model": "nano-banana", "prompt": "p"}}'
         row = arrow.price_batch(_table([line]), as_of=dt.date(2020, 1, 1)).to_pylist()[0]
         assert row["day"] == DAY  # 22:30 UTC on June 1st
 
@@ -360,7 +360,7 @@ class TestMerge:
     def test_merge_refuses_estimates_made_with_other_settings(self) -> None:
         one = estimate([], as_of=DAY)
         for other in (
-            estimate([], as_of=dt.date(2026, 6, 2)),
+            estimate([], as_of=dt.date(2026, 5, 2)),
             estimate([], as_of=DAY, provider="openai"),
             estimate([], as_of=DAY, group_by="day"),
             estimate([], as_of=DAY, price_basis="published"),
@@ -409,7 +409,7 @@ class TestSeam:
     def test_the_pricer_prices_objects_and_lines_alike(self) -> None:
         pricer = RequestPricer(as_of=DAY)
         request = {"model": "gpt-image-2", "prompt": "p", "size": "2048x2048"}
-        envelope = {"provider": "xhuoapi", "time": "2026-06-01T01:00:00Z", "request": request}
+        envelope = {"provider": "xhuoapi", "time": "2026-05-01T01:00:00Z", "request": request}
         results = pricer.price_lines([request, json.dumps(request), envelope, json.dumps(envelope).encode()])
         assert results[0] == results[1]
         assert results[2] == results[3]

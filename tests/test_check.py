@@ -110,8 +110,11 @@ class TestModel:
         shutil.copytree(shipped_data_dir(), data)
         models = data / "models.toml"
         text = models.read_text(encoding="utf-8")
-        start = text.index("disputed_endpoints.edits = ")
-        models.write_text(text[:start] + text[text.index("\n", start) + 1 :], encoding="utf-8")
+        # Without its edits table (and so without the dispute it carries), dall-e-3 serves no edits.
+        start = text.index('[models."dall-e-3".endpoints.edits]')
+        models.write_text(text[:start] + text[text.index("# ----", start) :], encoding="utf-8")
+        parameters = data / "parameters.toml"  # and so it cannot be the default model of edits
+        parameters.write_text(parameters.read_text(encoding="utf-8").replace('default_on = { edits = "dall-e-3" }', ""))
         report = check(edit("dall-e-3"), endpoint="edits", catalog=load_catalog(data))
         assert codes(report) == [("model", "endpoint_unsupported")]
         assert "gpt-image-2" in report.errors[0].message
@@ -349,14 +352,21 @@ class TestPlatformParameters:
         assert report.effective["async"] is True
 
     @pytest.mark.parametrize("url", ["not a url", "ftp://example.com/x", "/relative", "", "https://example.com/\n"])
-    def test_callback_url_must_be_an_absolute_http_url(self, url: str) -> None:
+    def test_an_unusable_callback_url_is_a_warning_under_the_basic_policy(self, url: str) -> None:
+        # Decision (issue 20): the platform's schema takes any string; nothing says it refuses one.
         report = check(gen("nano-banana", callback_url=url))
-        assert not report.ok
-        assert all(param == "callback_url" and code.startswith("url_") for param, code in codes(report))
+        assert report.ok
+        assert ("callback_url", "callback_unusable") in codes(report, "warnings")
+        strict = check(gen("nano-banana", callback_url=url), url_policy="strict")
+        assert not strict.ok
+        assert all(param == "callback_url" and code.startswith("url_") for param, code in codes(strict))
 
     def test_callback_url_is_checked_even_for_an_unknown_model(self) -> None:
         report = check({"model": "x", "prompt": "p", "callback_url": "ftp://x"})
-        assert ("callback_url", "url_scheme") in codes(report)
+        assert ("callback_url", "callback_unusable") in codes(report, "warnings")
+        assert ("callback_url", "url_scheme") in codes(
+            check({"model": "x", "prompt": "p", "callback_url": "ftp://x"}, url_policy="strict")
+        )
 
     @pytest.mark.parametrize("value", ["true", 1, 0, "yes"])
     def test_async_must_be_a_boolean(self, value: object) -> None:
@@ -374,14 +384,14 @@ class TestAdvice:
     A 1K request may come back at 1254x1254 / 1672x941 / 941x1672."""
 
     def test_gpt_image_2_without_callback_gets_advice(self) -> None:
-        assert codes(check(gen("gpt-image-2")), "warnings") == [(None, "suggest_async")]
+        assert advice(check(gen("gpt-image-2"))) == [(None, "suggest_async")]
 
     @pytest.mark.parametrize("extra", [{"callback_url": "https://example.com/hook"}, {"async": True}])
     def test_no_advice_with_callback_or_async(self, extra: dict[str, object]) -> None:
-        assert codes(check(gen("gpt-image-2", **extra)), "warnings") == []
+        assert advice(check(gen("gpt-image-2", **extra))) == []
 
     def test_async_false_still_gets_advice(self) -> None:
-        assert codes(check(gen("gpt-image-2", **{"async": False})), "warnings") == [(None, "suggest_async")]
+        assert advice(check(gen("gpt-image-2", **{"async": False}))) == [(None, "suggest_async")]
 
     def test_other_models_get_no_latency_advice(self) -> None:
         assert advice(check(gen("gpt-image-1"))) == []
@@ -391,7 +401,7 @@ class TestAdvice:
     )
     def test_1k_request_may_come_back_at_an_alias(self, size: str, alias: str) -> None:
         report = check(gen("gpt-image-2", size=size, **{"async": True}))
-        assert codes(report, "warnings") == [("size", "size_may_return_alias")]
+        assert advice(report) == [("size", "size_may_return_alias")]
         assert alias in report.warnings[0].message
 
 
@@ -592,8 +602,18 @@ class TestSourcesDisagree:
     def test_edits_without_model(self) -> None:
         report = check({"prompt": "add a leaf", "image": "https://example.com/apple.png"}, endpoint="edits")
         assert report.ok
-        assert codes(report, "warnings") == [("model", "sources_disagree")]
+        assert advice(report) == [("model", "sources_disagree")]
         assert report.cost is None
+        # Checked against the platform's edits schema for its default model (issue 20): dall-e-3's
+        # n is fixed at 1 (its range 1-10 makes that a downgrade), and the edits quality enum has no hd.
+        strict = check({"prompt": "p", "image": "https://example.com/a.png", "n": 2, "quality": "hd"}, endpoint="edits")
+        assert codes(strict) == [("quality", "not_allowed")]
+        assert codes(strict, "ignored") == [("n", "downgraded")]
+        assert codes(check({"prompt": "p", "image": "https://example.com/a.png", "n": 11}, endpoint="edits")) == [
+            ("n", "out_of_range")
+        ]
+        assert strict.model is None
+        assert strict.effective["model"] == "dall-e-3"
         # On generations the platform's schema and the seeds both require it.
         assert codes(check({"prompt": "x"})) == [("model", "missing")]
 

@@ -77,12 +77,12 @@ class TestCheck:
         code, out, _ = run(
             ["check", "--endpoint", "edits"],
             capsys,
-            stdin='{"model": "dall-e-3", "prompt": "x", "image": "https://e.com/a.png", "callback_url": "ftp://e.com/h"}',
+            stdin='{"model": "dall-e-3", "prompt": "x", "image": "https://e.com/a.png", "quality": "hd"}',
             monkeypatch=monkeypatch,
         )
         assert code == 1
         assert "sources_disagree" in out  # dall-e-3 on edits: the sources disagree
-        assert "url_scheme" in out
+        assert "not_allowed" in out  # and the platform's edits schema still applies: no hd there
 
     def test_the_shipped_example_checks(self, capsys: pytest.CaptureFixture[str]) -> None:
         if not EXAMPLE.is_file():
@@ -155,7 +155,8 @@ class TestListings:
         rows = json.loads(out)
         assert code == 0
         by_model = {row["model"]: row for row in rows}
-        assert "edits" not in by_model["dall-e-3"]["endpoints"]
+        # dall-e-3 on edits: listed (the platform's edits schema serves it), with the dispute named.
+        assert by_model["dall-e-3"]["endpoints"]["edits"]["disputed"]
         assert by_model["nano-banana"]["endpoints"]["generations"]["dropped"]
 
     def test_prices_lists_every_entry_with_currency_dates_and_source(self, capsys: pytest.CaptureFixture[str]) -> None:

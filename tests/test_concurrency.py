@@ -23,7 +23,7 @@ CATALOG = load_catalog()
 MODELS = sorted(CATALOG.models)
 PROVIDERS = sorted(CATALOG.price_books)
 THREADS = 8
-DAYS = (dt.date(2026, 4, 1), dt.date(2026, 5, 10), dt.date(2026, 6, 1))
+DAYS = (dt.date(2026, 4, 1), dt.date(2026, 5, 10), dt.date(2026, 5, 1))
 
 # Values that make each parameter valid, invalid, ignored or downgraded somewhere.
 VALUES: dict[str, list[object]] = {

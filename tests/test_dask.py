@@ -19,7 +19,7 @@ from imagepricing.estimation import LogReadError, estimate_files
 distributed = pytest.importorskip("distributed")
 cluster_dask = pytest.importorskip("imagepricing.integrations.dask")
 
-DAY = dt.date(2026, 6, 1)
+DAY = dt.date(2026, 5, 1)
 _MODELS = ("nano-banana", "nano-banana-2", "nano-banana-pro", "gpt-image-2", "gpt-image-1", "dall-e-3", "dall-e-2")
 
 
@@ -65,16 +65,16 @@ def logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for hour in range(5):
         data = _log(rng, 2_000)
         if hour % 2:
-            (folder / f"2026-06-01T{hour:02d}.jsonl.gz").write_bytes(gzip.compress(data))
+            (folder / f"2026-05-01T{hour:02d}.jsonl.gz").write_bytes(gzip.compress(data))
         else:
-            (folder / f"2026-06-01T{hour:02d}.jsonl").write_bytes(data)
-    (folder / "2026-06-01T05.jsonl").write_bytes(b"\xef\xbb\xbf" + _log(rng, 10))  # a byte order mark
-    (folder / "2026-06-01T06.jsonl").write_bytes(b"")
+            (folder / f"2026-05-01T{hour:02d}.jsonl").write_bytes(data)
+    (folder / "2026-05-01T05.jsonl").write_bytes(b"\xef\xbb\xbf" + _log(rng, 10))  # a byte order mark
+    (folder / "2026-05-01T06.jsonl").write_bytes(b"")
     return folder
 
 
 def test_the_cluster_estimate_equals_the_command_line_field_for_field(client: Any, logs: Path, tmp_path: Path) -> None:
-    pattern = str(logs / "2026-06-01T*.jsonl*")
+    pattern = str(logs / "2026-05-01T*.jsonl*")
     files = sorted(str(path) for path in logs.iterdir())
     for group_by in (("model",), ("provider", "day", "tier", "endpoint", "model")):
         result = cluster_dask.estimate_on_cluster(client, pattern, group_by=group_by, as_of=DAY)
@@ -120,7 +120,7 @@ def test_tables_of_your_own_reach_the_workers(client: Any, logs: Path, tmp_path:
 
 def test_the_window_fields_and_group_cap_reach_the_workers(client: Any, logs: Path, tmp_path: Path) -> None:
     files = sorted(str(path) for path in logs.iterdir())
-    since, until = dt.datetime(2026, 6, 1, 6, tzinfo=dt.UTC), dt.date(2026, 6, 2)
+    since, until = dt.datetime(2026, 6, 1, 6, tzinfo=dt.UTC), dt.date(2026, 5, 2)
     result = cluster_dask.estimate_on_cluster(
         client, files, as_of=DAY, since=since, until=until, group_by=("hour", "model"), max_groups=7
     )
@@ -159,7 +159,7 @@ def test_failures_are_clear_and_come_before_any_work(client: Any, logs: Path, tm
     broken = tmp_path / "broken.jsonl.gz"
     broken.write_bytes(gzip.compress(_log(random.Random(1), 500))[:-40])
     with pytest.raises(LogReadError, match=r"broken\.jsonl\.gz"):
-        cluster_dask.estimate_on_cluster(client, [str(logs / "2026-06-01T00.jsonl"), str(broken)], as_of=DAY)
+        cluster_dask.estimate_on_cluster(client, [str(logs / "2026-05-01T00.jsonl"), str(broken)], as_of=DAY)
 
 
 def test_without_distributed_the_import_error_says_what_to_install() -> None:

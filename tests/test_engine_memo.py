@@ -1,7 +1,8 @@
 """The engine's verdict memo (imagepricing/_memo.py) changes no result.
 
-The differential test checks the engine of today against a frozen copy of the engine before the
-memo (tests/frozen/engine_a44ec6b.py) on 120,000 fuzzed requests. Why a frozen copy rather than
+The differential test checks the engine of today against the plain loop over the rules without any
+memo (tests/frozen/engine_35acddf.py, memoize=False) on 120,000 fuzzed requests over days across the
+platform's dated changes. Why a frozen copy rather than
 the base commit in a subprocess: the copy shares the very rules, tables and catalog objects, so
 any difference is the engine's own, and the comparison is of whole `Report` objects (attrs
 equality, every field), not of a serialisation; it also runs in seconds. The fuzzer is seeded
@@ -21,10 +22,10 @@ from typing import Any
 
 import pytest
 
-from imagepricing import check, engine
+from imagepricing import _clock, check, engine
 from imagepricing._memo import MEMO_LIMIT, PAUSE, REPORT_LIMIT, WINDOW, VerdictMemo, memo_for
 from imagepricing._shapes import shape
-from imagepricing.catalog import default_catalog
+from imagepricing.catalog import Catalog, _view, default_catalog
 from imagepricing.engine import Checker
 from imagepricing.pricing import PRICE_BASES
 
@@ -33,8 +34,8 @@ FUZZED_REQUESTS = 120_000
 
 def _frozen_engine() -> Any:
     # Loaded by path: tests/ is not a package, and pytest runs with --import-mode=importlib.
-    path = Path(__file__).parent / "frozen" / "engine_a44ec6b.py"
-    spec = importlib.util.spec_from_file_location("imagepricing_frozen_engine_a44ec6b", path)
+    path = Path(__file__).parent / "frozen" / "engine_35acddf.py"
+    spec = importlib.util.spec_from_file_location("imagepricing_frozen_engine_35acddf_for_memo", path)
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -42,7 +43,28 @@ def _frozen_engine() -> Any:
     return module
 
 
-check_before_memo = _frozen_engine().check
+# The engine before the memo: the plain loop over the rules (tests/frozen/engine_35acddf.py), without
+# any memo. Until issue 20 this was engine_a44ec6b, a copy of the engine before the memo; the rules
+# changed on purpose in issue 20 (dated facts), and the frozen loop of 35acddf was brought up to them.
+_unmemoised = _frozen_engine().Checker(memoize=False)
+
+
+def check_before_memo(
+    request: object,
+    endpoint: str = "generations",
+    provider: str = "acedata",
+    *,
+    as_of: dt.date | None = None,
+    price_basis: str = "charged",
+    url_policy: str = "basic",
+) -> Any:
+    checker = _unmemoised if (price_basis, url_policy) == ("charged", "basic") else None
+    if checker is None:
+        checker = _frozen_engine_module.Checker(price_basis=price_basis, url_policy=url_policy, memoize=False)
+    return checker.check(request, endpoint, provider, as_of)
+
+
+_frozen_engine_module = _frozen_engine()
 
 _URLS = [
     "https://example.com/a.png",
@@ -146,7 +168,8 @@ def _request(rng: random.Random, models: list[object], pools: dict[str, list[obj
 
 # Days across the price books' changes (prices in force, not yet in force, changed), so that one
 # shape is priced on many days, and the report memo (shape x provider x day x basis) is exercised.
-_DAYS = [None, *(dt.date(2024, 1, 1) + dt.timedelta(days=91 * step) for step in range(14))]
+_DATES = [dt.date(2026, 1, 1) + dt.timedelta(days=23 * step) for step in range(20)]
+_DAYS: list[dt.date | None] = [None, *_DATES]
 
 
 def test_memo_changes_no_report_on_fuzzed_requests() -> None:
@@ -182,7 +205,8 @@ def test_memo_changes_no_report_on_fuzzed_requests() -> None:
 @pytest.fixture(autouse=True)
 def _fresh_memo() -> None:
     # Identity assertions need the memo on: an earlier test's traffic may have paused it.
-    memo_for(default_catalog()).clear()
+    for era in range(len(default_catalog().eras)):
+        memo_for(_view(default_catalog(), era)).clear()
 
 
 def test_memo_returns_the_first_report_for_a_repeated_shape() -> None:
@@ -212,8 +236,10 @@ def test_a_prompt_over_its_limit_or_a_bad_url_is_not_memoised() -> None:
     long = {"model": "dall-e-2", "prompt": "x" * 5000}
     assert check(long) is not check(long)
     bad = {"model": "gpt-image-2", "prompt": "a", "callback_url": "ftp://example.com/x"}
-    assert not check(bad).ok
+    assert [f.code for f in check(bad).warnings if f.param == "callback_url"] == ["callback_unusable"]
     assert check(bad) is not check(bad)
+    assert not check(bad, url_policy="strict").ok
+    assert check(bad, url_policy="strict") is not check(bad, url_policy="strict")
 
 
 def test_memo_is_bounded_and_keeps_what_is_used() -> None:
@@ -246,8 +272,13 @@ def test_memo_is_safe_across_threads() -> None:
     assert not failures
 
 
+def _todays_catalog() -> Catalog:
+    """The catalog `check` uses today (the tests' today: the seeds' week, see conftest.py)."""
+    return default_catalog().on(_clock.today())
+
+
 def test_memo_sits_out_when_shapes_rarely_repeat() -> None:
-    memo = memo_for(default_catalog())
+    memo = memo_for(_todays_catalog())
     for width in range(WINDOW + 1):  # every request a new shape: no hit at all
         check({"model": "gpt-image-2", "prompt": "p", "size": f"{16 * (40 + width % 200)}x{16 * (40 + width // 200)}"})
     assert memo.skip > PAUSE - 10
@@ -271,10 +302,12 @@ def test_a_known_shape_on_a_new_day_is_priced_not_checked_again(monkeypatch: pyt
     reports = {
         (provider, day, basis): check(request, provider=provider, as_of=day, price_basis=basis)
         for provider in ("acedata", "xhuoapi", "openai")
-        for day in (dt.date(2025, 1, 1), dt.date(2026, 6, 1), dt.date(2026, 7, 1))
+        for day in (dt.date(2025, 1, 1), dt.date(2026, 5, 1), dt.date(2026, 7, 1))
         for basis in PRICE_BASES
     }
-    assert len(judged) == 1  # the rules ran once; every other report is a price lookup
+    # The rules ran once per era of the rules the days fall in; every other report is a price lookup.
+    eras = {id(default_catalog().on(day)) for day in (dt.date(2025, 1, 1), dt.date(2026, 5, 1), dt.date(2026, 7, 1))}
+    assert len(judged) == len(eras) == 3
     for (provider, day, basis), report in reports.items():
         assert report == check_before_memo(request, provider=provider, as_of=day, price_basis=basis)
         assert check(request, provider=provider, as_of=day, price_basis=basis) is report
@@ -293,7 +326,7 @@ def test_checker_gives_what_check_gives() -> None:
         request = _request(rng, models, pools)
         endpoint = rng.choice(("generations", "edits"))
         provider = rng.choice(("acedata", "xhuoapi", "openai"))
-        day = rng.choice(_DAYS[1:])
+        day = rng.choice(_DATES)
         expected = check_before_memo(
             request, endpoint, provider, as_of=day, price_basis="published", url_policy="strict"
         )
@@ -325,17 +358,20 @@ def test_judge_then_price_is_check() -> None:
         request = _request(rng, models, pools)
         endpoint = rng.choice(("generations", "edits"))
         provider = rng.choice(("acedata", "xhuoapi", "openai"))
-        day = rng.choice(_DAYS[1:])
+        day = rng.choice(_DATES)
         for checker in checkers:
             memo.skip = 0
             expected = check_before_memo(request, endpoint, provider, as_of=day, price_basis=checker.price_basis)
-            outcome = checker.judge(request, endpoint)
+            outcome = checker.judge(request, endpoint, day)
             report = checker.price(outcome, provider, day)
             assert report == expected
             assert report.to_dict() == expected.to_dict()
-            memoised = checker is checkers[0] and shape(request, endpoint, catalog, memo, "basic") is not None
+            on_day = catalog.on(day)
+            memoised = (
+                checker is checkers[0] and shape(request, endpoint, on_day, memo_for(on_day), "basic") is not None
+            )
             assert outcome.memoised is memoised
-            again = checker.judge(request, endpoint)
+            again = checker.judge(request, endpoint, day)
             if memoised:
                 assert again is outcome
                 assert checker.price(again, provider, day) is report
@@ -351,9 +387,9 @@ def test_an_outcome_the_memo_does_not_hold_leaves_no_report_in_it() -> None:
     bare = Checker(catalog, memoize=False)
     before = len(memo.reports)
     for day in _DAYS[1:]:
-        bare.price(bare.judge({"model": "gpt-image-2", "prompt": "a fox"}), "xhuoapi", day)
+        bare.price(bare.judge({"model": "gpt-image-2", "prompt": "a fox"}, day=day), "xhuoapi", day)
         # and a memoising checker pricing it: the outcome is not the memo's, so neither are its reports
-        Checker(catalog).price(bare.judge({"model": "gpt-image-2", "prompt": "a fox"}), "openai", day)
+        Checker(catalog).price(bare.judge({"model": "gpt-image-2", "prompt": "a fox"}, day=day), "openai", day)
     assert len(memo.reports) == before
 
 
@@ -393,7 +429,7 @@ def test_checker_refuses_a_bad_endpoint_provider_or_day_at_the_call() -> None:
     with pytest.raises(ValueError, match="unknown provider"):
         checker(request, provider="nobody")
     with pytest.raises(TypeError, match="as_of must be a date"):
-        checker(request, day="2026-06-01")  # type: ignore[arg-type]
+        checker(request, day="2026-05-01")  # type: ignore[arg-type]
     moment = dt.datetime(2026, 6, 1, 23, 30, tzinfo=dt.timezone(dt.timedelta(hours=-2)))
     assert checker(request, day=moment).as_of == dt.date(2026, 6, 2)
 
@@ -407,14 +443,15 @@ def test_concurrent_checks_equal_sequential_ones() -> None:
             _request(rng, models, pools),
             rng.choice(("generations", "edits")),
             rng.choice(("acedata", "xhuoapi", "openai")),
-            rng.choice(_DAYS[1:6]),
+            rng.choice(_DATES[:4]),  # one era of the rules (before 2026-04-18)
             rng.choice(("charged", "published")),
         )
         for _ in range(1500)
     ]
     expected = [check_before_memo(r, e, p, as_of=d, price_basis=b) for r, e, p, d, b in calls]
     checkers = {basis: Checker(price_basis=basis) for basis in ("charged", "published")}
-    memo = memo_for(default_catalog())
+    assert len({id(default_catalog().on(call[3])) for call in calls}) == 1  # one era: one memo shared
+    memo = memo_for(default_catalog().on(calls[0][3]))
     memo.shapes = type(memo.shapes)(64)  # small: evictions happen while threads read
     memo.reports = type(memo.reports)(128)
     failures: list[int] = []
@@ -498,7 +535,7 @@ def test_a_shape_alternating_providers_days_and_bases_gets_each_its_own_report()
     # The engine keeps the report it last priced from an outcome as a shortcut; alternating what
     # the price depends on must never hand one provider's, day's or basis's report to another.
     request = {"model": "gpt-image-2", "prompt": "a fox", "size": "1024x1024", "quality": "high"}
-    days = [dt.date(2026, 5, 1), dt.date(2026, 6, 1)]
+    days = [dt.date(2026, 5, 1), dt.date(2026, 5, 1)]
     seen: dict[tuple[str, dt.date, str], object] = {}
     for _ in range(3):
         for provider in ("acedata", "xhuoapi", "openai"):

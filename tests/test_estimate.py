@@ -43,7 +43,7 @@ from imagepricing.estimation import (
     open_log,
 )
 
-DAY = dt.date(2026, 6, 1)
+DAY = dt.date(2026, 5, 1)
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "requests.jsonl"
 SECRET = "sk-proj-Zq7TESTSECRET0123456789abcdef"
 
@@ -85,9 +85,9 @@ class TestTotals:
                 nano(),
                 nano("nano-banana-2"),
                 envelope(
-                    {"model": "gpt-image-2", "prompt": "x", "size": "2048x2048", "n": 4}, time="2026-06-01T10:00:00Z"
+                    {"model": "gpt-image-2", "prompt": "x", "size": "2048x2048", "n": 4}, time="2026-05-01T10:00:00Z"
                 ),
-                envelope({"model": "gpt-image-2", "prompt": "y"}, time="2026-06-02T10:00:00Z"),
+                envelope({"model": "gpt-image-2", "prompt": "y"}, time="2026-05-02T10:00:00Z"),
                 {"model": "dall-e-3", "prompt": "z", "n": 3},  # rejected: dall-e-3 takes n=1 only
                 {"model": "dall-e-3", "prompt": "z"},  # accepted, no credits price
             )
@@ -121,9 +121,9 @@ class TestGrouping:
     """--group-by any of model, endpoint, provider, tier, day, and combinations."""
 
     LOG = jsonl(
-        envelope(nano(), provider="xhuoapi", time="2026-06-01T23:30:00-05:00"),  # 2026-06-02 UTC
-        envelope(nano(), time="2026-06-01T00:00:00Z"),
-        envelope({"model": "gpt-image-2", "prompt": "p", "size": "2048x2048"}, time="2026-06-01T08:00:00"),
+        envelope(nano(), provider="xhuoapi", time="2026-05-01T23:30:00-05:00"),  # 2026-05-02 UTC
+        envelope(nano(), time="2026-05-01T00:00:00Z"),
+        envelope({"model": "gpt-image-2", "prompt": "p", "size": "2048x2048"}, time="2026-05-01T08:00:00"),
         envelope({"model": "gpt-image-2", "prompt": "p", "image": "https://example.com/a.png"}, endpoint="edits"),
         {"model": "gpt-image-2", "prompt": "p", "size": "1024x1024"},
     )
@@ -139,7 +139,7 @@ class TestGrouping:
             ("endpoint", {"edits": 1, "generations": 4}),
             ("provider", {"acedata": 4, "xhuoapi": 1}),
             ("tier", {"1k": 2, "other": 1, NO_TIER: 2}),
-            ("day", {"2026-06-01": 2, "2026-06-02": 1, NO_TIME: 2}),
+            ("day", {"2026-05-01": 2, "2026-05-02": 1, NO_TIME: 2}),
         ],
     )
     def test_each_dimension(self, dimension: str, expected: dict[str, int]) -> None:
@@ -204,7 +204,7 @@ class TestCurrencies:
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
         path = write_log(tmp_path / "log.jsonl", self.LOG)
-        assert main(["estimate", str(path), "--as-of", "2026-06-01", "--group-by", "provider"]) == 0
+        assert main(["estimate", str(path), "--as-of", "2026-05-01", "--group-by", "provider"]) == 0
         out = capsys.readouterr().out
         assert "0.08 USD" in out
         assert "0.14 credits" in out
@@ -481,7 +481,7 @@ class TestCli:
         return write_log(tmp_path / "log.jsonl", self.LOG)
 
     def test_table(self, log: Path, capsys: pytest.CaptureFixture[str]) -> None:
-        assert main(["estimate", str(log), "--as-of", "2026-06-01"]) == 0
+        assert main(["estimate", str(log), "--as-of", "2026-05-01"]) == 0
         out = capsys.readouterr().out
         assert out.startswith(
             "4 lines read from 1 file: 3 requests, 2 priced, 0 with unknown price, 0 rejected (not billed),"
@@ -496,7 +496,7 @@ class TestCli:
         assert f"{log}:4: not JSON: Expecting value at column 1" in out
 
     def test_json_is_the_api_result(self, log: Path, capsys: pytest.CaptureFixture[str]) -> None:
-        assert main(["estimate", str(log), "--format", "json", "--as-of", "2026-06-01", "--group-by", "provider"]) == 0
+        assert main(["estimate", str(log), "--format", "json", "--as-of", "2026-05-01", "--group-by", "provider"]) == 0
         assert json.loads(capsys.readouterr().out) == estimate_files([log], as_of=DAY, group_by="provider").to_dict()
 
     def test_csv_parses_and_says_unreadable_lines_on_stderr(
@@ -670,8 +670,8 @@ TIMES = {
     None: None,
     "2026-04-01T00:00:00Z": dt.date(2026, 4, 1),
     "2026-05-10T23:30:00-05:00": dt.date(2026, 5, 11),
-    "2026-06-01T12:00:00": dt.date(2026, 6, 1),
-    "2026-06-01T00:00:00+02:00": dt.date(2026, 5, 31),
+    "2026-05-01T12:00:00": dt.date(2026, 5, 1),
+    "2026-05-01T00:00:00+02:00": dt.date(2026, 5, 31),
 }
 PROMPT_LENGTHS = [0, 1, 999, 1000, 1001, 3999, 4000, 4001, 31999, 32000, 32001]
 URLS = [

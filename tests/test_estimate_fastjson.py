@@ -19,7 +19,7 @@ from imagepricing.per_request import RequestPricer
 
 pytest.importorskip("msgspec")
 
-_DAY = dt.date(2026, 6, 1)
+_DAY = dt.date(2026, 5, 1)
 
 # Lines on which msgspec (or orjson) and json differ, or could: each must be read as json reads it.
 HOSTILE_LINES = [

@@ -9,7 +9,7 @@ import json
 from imagepricing import estimate
 from imagepricing.estimation import _RAW_PAUSE, _RAW_WINDOW, _Estimator
 
-_DAY = dt.date(2026, 6, 1)
+_DAY = dt.date(2026, 5, 1)
 _LINES = [
     '{"model": "nano-banana", "prompt": "an apple"}',
     '{"time": "2026-05-02T10:00:00Z", "provider": "xhuoapi", "request": {"model": "gpt-image-2", "prompt": "p"}}',

@@ -25,7 +25,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import imagepricing
-from imagepricing.catalog import Advice, Capability, Catalog, KnownParameter, Model, Parameter, ParamSpec
+from imagepricing.catalog import Advice, Capability, KnownParameter, Model, Parameter, ParamSpec
 from imagepricing.findings import CodeInfo, Finding
 from imagepricing.frozen import Frozen, FrozenInstanceError, replace
 from imagepricing.pricing import PriceBook, PriceEntry, Quote
@@ -38,10 +38,8 @@ from imagepricing.urls import UrlProblem
 STORING: list[type[Frozen]] = [
     Advice,
     AspectMap,
-    Catalog,
     Citation,
     CodeInfo,
-    Constraints,
     Finding,
     KnownParameter,
     Model,
@@ -58,12 +56,20 @@ STORING: list[type[Frozen]] = [
 # The defaults each constructor has (what attrs had), by class and field.
 DEFAULTS: dict[type[Frozen], dict[str, object]] = {
     Finding: {"source": "", "path": "$"},
-    Report: {"price_per": None},
+    Report: {"price_per": None, "usd_equivalent": None, "usd_rate": None, "usd_rate_source": None},
     Size: {"oversize_digits": (None, None)},
-    SizeRule: {"allowed": None, "allowed_order": (), "constraints": None, "aspect_map": None, "tiering": None},
+    SizeRule: {
+        "allowed": None,
+        "allowed_order": (),
+        "constraints": None,
+        "aspect_map": None,
+        "tiering": None,
+        "documented": None,
+    },
     Source: {"url": None, "version": None, "note": None},
-    Model: {"disputed_endpoints": MappingProxyType({})},
-    Catalog: {"known_parameters": MappingProxyType({})},
+    Quote: {"caveat": None, "usd_rate": None, "usd_source": None, "usd_equivalent": None},
+    Constraints: {"disputed": frozenset(), "disputed_note": None, "disputed_source": None},
+    Parameter: {"default_on": MappingProxyType({})},
     ParamSpec: {
         name: frozenset() if name == "disputed_values" else None
         for name in ParamSpec._fields[ParamSpec._fields.index("values") :]

@@ -138,9 +138,14 @@ class TestAceDataCloud:
         assert report.cost == D("0.11")
         assert report.multiplier == 1
 
-    def test_spring_charged_price_is_also_flat(self) -> None:
-        # The maintainers stated billing had always been the flat 0.11 (decision in acedata.toml).
-        assert check(gen("gpt-image-2", size="2048x2048"), as_of=SPRING).cost == D("0.11")
+    def test_spring_charged_price_is_flat_too(self) -> None:
+        # The platform's change record (issue 20): a flat 0.09 a call from 2026-05-07 to 2026-05-17,
+        # whatever the size; the seeds' week keeps its assumed 0.11, marked uncertain.
+        assert check(gen("gpt-image-2", size="2048x2048"), as_of=SPRING).cost == D("0.09")
+        assert check(gen("gpt-image-2", size="1024x1024"), as_of=SPRING).cost == D("0.09")
+        seeds_week = check(gen("gpt-image-2", size="2048x2048"), as_of=dt.date(2026, 5, 1))
+        assert seeds_week.cost == D("0.11")
+        assert "price_uncertain" in warning_codes(seeds_week)
 
     def test_spring_published_price_was_tiered(self) -> None:
         one_k = check(gen("gpt-image-2", size="1024x1024"), as_of=SPRING, price_basis="published")
@@ -366,5 +371,5 @@ class TestModelsBeyondTheSeeds:
         assert report.cost is None
 
     def test_official_channel_says_why_it_has_no_price(self) -> None:
-        report = check(gen("gpt-image-2:official"))
+        report = check(gen("gpt-image-2:official"), as_of=dt.date(2026, 10, 1))
         assert "tokens" in report.warnings[-1].message

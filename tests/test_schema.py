@@ -11,6 +11,7 @@ when its verdict does not depend on what a schema cannot say, that is when
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -31,7 +32,7 @@ from imagepricing.schema import (
     request_schema,
 )
 from imagepricing.strategies import gpt_image_2_sizes, invalid_requests, size_violations, valid_requests
-from imagepricing.vectors import build_request, load_vectors
+from imagepricing.vectors import DEFAULTS, build_request, load_vectors
 
 CATALOG = default_catalog()
 INTEGER_PARAMS = frozenset(name for name, p in CATALOG.parameters.items() if p.kind == "integer")
@@ -52,6 +53,8 @@ def expressible(vector: dict[str, Any]) -> bool:
     expect = vector["expect"]
     if "known_deviation" in vector or _integer_written_as_float(build_request(vector)):
         return False
+    if vector.get("url_policy", DEFAULTS["url_policy"]) != "basic":
+        return False  # the schema is the basic policy's
     codes = {code for _, code in expect.get("errors", [])}
     return bool(expect["ok"]) or ("errors" in expect and codes <= SCHEMA_CODES)
 
@@ -81,8 +84,8 @@ class TestSchemasAreValid:
     def test_unknown_model_or_unserved_endpoint_raise(self) -> None:
         with pytest.raises(ValueError, match="unknown model"):
             request_schema("dall-e-4")
-        with pytest.raises(ValueError, match="does not serve"):
-            request_schema("dall-e-3", "edits")
+        # dall-e-3 serves edits in the platform's schema, with the dispute said (issue 20).
+        assert "x-imagepricing-sources-disagree" in request_schema("dall-e-3", "edits")
         with pytest.raises(ValueError, match="unknown endpoint"):
             endpoint_schema("variations")
 
@@ -98,13 +101,20 @@ class TestAgreesWithTheVectors:
     def test_vector(self, vector: dict[str, Any]) -> None:
         request = build_request(vector)
         endpoint = vector["endpoint"]
+        day = dt.date.fromisoformat(vector.get("as_of", DEFAULTS["as_of"]))
         ok = check(
-            request, endpoint=endpoint, provider=vector["provider"], url_policy=vector.get("url_policy", "basic")
+            request,
+            endpoint=endpoint,
+            provider=vector["provider"],
+            url_policy=vector.get("url_policy", "basic"),
+            as_of=day,
         ).ok
-        assert VALIDATORS[endpoint].is_valid(request) is ok
+        # The rules are dated: the schema of the vector's own day.
+        assert Draft202012Validator(endpoint_schema(endpoint, as_of=day)).is_valid(request) is ok
         model = request.get("model") if isinstance(request, dict) else None
         if isinstance(model, str) and (model, endpoint) in MODEL_VALIDATORS:
-            assert MODEL_VALIDATORS[(model, endpoint)].is_valid(request) is ok
+            schema = request_schema(model, endpoint, as_of=day)
+            assert Draft202012Validator(schema).is_valid(request) is ok
 
 
 class TestAgreesWithTheStrategies:
@@ -163,8 +173,6 @@ class TestDocumentedLimits:
         [
             ("1000x1000", "size_not_multiple"),
             ("4096x4096", "size_side_too_long"),
-            ("800x800", "size_too_few_pixels"),
-            ("3088x1024", "size_aspect_ratio"),
             ("0x1024", "size_not_positive"),
         ],
     )
@@ -173,6 +181,14 @@ class TestDocumentedLimits:
         assert MODEL_VALIDATORS[("gpt-image-2", "generations")].is_valid(request)
         assert code in {f.code for f in check(request).errors}
         assert code not in SCHEMA_CODES
+
+    @pytest.mark.parametrize("size", ["800x800", "3088x1024"])
+    def test_disputed_size_limits_are_accepted(self, size: str) -> None:
+        # Below 655,360 pixels or beyond 3:1 the sources disagree (issue 20): accepted with a warning.
+        request = {"model": "gpt-image-2", "prompt": "p", "size": size}
+        assert MODEL_VALIDATORS[("gpt-image-2", "generations")].is_valid(request)
+        assert check(request).ok
+        assert ("size", "sources_disagree") in {(f.param, f.code) for f in check(request).warnings}
 
     def test_integral_floats_agree(self) -> None:
         # 2.0 is the integer 2 for JSON Schema and for check alike (the platform types n as integer).
@@ -253,5 +269,5 @@ class TestCommandLine:
     def test_unserved_endpoint_is_a_usage_error(self, capsys: pytest.CaptureFixture[str]) -> None:
         from imagepricing.cli import main
 
-        assert main(["schema", "--endpoint", "edits", "--model", "dall-e-3"]) == 2
-        assert "does not serve" in capsys.readouterr().err
+        assert main(["schema", "--endpoint", "edits", "--model", "dall-e-4"]) == 2
+        assert "unknown model" in capsys.readouterr().err

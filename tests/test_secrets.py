@@ -196,7 +196,7 @@ class TestEstimateNeverEchoesSecrets:
     def lines(self) -> list[str]:
         envelope = {
             "endpoint": "generations",
-            "time": "2026-06-01T10:00:00Z",
+            "time": "2026-05-01T10:00:00Z",
             "headers": {"Authorization": f"Bearer {BEARER}", "x-api-key": OPENAI_KEY},
             "request": {**base(), "quality": OPENAI_KEY, GITHUB: 1},
         }
@@ -470,7 +470,7 @@ class TestSecretSweep:
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str, secret: str
     ) -> None:
         lines = [
-            json.dumps({"endpoint": e, "time": "2026-06-01T10:00:00Z", "request": r})
+            json.dumps({"endpoint": e, "time": "2026-05-01T10:00:00Z", "request": r})
             for _, e, r in sweep_placements(value)
         ]
         lines += [

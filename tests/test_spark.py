@@ -26,7 +26,7 @@ pytestmark = pytest.mark.spark
 pyspark = pytest.importorskip("pyspark")
 arrow = pytest.importorskip("imagepricing.arrow")
 
-DAY = dt.date(2026, 6, 1)
+DAY = dt.date(2026, 5, 1)
 
 
 @pytest.fixture(scope="module")

@@ -31,14 +31,16 @@ CATALOG = default_catalog()
 EDITS_VIOLATIONS = invalid_requests(endpoint="edits")
 
 
-def _edited_catalog(tmp: Path, edits: dict[str, tuple[str, str]]) -> Catalog:
+def _edited_catalog(tmp: Path, edits: dict[str, tuple[str, str] | list[tuple[str, str]]]) -> Catalog:
     data = tmp / "data"
     shutil.copytree(CATALOG.source_dir, data)
-    for name, (old, new) in edits.items():
+    for name, changes in edits.items():
         path = data / name
         text = path.read_text(encoding="utf-8")
-        assert old in text
-        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+        for old, new in changes if isinstance(changes, list) else [changes]:
+            assert old in text
+            text = text.replace(old, new, 1)
+        path.write_text(text, encoding="utf-8")
     return load_catalog(data)
 
 
@@ -84,7 +86,16 @@ class TestDataChangesFlowThrough:
         assert not check(found).ok  # the shipped tables do not have it
 
     def test_new_constraints(self, tmp_path: Path) -> None:
-        stricter = _edited_catalog(tmp_path, {"sizes.toml": ("min_pixels = 655360", "min_pixels = 1048576")})
+        # A stricter minimum, and undisputed (the shipped one is disputed: a warning, issue 20).
+        stricter = _edited_catalog(
+            tmp_path,
+            {
+                "sizes.toml": [
+                    ("min_pixels = 655360", "min_pixels = 1048576"),
+                    ('disputed = ["min_pixels", "max_aspect_ratio"]', 'disputed = ["max_aspect_ratio"]'),
+                ]
+            },
+        )
 
         @settings(max_examples=100)
         @given(gpt_image_2_sizes(catalog=stricter))
@@ -106,9 +117,11 @@ class TestLabels:
         assert ("n", "above_model_limit") in violation_labels("dall-e-3")
         assert ("n", "above_model_limit") not in violation_labels("dall-e-2")
         assert ("size", "size_not_supported") in violation_labels("gpt-image-1")
-        assert {("size", c) for c in ("size_format", "size_not_multiple", "size_too_few_pixels")} <= violation_labels(
+        assert {("size", c) for c in ("size_format", "size_not_multiple", "size_too_many_pixels")} <= violation_labels(
             "gpt-image-2"
         )
+        # Disputed limits are warnings (issue 20), so no request violates them.
+        assert ("size", "size_too_few_pixels") not in violation_labels("gpt-image-2")
         assert ("prompt", "too_long") not in violation_labels("nano-banana")  # no documented limit
         assert not any(p == "response_format" for p, _ in violation_labels("gpt-image-1"))  # overridden: any value
         # gpt-image-2: the seeds disagree (base64 or URLs): url and b64_json pass, anything else does not.
@@ -134,7 +147,6 @@ class TestLabels:
     @pytest.mark.parametrize(
         ("call", "message"),
         [
-            (lambda: valid_requests("dall-e-3", "edits"), "does not serve"),
             (lambda: valid_requests("dall-e-4"), "unknown model"),
             (lambda: sizes_in_tier("4k"), "unknown tier"),
             (lambda: gpt_image_2_sizes(model="dall-e-2"), "no free-form size constraints"),

@@ -43,8 +43,11 @@ NOT_EXPRESSIBLE_IN_JSON = {"key_not_string": "JSON object keys are always string
 # Finding codes the shipped tables cannot produce, with the reason (tests/test_check.py covers them
 # with user tables).
 UNREACHABLE_WITH_SHIPPED_TABLES = {
-    "endpoint_unsupported": "every shipped model serves both endpoints or is disputed (dall-e-3 on edits is a"
+    "endpoint_unsupported": "every shipped model serves both endpoints (dall-e-3 on edits is disputed: a"
     " sources_disagree warning)",
+    "size_too_few_pixels": "the shipped tables dispute gpt-image-2's minimum pixels (a sources_disagree warning,"
+    " issue 20); tests/test_strategies.py covers the error with undisputed tables",
+    "size_aspect_ratio": "the shipped tables dispute gpt-image-2's ratio limit (a sources_disagree warning, issue 20)",
 }
 
 

@@ -47,6 +47,7 @@ try:
 except ImportError as exc:  # depends on the environment
     raise ImportError("imagepricing.integrations.dask needs distributed: pip install 'imagepricing[dask]'") from exc
 
+from imagepricing._clock import today
 from imagepricing.catalog import Catalog, load_catalog
 from imagepricing.estimation import MAX_GROUPS, Estimate, estimate_files
 from imagepricing.pricing import PriceBasis
@@ -87,7 +88,7 @@ def estimate_on_cluster(
         if not files:
             raise ValueError("no log files given")
     group_by = (group_by,) if isinstance(group_by, str) else tuple(group_by)
-    day = as_of if as_of is not None else dt.datetime.now(dt.UTC).date()
+    day = as_of if as_of is not None else today()
     directory = None if data is None else os.fspath(data)
     options: dict[str, Any] = {
         "group_by": group_by,

@@ -46,6 +46,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from imagepricing import __version__
+from imagepricing._clock import today
 from imagepricing._tables import ENDPOINTS
 from imagepricing._url_codes import URL_POLICIES
 from imagepricing.catalog import Catalog, default_catalog
@@ -249,7 +250,7 @@ class _Service:
     async def models(self, request: Request) -> Response:
         from imagepricing.cli import models_table  # noqa: PLC0415
 
-        return _json(200, {"models": models_table(self.catalog, dt.datetime.now(dt.UTC).date())})
+        return _json(200, {"models": models_table(self.catalog, today())})
 
     async def prices(self, request: Request) -> Response:
         from imagepricing.cli import prices_table  # noqa: PLC0415

@@ -1,7 +1,12 @@
-# FROZEN COPY, for tests/test_compiled_checkers.py only: imagepricing/engine.py as of commit 35acddf (before
-# issue 11 item 1 compiled the checkers), unchanged below this header. The differential test checks the
-# engine of today, memo off and on, against it on more than 100,000 fuzzed requests; the test rebinds the
-# frozen engine's rule names to the frozen rules. Do not edit or import it elsewhere.
+# FROZEN COPY, for tests/test_compiled_checkers.py and tests/test_engine_memo.py only: imagepricing/engine.py
+# as of commit 35acddf (before issue 11 item 1 compiled the checkers): the plain loop over the rules, each
+# request judged key by key through the catalog's tables. The differential tests check the engine of today,
+# memo off and on, against it on more than 100,000 fuzzed requests. It runs today's rules (imagepricing.rules).
+# Edited once, in issue 20, where the rules themselves changed on purpose (nothing the compiled checkers or
+# the memo do): a request is judged by the catalog of its day (Catalog.on), a capability's availability
+# notices and dispute are reported, an edits request without model takes the platform's default model, and
+# a report carries the followed book's price, the USD equivalent and the stale-tables warning. Do not edit
+# or import it elsewhere.
 # ruff: noqa
 # mypy: ignore-errors
 """`check`: the loop that runs the rules over one request and prices the result.
@@ -35,7 +40,8 @@ from imagepricing._tables import ENDPOINTS
 from imagepricing._url_codes import URL_POLICIES
 from imagepricing.catalog import Capability, Catalog, default_catalog
 from imagepricing.findings import Finding, cited_source
-from imagepricing.pricing import PRICE_BASES, PriceBasis, quote
+from imagepricing._clock import today
+from imagepricing.pricing import PRICE_BASES, PriceBasis, quote, usd_rate_of
 from imagepricing.report import Report
 from imagepricing.rules import CROSS_RULES, RULES, Context, make_finding
 
@@ -82,7 +88,9 @@ def check(
         or url_policy not in URL_POLICIES
     ):
         _validate(catalog, endpoint, provider, price_basis, url_policy)  # raises, saying which
-    return _check(request, endpoint, provider, _day(as_of), catalog, memo_for(catalog), price_basis, url_policy)
+    day = _day(as_of)
+    catalog = catalog.on(day)
+    return _check(request, endpoint, provider, day, catalog, memo_for(catalog), price_basis, url_policy)
 
 
 class Checker:
@@ -104,7 +112,7 @@ class Checker:
     True
     """
 
-    __slots__ = ("_books", "_memo", "catalog", "endpoint", "price_basis", "url_policy")
+    __slots__ = ("_books", "_memoize", "catalog", "endpoint", "price_basis", "url_policy")
 
     def __init__(
         self,
@@ -122,7 +130,7 @@ class Checker:
         self.url_policy = url_policy
         self._books = self.catalog.price_books
         # memoize=False checks every request afresh (the same reports, never the same objects).
-        self._memo: VerdictMemo | None = memo_for(self.catalog) if memoize else None
+        self._memoize = memoize
 
     def check(
         self, request: object, endpoint: str | None = None, provider: str = "acedata", day: dt.date | None = None
@@ -137,7 +145,9 @@ class Checker:
             raise ValueError(f"unknown provider {provider!r}; expected one of {', '.join(self._books)}")
         if type(day) is not dt.date:
             day = _day(day)
-        return _check(request, endpoint, provider, day, self.catalog, self._memo, self.price_basis, self.url_policy)
+        catalog = self.catalog.on(day)
+        memo = memo_for(catalog) if self._memoize else None
+        return _check(request, endpoint, provider, day, catalog, memo, self.price_basis, self.url_policy)
 
     __call__ = check
 
@@ -252,6 +262,18 @@ def _judged(request: object, endpoint: str, catalog: Catalog, url_policy: str) -
 
     capability = _resolve_model(ctx, request.get("model"), endpoint, catalog)
     ctx.capability = capability
+    defaulted = capability is not None and request.get("model") is None
+    if capability is not None:
+        for code, note, source in capability.notices:
+            ctx.warn(code, "model", f"{capability.model}: {note}.", source)
+        if capability.dispute is not None and not defaulted:
+            ctx.warn(
+                "sources_disagree",
+                "model",
+                f"{capability.model} on the {endpoint} endpoint is accepted, but {capability.dispute[0]}; the request"
+                " is checked against the platform's own schema, and the price is unknown.",
+                capability.dispute[1],
+            )
     parameters = catalog.parameters
     for key, value in request.items():
         if key == "model":
@@ -288,15 +310,14 @@ def _judged(request: object, endpoint: str, catalog: Catalog, url_policy: str) -
             continue
         RULES[spec.kind](ctx, key, value, spec)
 
-    if capability is None and ctx.model is None and endpoint in MODEL_OPTIONAL_ON and request.get("model") is None:
-        # Decision (issue 9): the platform's edits schema makes model optional (only image and prompt
-        # are required), so its absence is a disagreement between sources, not a certain rejection.
+    if defaulted:
+        default = catalog.default_models[endpoint]
         ctx.warn(
             "sources_disagree",
             "model",
-            "model is absent: accepted, but the platform's edits schema makes it optional with default dall-e-3,"
-            " which the edits seed does not list among the edits models; name the model to know what is served"
-            " and billed.",
+            f"model is absent: accepted, but the platform's {endpoint} schema makes it optional with default"
+            f" {default}, which the edits seed does not list among the edits models; the request is checked"
+            f" against the platform's schema for {default}. Name the model to know what is served and billed.",
             cited_source(_EDITS_MODEL_OPTIONAL),
         )
     for name in catalog.required[endpoint]:
@@ -307,25 +328,20 @@ def _judged(request: object, endpoint: str, catalog: Catalog, url_policy: str) -
         _fill_defaults(ctx, capability, request)
         for rule in CROSS_RULES:
             rule(ctx, request)
+    if defaulted:
+        ctx.model = None
     return Outcome(ctx, endpoint, capability)
 
 
 def _resolve_model(ctx: Context, value: object, endpoint: str, catalog: Catalog) -> Capability | None:
+    if value is None and endpoint in catalog.default_models:
+        value = catalog.default_models[endpoint]
     model = catalog.models.get(value) if type(value) is str else None
     if model is not None:
         ctx.model = model.id
         ctx.effective["model"] = model.id
         capability = model.endpoints.get(endpoint)
-        dispute = model.disputed_endpoints.get(endpoint) if capability is None else None
-        if dispute is not None:
-            ctx.warn(
-                "sources_disagree",
-                "model",
-                f"{model.id} on the {endpoint} endpoint is accepted, but {dispute[0]}; only the platform's own"
-                " parameters are checked, and the price is unknown.",
-                dispute[1],
-            )
-        elif capability is None:
+        if capability is None:
             serving = ", ".join(m.id for m in catalog.models.values() if endpoint in m.endpoints)
             ctx.error(
                 "endpoint_unsupported",
@@ -335,8 +351,6 @@ def _resolve_model(ctx: Context, value: object, endpoint: str, catalog: Catalog)
             )
         return capability
     known = ", ".join(catalog.models)
-    if value is None and endpoint in MODEL_OPTIONAL_ON:
-        return None  # reported after the parameters (see check)
     if value is None:
         ctx.error("missing", "model", f"model is required; one of {known}.", catalog.parameters["model"].source)
     elif type(value) is not str:
@@ -380,12 +394,15 @@ def _priced(outcome: Outcome, provider: str, day: dt.date, catalog: Catalog, bas
     """The report of `outcome` priced at `provider` on `day`: only the price side and a warning
     saying why a price is unknown depend on these."""
     book = catalog.price_books[provider]
-    unit_price = multiplier = cost = None
+    unit_price = multiplier = cost = usd = None
     price_source = price_per = None
+    followed = book.followed_on(day, catalog.price_books)
+    usd_rate, usd_source = usd_rate_of(followed or book, day)
     warnings = outcome.warnings
     if outcome.priced_as is not None:
         result = quote(
             book,
+            followed=followed,
             model=outcome.priced_as,
             endpoint=outcome.endpoint,
             quality=outcome.quality,
@@ -398,9 +415,21 @@ def _priced(outcome: Outcome, provider: str, day: dt.date, catalog: Catalog, bas
         unit_price, multiplier, price_source = result.unit_price, result.multiplier, result.source
         price_per = result.per
         if not outcome.errors:
-            cost = result.cost
-            if result.problem is not None:
-                warnings = (*warnings, make_finding(result.problem[0], None, result.problem[1]))
+            cost, usd = result.cost, result.usd_equivalent
+            said = result.problem or result.caveat
+            if said is not None:
+                warnings = (*warnings, make_finding(said[0], None, said[1]))
+    if catalog.reviewed is not None and day > catalog.reviewed:
+        warnings = (
+            *warnings,
+            make_finding(
+                "tables_may_be_stale",
+                None,
+                f"prices and rules after {catalog.reviewed.isoformat()} assumed unchanged: the tables' sources were last"
+                " reviewed that day, and the platform may have changed since (imagepricing changes lists what is"
+                " recorded).",
+            ),
+        )
     return Report(
         endpoint=outcome.endpoint,
         provider=provider,
@@ -419,6 +448,9 @@ def _priced(outcome: Outcome, provider: str, day: dt.date, catalog: Catalog, bas
         price_basis=basis,
         as_of=day,
         price_per=price_per,
+        usd_equivalent=usd,
+        usd_rate=usd_rate,
+        usd_rate_source=usd_source,
     )
 
 
@@ -446,7 +478,7 @@ _today = _Today()
 
 def _day(as_of: object) -> dt.date:
     if as_of is None:
-        return _today()
+        return today()
     if isinstance(as_of, dt.datetime):
         return (as_of.astimezone(_UTC) if as_of.tzinfo is not None else as_of).date()
     if isinstance(as_of, dt.date):
