@@ -93,10 +93,18 @@ class ServeError(Exception):
 def listen(host: str, port: int) -> socket.socket:
     """A TCP socket listening on host:port (SO_REUSEADDR, as uvicorn's); ServeError if it cannot be had."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # The protocol is named (not 0): asyncio sets TCP_NODELAY only on accepted sockets whose proto
+    # is IPPROTO_TCP, and they take the listener's. Without it, Nagle's algorithm holds the second
+    # write of each answer (uvicorn writes head and body apart) for the client's delayed ACK: ~40 ms.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
-        return socket.create_server((host, port), family=family, backlog=_BACKLOG)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(_BACKLOG)
     except OSError as exc:
+        sock.close()
         raise ServeError(f"cannot listen on {_where(host, port)}: {exc.strerror or exc}") from None
+    return sock
 
 
 def url(sock: socket.socket) -> str:
