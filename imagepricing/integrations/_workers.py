@@ -365,6 +365,8 @@ def remove_stale_directories(base: Path | None = None) -> list[Path]:
 
     Only this user's directories named `imagepricing-metrics-*` with a lock file are considered.
     """
+    if sys.platform == "win32":  # no flock; --workers is POSIX only
+        return []
     base = Path(tempfile.gettempdir()) if base is None else base
     removed = []
     for path in base.glob(f"{PREFIX}*"):
@@ -397,6 +399,8 @@ def metrics_directory(given: str | None) -> Iterator[Path]:
     None: a fresh directory in the temporary directory, removed at exit. A directory of yours: made
     if missing, refused if another server holds it, and emptied of a previous run's counters.
     """
+    if sys.platform == "win32":
+        raise ServeError("a metrics directory (--workers above 1, --metrics-dir) needs a POSIX system")
     if given is None:
         # Made and locked under a name the stale-directory sweep does not look at, then renamed:
         # a server starting at the same moment never sees it unlocked.

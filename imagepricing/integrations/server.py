@@ -20,8 +20,13 @@ header, the provider whose API host is in `X-Forwarded-Host` or `Host` (as a gat
 it), the configured default.
 
 Every error, the server's own included, is the platform's envelope with a stable code; no answer
-carries a traceback or quotes the body. The service opens no outbound connection: `check` judges
-URLs by their text, never by fetching or resolving them.
+carries a traceback or quotes the body (one exception, documented: HTTP that uvicorn cannot parse
+gets uvicorn's own plain-text 400). The service opens no outbound connection: `check` judges URLs
+by their text, never by fetching or resolving them.
+
+`serve` runs the app in this process, or under a small supervisor with `--workers N`
+(`_workers`: why, and what happens on each signal); the counters are `_metrics`', kept by
+`_counts` (recorded before each answer is sent).
 """
 
 from __future__ import annotations
@@ -559,9 +564,16 @@ def serve(config: ServerConfig) -> None:
 
 
 def _serve_here(config: ServerConfig, catalog: Catalog, sock: socket.socket, metrics_dir: str | None) -> None:
-    app = create_app(
-        catalog, provider=config.provider, url_policy=config.url_policy, limits=config.limits, metrics_dir=metrics_dir
-    )
+    try:
+        app = create_app(
+            catalog,
+            provider=config.provider,
+            url_policy=config.url_policy,
+            limits=config.limits,
+            metrics_dir=metrics_dir,
+        )
+    except OSError as exc:
+        raise ServeError(f"cannot keep counters in {metrics_dir}: {exc.strerror or exc}") from None
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then raises the signal again for the handler
     # it found. A no-op handler here makes that a normal return: a requested stop exits 0.
     previous = {sig: signal.signal(sig, _stopped) for sig in (signal.SIGINT, signal.SIGTERM)}

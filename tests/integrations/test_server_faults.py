@@ -33,6 +33,7 @@ for _name in ("starlette", "uvicorn", "prometheus_client", "python_multipart"):
 
 import imagepricing  # noqa: E402 (after the skip: the modules below need the extra)
 from imagepricing.integrations._counts import CountsFile, read_directory  # noqa: E402
+from imagepricing.integrations._workers import listen  # noqa: E402
 from imagepricing.integrations.server import create_app  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc; POSIX signals")
@@ -199,12 +200,37 @@ def test_a_check_is_in_the_shared_file_before_its_answer_is_sent(tmp_path: Path)
         "client": ("127.0.0.1", 1),
         "server": ("127.0.0.1", 8080),
     }
+
     async def run() -> None:
         await app(scope, receive, send)
 
     asyncio.run(run())
     key = ("checks", "generations", "ok", "acedata", "nano-banana", "credits")
     assert seen == [{key: (1, PRICE)}]
+
+
+def test_connections_accepted_on_the_servers_socket_are_tcp_nodelay() -> None:
+    # asyncio sets TCP_NODELAY only where the listener names IPPROTO_TCP; without it, Nagle's
+    # algorithm held each answer's body for the client's delayed ACK (~40 ms a request).
+    sock = listen("127.0.0.1", 0)
+
+    async def accepted_nodelay() -> int:
+        loop = asyncio.get_running_loop()
+        made: asyncio.Future[asyncio.BaseTransport] = loop.create_future()
+
+        class Accept(asyncio.Protocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                made.set_result(transport)
+
+        async with await loop.create_server(Accept, sock=sock):
+            _, writer = await asyncio.open_connection(*sock.getsockname()[:2])
+            transport = await made
+            value = int(transport.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+            transport.close()
+            return value
+
+    assert asyncio.run(accepted_nodelay()) != 0
 
 
 # ------------------------------------------------------------------------ workers
