@@ -176,6 +176,7 @@ class _Worker:
         self.process = process
         self.reports = reports
         self.ready = False
+        self.listening = True  # until it said "ready", why it cannot start, or closed its end
         self.failure: str | None = None
 
 
@@ -247,7 +248,7 @@ def _supervise(
         if stop_by is None and pending and pending[0] <= now:
             pending.pop(0)
             pool.append(start())
-        waits = [w.process.sentinel for w in pool] + [w.reports for w in pool if not w.ready]
+        waits = [w.process.sentinel for w in pool] + [w.reports for w in pool if w.listening]
         deadlines = [*pending[:1], *([stop_by] if stop_by is not None else [])]
         timeout = max(0.0, min(deadlines) - now) if deadlines else None
         multiprocessing.connection.wait([wake, *waits], timeout)
@@ -268,11 +269,12 @@ def _supervise(
                 _signal_all(pool, signum)
 
         for worker in list(pool):
-            if not worker.ready and worker.reports.poll():
+            if worker.listening and worker.reports.poll():
                 try:
                     message = worker.reports.recv()
                 except EOFError:
                     message = None
+                worker.listening = False
                 if message == _READY:
                     worker.ready = True
                     if serving:

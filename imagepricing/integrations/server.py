@@ -315,7 +315,8 @@ class _CountInvalidHttp(logging.Filter):
     connection; no ASGI hook sees it. It logs the same sentence as a warning just before, on
     `uvicorn.error` (both its h11 and httptools protocols): this filter counts that record, as
     `bad_requests_total{code="invalid_http"}`, and lets it through. If a uvicorn release rewords
-    the warning, the count stops; test_server.py sends malformed HTTP and checks it.
+    the warning, the count stops; test_server.py sends malformed HTTP and checks it. (uvicorn must
+    log warnings for this: `imagepricing serve` runs it at level info.)
     """
 
     MESSAGE = "Invalid HTTP request received."

@@ -646,6 +646,18 @@ def test_no_outbound_connection_even_for_strict_url_checks(tmp_path: Path) -> No
     assert not log.exists() or log.read_text() == ""
 
 
+def test_workers_load_the_tables_and_prices_the_command_was_given() -> None:
+    # Each worker rebuilds the catalog from the config through the core (no CLI in the worker).
+    fresh = Server("--workers", "2", "--price", "acedata:nano-banana=0.5", "--provider", "xhuoapi")
+    try:
+        for _ in range(4):  # both workers, most likely
+            status, body = fresh.post_json("/v1/check?provider=acedata", VALID)
+            assert (status, body["cost"]) == (200, "0.5")
+        assert json.loads(fresh.get("/healthz")[1])["default_provider"] == "xhuoapi"
+    finally:
+        assert fresh.stop() == 0
+
+
 def test_serve_without_the_extra_says_what_to_install() -> None:
     code = "import sys\nsys.modules['starlette'] = None\nfrom imagepricing.cli import main\nsys.exit(main(['serve']))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
