@@ -5,18 +5,20 @@
 
 The server's modules are imported only when the command runs, so the rest of the command line
 needs nothing beyond the core.
+
+Exit status: 0 after SIGTERM or SIGINT (the requests in flight answered); 2 when it cannot start
+(bad arguments or tables, the extra missing, the port in use, the metrics directory in use or
+full, a worker that cannot start).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
-import tempfile
+import sys
 from typing import Any
 
 from imagepricing._url_codes import URL_POLICIES
-from imagepricing.cli import UsageError, add_catalog_options
+from imagepricing.cli import UsageError, add_catalog_options, catalog_from_args
 
 __all__ = ["add_parser"]
 
@@ -39,6 +41,11 @@ def add_parser(sub: Any) -> None:
         "--graceful-timeout", type=int, default=30, metavar="S", help="on SIGTERM, wait this long for requests"
     )
     p.add_argument("--access-log", action="store_true", help="log every request line (off: queries may hold tokens)")
+    p.add_argument(
+        "--metrics-dir",
+        metavar="DIR",
+        help="where workers share their counters (default: a fresh directory in the temporary directory)",
+    )
     p.set_defaults(func=_run)
 
 
@@ -49,6 +56,8 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(_MISSING.format(name=exc.name or exc)) from None
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")
+    if args.workers > 1 and sys.platform == "win32":
+        raise UsageError("--workers above 1 needs a POSIX system (signals and file locks)")
     if not 0 <= args.port <= 65535:
         raise UsageError("--port must be from 0 to 65535")
     sizes = {
@@ -62,6 +71,14 @@ def _run(args: argparse.Namespace) -> int:
         if value is not None and value <= 0:
             raise UsageError(f"--{name.replace('_', '-')} must be positive")
     limits = server.Limits(**{k: v for k, v in sizes.items() if v is not None})
+    # The tables and prices are read as every command reads them (same messages, exit 2), then handed
+    # to the server as data it loads through the core, in each worker.
+    catalog_from_args(args)
+    overrides = []
+    for text in args.price:
+        target, _, amount = text.partition("=")
+        provider, _, model = target.partition(":")
+        overrides.append((provider, model, amount))
     config = server.ServerConfig(
         host=args.host,
         port=args.port,
@@ -70,23 +87,14 @@ def _run(args: argparse.Namespace) -> int:
         url_policy=args.url_policy,
         data=args.data,
         prices=tuple(args.prices),
-        price=tuple(args.price),
+        price=tuple(overrides),
         limits=limits,
         graceful_timeout=args.graceful_timeout,
         access_log=args.access_log,
+        metrics_dir=args.metrics_dir,
     )
     try:
-        config.catalog()  # fail on a bad table or provider before binding the port
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    made_dir = None
-    if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        # prometheus_client's multiprocess mode: workers share counters through files here.
-        made_dir = tempfile.mkdtemp(prefix="imagepricing-metrics-")
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = made_dir
-    try:
         server.serve(config)
-    finally:
-        if made_dir is not None:
-            shutil.rmtree(made_dir, ignore_errors=True)
+    except server.ServeError as exc:
+        raise UsageError(str(exc)) from None
     return 0

@@ -12,9 +12,9 @@ python3 -m venv "$work/venv"
 "$work/venv/bin/pip" install -q -e '.[server,dev]'
 "$work/venv/bin/python" -c "import starlette, uvicorn, prometheus_client, python_multipart; print('server extra installed')"
 
-echo "== server tests (real server subprocesses) and the integrations' doctests"
-"$work/venv/bin/python" -m pytest -q -p no:cacheprovider tests/integrations/test_server.py tests/integrations/test_server_bodies.py \
-  imagepricing/integrations tests/test_cli.py
+echo "== server tests (real server subprocesses; faults: signals, a full tmpfs where mounting one is allowed) and the integrations' doctests"
+"$work/venv/bin/python" -m pytest -q -p no:cacheprovider -ra tests/integrations/test_server.py tests/integrations/test_server_bodies.py \
+  tests/integrations/test_server_faults.py tests/integrations/test_counts.py imagepricing/integrations tests/test_cli.py
 
 echo "== types with the extra installed"
 "$work/venv/bin/mypy" --strict

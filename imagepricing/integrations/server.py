@@ -20,21 +20,28 @@ header, the provider whose API host is in `X-Forwarded-Host` or `Host` (as a gat
 it), the configured default.
 
 Every error, the server's own included, is the platform's envelope with a stable code; no answer
-carries a traceback or quotes the body. The service opens no outbound connection: `check` judges
-URLs by their text, never by fetching or resolving them.
+carries a traceback or quotes the body (one exception, documented: HTTP that uvicorn cannot parse
+gets uvicorn's own plain-text 400). The service opens no outbound connection: `check` judges URLs
+by their text, never by fetching or resolving them.
+
+`serve` runs the app in this process, or under a small supervisor with `--workers N`
+(`_workers`: why, and what happens on each signal); the counters are `_metrics`', kept by
+`_counts` (recorded before each answer is sent).
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import datetime as dt
 import json
+import logging
 import math
-import os
 import signal
+import socket
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from multiprocessing.connection import Connection
 from typing import Any
 
 import attrs
@@ -49,7 +56,7 @@ from imagepricing import __version__
 from imagepricing._clock import today
 from imagepricing._tables import ENDPOINTS
 from imagepricing._url_codes import URL_POLICIES
-from imagepricing.catalog import Catalog, default_catalog
+from imagepricing.catalog import Catalog, default_catalog, load_catalog, load_price_book
 from imagepricing.engine import check
 from imagepricing.estimation import GROUP_DIMENSIONS, estimate
 from imagepricing.integrations._bodies import (
@@ -64,14 +71,23 @@ from imagepricing.integrations._bodies import (
 from imagepricing.integrations._envelope import envelope, rejection_envelope
 from imagepricing.integrations._forms import request_from_form
 from imagepricing.integrations._metrics import CONTENT_TYPE, ServerMetrics
+from imagepricing.integrations._workers import (
+    ServeError,
+    announce_start,
+    listen,
+    metrics_directory,
+    remove_stale_directories,
+    run_uvicorn,
+    supervise,
+    worker_setup,
+)
 from imagepricing.pricing import PRICE_BASES
 from imagepricing.report import Report
 from imagepricing.routes import endpoint_from_path, provider_from_host
 from imagepricing.schema import endpoint_schema
 
-__all__ = ["CONFIG_ENV", "Limits", "ServerConfig", "app_from_environment", "create_app", "serve"]
+__all__ = ["Limits", "ServeError", "ServerConfig", "create_app", "serve"]
 
-CONFIG_ENV = "IMAGEPRICING_SERVER_CONFIG"
 PROVIDER_HEADER = "x-imagepricing-provider"
 _JSON = "application/json"
 _INLINE_BYTES = 256 * 1024  # bodies up to this size are judged on the event loop (well under 1 ms)
@@ -80,7 +96,12 @@ _PLATFORM_PREFIXES = ("/openai/images", "/v1/images", "/v1/openai/images", "/v1/
 
 @attrs.frozen
 class ServerConfig:
-    """How `imagepricing serve` runs; also what each worker process rebuilds its app from."""
+    """How `imagepricing serve` runs; also what each worker process rebuilds its app from.
+
+    `price` holds (provider, model, amount) overrides, applied after the `prices` books as
+    `Catalog.with_price` applies them. `metrics_dir`: where several workers share their counters;
+    None makes a fresh one in the temporary directory (removed at exit).
+    """
 
     host: str = "127.0.0.1"
     port: int = 8080
@@ -89,28 +110,19 @@ class ServerConfig:
     url_policy: str = "basic"
     data: str | None = None
     prices: tuple[str, ...] = ()
-    price: tuple[str, ...] = ()
+    price: tuple[tuple[str, str, str], ...] = ()
     limits: Limits = attrs.field(factory=Limits)
     graceful_timeout: int = 30
     access_log: bool = False
-
-    def to_json(self) -> str:
-        return json.dumps(attrs.asdict(self))
-
-    @classmethod
-    def from_json(cls, text: str) -> ServerConfig:
-        raw = json.loads(text)
-        raw["prices"] = tuple(raw["prices"])
-        raw["price"] = tuple(raw["price"])
-        raw["limits"] = Limits(**raw["limits"])
-        return cls(**raw)
+    metrics_dir: str | None = None
 
     def catalog(self) -> Catalog:
-        """The tables the config names (raises CatalogError or UsageError as the CLI does)."""
-        from imagepricing.cli import catalog_from_args  # noqa: PLC0415 (the CLI imports this module lazily)
-
-        args = argparse.Namespace(data=self.data, prices=list(self.prices), price=list(self.price), provider=None)
-        catalog = catalog_from_args(args)
+        """The tables the config names; raises CatalogError (a ValueError) for a bad table or price."""
+        catalog = load_catalog(self.data) if self.data is not None else default_catalog()
+        for path in self.prices:
+            catalog = catalog.with_price_book(load_price_book(path, catalog))
+        for provider, model, amount in self.price:
+            catalog = catalog.with_price(provider, model, amount)
         if self.provider not in catalog.price_books:
             raise ValueError(f"unknown provider {self.provider!r}; known: {', '.join(catalog.price_books)}")
         return catalog
@@ -122,7 +134,9 @@ class ServerConfig:
 class _Service:
     """The handlers, bound to one catalog, default provider, URL policy and set of limits."""
 
-    def __init__(self, catalog: Catalog, provider: str, url_policy: str, limits: Limits) -> None:
+    def __init__(
+        self, catalog: Catalog, provider: str, url_policy: str, limits: Limits, metrics_dir: str | None
+    ) -> None:
         if provider not in catalog.price_books:
             raise ValueError(f"unknown provider {provider!r}; known: {', '.join(catalog.price_books)}")
         if url_policy not in URL_POLICIES:
@@ -131,7 +145,7 @@ class _Service:
         self.provider = provider
         self.url_policy = url_policy
         self.limits = limits
-        self.metrics = ServerMetrics(catalog)
+        self.metrics = ServerMetrics(catalog, metrics_dir)
         self.openapi = _openapi(catalog)
 
     # -- the checks
@@ -171,7 +185,12 @@ class _Service:
                 # inline) is judged in a worker thread so the event loop keeps serving the others.
                 loop = asyncio.get_running_loop()
                 report = await loop.run_in_executor(None, self._judge, body, endpoint, provider)
-        self.metrics.record(report)
+        try:
+            # Before the answer is sent: whatever a client is answered is counted (docs/server.md).
+            self.metrics.record(report)
+        except OSError:
+            message = "the check could not be counted (no room for the server's counters), so it is not answered"
+            raise BodyError(503, "counts_unavailable", message) from None
         return report
 
     def _judge(self, body: bytes, endpoint: str, provider: str) -> Report:
@@ -273,12 +292,44 @@ class _Service:
     # -- errors
 
     def body_error(self, exc: BodyError) -> Response:
-        self.metrics.record_bad(exc.code)
+        self.record_bad(exc.code)
         body = envelope(exc.code, exc.message)
         headers = {"x-trace-id": body["trace_id"]}
         if exc.status in (408, 413):
             headers["connection"] = "close"  # the rest of the body is not read: the connection cannot be reused
         return _json(exc.status, body, headers)
+
+    def record_bad(self, code: str) -> None:
+        try:
+            self.metrics.record_bad(code)
+        except OSError:
+            # No room to count it: the answer goes out uncounted (unlike a check's, it carries no spend).
+            logging.getLogger("imagepricing.serve").warning("bad request %s not counted: no room", code)
+
+
+class _CountInvalidHttp(logging.Filter):
+    """Counts the malformed HTTP uvicorn answers itself, from its documented `uvicorn.error` logger.
+
+    uvicorn parses HTTP before any app runs; a request it cannot parse (a broken request line or
+    chunk, two Content-Lengths, a head still incomplete past `h11_max_incomplete_event_size`) it
+    answers with its own 400 (text/plain, "Invalid HTTP request received.") and closes the
+    connection; no ASGI hook sees it. It logs the same sentence as a warning just before, on
+    `uvicorn.error` (both its h11 and httptools protocols): this filter counts that record, as
+    `bad_requests_total{code="invalid_http"}`, and lets it through. If a uvicorn release rewords
+    the warning, the count stops; test_server.py sends malformed HTTP and checks it. (uvicorn must
+    log warnings for this: `imagepricing serve` runs it at level info.)
+    """
+
+    MESSAGE = "Invalid HTTP request received."
+
+    def __init__(self, service: _Service) -> None:
+        super().__init__()
+        self.service = service
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg == self.MESSAGE:
+            self.service.record_bad("invalid_http")
+        return True
 
 
 def create_app(
@@ -287,9 +338,15 @@ def create_app(
     provider: str = "acedata",
     url_policy: str = "basic",
     limits: Limits | None = None,
+    metrics_dir: str | None = None,
 ) -> ASGIApp:
-    """The ASGI app. Raises ValueError for an unknown provider or URL policy."""
-    service = _Service(catalog or default_catalog(), provider, url_policy, limits or Limits())
+    """The ASGI app. Raises ValueError for an unknown provider or URL policy.
+
+    `metrics_dir`: a directory where several processes serving the same app share their counters
+    (each writes its own file there; `/metrics` and `/v1/spend` add them all up); None keeps them
+    in this process. OSError if this process's file cannot be made there.
+    """
+    service = _Service(catalog or default_catalog(), provider, url_policy, limits or Limits(), metrics_dir)
 
     def guarded(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
         async def run(request: Request) -> Response:
@@ -320,6 +377,7 @@ def create_app(
     async def http_error(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
         code = {404: "api_not_found", 405: "method_not_allowed"}.get(status, "bad_request")
+        service.record_bad(code)
         return _json(status, envelope(code, "no such endpoint" if status == 404 else f"HTTP {status}"))
 
     async def internal_error(request: Request, exc: Exception) -> Response:
@@ -328,13 +386,13 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        flusher = asyncio.create_task(_flush_every_second(service)) if service.metrics.ledger.shared_dir else None
+        uvicorn_log = logging.getLogger("uvicorn.error")
+        counter = _CountInvalidHttp(service)
+        uvicorn_log.addFilter(counter)
         try:
             yield
         finally:
-            if flusher is not None:
-                flusher.cancel()
-            service.metrics.ledger.flush()
+            uvicorn_log.removeFilter(counter)
 
     app = Starlette(
         routes=routes,
@@ -342,13 +400,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.service = service
-    return _HeaderLimits(app, service.limits, service.metrics)
-
-
-async def _flush_every_second(service: _Service) -> None:
-    while True:
-        await asyncio.sleep(1.0)
-        service.metrics.ledger.flush()
+    return _HeaderLimits(app, service.limits, service)
 
 
 class _HeaderLimits:
@@ -357,17 +409,17 @@ class _HeaderLimits:
     Their total size is bounded earlier, by uvicorn's h11 parser (`h11_max_incomplete_event_size`).
     """
 
-    def __init__(self, app: ASGIApp, limits: Limits, metrics: ServerMetrics) -> None:
+    def __init__(self, app: ASGIApp, limits: Limits, service: _Service) -> None:
         self.app = app
         self.limits = limits
-        self.metrics = metrics
+        self.service = service
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             headers = scope["headers"]
             size = sum(len(name) + len(value) for name, value in headers)
             if len(headers) > self.limits.max_headers or size > self.limits.max_header_bytes:
-                self.metrics.record_bad("headers_too_large")
+                self.service.record_bad("headers_too_large")
                 message = f"at most {self.limits.max_headers} headers of {self.limits.max_header_bytes:,} bytes in all"
                 response = _json(431, envelope("headers_too_large", message), {"connection": "close"})
                 await response(scope, receive, send)
@@ -492,46 +544,80 @@ def _openapi(catalog: Catalog) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------ running
 
 
-def app_from_environment() -> ASGIApp:
-    """The app for one worker of `serve --workers N`, rebuilt from the config the command exported."""
-    config = ServerConfig.from_json(os.environ[CONFIG_ENV])
-    return create_app(config.catalog(), provider=config.provider, url_policy=config.url_policy, limits=config.limits)
-
-
 def serve(config: ServerConfig) -> None:
     """Run the service until SIGINT or SIGTERM; requests in flight finish first (up to graceful_timeout s).
 
-    Tables are loaded here, before the port is bound, so a bad table fails at once.
+    Tables are loaded and the port bound before anything is served: a bad table raises
+    CatalogError or ValueError, a port in use or a worker that cannot start ServeError (all exit
+    status 2 from the command). With several workers, see `_workers` for how they are run.
     """
-    import uvicorn  # noqa: PLC0415
-
     catalog = config.catalog()
-    common: dict[str, Any] = {
-        "host": config.host,
-        "port": config.port,
-        # h11: its header-size limit is configurable (h11_max_incomplete_event_size); the subclass
-        # answers unparseable HTTP with the JSON envelope instead of uvicorn's plain text.
-        "http": "imagepricing.integrations._h11:JsonErrorsH11Protocol",
+    remove_stale_directories()
+    with contextlib.closing(listen(config.host, config.port)) as sock:
+        if config.workers <= 1 and config.metrics_dir is None:
+            _serve_here(config, catalog, sock, None)
+            return
+        with metrics_directory(config.metrics_dir) as directory:
+            shared = attrs.evolve(config, metrics_dir=str(directory))
+            if config.workers <= 1:
+                _serve_here(shared, catalog, sock, shared.metrics_dir)
+            else:
+                supervise(_worker, (shared,), sock, workers=config.workers, graceful_timeout=config.graceful_timeout)
+
+
+def _serve_here(config: ServerConfig, catalog: Catalog, sock: socket.socket, metrics_dir: str | None) -> None:
+    try:
+        app = create_app(
+            catalog,
+            provider=config.provider,
+            url_policy=config.url_policy,
+            limits=config.limits,
+            metrics_dir=metrics_dir,
+        )
+    except OSError as exc:
+        raise ServeError(f"cannot keep counters in {metrics_dir}: {exc.strerror or exc}") from None
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then raises the signal again for the handler
+    # it found. A no-op handler here makes that a normal return: a requested stop exits 0.
+    previous = {sig: signal.signal(sig, _stopped) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        run_uvicorn(app, sock, _uvicorn_options(config), announce=True)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _worker(sock: socket.socket, parent: Connection, config: ServerConfig) -> None:
+    """One worker process of `serve --workers N`, spawned by `_workers.supervise`; rebuilds its app from `config`."""
+    worker_setup(config.metrics_dir)
+    try:
+        app = create_app(
+            config.catalog(),
+            provider=config.provider,
+            url_policy=config.url_policy,
+            limits=config.limits,
+            metrics_dir=config.metrics_dir,
+        )
+    except OSError as exc:
+        parent.send(f"cannot keep counters in {config.metrics_dir}: {exc.strerror or exc}")
+        sys.exit(2)
+    except ValueError as exc:  # the parent loaded the same tables a moment ago; a file changed since
+        parent.send(str(exc))
+        sys.exit(2)
+    run_uvicorn(announce_start(app, parent), sock, _uvicorn_options(config))
+
+
+def _uvicorn_options(config: ServerConfig) -> dict[str, Any]:
+    return {
+        # h11, for its header-size limit (h11_max_incomplete_event_size). Malformed HTTP is
+        # answered by uvicorn itself (400, plain text) and counted from its log (_CountInvalidHttp).
+        "http": "h11",
         "h11_max_incomplete_event_size": config.limits.max_header_bytes,
         "timeout_graceful_shutdown": config.graceful_timeout,
         "access_log": config.access_log,  # off by default: a query string may hold a token
         "server_header": False,
         "log_level": "info",
+        "lifespan": "on",
     }
-    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then raises the signal again for the handler
-    # it found. A no-op handler here makes that a normal return: a requested stop exits 0.
-    previous = {sig: signal.signal(sig, _stopped) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        if config.workers <= 1:
-            app = create_app(catalog, provider=config.provider, url_policy=config.url_policy, limits=config.limits)
-            uvicorn.run(app, **common)
-        else:
-            os.environ[CONFIG_ENV] = config.to_json()
-            target = "imagepricing.integrations.server:app_from_environment"
-            uvicorn.run(target, factory=True, workers=config.workers, **common)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 def _stopped(signum: int, frame: object) -> None:

@@ -402,10 +402,16 @@ class TestLimits:
         ],
         ids=["huge-header", "no-request-line", "bad-chunk", "two-lengths"],
     )
-    def test_unparseable_http_gets_the_json_envelope_too(self, server: Server, data: bytes) -> None:
+    def test_unparseable_http_is_uvicorns_own_400_and_is_counted(self, server: Server, data: bytes) -> None:
+        # uvicorn answers HTTP it cannot parse before the app runs (docs/server.md, "The error
+        # envelope"); the server counts it from uvicorn's warning on the uvicorn.error logger.
+        before = _bad_requests(server, "invalid_http")
         response = _raw(server.port, data)
         assert _status(response) == 400
-        _envelope_ok(json.loads(response.partition(b"\r\n\r\n")[2]), "invalid_http")
+        head = response.partition(b"\r\n\r\n")[0].lower()
+        assert b"content-type: text/plain" in head
+        assert b"connection: close" in head
+        assert _bad_requests(server, "invalid_http") == before + 1
 
     def test_hostile_bodies_never_get_a_500_or_an_echo(self, server: Server) -> None:
         bodies = [
@@ -482,6 +488,12 @@ class TestOtherEndpoints:
         _envelope_ok(json.loads(raw), "method_not_allowed")
 
 
+def _bad_requests(server: Server, code: str) -> Decimal:
+    return _samples(server.get("/metrics")[1].decode()).get(
+        f'imagepricing_bad_requests_total{{code="{code}"}}', Decimal(0)
+    )
+
+
 def _samples(text: str) -> dict[str, Decimal]:
     values = {}
     for line in text.splitlines():
@@ -516,17 +528,56 @@ class TestMetrics:
         finally:
             assert fresh.stop() == 0
 
+    def test_every_error_the_server_answers_is_counted(self) -> None:
+        fresh = Server("--max-json-bytes", "1000")
+        try:
+            answers = {
+                "invalid_json": fresh.request("POST", "/v1/check", b"{")[0],
+                "body_too_large": fresh.request("POST", "/v1/check", b" " * 2000)[0],
+                "unknown_provider": fresh.request("POST", "/v1/check?provider=nobody", b"{}")[0],
+                "api_not_found": fresh.request("GET", "/nowhere")[0],
+                "method_not_allowed": fresh.request("GET", "/v1/check")[0],
+                "headers_too_large": _status(
+                    _raw(fresh.port, b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X: y\r\n" * 150 + b"\r\n")
+                ),
+                "invalid_http": _status(_raw(fresh.port, b"NOT HTTP\r\n\r\n")),
+            }
+            assert answers == {
+                "invalid_json": 400,
+                "body_too_large": 413,
+                "unknown_provider": 400,
+                "api_not_found": 404,
+                "method_not_allowed": 405,
+                "headers_too_large": 431,
+                "invalid_http": 400,
+            }
+            samples = _samples(fresh.get("/metrics")[1].decode())
+            counted = {
+                name.split('"')[1]: int(value)
+                for name, value in samples.items()
+                if name.startswith("imagepricing_bad_requests_total")
+            }
+            assert counted == dict.fromkeys(answers, 1)
+            # A rejected request on a platform path is a check (400 with the platform's envelope), not a bad request.
+            assert fresh.post_json("/v1/images/generations", INVALID)[0] == 400
+            after = _samples(fresh.get("/metrics")[1].decode())
+            assert after['imagepricing_checks_total{endpoint="generations",outcome="rejected"}'] == 1
+            assert sum(v for k, v in after.items() if k.startswith("imagepricing_bad_requests_total")) == 7
+        finally:
+            assert fresh.stop() == 0
+
     def test_workers_share_counters_and_exact_spend(self) -> None:
         fresh = Server("--workers", "2")
         try:
             for _ in range(20):
                 assert fresh.post_json("/v1/check", VALID)[0] == 200
-            time.sleep(1.5)  # each worker writes its exact spend at most once a second
+            # Recorded before answering, in each worker's file: exact at once, whichever worker answers.
             samples = _samples(fresh.get("/metrics")[1].decode())
             assert samples['imagepricing_checks_total{endpoint="generations",outcome="ok"}'] == 20
             exact = json.loads(fresh.get("/v1/spend")[1])
             assert exact["scope"] == "all workers"
             assert exact["totals"] == {"credits": "2.80"}
+            assert exact["checks"] == 20
         finally:
             assert fresh.stop() == 0
 
@@ -593,6 +644,18 @@ def test_no_outbound_connection_even_for_strict_url_checks(tmp_path: Path) -> No
     finally:
         assert fresh.stop() == 0
     assert not log.exists() or log.read_text() == ""
+
+
+def test_workers_load_the_tables_and_prices_the_command_was_given() -> None:
+    # Each worker rebuilds the catalog from the config through the core (no CLI in the worker).
+    fresh = Server("--workers", "2", "--price", "acedata:nano-banana=0.5", "--provider", "xhuoapi")
+    try:
+        for _ in range(4):  # both workers, most likely
+            status, body = fresh.post_json("/v1/check?provider=acedata", VALID)
+            assert (status, body["cost"]) == (200, "0.5")
+        assert json.loads(fresh.get("/healthz")[1])["default_provider"] == "xhuoapi"
+    finally:
+        assert fresh.stop() == 0
 
 
 def test_serve_without_the_extra_says_what_to_install() -> None:
