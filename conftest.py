@@ -92,9 +92,11 @@ def _directive(example_or_region_start: int, text: str, pattern: re.Pattern[str]
 
 def _requires_extra(extra: str) -> str | None:
     """A skip reason when the extra `extra` of pyproject.toml is not installed here, else None."""
-    requirements = importlib.metadata.requires("imagepricing") or []
-    marker = f'extra == "{extra}"'
-    names = [re.split(r"[\s\[<>=!~;]", line, maxsplit=1)[0] for line in requirements if marker in line]
+    # packaging (a dependency of pytest) reads the markers as pip does: `extra == 'litellm'`.
+    from packaging.requirements import Requirement  # noqa: PLC0415  # only where docs are collected
+
+    requirements = [Requirement(line) for line in importlib.metadata.requires("imagepricing") or []]
+    names = [r.name for r in requirements if r.marker is not None and r.marker.evaluate({"extra": extra})]
     if not names:
         raise ValueError(f"pyproject.toml has no extra {extra!r}")
     missing = []
