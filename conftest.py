@@ -118,6 +118,15 @@ def _installs() -> str | None:
     return "installs packages: run in a fresh environment by a CI script (IMAGEPRICING_DOCS_PIP=1)"
 
 
+# The examples name the real platform; one that got past a guard would meet a closed local port
+# instead of leaving this machine (servers a document starts are on 127.0.0.1, which stays direct).
+_NO_NETWORK = {
+    **{name: "http://127.0.0.1:9" for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")},
+    **{name: "http://127.0.0.1:9" for name in ("ALL_PROXY", "all_proxy")},
+    **{name: "127.0.0.1,localhost" for name in ("NO_PROXY", "no_proxy")},
+}
+
+
 def _docs_setup(namespace: dict[str, Any]) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="imagepricing-docs-"))
     listed = subprocess.run(
@@ -135,7 +144,9 @@ def _docs_setup(namespace: dict[str, Any]) -> None:
         _docs_workdir=workdir,
         _docs_previous_cwd=os.getcwd(),
         _docs_servers=[],
+        _docs_environ={name: os.environ.get(name) for name in _NO_NETWORK},
     )
+    os.environ.update(_NO_NETWORK)
     os.chdir(workdir)
 
 
@@ -148,6 +159,11 @@ def _docs_teardown(namespace: dict[str, Any]) -> None:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait(timeout=30)
     os.chdir(namespace["_docs_previous_cwd"])
+    for name, value in namespace["_docs_environ"].items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
     shutil.rmtree(namespace["_docs_workdir"], ignore_errors=True)
 
 
