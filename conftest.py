@@ -121,9 +121,9 @@ def _installs() -> str | None:
 # The examples name the real platform; one that got past a guard would meet a closed local port
 # instead of leaving this machine (servers a document starts are on 127.0.0.1, which stays direct).
 _NO_NETWORK = {
-    **{name: "http://127.0.0.1:9" for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")},
-    **{name: "http://127.0.0.1:9" for name in ("ALL_PROXY", "all_proxy")},
-    **{name: "127.0.0.1,localhost" for name in ("NO_PROXY", "no_proxy")},
+    **dict.fromkeys(("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"), "http://127.0.0.1:9"),
+    **dict.fromkeys(("ALL_PROXY", "all_proxy"), "http://127.0.0.1:9"),
+    **dict.fromkeys(("NO_PROXY", "no_proxy"), "127.0.0.1,localhost"),
 }
 
 
