@@ -375,7 +375,7 @@ def test_an_images_call_the_guard_cannot_check_clears_the_last_report(stub: Any)
 
 
 def test_as_of_pins_the_day_whose_prices_apply(stub: Any) -> None:
-    import datetime  # noqa: PLC0415  # only here
+    import datetime  # only here
 
     client = guard(_sync(stub), provider="acedata", as_of=datetime.date(2026, 5, 1))
     client.images.generate(model="gpt-image-2", prompt="a fox", size="2048x1152")
