@@ -82,6 +82,7 @@ _DOCS = ["README.md", "docs/*.md"]
 _DOCS_NOT_COLLECTED = ["docs/server.md"]
 _FILE_DIRECTIVE = re.compile(r"<!-- file: (?P<name>[\w.-]+) -->\s*\Z")
 _SERVE_DIRECTIVE = re.compile(r"<!-- serve: (?P<url>http://127\.0\.0\.1:\d+/\S*) -->\s*\Z")
+_NOT_COPIED = (".git", ".venv", "__pycache__", "site", "*.egg-info", ".*_cache", "test-artifacts", "dist", "build")
 _SERVE_SECONDS = 240  # the LiteLLM proxy takes tens of seconds to start on a loaded two-core machine
 _COMMAND_SECONDS = 600
 
@@ -129,9 +130,13 @@ _NO_NETWORK = {
 
 def _docs_setup(namespace: dict[str, Any]) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="imagepricing-docs-"))
-    listed = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=_ROOT, capture_output=True, check=True, timeout=60
-    ).stdout.decode()
+    try:  # the files of a clone: what git tracks
+        listed = subprocess.run(
+            ["git", "ls-files", "-z"], cwd=_ROOT, capture_output=True, check=True, timeout=60
+        ).stdout.decode()
+    except (OSError, subprocess.CalledProcessError):  # not a git checkout (an sdist): the tree, less the builds
+        shutil.copytree(_ROOT, workdir, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*_NOT_COPIED))
+        listed = ""
     for name in filter(None, listed.split("\0")):
         source = _ROOT / name
         if source.is_file():
