@@ -81,6 +81,7 @@ _DOCS = ["README.md", "docs/*.md"]
 # docs/server.md: collected once the server rewrite (issue 23) lands.
 _DOCS_NOT_COLLECTED = ["docs/server.md"]
 _FILE_DIRECTIVE = re.compile(r"<!-- file: (?P<name>[\w.-]+) -->\s*\Z")
+_INSTALLS_DIRECTIVE = re.compile(r"<!-- skip: next installs\(\) -->\s*\Z")
 _SERVE_DIRECTIVE = re.compile(r"<!-- serve: (?P<url>http://127\.0\.0\.1:\d+/\S*) -->\s*\Z")
 _NOT_COPIED = (".git", ".venv", "__pycache__", "site", "*.egg-info", ".*_cache", "test-artifacts", "dist", "build")
 _SERVE_SECONDS = 240  # the LiteLLM proxy takes tens of seconds to start on a loaded two-core machine
@@ -172,8 +173,13 @@ def _docs_teardown(namespace: dict[str, Any]) -> None:
     shutil.rmtree(namespace["_docs_workdir"], ignore_errors=True)
 
 
-def _shell_env() -> dict[str, str]:
-    return {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+def _shell_env(example: Any) -> dict[str, str]:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    if _directive(example.region.start, example.document.text, _INSTALLS_DIRECTIVE) is not None:
+        # A `pip install` block, and only it, reaches the package index: the network as CI has it.
+        env.update(example.namespace["_docs_environ"])
+        env = {name: value for name, value in env.items() if value is not None}
+    return env
 
 
 def _run_shell(
@@ -182,7 +188,7 @@ def _run_shell(
     return subprocess.run(
         ["bash", *options, "-c", script],
         cwd=example.namespace["_docs_workdir"],
-        env=_shell_env(),
+        env=_shell_env(example),
         capture_output=True,
         text=True,
         timeout=_COMMAND_SECONDS,
@@ -206,7 +212,7 @@ def _start_server(example: Any, url: str) -> str | None:
         server = subprocess.Popen(
             ["bash", "-euo", "pipefail", "-c", example.parsed],
             cwd=example.namespace["_docs_workdir"],
-            env=_shell_env(),
+            env=_shell_env(example),
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so teardown stops the server and its workers

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Issue 21: the documentation, in a fresh environment with the `test` and `docs` extras. Every python,
+# Issue 21: the documentation, in a fresh environment. First docs/development.md as written (its
+# `pip install '.[docs]'` line, then `mkdocs build --strict`); then, with the `test` and `docs` extras, every python,
 # console and sh block of README.md and docs/*.md that needs no extra runs through Sybil (conftest.py),
 # output compared, each document in a fresh copy of the checkout; then the site (mkdocs.yml) is built
 # with warnings as errors, its API reference generated from the docstrings. The blocks that need an
@@ -13,6 +14,10 @@ trap 'rm -rf "$work"' EXIT
 quiet() { "$@" 2>&1 | { grep -v '^WARNING: Location' || true; }; }
 
 python3 -m venv "$work/venv"
+quiet "$work/venv/bin/pip" install -q 'sybil>=9' 'pytest>=8'
+echo "== docs/development.md as written: its pip install '.[docs]' line, then mkdocs build --strict"
+PATH="$work/venv/bin:$PATH" IMAGEPRICING_DOCS_PIP=1 IMAGEPRICING_DOCS_EXTRAS=docs \
+    "$work/venv/bin/python" -m pytest -q -p no:cacheprovider -rs docs/development.md
 quiet "$work/venv/bin/pip" install -q -e '.[test,docs]'
 echo "== the docs' code blocks"
 IMAGEPRICING_DOCS_EXTRAS=docs "$work/venv/bin/python" -m pytest -q -p no:cacheprovider -rs README.md docs
