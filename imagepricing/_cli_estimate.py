@@ -229,7 +229,8 @@ def run(args: argparse.Namespace) -> int:
         breaches = check_budgets(result, args.budget)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    text = render(result, args.format, breaches)
+    currencies = {name: book.currency for name, book in catalog.price_books.items()}
+    text = render(result, args.format, breaches, currencies)
     if args.output:
         try:
             _write_text_file(args.output, text)
@@ -300,7 +301,9 @@ def _new_file_mode(path: str) -> int:
         return 0o666 & ~umask
 
 
-def render(result: Estimate, fmt: str, breaches: Sequence[Breach] = ()) -> str:
+def render(
+    result: Estimate, fmt: str, breaches: Sequence[Breach] = (), currencies: Mapping[str, str] | None = None
+) -> str:
     """The output in `fmt`; budget breaches, if any, in JSON ("budget_breaches"), HTML and the
     table (CSV stays one row per group: the breaches go to standard error)."""
     if fmt == "json":
@@ -311,7 +314,7 @@ def render(result: Estimate, fmt: str, breaches: Sequence[Breach] = ()) -> str:
     if fmt == "csv":
         return render_csv(result)
     if fmt == "html":
-        return render_html(result, breaches)
+        return render_html(result, breaches, currencies)
     out = io.StringIO()
     render_table(result, out)
     for breach in breaches:
@@ -475,12 +478,12 @@ def _csv_safe(label: str) -> str:
 # -------------------------------------------------------------------------------------- html
 
 
-def render_html(result: Estimate, breaches: Sequence[Breach] = ()) -> str:
+def render_html(result: Estimate, breaches: Sequence[Breach] = (), currencies: Mapping[str, str] | None = None) -> str:
     """One self-contained page (imagepricing._dashboard): inline CSS, CSS charts, no script and
     no external resource; a Content-Security-Policy forbids loading anything even if some text
     escaped escaping. Every piece of text goes through html.escape."""
     e = html.escape
-    details = ["<table><thead><tr>"]
+    details = ['<table class="details"><thead><tr>']
     headers = [*result.group_by, "requests", "accepted", "rejected", "unknown model", "images", "unknown price", "cost"]
     if result.totals.observed:
         headers.extend(_BILLED_COLUMNS)
@@ -490,9 +493,11 @@ def render_html(result: Estimate, breaches: Sequence[Breach] = ()) -> str:
     rows.append((result.totals, "total"))
     for group, css in rows:
         details.append(f'<tr class="{css}">' if css else "<tr>")
+        # Each cell names its column (data-label): on a phone a row is a card of "header: value" lines.
+        cells: list[tuple[str, str]] = []
         if result.group_by:
-            cells = ["total"] + [""] * (len(result.group_by) - 1) if css else list(group.labels.values())
-            details.extend(f"<td>{e(cell)}</td>" for cell in cells)
+            labels = ["total"] + [""] * (len(result.group_by) - 1) if css else list(group.labels.values())
+            cells.extend(("", label) for label in labels)
         counts = (
             group.requests,
             group.accepted,
@@ -501,11 +506,14 @@ def render_html(result: Estimate, breaches: Sequence[Breach] = ()) -> str:
             group.images,
             group.unknown_price,
         )
-        details.extend(f'<td class="n">{count:,}</td>' for count in counts)
-        details.append(f'<td class="n">{e(_cost_text(group))}</td>')
+        cells.extend(("n", f"{count:,}") for count in counts)
+        cells.append(("n cost", _cost_text(group)))
         if result.totals.observed:
-            details.append(f'<td class="n">{group.billed_images:,}</td><td class="n">{group.billed_differ:,}</td>')
-            details.append(f'<td class="n">{e(_amounts_text(group.billed_cost))}</td>')
+            cells.extend((("n", f"{group.billed_images:,}"), ("n", f"{group.billed_differ:,}")))
+            cells.append(("n cost", _amounts_text(group.billed_cost)))
+        for (kind, text), header in zip(cells, headers, strict=True):
+            cell_class = f' class="{kind}"' if kind else ""
+            details.append(f'<td{cell_class} data-label="{e(header)}">{e(text)}</td>')
         details.append("</tr>")
     details.append("</tbody></table>")
     notes = []
@@ -518,7 +526,12 @@ def render_html(result: Estimate, breaches: Sequence[Breach] = ()) -> str:
         notes.append(_unknown_model_note(result))
     notes.extend(f"Warning: {warning}" for warning in result.warnings)
     page = render_dashboard(
-        result, summary=_summary(result), details=details, notes=notes, breaches=[str(b) for b in breaches]
+        result,
+        summary=_summary(result),
+        details=details,
+        notes=notes,
+        breaches=[str(b) for b in breaches],
+        currencies=currencies,
     )
     if result.bad_lines:
         shown = len(result.bad_lines)

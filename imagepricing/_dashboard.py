@@ -11,14 +11,22 @@ script, no network (a Content-Security-Policy forbids loading anything), CSS cha
   so), so a quiet night is a gap, not squeezed out. Tick labels are thinned by their position
   (no two closer than a label's width, none running past the right edge), with two sets: more
   ticks at 641 px and wider, fewer under it. An hour axis over several days ticks each day's
-  first hour with its date; over a single day, the hours. Every column names its bucket and
-  amount in its tooltip. Over `_DENSE` columns the gap between columns goes, so hundreds of
-  hours fit in 390 px.
-- **Per group**: one bar per group of the other dimensions (summed over time), per currency,
-  with the unknown-price and unknown-model counts next to every cost.
-- Names never wrap mid-word (`white-space: nowrap`); at 1280 px everything fits; under 640 px
-  (a 390 px phone) each label takes its own line above its bar, and the details table scrolls
-  inside its own box, so the page itself never scrolls sideways.
+  first hour with its date; over a single day, the hours. A value axis beside the columns prints
+  the scale (0, half and the largest column, in the chart's currency), so amounts are read
+  without hovering; every column still names its bucket and amount in its tooltip. Over `_DENSE`
+  columns the gap between columns goes, so hundreds of hours fit in 390 px.
+- **Per group**: one bar per group of the other dimensions (summed over time), per currency, its
+  amount printed beside it.
+- **Unknown counts under their own currency only.** A request of unknown price or model is in the
+  currency of its provider's price book. When the grouping names the provider, a group's unknown
+  counts are shown under that currency (in the bars and the columns' tooltips); when it does not,
+  a group may mix providers of different currencies (an Estimate counts unknowns per group, not
+  per currency), so its counts are shown once, in a panel of their own, never under a currency
+  they may not belong to.
+- **The details table shows every column**: at 641 px and wider its headers wrap and it fits
+  the page (no scrollbar hides the cost); under 640 px (a 390 px phone) each row is a card of
+  "header: value" lines. Names never wrap mid-word; under 640 px each bar's label takes its own
+  line above its bar, so the page itself never scrolls sideways.
 
 Every piece of text goes through html.escape. Bar sizes are the only division: done in a
 display context of our own, never on the costs themselves.
@@ -29,7 +37,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 
 from imagepricing.spend import _EXACT, NO_TIME, OTHER_GROUPS, Estimate, GroupTotals
@@ -72,10 +80,17 @@ h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.8em}
 .legend{display:flex;flex-wrap:wrap;gap:.3em 1.2em;margin:.5em 0;padding:0;list-style:none}
 .legend li{white-space:nowrap}
 .swatch{display:inline-block;width:.8em;height:.8em;border-radius:2px;margin-right:.35em;vertical-align:-.05em}
-.scroll{overflow-x:auto;max-width:100%}
-table{border-collapse:collapse;margin-top:1em}
-th,td{padding:.25em .7em;border-bottom:1px solid #e2e8f0;text-align:left;white-space:nowrap}
+.plot{display:grid;grid-template-columns:max-content minmax(0,1fr);column-gap:.4em}
+.yaxis{display:flex;flex-direction:column;justify-content:space-between;color:#4a5568;padding-top:.4em;
+ font-size:.85em;text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap;border-right:1px solid #a0aec0;
+ padding-right:.3em}
+.yaxis span{line-height:1}
+table{border-collapse:collapse;margin-top:1em;width:100%}
+th,td{padding:.25em .5em;border-bottom:1px solid #e2e8f0;text-align:left}
+th{vertical-align:bottom;font-size:.9em}
+td{white-space:nowrap}
 td.n{text-align:right;font-variant-numeric:tabular-nums}
+td.cost{white-space:normal;min-width:8em}
 tr.total td{font-weight:600;border-top:2px solid #a0aec0}
 .note{color:#8a5a00;overflow-wrap:anywhere}
 .breach{color:#fff;background:#b42318;padding:.4em .7em;border-radius:3px;font-weight:600;overflow-wrap:anywhere}
@@ -85,6 +100,13 @@ ul.bad{overflow-wrap:anywhere}
  .chart{grid-template-columns:minmax(3em,1fr) max-content}
  .chart .label{grid-column:1 / -1;margin-top:.3em}
  .axis .w{display:none}
+ table.details,.details tbody,.details tr,.details td{display:block;width:100%}
+ .details thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
+ .details tr{border-bottom:1px solid #a0aec0;padding:.4em 0}
+ .details td{border:0;padding:.05em 0;text-align:left;white-space:normal;overflow-wrap:anywhere}
+ .details td:empty{display:none}
+ .details td::before{content:attr(data-label) ": ";color:#4a5568}
+ .details tr.total td{border-top:0}
 }
 @media (min-width:641px){.axis .n{display:none}}
 """
@@ -98,9 +120,11 @@ def render_dashboard(
     details: Sequence[str],
     notes: Sequence[str],
     breaches: Sequence[str],
+    currencies: Mapping[str, str] | None = None,
 ) -> str:
     """The page. `summary`, `details` (the details table's HTML, already escaped), `notes` and
-    `breaches` (plain text) come from the command line's renderer, so every format says the same."""
+    `breaches` (plain text) come from the command line's renderer, so every format says the same.
+    `currencies`: each provider's currency (its price book's), to place unknown counts under theirs."""
     e = html.escape
     parts = [
         "<!DOCTYPE html>",
@@ -119,30 +143,50 @@ def render_dashboard(
     time_dims = sorted((dimension for dimension in result.group_by if dimension in _TIME), key=_TIME.index)
     other_dims = [dimension for dimension in result.group_by if dimension not in _TIME]
     groups = result.groups if result.group_by else (result.totals,)
-    currencies = list(result.totals.cost)
+    spent = list(result.totals.cost)
+    currency_of = _currency_of(result, currencies or {})
     if time_dims:
-        parts.extend(_time_charts(result, time_dims[0], other_dims, currencies))
+        parts.extend(_time_charts(result, time_dims[0], other_dims, spent, currency_of))
     if other_dims or not time_dims:
-        parts.extend(_group_bars(groups, other_dims, currencies))
-    if not currencies:
+        parts.extend(_group_bars(groups, other_dims, spent, currency_of))
+    if not spent:
         parts.append('<p class="note">No request has a known price.</p>')
+    parts.extend(_unplaced_unknowns(groups, other_dims, currency_of))
     parts.append("<h2>Details</h2>")
-    parts.append('<div class="scroll">')
     parts.extend(details)
-    parts.append("</div>")
     parts.extend(f'<p class="note">{e(note)}</p>' for note in notes)
     parts.append("</body></html>\n")
     return "\n".join(parts)
 
 
-def _sums(groups: Sequence[GroupTotals]) -> tuple[dict[str, Decimal], int, int]:
+CurrencyOf = Callable[[GroupTotals], str | None]
+
+
+def _currency_of(result: Estimate, currencies: Mapping[str, str]) -> CurrencyOf:
+    """The currency a group's unknown counts belong to, or None when the group may mix currencies.
+
+    A request is in the currency of its provider's price book: known for a group labelled with its
+    provider, or when every provider that could be in it has the same currency; not otherwise.
+    """
+    if "provider" in result.group_by:
+        return lambda group: currencies.get(group.labels["provider"])
+    known = set(currencies.values())
+    only = known.pop() if len(known) == 1 else None
+    return lambda group: only
+
+
+def _sums(
+    groups: Sequence[GroupTotals], currency: str | None = None, currency_of: CurrencyOf | None = None
+) -> tuple[dict[str, Decimal], int, int]:
+    """Costs per currency, and the unknown counts: all of them, or with `currency`, those in it."""
     cost: dict[str, Decimal] = {}
     unknown_price = unknown_model = 0
     for group in groups:
-        for currency, amount in group.cost.items():
-            cost[currency] = _EXACT.add(cost.get(currency, Decimal(0)), amount)
-        unknown_price += group.unknown_price
-        unknown_model += group.unknown_model
+        for name, amount in group.cost.items():
+            cost[name] = _EXACT.add(cost.get(name, Decimal(0)), amount)
+        if currency is None or (currency_of is not None and currency_of(group) == currency):
+            unknown_price += group.unknown_price
+            unknown_model += group.unknown_model
     return cost, unknown_price, unknown_model
 
 
@@ -161,17 +205,25 @@ def _percent(amount: Decimal, largest: Decimal) -> Decimal:
     return _DISPLAY.quantize(_DISPLAY.divide(_DISPLAY.multiply(amount, 100), largest), _TENTH)
 
 
-def _group_bars(groups: Sequence[GroupTotals], dimensions: Sequence[str], currencies: Sequence[str]) -> list[str]:
-    """Per group of `dimensions` (summed over the time dimensions), one bar chart per currency."""
-    e = html.escape
+def _merged(groups: Sequence[GroupTotals], dimensions: Sequence[str]) -> list[tuple[str, list[GroupTotals]]]:
+    """The groups summed over every dimension but `dimensions`, in label order."""
     merged: dict[str, list[GroupTotals]] = {}
     for group in groups:
         label = " / ".join(group.labels[dimension] for dimension in dimensions) if dimensions else "total"
         merged.setdefault(label, []).append(group)
-    rows = [(label, *_sums(members)) for label, members in sorted(merged.items())]  # in label order
+    return sorted(merged.items())
+
+
+def _group_bars(
+    groups: Sequence[GroupTotals], dimensions: Sequence[str], currencies: Sequence[str], currency_of: CurrencyOf
+) -> list[str]:
+    """Per group of `dimensions` (summed over the time dimensions), one bar chart per currency."""
+    e = html.escape
+    merged = _merged(groups, dimensions)
     title = " / ".join(dimensions) if dimensions else "total"
     parts = []
     for currency in currencies:
+        rows = [(label, *_sums(members, currency, currency_of)) for label, members in merged]
         amounts = [cost.get(currency, Decimal(0)) for _, cost, _, _ in rows]
         largest = max(amounts, default=Decimal(0))
         parts.append(f"<h2>{e(currency)} per {e(title)}</h2>")
@@ -191,7 +243,26 @@ def _group_bars(groups: Sequence[GroupTotals], dimensions: Sequence[str], curren
     return parts
 
 
-def _time_charts(result: Estimate, axis: str, stack_by: Sequence[str], currencies: Sequence[str]) -> list[str]:
+def _unplaced_unknowns(groups: Sequence[GroupTotals], dimensions: Sequence[str], currency_of: CurrencyOf) -> list[str]:
+    """Unknown counts of groups whose currency cannot be told, once each, under no currency."""
+    e = html.escape
+    rows = []
+    for label, members in _merged([group for group in groups if currency_of(group) is None], dimensions):
+        _, unknown_price, unknown_model = _sums(members)
+        if unknown_price or unknown_model:
+            rows.append(f"<li>{e(label)}: {e(_unknown_text(unknown_price, unknown_model))}</li>")
+    if not rows:
+        return []
+    return [
+        "<h2>Requests of unknown cost</h2>",
+        '<p class="summary">Their currency is their provider\'s; group by provider to see them under it.</p>',
+        f'<ul class="unknown">{"".join(rows)}</ul>',
+    ]
+
+
+def _time_charts(
+    result: Estimate, axis: str, stack_by: Sequence[str], currencies: Sequence[str], currency_of: CurrencyOf
+) -> list[str]:
     """Columns per time bucket, stacked by the other dimensions; lines without a time in a note."""
     e = html.escape
     groups = result.groups
@@ -224,8 +295,9 @@ def _time_charts(result: Estimate, axis: str, stack_by: Sequence[str], currencie
                 series = _OTHER
             stack = columns[bucket]
             stack[series] = _EXACT.add(stack.get(series, Decimal(0)), group.cost.get(currency, Decimal(0)))
-            price, model = unknown[bucket]
-            unknown[bucket] = (price + group.unknown_price, model + group.unknown_model)
+            if currency_of(group) == currency:
+                price, model = unknown[bucket]
+                unknown[bucket] = (price + group.unknown_price, model + group.unknown_model)
         totals = {bucket: _total(stack.values()) for bucket, stack in columns.items()}
         largest = max(totals.values(), default=Decimal(0))
         parts.append(f"<h2>{e(currency)} per {e(axis)}</h2>")
@@ -233,7 +305,14 @@ def _time_charts(result: Estimate, axis: str, stack_by: Sequence[str], currencie
             parts.append('<p class="note">No line has a time.</p>')
         else:
             dense = " dense" if len(buckets) > _DENSE else ""
-            parts.append(f'<div class="time{dense}" role="img" aria-label="{e(currency)} per {e(axis)}">')
+            half = _DISPLAY.divide(largest, 2).normalize() if largest else Decimal(0)
+            scale = [f"{format(largest, 'f')} {currency}", format(half, "f"), "0"]
+            parts.append('<div class="plot">')
+            parts.append('<div class="yaxis">' + "".join(f"<span>{e(value)}</span>" for value in scale) + "</div>")
+            parts.append(
+                f'<div class="time{dense}" role="img" aria-label="{e(currency)} per {e(axis)},'
+                f' up to {e(format(largest, "f"))} {e(currency)}">'
+            )
             for bucket in buckets:
                 price, model = unknown[bucket]
                 extra = _unknown_text(price, model)
@@ -248,11 +327,11 @@ def _time_charts(result: Estimate, axis: str, stack_by: Sequence[str], currencie
                         )
                 parts.append("</div>")
             parts.append("</div>")
-            parts.append('<div class="axis">')
+            parts.append('<div></div><div class="axis">')
             for left, label, css in ticks:
                 kind = f' class="{css}"' if css else ""
                 parts.append(f'<span{kind} style="left:{left}%">{e(label)}</span>')
-            parts.append("</div>")
+            parts.append("</div></div>")
             parts.append(f'<p class="axiscap">{e(_caption(buckets, seen, axis))}</p>')
             if stack_by:
                 parts.append('<ul class="legend">')
@@ -265,7 +344,7 @@ def _time_charts(result: Estimate, axis: str, stack_by: Sequence[str], currencie
         ):
             if not left_out:
                 continue
-            cost, price, model = _sums(left_out)
+            cost, price, model = _sums(left_out, currency, currency_of)
             count = sum(group.requests for group in left_out)
             amount = cost.get(currency, Decimal(0))
             extra = _unknown_text(price, model)

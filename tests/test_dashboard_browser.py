@@ -2,6 +2,11 @@
 every group label visible on one line, at 1280 px and at 390 px, for the shipped example log and
 for a generated 100,000-line log. Screenshots are kept under test-artifacts/ (git-ignored).
 
+Each element's own box is measured, not only the page's: every cell of the details table (the cost
+above all) lies inside the window and inside any box that would scroll or clip it (a table that
+scrolls in its own box passes a page-level check while its cost column sits behind a scrollbar),
+and every time chart has a value axis whose labels are visible.
+
 The page itself has no script and a CSP that forbids one; the probe runs on a copy whose CSP
 allows one inline script, which measures the layout and writes the result into the DOM that
 `--dump-dom` prints. Skipped without Chromium, unless IMAGEPRICING_REQUIRE_CHROMIUM=1 (CI).
@@ -38,7 +43,7 @@ _PROBE = """
   var width = window.innerWidth;
   var out = {width: width, scrollWidth: document.documentElement.scrollWidth, labels: 0, thinned: 0,
              ticks: [], problems: []};
-  var nodes = document.querySelectorAll('.label, .legend li, .axis span, h2');
+  var nodes = document.querySelectorAll('.label, .legend li, .axis span, .yaxis span, h2');
   for (var i = 0; i < nodes.length; i++) {
     var el = nodes[i];
     if (el.parentNode.className === 'axis' && getComputedStyle(el).display === 'none') {
@@ -67,6 +72,36 @@ _PROBE = """
         out.problems.push(['ticks overlap', a, t, shown[t - 1].right, shown[t].left]);
       }
     }
+  }
+  // Every cell of the details table is inside the window and inside any ancestor that scrolls or clips.
+  out.cells = 0; out.costs = 0; out.rows = document.querySelectorAll('table tbody tr').length;
+  var cells = document.querySelectorAll('table td, table th');
+  for (var c = 0; c < cells.length; c++) {
+    var cell = cells[c];
+    if (getComputedStyle(cell).display === 'none') continue;
+    var head = cell.closest('thead');
+    if (head && getComputedStyle(head).position === 'absolute') continue;  // headers repeated in each card
+    var box = cell.getBoundingClientRect();
+    out.cells += 1;
+    if (cell.getAttribute('data-label') === 'cost' && cell.parentNode.parentNode.tagName === 'TBODY') out.costs += 1;
+    if (box.width <= 0 || box.height <= 0) out.problems.push(['cell hidden', cell.textContent]);
+    if (box.left < -1 || box.right > width + 1) out.problems.push(['cell off screen', cell.textContent, box.right]);
+    for (var up = cell.parentElement; up && up !== document.documentElement; up = up.parentElement) {
+      var style = getComputedStyle(up);
+      if (style.overflowX !== 'visible' || style.overflowY !== 'visible') {
+        var around = up.getBoundingClientRect();
+        if (box.right > around.right + 1 || box.left < around.left - 1) {
+          out.problems.push(['cell behind a scrollbar', cell.textContent, box.right, around.right]);
+        }
+      }
+    }
+  }
+  // Every time chart has a value axis beside it.
+  var charts = document.querySelectorAll('.time');
+  out.charts = charts.length; out.unscaled = 0;
+  for (var k = 0; k < charts.length; k++) {
+    var beside = charts[k].previousElementSibling;
+    if (!beside || !beside.classList.contains('yaxis') || beside.querySelectorAll('span').length < 2) out.unscaled += 1;
   }
   var host = window.parent.document;
   var pre = host.createElement('pre');
@@ -203,6 +238,11 @@ def test_no_overflow_and_every_label_visible(
     assert measured["scrollWidth"] == width, measured  # nothing wider than the window
     assert measured["labels"], "no label found"
     assert measured["problems"] == [], measured["problems"]
+    assert measured["cells"], "no cell of the details table measured"
+    assert measured["costs"] == measured["rows"], measured  # every row's cost is on screen
+    assert measured["unscaled"] == 0, measured  # every time chart has a labelled value axis
+    if name != "generated-by-model":
+        assert measured["charts"], "no time chart drawn"
     ticks = measured["ticks"]
     assert isinstance(ticks, list)
     assert all(shown >= (3 if width == 1280 else 2) for shown in ticks), ticks  # every axis is labelled

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import random
-import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -475,19 +474,6 @@ def test_concurrent_checks_equal_sequential_ones() -> None:
         memo.shapes = type(memo.shapes)(MEMO_LIMIT)
         memo.reports = type(memo.reports)(REPORT_LIMIT)
     assert not failures, failures[:5]
-
-
-def test_the_readme_checker_example_runs() -> None:
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("\n## Checking many requests: `Checker`\n", 1)[1].split("\n## ", 1)[0]
-    (block,) = re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
-    names: dict[str, Any] = {}
-    exec(compile(block, "README.md (Checker)", "exec"), names)
-    report = names["report"]
-    assert report.ok
-    assert report == check_before_memo(
-        {"model": "nano-banana", "prompt": "an apple"}, "generations", "xhuoapi", as_of=dt.date(2026, 6, 1)
-    )
 
 
 @pytest.mark.parametrize(

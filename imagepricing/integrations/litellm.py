@@ -25,12 +25,24 @@ leaves every other call untouched. For each image request it:
 - treats **uploaded files** (the `BytesIO`s the edits route makes of a form's files, or any bytes or
   readable object) as images, without reading them; an edits form's text values are typed as the
   platform's form parser types them (`imagepricing.integrations._forms`);
-- **rejects** with `fastapi.HTTPException(400)`, whose detail is `{"error": {"message", "type":
-  "invalid_request_error", "code": "imagepricing_rejected", "findings": [...]}}`, every finding with
-  its code, param and message;
+- **rejects** with `Rejected`, a `fastapi.HTTPException(400)` whose detail is the JSON body the proxy
+  answers: `{"error": {"message", "type": "invalid_request_error", "param", "code", "findings": [...],
+  "model", "provider"}}`, where `code` and `param` are the first error's and `findings` lists every
+  error with its code, param, message, source and path. LiteLLM's proxy answers an exception from a
+  guardrail with its own envelope (`code` is the HTTP status, and on the generations route the detail
+  is flattened into a Python repr in `message`), so in a running proxy the guardrail registers an
+  answer for its rejections on the proxy's FastAPI app (an exception handler, FastAPI's extension
+  point), and every other error keeps LiteLLM's answer;
+- with `on_reject="warn"` logs the rejection (codes, params, messages) at WARNING on this module's
+  logger and lets the request through, its record saying `"ok": false`;
 - **records** the predicted cost in `data["metadata"]["imagepricing"]` (`cost` and `unit_price` as
   decimal strings, `currency`, `provider`, `model`, `tier`, `images`, `warnings`), where LiteLLM's
   logging callbacks and spend tracking can read it.
+
+Options: `provider`, `default_provider`, `model_map`, `model_list`, `url_policy` (default "basic", as
+everywhere in imagepricing: a rejection means upstream would certainly reject), `on_reject` ("raise"
+or "warn"), `as_of` (a date, or "YYYY-MM-DD": the day whose prices and rules apply; default the day of
+each request, UTC), `catalog`; in config.yaml, as keys under the guardrail's `litellm_params`.
 
 Decision: a model whose provider cannot be told (no `provider`, no known host in `api_base`) is
 checked with the rules (the same for every provider) and priced at `default_provider`
@@ -39,11 +51,16 @@ checked with the rules (the same for every provider) and priced at `default_prov
 
 from __future__ import annotations
 
+import datetime
 import io
-from collections.abc import Iterable, Mapping
+import logging
+import sys
+import weakref
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from fastapi import HTTPException
+from fastapi.responses import JSONResponse
 from litellm.integrations.custom_guardrail import CustomGuardrail
 
 from imagepricing._url_codes import URL_POLICIES
@@ -53,7 +70,9 @@ from imagepricing.integrations._forms import UPLOADED_IMAGE, FilePart, request_f
 from imagepricing.report import Report
 from imagepricing.routes import provider_from_host
 
-__all__ = ["CALL_TYPES", "METADATA_KEY", "ImagePricingGuardrail"]
+__all__ = ["CALL_TYPES", "METADATA_KEY", "ImagePricingGuardrail", "Rejected"]
+
+logger = logging.getLogger(__name__)
 
 # LiteLLM 1.110's proxy calls the pre-call hook with these call types (proxy/image_endpoints/endpoints.py:
 # "image_generation" for generations, the route type "aimage_edit" for edits); the sync names too.
@@ -73,7 +92,8 @@ class ImagePricingGuardrail(CustomGuardrail):
     Options (keyword arguments, or keys under the guardrail's `litellm_params` in config.yaml):
     `provider` (price book; default from each deployment's `api_base` host), `default_provider`,
     `model_map` ({proxy model name: platform model id}), `model_list` (the proxy's, when it is not
-    the running proxy's router), `url_policy` (default "strict"), `catalog`.
+    the running proxy's router), `url_policy` (default "basic"), `on_reject` ("raise" or "warn"),
+    `as_of` (a date or "YYYY-MM-DD"; default: each request's day, UTC), `catalog`.
     """
 
     def __init__(
@@ -83,7 +103,9 @@ class ImagePricingGuardrail(CustomGuardrail):
         default_provider: str = "acedata",
         model_map: Mapping[str, str] | None = None,
         model_list: Iterable[Mapping[str, Any]] | None = None,
-        url_policy: str = "strict",
+        url_policy: str = "basic",
+        on_reject: str = "raise",
+        as_of: datetime.date | str | None = None,
         catalog: Catalog | None = None,
         guardrail_name: str = "imagepricing",
         event_hook: Any = "pre_call",
@@ -105,7 +127,12 @@ class ImagePricingGuardrail(CustomGuardrail):
         self.default_provider = default_provider
         self.model_map: dict[str, str] = dict(model_map or {})
         self.model_list = None if model_list is None else list(model_list)
+        if on_reject not in ("raise", "warn"):
+            raise ValueError(f"unknown on_reject {on_reject!r}; expected raise or warn")
         self.url_policy = url_policy
+        self.on_reject = on_reject
+        self.as_of = _day(as_of)
+        _answer_rejections_in_the_running_proxy()
         super().__init__(guardrail_name=guardrail_name, event_hook=event_hook, default_on=default_on, **kwargs)
 
     async def async_pre_call_hook(
@@ -116,16 +143,26 @@ class ImagePricingGuardrail(CustomGuardrail):
             return None
         request = self._request(data, endpoint)
         reports = [
-            check({**request, "model": model}, endpoint, provider, self.catalog, url_policy=self.url_policy)
+            check(
+                {**request, "model": model},
+                endpoint,
+                provider,
+                self.catalog,
+                as_of=self.as_of,
+                url_policy=self.url_policy,
+            )
             for model, provider in self._targets(data.get("model"))
         ]
         accepted = [report for report in reports if report.ok]
         if not accepted:
-            raise HTTPException(status_code=400, detail=_rejection(reports[0]))
+            rejection = Rejected(reports[0])
+            if self.on_reject == "raise":
+                raise rejection
+            logger.warning("imagepricing: letting through a request upstream will reject: %s", rejection.message)
         metadata = data.get("metadata")
         if not isinstance(metadata, dict):
             metadata = data["metadata"] = {}
-        metadata[METADATA_KEY] = _record(accepted[0])
+        metadata[METADATA_KEY] = _record((accepted or reports)[0])
         return data
 
     def _request(self, data: Mapping[str, Any], endpoint: str) -> dict[str, object]:
@@ -200,22 +237,95 @@ def _is_upload(value: object) -> bool:
     return isinstance(value, bytes | bytearray | memoryview | io.IOBase) or callable(getattr(value, "read", None))
 
 
-def _rejection(report: Report) -> dict[str, object]:
-    findings = [finding.to_dict() for finding in report.errors]
-    summary = "; ".join(f"{f.code} ({f.param or 'request'}): {f.message}" for f in report.errors)
-    return {
-        "error": {
-            "message": f"imagepricing: the platform would reject this request: {summary}",
-            "type": "invalid_request_error",
-            "code": "imagepricing_rejected",
-            "findings": findings,
+class Rejected(HTTPException):
+    """A request the platform would reject: HTTP 400 with `detail` (also `body`), the JSON the proxy answers.
+
+    `message`, `type` and `param` are attributes too: what LiteLLM's routes read from an exception
+    when this guardrail's answer is not registered (outside a running proxy).
+    """
+
+    def __init__(self, report: Report) -> None:
+        first = report.errors[0]
+        summary = "; ".join(f"{f.code} ({f.param or 'request'}): {f.message}" for f in report.errors)
+        self.message = f"imagepricing: the platform would reject this request: {summary}"
+        self.type = "invalid_request_error"
+        self.param = first.param
+        self.body: dict[str, object] = {
+            "error": {
+                "message": self.message,
+                "type": self.type,
+                "param": first.param,
+                "code": first.code,
+                "findings": [finding.to_dict() for finding in report.errors],
+                "model": report.model,
+                "provider": report.provider,
+            }
         }
-    }
+        super().__init__(status_code=400, detail=self.body)
+
+
+_ANSWERING: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def _answer_rejections_in_the_running_proxy() -> None:
+    """Register this guardrail's answer to its rejections on the running LiteLLM proxy's app, once.
+
+    LiteLLM answers every error through its handler of `ProxyException`; its generations route wraps a
+    guardrail's exception in a new ProxyException whose `message` is the exception's text (raised
+    while handling it, so it is that exception's `__context__`). The answer registered here finds a
+    `Rejected` in the chain and answers its body; anything else goes to LiteLLM's own handler. FastAPI
+    copies its handlers into the middleware stack when it starts serving, and a guardrail is built
+    during start-up, so the stack is built again with the answer in it (before any request).
+    """
+    proxy = sys.modules.get("litellm.proxy.proxy_server")  # only inside a running proxy; never imported here
+    app = getattr(proxy, "app", None)
+    proxy_exception = getattr(sys.modules.get("litellm.proxy._types"), "ProxyException", None)
+    if app is None or proxy_exception is None or app in _ANSWERING:
+        return
+    litellm_answer: Callable[[Any, Exception], Awaitable[Any]] | None = app.exception_handlers.get(proxy_exception)
+    if litellm_answer is None:
+        return
+
+    async def answer(request: Any, exc: Exception) -> Any:
+        rejected = _rejected_behind(exc)
+        if rejected is None:
+            return await litellm_answer(request, exc)
+        return JSONResponse(status_code=400, content=rejected.body, headers=getattr(exc, "headers", None) or None)
+
+    app.exception_handlers[proxy_exception] = answer
+    if app.middleware_stack is not None:
+        app.middleware_stack = app.build_middleware_stack()
+    _ANSWERING.add(app)
+
+
+def _rejected_behind(exc: BaseException) -> Rejected | None:
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 8:  # the routes wrap once or twice; never loop on a cycle
+        if isinstance(current, Rejected):
+            return current
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return None
+
+
+def _day(as_of: object) -> datetime.date | None:
+    """`as_of` as a date: config.yaml gives a date (YAML reads 2026-05-01 as one) or a string."""
+    if as_of is None or (isinstance(as_of, datetime.date) and not isinstance(as_of, datetime.datetime)):
+        return as_of
+    if isinstance(as_of, str):
+        try:
+            return datetime.date.fromisoformat(as_of)
+        except ValueError:
+            pass
+    raise ValueError(f"as_of must be a date (YYYY-MM-DD); got {as_of!r}")
 
 
 def _record(report: Report) -> dict[str, object]:
     whole = report.to_dict()
     return {
+        "ok": report.ok,
+        "errors": [finding.code for finding in report.errors],
         "cost": whole["cost"],
         "unit_price": whole["unit_price"],
         "currency": report.currency,

@@ -25,10 +25,18 @@ Decisions (the issue leaves them open):
   `guard()` is called with no `provider` and the client's `base_url` names no known host (a gateway,
   `127.0.0.1`), it raises ValueError at once, naming the choices: rules are the same for every provider
   but prices are not, and a guess would put a wrong price in every report.
-- **Last report.** Each checked request's Report is in the context variable `LAST_REPORT` (read it with
-  `last_report()` right after the call, in the same thread or task), and in the HTTP request's
-  extensions under `"imagepricing.report"` (`response = client.images.with_raw_response.generate(...)`,
-  `response.http_request.extensions["imagepricing.report"]`). Unchecked requests leave both alone.
+- **Last report.** `last_report()` (the context variable `LAST_REPORT`) is the Report of the last call
+  this guarded client made in this context (thread or task): read it right after the call. A call
+  that is not an images request (chat, a GET, ...), or an images request the guard could not check,
+  clears it to None, so it never shows an earlier call's report. Calls through other, unguarded
+  clients do not pass through the guard and leave it alone. Each checked request's Report is also in
+  the HTTP request's extensions under `"imagepricing.report"`
+  (`response = client.images.with_raw_response.generate(...)`,
+  `response.http_request.extensions["imagepricing.report"]`).
+- **URL policy.** `url_policy="basic"` by default, as everywhere in imagepricing (`check`, the
+  LiteLLM guardrail, `imagepricing serve`): a rejection means upstream would certainly reject, and
+  the platform accepts any usable http(s) URL. Pass `url_policy="strict"` for SSRF-style pre-flight
+  checks (no credentials, private addresses, ...).
 - **on_reject.** `"raise"` raises `GuardRejected` (a `RequestRejected` and an `openai.OpenAIError`, so
   both SDK majors propagate it as is: no retry, no wrapping) and nothing is sent. `"warn"` logs the
   rejection on the `imagepricing.integrations.openai` logger at WARNING and sends. A callable is called
@@ -46,6 +54,7 @@ Decisions (the issue leaves them open):
 from __future__ import annotations
 
 import contextvars
+import datetime
 import email.message
 import json
 import logging
@@ -90,7 +99,10 @@ class _OnRejectMisuse(TypeError, openai.OpenAIError):
 
 
 def last_report() -> Report | None:
-    """The Report of the last image request checked in this context (thread or task), or None."""
+    """The Report of the last call a guarded client made in this context (thread or task), or None.
+
+    None after a call that was not an images request, or that the guard could not check.
+    """
     return LAST_REPORT.get()
 
 
@@ -104,6 +116,7 @@ def guard(
     on_reject: OnReject = ...,
     catalog: Catalog | None = ...,
     http_client: Any = ...,
+    as_of: datetime.date | None = ...,
 ) -> openai.OpenAI: ...
 @overload
 # Without the openai extra both client types are Any to mypy, and the overloads overlap.
@@ -116,21 +129,24 @@ def guard(  # type: ignore[overload-cannot-match, unused-ignore]
     on_reject: OnReject = ...,
     catalog: Catalog | None = ...,
     http_client: Any = ...,
+    as_of: datetime.date | None = ...,
 ) -> openai.AsyncOpenAI: ...
 def guard(
     client: openai.OpenAI | openai.AsyncOpenAI,
     *,
     provider: str | None = None,
     endpoint: str | None = None,
-    url_policy: str = "strict",
+    url_policy: str = "basic",
     on_reject: OnReject = "raise",
     catalog: Catalog | None = None,
     http_client: Any = None,
+    as_of: datetime.date | None = None,
 ) -> openai.OpenAI | openai.AsyncOpenAI:
     """A copy of `client` that checks every images request before sending it (see the module docstring).
 
     `provider` prices the requests (default: from the request's host); `endpoint` forces
-    `generations` or `edits` (default: from the path); `url_policy` and `catalog` are `check`'s.
+    `generations` or `edits` (default: from the path); `url_policy` (default "basic"), `catalog` and
+    `as_of` (the day whose prices apply; default: the day of each call, UTC) are `check`'s.
     `http_client`: your own httpx/httpx2 client for the copy, to keep its settings (it gains the hook).
     Raises ValueError for an unknown provider, endpoint, url_policy or on_reject, or when no provider
     is given and the base URL names none; TypeError for a client that is not an OpenAI client.
@@ -152,7 +168,9 @@ def guard(
             f"cannot tell the provider from base_url {str(client.base_url)!r} (no price book lists host "
             f"{client.base_url.host!r}); pass provider= one of {', '.join(catalog.price_books)}"
         )
-    settings = _Settings(provider, endpoint, url_policy, on_reject, catalog)
+    if as_of is not None and not (isinstance(as_of, datetime.date) and not isinstance(as_of, datetime.datetime)):
+        raise ValueError(f"as_of must be a datetime.date; got {as_of!r}")
+    settings = _Settings(provider, endpoint, url_policy, on_reject, catalog, as_of)
     if is_async:
         async_hook = _async_hook(settings)
         if http_client is None:
@@ -173,22 +191,31 @@ def guard(
 
 
 class _Settings:
-    __slots__ = ("catalog", "endpoint", "on_reject", "provider", "url_policy")
+    __slots__ = ("as_of", "catalog", "endpoint", "on_reject", "provider", "url_policy")
 
     def __init__(
-        self, provider: str | None, endpoint: str | None, url_policy: str, on_reject: OnReject, catalog: Catalog
+        self,
+        provider: str | None,
+        endpoint: str | None,
+        url_policy: str,
+        on_reject: OnReject,
+        catalog: Catalog,
+        as_of: datetime.date | None,
     ) -> None:
         self.provider = provider
         self.endpoint = endpoint
         self.url_policy = url_policy
         self.on_reject = on_reject
         self.catalog = catalog
+        self.as_of = as_of
 
 
 # The hooks take the request of httpx or httpx2 (openai 2 or 3, or a legacy httpx client given to
 # openai 3); both have the same Request API, so it is typed structurally as Any.
 def _sync_hook(settings: _Settings) -> Callable[[Any], None]:
     def check_request(request: Any) -> None:
+        # Until this call is checked, no report is its report (see "Last report").
+        LAST_REPORT.set(None)
         endpoint = _images_endpoint(request, settings)
         if endpoint is None:
             return
@@ -200,6 +227,8 @@ def _sync_hook(settings: _Settings) -> Callable[[Any], None]:
 
 def _async_hook(settings: _Settings) -> Callable[[Any], Awaitable[None]]:
     async def check_request(request: Any) -> None:
+        # Until this call is checked, no report is its report (see "Last report").
+        LAST_REPORT.set(None)
         endpoint = _images_endpoint(request, settings)
         if endpoint is None:
             return
@@ -233,7 +262,7 @@ def _judge(request: Any, body: bytes | None, endpoint: str, settings: _Settings)
     if payload is None:
         logger.warning("imagepricing: not checked: the %s body could not be read as JSON or a form", endpoint)
         return
-    report = check(payload, endpoint, provider, settings.catalog, url_policy=settings.url_policy)
+    report = check(payload, endpoint, provider, settings.catalog, as_of=settings.as_of, url_policy=settings.url_policy)
     LAST_REPORT.set(report)
     request.extensions = {**request.extensions, REPORT_EXTENSION: report}
     if report.ok:

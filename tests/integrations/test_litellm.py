@@ -10,6 +10,7 @@ and (for edits) turning each uploaded file into a `BytesIO`.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import io
 from typing import Any, cast
 
@@ -23,7 +24,7 @@ from litellm.caching.dual_cache import DualCache
 from litellm.integrations.custom_guardrail import CustomGuardrail
 from litellm.proxy._types import UserAPIKeyAuth
 
-from imagepricing.integrations.litellm import METADATA_KEY, ImagePricingGuardrail
+from imagepricing.integrations.litellm import METADATA_KEY, ImagePricingGuardrail, Rejected
 
 MODEL_LIST = [
     {
@@ -183,3 +184,55 @@ def test_bad_options_fail_at_start() -> None:
         ImagePricingGuardrail(url_policy="lax")
     with pytest.raises(ValueError, match="model_map"):
         ImagePricingGuardrail(model_map=cast(Any, {"a": 1}))
+    with pytest.raises(ValueError, match="on_reject"):
+        ImagePricingGuardrail(on_reject="ignore")
+    with pytest.raises(ValueError, match="as_of"):
+        ImagePricingGuardrail(as_of="May 1st")
+
+
+# Issue 21: the rejection's JSON body, the default URL policy, on_reject and as_of.
+
+
+def test_the_rejection_body_carries_the_first_finding_code_and_every_finding(guardrail: ImagePricingGuardrail) -> None:
+    data = _as_the_proxy_sends({"model": "house-dalle", "prompt": "x" * 4001, "n": 2})
+    with pytest.raises(Rejected) as caught:
+        _hook(guardrail, data, "image_generation")
+    error = _detail(caught.value)["error"]
+    assert caught.value.body == _detail(caught.value)
+    assert (error["code"], error["param"], error["type"]) == (
+        error["findings"][0]["code"],
+        error["findings"][0]["param"],
+        "invalid_request_error",
+    )
+    assert sorted(f["code"] for f in error["findings"]) == ["above_model_limit", "too_long"]
+    assert (error["model"], error["provider"]) == ("dall-e-3", "xhuoapi")
+    assert caught.value.message == error["message"]  # what LiteLLM reads when the answer is not registered
+
+
+def test_the_default_url_policy_is_basic_as_in_check() -> None:
+    data = _as_the_proxy_sends(
+        {"model": "banana", "prompt": "a fox", "callback_url": "https://user:pw@hooks.example.com/cb"}
+    )
+    assert _hook(ImagePricingGuardrail(model_list=MODEL_LIST), dict(data), "image_generation") is not None
+    with pytest.raises(Rejected) as caught:
+        _hook(ImagePricingGuardrail(model_list=MODEL_LIST, url_policy="strict"), dict(data), "image_generation")
+    assert _detail(caught.value)["error"]["code"] == "url_credentials"
+
+
+def test_on_reject_warn_logs_and_lets_through(caplog: pytest.LogCaptureFixture) -> None:
+    guardrail = ImagePricingGuardrail(model_list=MODEL_LIST, on_reject="warn")
+    data = _as_the_proxy_sends({"model": "house-dalle", "prompt": "a fox", "n": 2})
+    with caplog.at_level("WARNING", logger="imagepricing.integrations.litellm"):
+        assert _hook(guardrail, data, "image_generation") is data
+    record = data["metadata"][METADATA_KEY]
+    assert (record["ok"], record["errors"], record["images"]) == (False, ["above_model_limit"], 0)
+    assert "above_model_limit" in caplog.text
+
+
+@pytest.mark.parametrize("as_of", [datetime.date(2026, 5, 1), "2026-05-01"])
+def test_as_of_pins_the_day_whose_prices_apply(as_of: Any) -> None:
+    guardrail = ImagePricingGuardrail(model_list=MODEL_LIST, as_of=as_of)
+    data = _as_the_proxy_sends({"model": "mixed", "prompt": "a fox", "size": "2048x1152"})
+    _hook(guardrail, data, "image_generation")
+    record = data["metadata"][METADATA_KEY]
+    assert (record["model"], record["cost"]) == ("gpt-image-2", "0.11")

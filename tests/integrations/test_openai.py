@@ -319,3 +319,68 @@ def test_cutting_file_bytes_keeps_every_field() -> None:
     assert parse_multipart(cut, content_type) == parse_multipart(body, content_type)
     assert ("prompt", prompt) in parse_multipart(cut, content_type)
     assert _without_file_bytes(body, "multipart/form-data") == body  # no boundary: left whole
+
+
+# Issue 21: one URL policy by default everywhere, and a last report that is this context's last call's.
+CREDENTIALS_CALLBACK = {"callback_url": "https://user:pw@hooks.example.com/cb"}
+
+
+def test_the_default_url_policy_is_basic_as_in_check(stub: Any) -> None:
+    # The platform accepts a callback URL with credentials; so do check() and the guard by default.
+    request = {"model": "nano-banana", "prompt": "a fox", **CREDENTIALS_CALLBACK}
+    assert imagepricing.check(request).ok
+    client = guard(_sync(stub), provider="acedata")
+    client.images.generate(model="nano-banana", prompt="a fox", extra_body=CREDENTIALS_CALLBACK)
+    report = last_report()
+    assert report is not None
+    assert (report.ok, report.errors) == (True, ())
+    strict = guard(_sync(stub), provider="acedata", url_policy="strict")
+    with pytest.raises(GuardRejected) as caught:
+        strict.images.generate(model="nano-banana", prompt="a fox", extra_body=CREDENTIALS_CALLBACK)
+    assert [(f.param, f.code) for f in caught.value.report.errors] == [("callback_url", "url_credentials")]
+
+
+@pytest.mark.parametrize("make", CLIENTS)
+def test_a_call_that_is_not_an_images_call_clears_the_last_report(stub: Any, make: Any) -> None:
+    client = guard(make(stub), provider="acedata")
+
+    async def in_one_task() -> tuple[Report | None, Report | None]:
+        await client.images.generate(model="nano-banana", prompt="an apple")
+        checked = last_report()
+        await client.models.list()
+        return checked, last_report()
+
+    if isinstance(client, openai.AsyncOpenAI):
+        checked, after = asyncio.run(in_one_task())
+    else:
+        client.images.generate(model="nano-banana", prompt="an apple")
+        checked = last_report()
+        client.models.list()
+        after = last_report()
+    assert checked is not None
+    assert checked.model == "nano-banana"
+    assert after is None
+
+
+def test_an_images_call_the_guard_cannot_check_clears_the_last_report(stub: Any) -> None:
+    http_client = openai.DefaultHttpxClient()
+    client = guard(_sync(stub), provider="acedata", http_client=http_client)
+    client.images.generate(model="nano-banana", prompt="an apple")
+    assert last_report() is not None
+    # A body that is not JSON, through the guarded HTTP client: sent unchecked (a false rejection is
+    # worse than a missed one), and no report is this call's report.
+    http_client.post(stub.url + "/v1/images/generations", content=b"not json").close()
+    http_client.close()
+    assert last_report() is None
+
+
+def test_as_of_pins_the_day_whose_prices_apply(stub: Any) -> None:
+    import datetime  # only here
+
+    client = guard(_sync(stub), provider="acedata", as_of=datetime.date(2026, 5, 1))
+    client.images.generate(model="gpt-image-2", prompt="a fox", size="2048x1152")
+    report = last_report()
+    assert report is not None
+    assert (report.as_of, str(report.cost)) == (datetime.date(2026, 5, 1), "0.11")
+    with pytest.raises(ValueError, match="as_of"):
+        guard(_sync(stub), provider="acedata", as_of="2026-05-01")  # type: ignore[call-overload]
