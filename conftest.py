@@ -97,8 +97,7 @@ def _seeds_week_is_today(request: pytest.FixtureRequest, monkeypatch: pytest.Mon
 #   (a CI script's fresh environment); anywhere else it would replace this editable install.
 # - <!-- skip: next "reason" -->: the rare block that cannot run here; the text beside it says so.
 _DOCS = ["README.md", "docs/*.md"]
-# docs/server.md: collected once the server rewrite (issue 23) lands.
-_DOCS_NOT_COLLECTED = ["docs/server.md"]
+_DOCS_NOT_COLLECTED: list[str] = []
 _FILE_DIRECTIVE = re.compile(r"<!-- file: (?P<name>[\w.-]+) -->\s*\Z")
 _INSTALLS_DIRECTIVE = re.compile(r"<!-- skip: next installs\(\) -->\s*\Z")
 _SERVE_DIRECTIVE = re.compile(r"<!-- serve: (?P<url>http://127\.0\.0\.1:\d+/\S*) -->\s*\Z")

@@ -49,9 +49,10 @@ def test_grouped_by_provider_unknowns_are_under_their_currency_only(tmp_path: Pa
     # dall-e-3 at openai (USD list prices): one request of unknown price, shown under USD only.
     assert re.search(r"openai / dall-e-3</div>.*?\(\+1 unknown price\)", usd)
     assert "openai / dall-e-3" not in credits
-    # xhuoapi's gpt-image-2 (credits, no price): under credits only.
-    assert re.search(r"xhuoapi / gpt-image-2</div>.*?\(\+4 unknown price\)", credits)
-    assert "xhuoapi" not in usd
+    # acedata's gpt-image-2:official on 2026-06-01 (credits, no price in force before 2026-06-27):
+    # under credits only.
+    assert re.search(r"acedata / gpt-image-2:official</div>.*?\(\+1 unknown price\)", credits)
+    assert "acedata" not in usd
     assert "Requests of unknown cost" not in sections
 
 

@@ -199,7 +199,7 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     _generated_log(big)
     built = {}
     example = ROOT / "examples" / "requests.jsonl"
-    one_day = ["--since", "2026-05-01", "--until", "2026-05-01"]
+    one_day = ["--since", "2026-06-01", "--until", "2026-06-01"]
     for name, log, group_by, extra in (
         ("example", example, "day,model", []),
         ("generated", big, "day,model,provider", []),
