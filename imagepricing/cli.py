@@ -30,6 +30,7 @@ from imagepricing.errors import CatalogError
 from imagepricing.findings import Finding
 from imagepricing.pricing import PRICE_BASES
 from imagepricing.report import Report
+from imagepricing.timeline import changes
 
 __all__ = ["UsageError", "add_catalog_options", "catalog_from_args", "main", "parse_date"]
 
@@ -103,6 +104,13 @@ def _build_parser() -> argparse.ArgumentParser:
     add_catalog_options(p_prices, provider_choice=False)
     p_prices.add_argument("--json", action="store_true")
     p_prices.set_defaults(func=_run_prices)
+
+    p_changes = sub.add_parser("changes", help="every dated change of the rules, models and prices, with its source")
+    add_catalog_options(p_changes, provider_choice=False)
+    p_changes.add_argument("--since", type=parse_date, default=None, help="changes on or after this date (YYYY-MM-DD)")
+    p_changes.add_argument("--model", default=None, help="only the changes that concern this model")
+    p_changes.add_argument("--json", action="store_true")
+    p_changes.set_defaults(func=_run_changes)
 
     for module_name in _SUBCOMMANDS:
         importlib.import_module(module_name).add_parser(sub)
@@ -341,6 +349,42 @@ def _price_summary(book: Any, model: str, day: dt.date) -> str:
         mult = "".join(f", {t} x{m}" for t, m in entry.tier_multipliers.items())
         parts.append(f"{amount}{f' [{keys}]' if keys else ''}{mult}")
     return "; ".join(parts[:6]) + (f"; … ({len(parts)} entries)" if len(parts) > 6 else "")
+
+
+# --------------------------------------------------------------------------------- changes
+
+
+def _run_changes(args: argparse.Namespace) -> int:
+    catalog = catalog_from_args(args)
+    try:
+        listed = changes(catalog, since=args.since, model=args.model)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    reviewed = catalog.reviewed.isoformat() if catalog.reviewed is not None else None
+    if args.json:
+        rows = [
+            {
+                "day": c.day.isoformat(),
+                "kind": c.kind,
+                "subject": c.subject,
+                "models": list(c.models),
+                "endpoints": list(c.endpoints),
+                "summary": c.summary,
+                "source": c.source,
+            }
+            for c in listed
+        ]
+        json.dump({"reviewed": reviewed, "changes": rows}, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return 0
+    for change in listed:
+        models = ", ".join(change.models) if len(change.models) <= 4 else f"{len(change.models)} models"
+        where = f"{change.subject} ({models})" if change.kind in ("rule", "model") else change.subject
+        sys.stdout.write(f"{change.day.isoformat()}  {change.kind:<7} {where}: {change.summary}\n")
+        sys.stdout.write(f"            source: {change.source}\n")
+    if reviewed is not None:
+        sys.stdout.write(f"The tables' sources were last reviewed on {reviewed}; later changes are not known.\n")
+    return 0
 
 
 # --------------------------------------------------------------------------------- prices
