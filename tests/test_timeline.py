@@ -18,8 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from imagepricing import check, default_catalog, estimate, load_catalog
-from imagepricing.catalog import CatalogError, shipped_data_dir
+from imagepricing.catalog import shipped_data_dir
 from imagepricing.cli import main
+from imagepricing.errors import CatalogError
 from imagepricing.strategies import junk_requests, valid_requests
 from imagepricing.timeline import changes
 
