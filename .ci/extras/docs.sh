@@ -5,8 +5,8 @@
 # output compared, each document in a fresh copy of the checkout; then the site (mkdocs.yml) is built
 # with warnings as errors, its API reference generated from the docstrings. The blocks that need an
 # extra run in that extra's script, after the doc's own `pip install '.[extra]'` line in a fresh
-# environment: openai.sh (docs/integrations.md), litellm.sh (docs/litellm.md), arrow-dask-duckdb.sh
-# (docs/scale.md). Run from the repository root.
+# environment: openai.sh (docs/integrations.md), litellm.sh (docs/litellm.md), server.sh
+# (docs/server.md), arrow-dask-duckdb.sh (docs/scale.md). Run from the repository root.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 work=$(mktemp -d)
