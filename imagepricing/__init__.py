@@ -10,13 +10,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from attrs.exceptions import FrozenInstanceError
+
 from imagepricing.catalog import Catalog, default_catalog, load_catalog, load_price_book
 from imagepricing.engine import Checker, check
-from imagepricing.errors import CatalogError, RequestRejected
+from imagepricing.errors import CatalogError
 from imagepricing.findings import CODES, Finding
-from imagepricing.frozen import FrozenInstanceError
 from imagepricing.pricing import PriceBook, PriceEntry
-from imagepricing.report import Report
+from imagepricing.report import Report, RequestRejected
 
 __all__ = [
     "CODES",
@@ -41,10 +44,7 @@ __all__ = [
 
 __version__ = "0.1.0"
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up; docs/startup.md)
 if TYPE_CHECKING:
-    from typing import Any
-
     from imagepricing.estimation import Estimate, GroupTotals, estimate
 
 # Log estimates pull in file, gzip and decimal-context machinery that a service checking single

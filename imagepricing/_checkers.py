@@ -37,21 +37,17 @@ under hypothesis.
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from imagepricing._describe import escape_unprintable, looks_secret, plausible_token
-from imagepricing._lazy_re import LazyPattern
-from imagepricing._memo import Generations, made_for
+from imagepricing._memo import Generations, Registry, made_for
 from imagepricing.catalog import Capability, Catalog, ParamSpec
 from imagepricing.findings import Finding
 from imagepricing.rules import RULES, Context, CrossRule, check_size, cross_rules_for, make_finding
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up; see frozen.py)
-if TYPE_CHECKING:
-    from typing import Any
-
-    from imagepricing._memo import Registry
-
-    # (a marker or a rule, its finding or its argument): see the module docstring.
-    Action = tuple[Any, Any]
+# (a marker or a rule, its finding or its argument): see the module docstring.
+Action = tuple[Any, Any]
 
 __all__ = [
     "DROPPED",
@@ -233,7 +229,7 @@ def compiled_for(catalog: Catalog) -> CompiledCatalog:
 
 # ---------------------------------------------------------------- unknown parameters
 
-_PLAIN_KEY = LazyPattern(r"[A-Za-z_][A-Za-z0-9_]{0,63}")  # compiled on first use (start-up)
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _MAX_KEY_SHOWN = 64
 _UNKNOWN = Generations(_UNKNOWN_KEYS)
 

@@ -30,32 +30,20 @@ else `~/.cache/imagepricing`.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import stat
+from collections.abc import Callable
 from decimal import Decimal
+from hashlib import blake2b
+from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
-# Start-up (docs/startup.md): typing and pathlib are not imported at run time (os.path serves),
-# and typing.TYPE_CHECKING is spelled without importing typing.
-TYPE_CHECKING = False
+import attrs
+
 if TYPE_CHECKING:
-    from collections.abc import Callable
-    from pathlib import Path
-    from typing import Any
-
     from imagepricing.catalog import Catalog
-    from imagepricing.frozen import Frozen
-
-# The digest is BLAKE2b (256 bits), from the interpreter's own `_blake2` module: hashlib's
-# OpenSSL binding takes longer to import than hashing the tables, and BLAKE2b hashes them in a
-# third of the time of the built-in sha256 (about 0.3 ms here). hashlib itself imports `_blake2`.
-if TYPE_CHECKING:
-    from hashlib import blake2b
-else:
-    try:
-        from _blake2 import blake2b
-    except ImportError:  # an interpreter built without it
-        from hashlib import blake2b
 
 __all__ = ["KEEP", "PACKAGED_NAME", "cache_dir", "decode", "encode", "load", "store", "tables_digest"]
 
@@ -70,7 +58,6 @@ _COMPILER_MODULES = (
     "sources.py",
     "sizes.py",
     "pricing.py",
-    "frozen.py",
     "_compiled_tables.py",
 )
 # Values never shared by reference: a decimal or a date is as short as a reference, and a dict
@@ -214,7 +201,7 @@ def _read_trusted(path: str) -> str | None:
 # instance of one of the catalog's classes as its constructor's arguments.
 
 
-def _classes() -> dict[str, type[Frozen]]:
+def _classes() -> dict[str, type[Any]]:
     from imagepricing.catalog import (  # noqa: PLC0415
         Advice,
         Capability,
@@ -229,7 +216,7 @@ def _classes() -> dict[str, type[Frozen]]:
     from imagepricing.sizes import AspectMap, Constraints, SizeRule, Tiering  # noqa: PLC0415
     from imagepricing.sources import Source  # noqa: PLC0415
 
-    found: tuple[type[Frozen], ...] = (
+    found: tuple[type[Any], ...] = (
         Advice,
         Capability,
         Change,
@@ -253,11 +240,14 @@ def _classes() -> dict[str, type[Frozen]]:
 
 def encode(catalog: Catalog, key: str) -> str:
     """The compiled form of `catalog`, tagged with the digest `key` of what it was built from."""
-    from json import dumps  # noqa: PLC0415  # written after validating, which imports far more
+    dumps = json.dumps
 
     classes = _classes()
     # Each class's constructor arguments, which are also its attributes (imagepricing.frozen).
-    fields_of: dict[str, tuple[str, ...]] = {name: cls._fields for name, cls in classes.items()}
+    # Each class's constructor arguments (attrs fields with init), which are also its attributes.
+    fields_of: dict[str, tuple[str, ...]] = {
+        name: tuple(field.name for field in attrs.fields(cls) if field.init) for name, cls in classes.items()
+    }
 
     def plain(value: Any) -> Any:
         if value is None or type(value) in (str, bool, int):
@@ -280,7 +270,9 @@ def encode(catalog: Catalog, key: str) -> str:
         raise TypeError(f"the compiled form cannot hold a {kind.__name__}")
 
     full = {
-        field: plain(getattr(catalog, field)) for field in catalog._fields if field not in _CATALOG_FIELDS_NOT_STORED
+        field.name: plain(getattr(catalog, field.name))
+        for field in attrs.fields(type(catalog))
+        if field.init and field.name not in _CATALOG_FIELDS_NOT_STORED
     }
     # Equal objects are written once: the first in full with an "id", later ones as a reference
     # to it. The catalog repeats many (inherited parameters, shared tierings), so the file is a
@@ -358,48 +350,10 @@ def decode(text: str, key: str, source_dir: str) -> Catalog:
             raise ValueError(f"unknown tag {tag!r}")
         return cls(**value)
 
-    document = _loads(text, rebuild)
+    document = json.loads(text, object_hook=rebuild)
     if type(document) is not dict or document.get("format") != FORMAT or document.get("key") != key:
         raise ValueError("not the compiled form of these tables")
     fields = document["catalog"]
     if type(fields) is not dict:
         raise ValueError("not a compiled catalog")
     return Catalog(**fields, source_dir=source_dir)
-
-
-class _ScanContext:
-    """What the C scanner behind json.loads reads from its decoder (see _loads)."""
-
-    __slots__ = ("object_hook", "object_pairs_hook", "parse_constant", "parse_float", "parse_int", "strict")
-
-    def __init__(self, object_hook: Callable[[dict[str, Any]], Any]) -> None:
-        self.strict = True
-        self.object_hook = object_hook
-        self.object_pairs_hook = None
-        self.parse_float = float  # the form holds no float (money and dates are tagged strings)
-        self.parse_int = int
-        self.parse_constant = _no_constant
-
-
-def _no_constant(name: str) -> object:
-    raise ValueError(f"{name} is not in the compiled form")
-
-
-def _loads(text: str, object_hook: Callable[[dict[str, Any]], Any]) -> Any:
-    """`json.loads(text, object_hook=...)` without importing json (start-up, docs/startup.md): json
-    imports re, and the two cost about a fifth of import + load here. This is the very scanner
-    json.loads runs (CPython's `_json`); the form is written compact, so its one value must span
-    the whole text. Anywhere `_json` is missing, json.loads itself."""
-    try:
-        from _json import make_scanner  # noqa: PLC0415
-    except ImportError:  # another interpreter
-        import json  # noqa: PLC0415
-
-        return json.loads(text, object_hook=object_hook)
-    try:
-        value, end = make_scanner(_ScanContext(object_hook))(text, 0)  # type: ignore[arg-type]  # typeshed wants a JSONDecoder; the scanner reads only these attributes
-    except StopIteration:
-        raise ValueError("not JSON") from None
-    if end != len(text):
-        raise ValueError("not one JSON value")
-    return value

@@ -23,7 +23,7 @@ single pass with no nested or overlapping quantifiers, so the scan is linear.
 
 from __future__ import annotations
 
-from imagepricing._lazy_re import LazyPattern
+import re
 
 __all__ = ["describe", "escape_unprintable", "looks_secret", "plausible_token"]
 
@@ -46,8 +46,8 @@ _CREDENTIAL_SHAPES = (
 )
 
 
-# Compiled on first use (all patterns here are: see _lazy_re.py); compiling this one takes a few ms.
-_SECRET = LazyPattern(_CREDENTIAL_SHAPES)
+# Compiling this one takes a few ms, once per process.
+_SECRET = re.compile(_CREDENTIAL_SHAPES)
 
 
 # Every alternative of _CREDENTIAL_SHAPES starts with one of these (lower-cased).
@@ -75,7 +75,7 @@ _SECRET_WORDS = (
 )
 # Runs of letters and digits; each is judged by `_random_looking`. No quantifier follows the run,
 # so a failed candidate costs nothing extra.
-_RUN = LazyPattern(r"[A-Za-z0-9]{16,}")
+_RUN = re.compile(r"[A-Za-z0-9]{16,}")
 _HEX_DIGITS = "0123456789abcdefABCDEF"
 
 
@@ -111,8 +111,8 @@ _TOKEN_PUNCTUATION = frozenset("-_. ×")
 _MAX_TOKEN = 32
 # Runs of ASCII letters and digits: one of at least 8 mixing letters and digits (other than a size,
 # 1024x1024) or of at least 12 mixing upper and lower case looks like a key, not a value.
-_ALNUM_RUN = LazyPattern(r"[A-Za-z0-9]{8,}")
-_SIZE_RUN = LazyPattern(r"[0-9]+[xX][0-9]+")
+_ALNUM_RUN = re.compile(r"[A-Za-z0-9]{8,}")
+_SIZE_RUN = re.compile(r"[0-9]+[xX][0-9]+")
 
 
 def plausible_token(text: str, max_length: int = _MAX_TOKEN) -> bool:

@@ -22,18 +22,14 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 from imagepricing.catalog import Catalog
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up; see frozen.py)
-if TYPE_CHECKING:
-    from collections.abc import Callable
-    from typing import Any, TypeVar
-
-    T = TypeVar("T")
-    # id(catalog) -> (a weak reference to the catalog, its value): see made_for.
-    Registry = dict[int, tuple[weakref.ref[Catalog], T]]
+T = TypeVar("T")
+# id(catalog) -> (a weak reference to the catalog, its value): see made_for.
+Registry = dict[int, tuple[weakref.ref[Catalog], T]]
 
 __all__ = [
     "MEMO_LIMIT",

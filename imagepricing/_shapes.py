@@ -10,6 +10,7 @@ memo must not hold (see its docstring); such a request goes straight to the rule
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from imagepricing._memo import VerdictMemo
 from imagepricing.catalog import Catalog, ParamSpec
@@ -22,10 +23,6 @@ from imagepricing.rules import (
     exact_scalar,
     text_limit,
 )
-
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up; see frozen.py)
-if TYPE_CHECKING:
-    from typing import Any
 
 __all__ = ["shape"]
 

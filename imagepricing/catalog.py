@@ -21,15 +21,19 @@ import bisect
 import datetime as dt
 import functools
 import os
+import re
 import threading
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import attrs
 
 from imagepricing import _compiled_tables
-from imagepricing._lazy_re import LazyPattern
 from imagepricing._tables import ENDPOINTS
 from imagepricing.errors import CatalogError
-from imagepricing.frozen import Frozen
 from imagepricing.pricing import Follows, PriceBook, PriceEntry, UsdRate
 from imagepricing.sizes import (
     AUTO_SIZES,
@@ -44,16 +48,9 @@ from imagepricing.sizes import (
 )
 from imagepricing.sources import Source, citation_problems, load_sources_file, render_citation
 
-# typing.TYPE_CHECKING without importing typing, nor pathlib and collections.abc, for annotations
-# only: a process that loads the compiled tables never needs them (start-up; docs/startup.md).
-TYPE_CHECKING = False
+_T = TypeVar("_T")
+
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
-    from pathlib import Path
-    from typing import Any, TypeVar
-
-    _T = TypeVar("_T")
-
     # Validation only: tomllib, cattrs and these shapes load when tables are (re)validated, not
     # when the compiled form of the shipped tables is used (see load_catalog).
     from imagepricing._table_shapes import (
@@ -88,9 +85,9 @@ _SOURCES_FILE = "sources.toml"
 _SOURCE_KEYS = frozenset({"source", "limits_source", "disputed_source"})
 # Patterns of table validation are plain strings, compiled (and cached by `re`) on first use:
 # a process that loads the compiled tables never compiles them.
-_RATIO = LazyPattern(r"[1-9][0-9]*:[1-9][0-9]*")
+_RATIO = re.compile(r"[1-9][0-9]*:[1-9][0-9]*")
 # A host as written in a price book: lowercase ASCII labels, no port, no trailing dot.
-_HOST_NAME = LazyPattern(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+")
+_HOST_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+")
 _AS_WRITTEN = " (ASCII digits, lowercase x, positive sides, no leading zeros)"
 
 
@@ -98,22 +95,9 @@ _set = object.__setattr__
 _NO_MAPPING: Mapping[str, Any] = MappingProxyType({})
 
 
-class Parameter(Frozen):
+@attrs.frozen(weakref_slot=True)
+class Parameter:
     """A request parameter as the platform defines it (parameters.toml)."""
-
-    __slots__ = (
-        "__weakref__",
-        "default_on",
-        "endpoints",
-        "kind",
-        "max",
-        "min",
-        "name",
-        "platform",
-        "required",
-        "source",
-    )
-    _fields = _compared = ("name", "kind", "endpoints", "required", "min", "max", "platform", "source", "default_on")
 
     name: str
     kind: str
@@ -124,181 +108,76 @@ class Parameter(Frozen):
     platform: bool
     source: str
     # model only: endpoint -> the model the platform uses when a request names none.
-    default_on: Mapping[str, str]
-
-    def __init__(
-        self,
-        name: str,
-        kind: str,
-        endpoints: frozenset[str],
-        required: bool,
-        min: int | None,
-        max: int | None,
-        platform: bool,
-        source: str,
-        default_on: Mapping[str, str] = _NO_MAPPING,
-    ) -> None:
-        _set(self, "name", name)
-        _set(self, "kind", kind)
-        _set(self, "endpoints", endpoints)
-        _set(self, "required", required)
-        _set(self, "min", min)
-        _set(self, "max", max)
-        _set(self, "platform", platform)
-        _set(self, "source", source)
-        _set(self, "default_on", default_on)
+    default_on: Mapping[str, str] = _NO_MAPPING
 
 
-_PARAM_SPEC_FIELDS = (
-    "name",
-    "kind",
-    "source",
-    "values",
-    "default",
-    "min",
-    "max",
-    "model_max",
-    "honoured_max",
-    "max_chars",
-    "max_items",
-    "size",
-    "overridden_to",
-    "reason",
-    "disputed_values",
-    "disputed_max_items",
-    "disputed_above",
-    "disputed_note",
-    "disputed_source",
-    "range_source",
-)
-
-
-class ParamSpec(Frozen):
+@attrs.frozen(weakref_slot=True)
+class ParamSpec:
     """What one model allows for one parameter on one endpoint (models.toml), merged with the
     platform's definition of the parameter."""
-
-    __slots__ = ("__weakref__", *_PARAM_SPEC_FIELDS)
-    _fields = _compared = _PARAM_SPEC_FIELDS
 
     name: str
     kind: str
     source: str
-    values: tuple[str, ...] | None
-    default: str | None
-    min: int | None
-    max: int | None
-    model_max: int | None
-    honoured_max: int | None
-    max_chars: int | None
-    max_items: int | None
-    size: SizeRule | None
-    overridden_to: str | None
-    reason: str | None
+    values: tuple[str, ...] | None = None
+    default: str | None = None
+    min: int | None = None
+    max: int | None = None
+    model_max: int | None = None
+    honoured_max: int | None = None
+    max_chars: int | None = None
+    max_items: int | None = None
+    size: SizeRule | None = None
+    overridden_to: str | None = None
+    reason: str | None = None
     # Values (or an image count up to disputed_max_items) that some cited sources accept and others
     # do not: accepted with a `sources_disagree` warning carrying disputed_note and disputed_source.
-    disputed_values: frozenset[str]
-    disputed_max_items: int | None
+    disputed_values: frozenset[str] = frozenset()
+    disputed_max_items: int | None = None
     # An integer above this is accepted and used, but the sources disagree on what upstream does
     # with it (n on nano-banana after 2026-07-18): a `sources_disagree` warning.
-    disputed_above: int | None
-    disputed_note: str | None
-    disputed_source: str | None
+    disputed_above: int | None = None
+    disputed_note: str | None = None
+    disputed_source: str | None = None
     # The source of the platform's own range (parameters.toml), cited by out_of_range: the model's
     # entry may describe a different fact (n is silently downgraded on gpt-image-2).
-    range_source: str | None
-
-    def __init__(
-        self,
-        name: str,
-        kind: str,
-        source: str,
-        values: tuple[str, ...] | None = None,
-        default: str | None = None,
-        min: int | None = None,
-        max: int | None = None,
-        model_max: int | None = None,
-        honoured_max: int | None = None,
-        max_chars: int | None = None,
-        max_items: int | None = None,
-        size: SizeRule | None = None,
-        overridden_to: str | None = None,
-        reason: str | None = None,
-        disputed_values: frozenset[str] = frozenset(),
-        disputed_max_items: int | None = None,
-        disputed_above: int | None = None,
-        disputed_note: str | None = None,
-        disputed_source: str | None = None,
-        range_source: str | None = None,
-    ) -> None:
-        _set(self, "name", name)
-        _set(self, "kind", kind)
-        _set(self, "source", source)
-        _set(self, "values", values)
-        _set(self, "default", default)
-        _set(self, "min", min)
-        _set(self, "max", max)
-        _set(self, "model_max", model_max)
-        _set(self, "honoured_max", honoured_max)
-        _set(self, "max_chars", max_chars)
-        _set(self, "max_items", max_items)
-        _set(self, "size", size)
-        _set(self, "overridden_to", overridden_to)
-        _set(self, "reason", reason)
-        _set(self, "disputed_values", disputed_values)
-        _set(self, "disputed_max_items", disputed_max_items)
-        _set(self, "disputed_above", disputed_above)
-        _set(self, "disputed_note", disputed_note)
-        _set(self, "disputed_source", disputed_source)
-        _set(self, "range_source", range_source)
+    range_source: str | None = None
 
 
-class KnownParameter(Frozen):
+@attrs.frozen(weakref_slot=True)
+class KnownParameter:
     """A parameter of OpenAI's images API that the platform does not document (parameters.toml)."""
-
-    __slots__ = ("__weakref__", "endpoints", "name", "note", "source")
-    _fields = _compared = ("name", "endpoints", "note", "source")
 
     name: str
     endpoints: frozenset[str]
     note: str
     source: str
 
-    def __init__(self, name: str, endpoints: frozenset[str], note: str, source: str) -> None:
-        _set(self, "name", name)
-        _set(self, "endpoints", endpoints)
-        _set(self, "note", note)
-        _set(self, "source", source)
 
-
-class Advice(Frozen):
-    __slots__ = ("__weakref__", "note", "source")
-    _fields = _compared = ("note", "source")
-
+@attrs.frozen(weakref_slot=True)
+class Advice:
     note: str
     source: str
 
-    def __init__(self, note: str, source: str) -> None:
-        _set(self, "note", note)
-        _set(self, "source", source)
+
+def _defaults_of(params: Mapping[str, ParamSpec]) -> tuple[tuple[str, str, object], ...]:
+    """What upstream uses when a parameter is omitted, as (request parameter, effective key,
+    value) in parameter order (an omitted nano-banana `size` shows as `aspect_ratio`)."""
+    defaults: list[tuple[str, str, object]] = []
+    for name, spec in params.items():
+        if spec.size is not None:
+            if spec.size.aspect_map is not None:
+                defaults.append((name, "aspect_ratio", spec.size.aspect_map.fallback))
+            else:
+                defaults.append((name, "size", spec.size.default))
+        elif spec.default is not None:
+            defaults.append((name, name, spec.default))
+    return tuple(defaults)
 
 
-class Capability(Frozen):
+@attrs.frozen(weakref_slot=True)
+class Capability:
     """What one model does on one endpoint: the parameters it honours, and why it drops the rest."""
-
-    __slots__ = (
-        "__weakref__",
-        "defaults",
-        "dispute",
-        "dropped_reason",
-        "endpoint",
-        "model",
-        "notices",
-        "params",
-        "size_rule",
-        "slow",
-        "source",
-    )
-    _fields = _compared = ("model", "endpoint", "params", "dropped_reason", "source", "slow", "dispute", "notices")
 
     model: str
     endpoint: str
@@ -308,63 +187,27 @@ class Capability(Frozen):
     slow: Advice | None
     # (note, source) where the sources disagree on whether the model serves the endpoint at all
     # (dall-e-3 on edits): served, with a `sources_disagree` warning and no price.
-    dispute: tuple[str, str] | None
+    dispute: tuple[str, str] | None = None
     # (code, note, source) of each warning every request to it carries in this era: the model is
     # not yet, or no longer, recorded as served (models.toml `availability`).
-    notices: tuple[tuple[str, str, str], ...]
-    # Derived from `params` so that `check` does not rescan them on every call: what upstream
-    # uses when a parameter is omitted, as (request parameter, effective key, value) in parameter
-    # order (an omitted nano-banana `size` shows as `aspect_ratio`), and the size rule. Not compared.
-    defaults: tuple[tuple[str, str, object], ...]
-    size_rule: SizeRule | None
+    notices: tuple[tuple[str, str, str], ...] = ()
+    # Derived from `params` so that `check` does not rescan them on every call: the defaults
+    # upstream uses (_defaults_of) and the size rule. Not compared.
+    defaults: tuple[tuple[str, str, object], ...] = attrs.field(init=False, eq=False, repr=False)
+    size_rule: SizeRule | None = attrs.field(init=False, eq=False, repr=False)
 
-    def __init__(
-        self,
-        model: str,
-        endpoint: str,
-        params: Mapping[str, ParamSpec],
-        dropped_reason: str,
-        source: str,
-        slow: Advice | None,
-        dispute: tuple[str, str] | None = None,
-        notices: tuple[tuple[str, str, str], ...] = (),
-    ) -> None:
-        _set(self, "model", model)
-        _set(self, "endpoint", endpoint)
-        _set(self, "params", params)
-        _set(self, "dropped_reason", dropped_reason)
-        _set(self, "source", source)
-        _set(self, "slow", slow)
-        _set(self, "dispute", dispute)
-        _set(self, "notices", notices)
-        defaults: list[tuple[str, str, object]] = []
-        for name, spec in params.items():
-            if spec.size is not None:
-                if spec.size.aspect_map is not None:
-                    defaults.append((name, "aspect_ratio", spec.size.aspect_map.fallback))
-                else:
-                    defaults.append((name, "size", spec.size.default))
-            elif spec.default is not None:
-                defaults.append((name, name, spec.default))
-        size = params.get("size")
-        _set(self, "defaults", tuple(defaults))
+    def __attrs_post_init__(self) -> None:
+        size = self.params.get("size")
+        _set(self, "defaults", _defaults_of(self.params))
         _set(self, "size_rule", size.size if size is not None else None)
 
 
-class Model(Frozen):
-    __slots__ = ("__weakref__", "endpoints", "family", "id", "source")
-    _fields = _compared = ("id", "family", "source", "endpoints")
-
+@attrs.frozen(weakref_slot=True)
+class Model:
     id: str
     family: str
     source: str
     endpoints: Mapping[str, Capability]
-
-    def __init__(self, id: str, family: str, source: str, endpoints: Mapping[str, Capability]) -> None:
-        _set(self, "id", id)
-        _set(self, "family", family)
-        _set(self, "source", source)
-        _set(self, "endpoints", endpoints)
 
     @property
     def disputed_endpoints(self) -> Mapping[str, tuple[str, str]]:
@@ -372,29 +215,20 @@ class Model(Frozen):
         return {e: c.dispute for e, c in self.endpoints.items() if c.dispute is not None}
 
 
-class Era(Frozen):
+@attrs.frozen(weakref_slot=True)
+class Era:
     """The models as the platform served them from `start` (None: before every recorded change)
     until `until` (exclusive; None: still so)."""
-
-    __slots__ = ("__weakref__", "models", "start", "until")
-    _fields = _compared = ("start", "until", "models")
 
     start: dt.date | None
     until: dt.date | None
     models: Mapping[str, Model]
 
-    def __init__(self, start: dt.date | None, until: dt.date | None, models: Mapping[str, Model]) -> None:
-        _set(self, "start", start)
-        _set(self, "until", until)
-        _set(self, "models", models)
 
-
-class Change(Frozen):
-    """One dated change of what the platform accepts, drops or serves (models.toml), for
-    `imagepricing changes`; price changes are read from the price books."""
-
-    __slots__ = ("__weakref__", "day", "endpoints", "kind", "models", "source", "subject", "summary")
-    _fields = _compared = ("day", "kind", "subject", "models", "endpoints", "summary", "source")
+@attrs.frozen(weakref_slot=True)
+class Change:
+    """One dated change of what the platform accepts, drops, serves or charges, with its source
+    (`imagepricing changes`, imagepricing.timeline)."""
 
     day: dt.date
     kind: str
@@ -404,46 +238,9 @@ class Change(Frozen):
     summary: str
     source: str
 
-    def __init__(
-        self,
-        day: dt.date,
-        kind: str,
-        subject: str,
-        models: tuple[str, ...],
-        endpoints: tuple[str, ...],
-        summary: str,
-        source: str,
-    ) -> None:
-        _set(self, "day", day)
-        _set(self, "kind", kind)
-        _set(self, "subject", subject)
-        _set(self, "models", models)
-        _set(self, "endpoints", endpoints)
-        _set(self, "summary", summary)
-        _set(self, "source", source)
 
-
-_CATALOG_FIELDS = (
-    "parameters",
-    "models",
-    "size_sets",
-    "constraints",
-    "tierings",
-    "aspect_maps",
-    "price_books",
-    "source_dir",
-    "sources",
-    "platform_specs",
-    "required",
-    "known_parameters",
-    "eras",
-    "changes",
-    "reviewed",
-    "default_models",
-)
-
-
-class Catalog(Frozen):
+@attrs.frozen(weakref_slot=True)
+class Catalog:
     """Every table, compiled. Build one with `load_catalog`; never mutate it (you cannot).
 
     A catalog is the platform as its latest recorded era describes it (`models`); `on(day)` is the
@@ -457,9 +254,6 @@ class Catalog(Frozen):
     >>> catalog.on(dt.date(2026, 8, 1)).models["gpt-image-2"].endpoints["generations"].params["n"].honoured_max is None
     True
     """
-
-    __slots__ = ("__weakref__", "_last_on", "_root", "_starts", "_views", *_CATALOG_FIELDS)
-    _fields = _compared = _CATALOG_FIELDS
 
     parameters: Mapping[str, Parameter]
     models: Mapping[str, Model]
@@ -476,63 +270,30 @@ class Catalog(Frozen):
     # parameters of each endpoint other than `model`.
     platform_specs: Mapping[str, ParamSpec]
     required: Mapping[str, tuple[str, ...]]
-    known_parameters: Mapping[str, KnownParameter]
+    known_parameters: Mapping[str, KnownParameter] = _NO_MAPPING
     # The models era by era, oldest first (the last era's models are `models`); the rule changes
     # that cut them; the day the tables' sources were last reviewed (a check dated after it warns
     # `tables_may_be_stale`; None for tables that do not say); and the model the platform uses on
     # an endpoint where a request may name none (the platform's edits schema: dall-e-3).
-    eras: tuple[Era, ...]
-    changes: tuple[Change, ...]
-    reviewed: dt.date | None
-    default_models: Mapping[str, str]
-    # Derived (see __init__).
-    _root: Catalog
-    _starts: tuple[dt.date, ...]
-    _views: dict[int, Catalog]
-    _last_on: tuple[dt.date | None, Catalog]
+    eras: tuple[Era, ...] = ()
+    changes: tuple[Change, ...] = ()
+    reviewed: dt.date | None = None
+    default_models: Mapping[str, str] = _NO_MAPPING
+    # Derived, not compared: the catalog whose eras these are (itself, or the catalog a view of an
+    # earlier era was made from), the era start dates for bisect, the views made so far, and the
+    # last (day, view) asked, which a stream of checks of one day finds first.
+    _root: Catalog = attrs.field(init=False, eq=False, repr=False)
+    _starts: tuple[dt.date, ...] = attrs.field(init=False, eq=False, repr=False)
+    _views: dict[int, Catalog] = attrs.field(init=False, eq=False, repr=False)
+    _last_on: tuple[dt.date | None, Catalog] = attrs.field(init=False, eq=False, repr=False)
 
-    def __init__(
-        self,
-        parameters: Mapping[str, Parameter],
-        models: Mapping[str, Model],
-        size_sets: Mapping[str, tuple[str, ...]],
-        constraints: Mapping[str, Constraints],
-        tierings: Mapping[str, Tiering],
-        aspect_maps: Mapping[str, AspectMap],
-        price_books: Mapping[str, PriceBook],
-        source_dir: str,
-        sources: Mapping[str, Source],
-        platform_specs: Mapping[str, ParamSpec],
-        required: Mapping[str, tuple[str, ...]],
-        known_parameters: Mapping[str, KnownParameter] = _NO_MAPPING,
-        eras: tuple[Era, ...] = (),
-        changes: tuple[Change, ...] = (),
-        reviewed: dt.date | None = None,
-        default_models: Mapping[str, str] = _NO_MAPPING,
-    ) -> None:
-        _set(self, "parameters", parameters)
-        _set(self, "models", models)
-        _set(self, "size_sets", size_sets)
-        _set(self, "constraints", constraints)
-        _set(self, "tierings", tierings)
-        _set(self, "aspect_maps", aspect_maps)
-        _set(self, "price_books", price_books)
-        _set(self, "source_dir", source_dir)
-        _set(self, "sources", sources)
-        _set(self, "platform_specs", platform_specs)
-        _set(self, "required", required)
-        _set(self, "known_parameters", known_parameters)
+    def __attrs_post_init__(self) -> None:
+        eras = self.eras
         if not eras:
-            eras = (Era(None, None, models),)
-        elif eras[-1].models is not models:
+            eras = (Era(None, None, self.models),)
+            _set(self, "eras", eras)
+        elif eras[-1].models is not self.models:
             raise ValueError("a catalog's models are those of its last era; use on(day) for another era")
-        _set(self, "eras", eras)
-        _set(self, "changes", changes)
-        _set(self, "reviewed", reviewed)
-        _set(self, "default_models", default_models)
-        # Derived, not compared: the catalog whose eras these are (itself, or the catalog a view of
-        # an earlier era was made from), the era start dates for bisect, the views made so far,
-        # and the last (day, view) asked, which a stream of checks of one day finds first.
         _set(self, "_root", self)
         _set(self, "_starts", tuple(era.start for era in eras[1:] if era.start is not None))
         _set(self, "_views", {})
@@ -542,7 +303,7 @@ class Catalog(Frozen):
         """The platform as it was on `day`: this catalog's tables and prices, with the models of the
         era `day` falls in (the same catalog object for the same era, so memos and compiled
         checkers are shared by every check of that era)."""
-        root: Catalog = self._root
+        root = self._root
         last = root._last_on
         if last[0] == day:
             return last[1]
@@ -551,17 +312,18 @@ class Catalog(Frozen):
         return view
 
     def __reduce__(self) -> tuple[Any, tuple[object, ...]]:
+        # A catalog is rebuilt from its tables (the caches are not data); a view of an earlier era
+        # as its catalog seen on that era.
         if self._root is self:
-            return super().__reduce__()
+            return (Catalog, tuple(getattr(self, field.name) for field in attrs.fields(Catalog) if field.init))
         return (_view, (self._root, self._era_index()))
 
-    def __replace__(self, /, **changes: Any) -> Catalog:
-        # A view of an earlier era is its catalog on a day: a changed copy is made of the whole
-        # catalog (every era), then seen on the view's era again.
-        root: Catalog = self._root
-        if root is self:
-            return super().__replace__(**changes)
-        return _view(root.__replace__(**changes), self._era_index())
+    def _replaced(self, **changes: Any) -> Catalog:
+        """A copy with `changes` applied: a view of an earlier era is its catalog on a day, so the
+        whole catalog (every era) is copied and then seen on the view's era again."""
+        root = self._root
+        replaced = attrs.evolve(root, **changes)
+        return replaced if root is self else _view(replaced, self._era_index())
 
     def _era_index(self) -> int:
         return next(i for i, era in enumerate(self.eras) if era.models is self.models)
@@ -615,13 +377,13 @@ class Catalog(Frozen):
         value = _exact_amount(amount)
         books = dict(self.price_books)
         books[provider] = books[provider].with_override(model, value)
-        return self.__replace__(price_books=MappingProxyType(books))
+        return self._replaced(price_books=MappingProxyType(books))
 
     def with_price_book(self, book: PriceBook) -> Catalog:
         """A new catalog with `book` added, or replacing the book of the same provider."""
         books = dict(self.price_books)
         books[book.provider] = book
-        return self.__replace__(price_books=MappingProxyType(books))
+        return self._replaced(price_books=MappingProxyType(books))
 
 
 def _view(root: Catalog, index: int) -> Catalog:
@@ -638,9 +400,10 @@ def _view(root: Catalog, index: int) -> Catalog:
 
 def _new_view(root: Catalog, era: Era) -> Catalog:
     """A catalog of `root`'s tables with the models of one of its earlier eras."""
-    view = Catalog.__new__(Catalog)
-    for field in _CATALOG_FIELDS:
-        _set(view, field, getattr(root, field))
+    view = object.__new__(Catalog)
+    for field in attrs.fields(Catalog):
+        if field.init:
+            _set(view, field.name, getattr(root, field.name))
     _set(view, "models", era.models)
     _set(view, "_root", root)
     _set(view, "_starts", root._starts)
@@ -653,7 +416,7 @@ def _new_view(root: Catalog, era: Era) -> Catalog:
 # inside. A request matches these names exactly, so a trailing space, a zero-width character, a
 # Cyrillic or full-width look-alike or an empty string would make a value no request can ever
 # match (or a model no request can name) while the table loads without complaint.
-_NAME = LazyPattern(r"[A-Za-z0-9](?:[A-Za-z0-9._:/+-]*[A-Za-z0-9])?")
+_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._:/+-]*[A-Za-z0-9])?")
 
 
 def _check_name(text: str, where: str, what: str, problems: list[str]) -> bool:
@@ -717,7 +480,7 @@ def _exact_amount(amount: object) -> Decimal:
     return value
 
 
-_PLAIN_DECIMAL = LazyPattern(r"[0-9]+(?:\.[0-9]+)?")
+_PLAIN_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 
 
 def _shown(amount: object) -> str:

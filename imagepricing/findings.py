@@ -13,78 +13,30 @@ URL codes (`url_*`) come from `imagepricing.urls`.
 from __future__ import annotations
 
 import functools
+from typing import Literal
+
+import attrs
 
 from imagepricing._url_codes import URL_PROBLEM_CODES
-from imagepricing.frozen import Frozen, build
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up; see frozen.py)
-if TYPE_CHECKING:
-    from typing import Any, Literal
-
-    Severity = Literal["error", "ignored", "warning"]
+Severity = Literal["error", "ignored", "warning"]
 
 __all__ = ["CODES", "CodeInfo", "Finding", "Severity", "cited_source"]
 
 
-_new = object.__new__
-_set = object.__setattr__
-
-
-class _FindingSlots:
-    __slots__ = ("__weakref__", "code", "message", "param", "path", "source")
-
-
-class _FindingBeingBuilt(_FindingSlots):
-    """A Finding while `Finding.__new__` fills it: the same layout, without the frozen setattr."""
-
-    __slots__ = ()
-
-
-class Finding(_FindingSlots, Frozen, init=False):
+@attrs.frozen(weakref_slot=True)
+class Finding:
     """One thing `check` found.
 
     >>> Finding("out_of_range", "n", "n must be an integer from 1 to 10; got 11.", path="$.n").to_dict()["code"]
     'out_of_range'
     """
 
-    __slots__ = ()
-    _fields = _compared = ("code", "param", "message", "source", "path")
-
     code: str
     param: str | None
     message: str
-    source: str
-    path: str
-
-    def __new__(cls, code: str, param: str | None, message: str, source: str = "", path: str = "$") -> Finding:
-        # Built on every check that finds something: plain stores, then the class (see frozen.Frozen).
-        if cls is not Finding:
-            return build(cls, cls._fields, (code, param, message, source, path))
-        self: Any = _new(_FindingBeingBuilt)
-        self.code = code
-        self.param = param
-        self.message = message
-        self.source = source
-        self.path = path
-        self.__class__ = cls
-        return self  # type: ignore[no-any-return]
-
-    # Written out (Frozen's generic ones take twice as long): findings are compared and hashed
-    # wherever reports are, and there are several in a report.
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        same: Any = other  # of this very class, as just checked
-        return (self.code, self.param, self.message, self.source, self.path) == (
-            same.code,
-            same.param,
-            same.message,
-            same.source,
-            same.path,
-        )
-
-    def __hash__(self) -> int:
-        return hash((Finding, self.code, self.param, self.message, self.source, self.path))
+    source: str = ""
+    path: str = "$"
 
     def to_dict(self) -> dict[str, str | None]:
         return {
@@ -96,20 +48,13 @@ class Finding(_FindingSlots, Frozen, init=False):
         }
 
 
-class CodeInfo(Frozen):
+@attrs.frozen(weakref_slot=True)
+class CodeInfo:
     """What a finding code means: where it is reported, what it checks, and its default source."""
-
-    __slots__ = ("__weakref__", "severity", "source", "summary")
-    _fields = _compared = ("severity", "summary", "source")
 
     severity: Severity
     summary: str
     source: str
-
-    def __init__(self, severity: Severity, summary: str, source: str) -> None:
-        _set(self, "severity", severity)
-        _set(self, "summary", summary)
-        _set(self, "source", source)
 
 
 # Default sources, as citations of data/sources.toml ("<id>: <section or quote>"); a finding carries
@@ -321,15 +266,6 @@ for _code, _summary in URL_PROBLEM_CODES.items():
     CODES[_code] = CodeInfo(
         "error", _summary, "acedata-api-reference: callback_url; imagepricing: URL checks (imagepricing.urls)"
     )
-
-
-def __getattr__(name: str) -> Any:
-    # `Severity` is for annotations; built on first use so that importing findings needs no typing.
-    if name == "Severity":
-        from typing import Literal  # noqa: PLC0415
-
-        return Literal["error", "ignored", "warning"]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def cited_source(citation: str) -> str:

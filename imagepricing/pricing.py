@@ -26,24 +26,16 @@ Decimal('0.30')
 
 from __future__ import annotations
 
+import datetime as dt
 import decimal
+from collections.abc import Mapping
 from decimal import Decimal
 from types import MappingProxyType
+from typing import Literal
 
-from imagepricing.frozen import Frozen, build
+import attrs
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up; see frozen.py)
-if TYPE_CHECKING:
-    import datetime as dt
-    from collections.abc import Mapping
-    from typing import Any, Literal
-
-    PriceBasis = Literal["charged", "published"]
-else:
-    # Only annotations name it (never evaluated: `from __future__ import annotations`), so at run
-    # time a stand-in serves; the real alias would import typing, a few ms of every start-up.
-    # `typing.get_args` on it finds nothing: PRICE_BASES lists the bases.
-    PriceBasis = str
+PriceBasis = Literal["charged", "published"]
 
 __all__ = [
     "MONEY_CONTEXT",
@@ -84,106 +76,40 @@ def format_amount(amount: Decimal) -> str:
     return format(amount, "f")
 
 
-def _frozen(mapping: Mapping[str, Decimal]) -> Mapping[str, Decimal]:
-    return MappingProxyType(dict(mapping))
+def _frozen(mapping: Mapping[str, Decimal] | None) -> Mapping[str, Decimal]:
+    """A read-only copy (a table's dict must not change the value that holds it)."""
+    return MappingProxyType(dict(mapping or {}))
 
 
 OVERRIDE_SOURCE = "user override (Catalog.with_price)"
 
 
-_new = object.__new__
-_set = object.__setattr__
+def _in_force(start: dt.date | None, until: dt.date | None, day: dt.date) -> bool:
+    return (start is None or start <= day) and (until is None or day < until)
 
 
-class PriceEntry(Frozen):
+@attrs.frozen(weakref_slot=True)
+class PriceEntry:
     """One price as a book states it, with the keys that say when and to what it applies."""
 
-    __slots__ = (
-        "__weakref__",
-        "amount",
-        "basis",
-        "effective_from",
-        "effective_until",
-        "endpoint",
-        "model",
-        "note",
-        "per",
-        "quality",
-        "size",
-        "source",
-        "tier",
-        "tier_multipliers",
-        "uncertain",
-    )
-    _fields = _compared = (
-        "model",
-        "amount",
-        "per",
-        "endpoint",
-        "quality",
-        "size",
-        "tier",
-        "tier_multipliers",
-        "effective_from",
-        "effective_until",
-        "basis",
-        "source",
-        "note",
-        "uncertain",
-    )
-
     model: str
-    amount: Decimal | None
-    per: Literal["image", "request"]
-    endpoint: str | None
-    quality: str | None
-    size: str | None
-    tier: str | None
-    tier_multipliers: Mapping[str, Decimal]  # always a read-only copy of what was given
-    effective_from: dt.date | None
-    effective_until: dt.date | None
-    basis: PriceBasis
-    source: str
-    note: str | None
+    amount: Decimal | None = None
+    per: Literal["image", "request"] = "image"
+    endpoint: str | None = None
+    quality: str | None = None
+    size: str | None = None
+    tier: str | None = None
+    tier_multipliers: Mapping[str, Decimal] = attrs.field(factory=dict, converter=_frozen)
+    effective_from: dt.date | None = None
+    effective_until: dt.date | None = None
+    basis: PriceBasis = "charged"
+    source: str = ""
+    note: str | None = None
     # Why the sources leave this price in doubt: a quote that uses it carries `price_uncertain`.
-    uncertain: str | None
-
-    def __init__(
-        self,
-        model: str,
-        amount: Decimal | None = None,
-        per: Literal["image", "request"] = "image",
-        endpoint: str | None = None,
-        quality: str | None = None,
-        size: str | None = None,
-        tier: str | None = None,
-        tier_multipliers: Mapping[str, Decimal] | None = None,
-        effective_from: dt.date | None = None,
-        effective_until: dt.date | None = None,
-        basis: PriceBasis = "charged",
-        source: str = "",
-        note: str | None = None,
-        uncertain: str | None = None,
-    ) -> None:
-        _set(self, "model", model)
-        _set(self, "amount", amount)
-        _set(self, "per", per)
-        _set(self, "endpoint", endpoint)
-        _set(self, "quality", quality)
-        _set(self, "size", size)
-        _set(self, "tier", tier)
-        _set(self, "tier_multipliers", _frozen(tier_multipliers or {}))
-        _set(self, "effective_from", effective_from)
-        _set(self, "effective_until", effective_until)
-        _set(self, "basis", basis)
-        _set(self, "source", source)
-        _set(self, "note", note)
-        _set(self, "uncertain", uncertain)
+    uncertain: str | None = None
 
     def in_force(self, day: dt.date) -> bool:
-        if self.effective_from is not None and day < self.effective_from:
-            return False
-        return self.effective_until is None or day < self.effective_until
+        return _in_force(self.effective_from, self.effective_until, day)
 
     def multiplier_for(self, tier: str | None) -> Decimal:
         if tier is None:
@@ -200,134 +126,61 @@ class PriceEntry(Frozen):
         return (self.size is not None, self.tier is not None, self.quality is not None, self.endpoint is not None)
 
 
-class UsdRate(Frozen):
+@attrs.frozen(weakref_slot=True)
+class UsdRate:
     """US dollars per unit of a book's currency, in force from `effective_from` until (exclusive)
     `effective_until`: a reference for comparing amounts, not what any account was charged."""
-
-    __slots__ = ("__weakref__", "amount", "effective_from", "effective_until", "note", "source")
-    _fields = _compared = ("amount", "effective_from", "effective_until", "source", "note")
 
     amount: Decimal
     effective_from: dt.date | None
     effective_until: dt.date | None
     source: str
-    note: str | None
-
-    def __init__(
-        self,
-        amount: Decimal,
-        effective_from: dt.date | None,
-        effective_until: dt.date | None,
-        source: str,
-        note: str | None = None,
-    ) -> None:
-        _set(self, "amount", amount)
-        _set(self, "effective_from", effective_from)
-        _set(self, "effective_until", effective_until)
-        _set(self, "source", source)
-        _set(self, "note", note)
+    note: str | None = None
 
     def in_force(self, day: dt.date) -> bool:
-        if self.effective_from is not None and day < self.effective_from:
-            return False
-        return self.effective_until is None or day < self.effective_until
+        return _in_force(self.effective_from, self.effective_until, day)
 
 
-class Follows(Frozen):
+@attrs.frozen(weakref_slot=True)
+class Follows:
     """From `effective_from`, a provider sells at another provider's prices (its book then holds
     no entry of its own): XHuoAPI, a white-label copy, follows Ace Data Cloud's record."""
-
-    __slots__ = ("__weakref__", "effective_from", "note", "provider", "source")
-    _fields = _compared = ("provider", "effective_from", "note", "source")
 
     provider: str
     effective_from: dt.date
     note: str
     source: str
 
-    def __init__(self, provider: str, effective_from: dt.date, note: str, source: str) -> None:
-        _set(self, "provider", provider)
-        _set(self, "effective_from", effective_from)
-        _set(self, "note", note)
-        _set(self, "source", source)
 
-
-class PriceBook(Frozen):
+@attrs.frozen(weakref_slot=True)
+class PriceBook:
     """One provider's prices, in one currency."""
-
-    __slots__ = (
-        "__weakref__",
-        "_by_model",
-        "_by_model_basis",
-        "currency",
-        "entries",
-        "follows",
-        "hosts",
-        "name",
-        "overrides",
-        "provider",
-        "source",
-        "usd_rates",
-    )
-    _fields = _compared = (
-        "provider",
-        "name",
-        "currency",
-        "source",
-        "entries",
-        "overrides",
-        "hosts",
-        "follows",
-        "usd_rates",
-    )
 
     provider: str
     name: str
     currency: str
     source: str
     entries: tuple[PriceEntry, ...]
-    overrides: Mapping[str, Decimal]  # always a read-only copy of what was given
-    hosts: tuple[str, ...]
-    follows: Follows | None
-    usd_rates: tuple[UsdRate, ...]
-    # Derived from `entries`; not compared.
-    _by_model: Mapping[str, tuple[PriceEntry, ...]]
-    _by_model_basis: Mapping[tuple[str, str], tuple[PriceEntry, ...]]
+    overrides: Mapping[str, Decimal] = attrs.field(factory=dict, converter=_frozen)
+    hosts: tuple[str, ...] = ()
+    follows: Follows | None = None
+    usd_rates: tuple[UsdRate, ...] = ()
+    # Derived from `entries` (the entries by model, and by model and basis, most specific first,
+    # so the first match is the winner); not compared.
+    _by_model: Mapping[str, tuple[PriceEntry, ...]] = attrs.field(init=False, eq=False, repr=False)
+    _by_model_basis: Mapping[tuple[str, str], tuple[PriceEntry, ...]] = attrs.field(init=False, eq=False, repr=False)
 
-    def __init__(
-        self,
-        provider: str,
-        name: str,
-        currency: str,
-        source: str,
-        entries: tuple[PriceEntry, ...],
-        overrides: Mapping[str, Decimal] | None = None,
-        hosts: tuple[str, ...] = (),
-        follows: Follows | None = None,
-        usd_rates: tuple[UsdRate, ...] = (),
-    ) -> None:
-        _set(self, "provider", provider)
-        _set(self, "name", name)
-        _set(self, "currency", currency)
-        _set(self, "source", source)
-        _set(self, "entries", entries)
-        _set(self, "overrides", _frozen(overrides or {}))
-        _set(self, "hosts", hosts)
-        _set(self, "follows", follows)
-        _set(self, "usd_rates", usd_rates)
-        # Derived: the entries by model (and by model and basis), most specific first.
+    def __attrs_post_init__(self) -> None:
         grouped: dict[str, list[PriceEntry]] = {}
         for entry in self.entries:
             grouped.setdefault(entry.model, []).append(entry)
-        # Most specific first, so the first match is the winner.
         by_model = {m: tuple(sorted(es, key=lambda e: e.specificity, reverse=True)) for m, es in grouped.items()}
-        object.__setattr__(self, "_by_model", MappingProxyType(by_model))
         by_basis: dict[tuple[str, str], list[PriceEntry]] = {}
         for model, ordered in by_model.items():
             for entry in ordered:
                 by_basis.setdefault((model, entry.basis), []).append(entry)
-        frozen = {key: tuple(es) for key, es in by_basis.items()}
-        object.__setattr__(self, "_by_model_basis", MappingProxyType(frozen))
+        object.__setattr__(self, "_by_model", MappingProxyType(by_model))
+        object.__setattr__(self, "_by_model_basis", MappingProxyType({k: tuple(v) for k, v in by_basis.items()}))
 
     def entries_for(self, model: str, basis: PriceBasis | None = None) -> tuple[PriceEntry, ...]:
         """The model's entries, most specific first; only those of `basis` when given."""
@@ -336,7 +189,7 @@ class PriceBook(Frozen):
         return self._by_model_basis.get((model, basis), ())
 
     def with_override(self, model: str, amount: Decimal) -> PriceBook:
-        return self.__replace__(overrides={**self.overrides, model: amount})
+        return attrs.evolve(self, overrides={**self.overrides, model: amount})
 
     def followed_on(self, day: dt.date, books: Mapping[str, PriceBook]) -> PriceBook | None:
         """The book whose prices this provider sells at on `day`, when it follows one then."""
@@ -353,39 +206,12 @@ class PriceBook(Frozen):
         return None
 
 
-_QUOTE_FIELDS = (
-    "currency",
-    "unit_price",
-    "multiplier",
-    "cost",
-    "per",
-    "source",
-    "problem",
-    "caveat",
-    "usd_rate",
-    "usd_source",
-    "usd_equivalent",
-)
-
-
-class _QuoteSlots:
-    __slots__ = ("__weakref__", *_QUOTE_FIELDS)
-
-
-class _QuoteBeingBuilt(_QuoteSlots):
-    """A Quote while `Quote.__new__` fills it: the same layout, without the frozen setattr."""
-
-    __slots__ = ()
-
-
-class Quote(_QuoteSlots, Frozen, init=False):
+@attrs.frozen(weakref_slot=True)
+class Quote:
     """The price side of a report. `problem` is (code, message) when the cost is unknown;
     `caveat` is (code, message) when it is known but the sources leave it in doubt. `usd_rate` is
     the reference rate of the book's currency in US dollars on the day (its source in
     `usd_source`), and `usd_equivalent` the cost at that rate: a reference, never a charge."""
-
-    __slots__ = ()
-    _fields = _compared = _QUOTE_FIELDS
 
     currency: str
     unit_price: Decimal | None
@@ -394,42 +220,10 @@ class Quote(_QuoteSlots, Frozen, init=False):
     per: Literal["image", "request"] | None
     source: str | None
     problem: tuple[str, str] | None
-    caveat: tuple[str, str] | None
-    usd_rate: Decimal | None
-    usd_source: str | None
-    usd_equivalent: Decimal | None
-
-    def __new__(
-        cls,
-        currency: str,
-        unit_price: Decimal | None,
-        multiplier: Decimal | None,
-        cost: Decimal | None,
-        per: Literal["image", "request"] | None,
-        source: str | None,
-        problem: tuple[str, str] | None,
-        caveat: tuple[str, str] | None = None,
-        usd_rate: Decimal | None = None,
-        usd_source: str | None = None,
-        usd_equivalent: Decimal | None = None,
-    ) -> Quote:
-        values = (currency, unit_price, multiplier, cost, per, source, problem, caveat, usd_rate, usd_source)
-        if cls is not Quote:
-            return build(cls, cls._fields, (*values, usd_equivalent))
-        self: Any = _new(_QuoteBeingBuilt)
-        self.currency = currency
-        self.unit_price = unit_price
-        self.multiplier = multiplier
-        self.cost = cost
-        self.per = per
-        self.source = source
-        self.problem = problem
-        self.caveat = caveat
-        self.usd_rate = usd_rate
-        self.usd_source = usd_source
-        self.usd_equivalent = usd_equivalent
-        self.__class__ = cls
-        return self  # type: ignore[no-any-return]
+    caveat: tuple[str, str] | None = None
+    usd_rate: Decimal | None = None
+    usd_source: str | None = None
+    usd_equivalent: Decimal | None = None
 
 
 # What the equivalent of an amount in US dollars is, where the book's currency is USD already.

@@ -2,54 +2,20 @@
 
 from __future__ import annotations
 
-from imagepricing.frozen import Frozen, build
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up; see frozen.py)
-if TYPE_CHECKING:
-    import datetime as dt
-    from collections.abc import Mapping
-    from decimal import Decimal
-    from typing import Any
+import attrs
 
-    from imagepricing.findings import Finding
+from imagepricing.findings import Finding
 
-__all__ = ["Report"]
-
-_FIELDS = (
-    "endpoint",
-    "provider",
-    "model",
-    "errors",
-    "ignored",
-    "warnings",
-    "effective",
-    "tier",
-    "multiplier",
-    "images",
-    "unit_price",
-    "cost",
-    "currency",
-    "price_source",
-    "price_basis",
-    "as_of",
-    "price_per",
-    "usd_equivalent",
-    "usd_rate",
-    "usd_rate_source",
-)
+__all__ = ["Report", "RequestRejected"]
 
 
-class _ReportSlots:
-    __slots__ = ("__weakref__", *_FIELDS)
-
-
-class _ReportBeingBuilt(_ReportSlots):
-    """A Report while `Report.__new__` fills it: the same layout, without the frozen setattr."""
-
-    __slots__ = ()
-
-
-class Report(_ReportSlots, Frozen, init=False):
+@attrs.frozen(weakref_slot=True)
+class Report:
     """Everything `check` found about one request.
 
     `ok` is True iff there are no errors. `ignored` lists, one finding per parameter, what
@@ -82,66 +48,10 @@ class Report(_ReportSlots, Frozen, init=False):
     price_basis: str
     as_of: dt.date
     # "image" or "request": what unit_price is the price of (None when no entry applied).
-    price_per: str | None
-    usd_equivalent: Decimal | None
-    usd_rate: Decimal | None
-    usd_rate_source: str | None
-
-    __slots__ = ()
-    _fields = _compared = _FIELDS
-
-    def __new__(
-        cls,
-        endpoint: str,
-        provider: str,
-        model: str | None,
-        errors: tuple[Finding, ...],
-        ignored: tuple[Finding, ...],
-        warnings: tuple[Finding, ...],
-        effective: Mapping[str, object],
-        tier: str | None,
-        multiplier: Decimal | None,
-        images: int,
-        unit_price: Decimal | None,
-        cost: Decimal | None,
-        currency: str,
-        price_source: str | None,
-        price_basis: str,
-        as_of: dt.date,
-        price_per: str | None = None,
-        usd_equivalent: Decimal | None = None,
-        usd_rate: Decimal | None = None,
-        usd_rate_source: str | None = None,
-    ) -> Report:
-        # Built on every check the memo does not answer: plain stores, then the class (frozen.Frozen).
-        if cls is not Report:
-            values = (endpoint, provider, model, errors, ignored, warnings, effective, tier, multiplier, images)
-            rest = (unit_price, cost, currency, price_source, price_basis, as_of, price_per)
-            usd = (usd_equivalent, usd_rate, usd_rate_source)
-            return build(cls, cls._fields, values + rest + usd)
-        self: Any = _new(_ReportBeingBuilt)
-        self.endpoint = endpoint
-        self.provider = provider
-        self.model = model
-        self.errors = errors
-        self.ignored = ignored
-        self.warnings = warnings
-        self.effective = effective
-        self.tier = tier
-        self.multiplier = multiplier
-        self.images = images
-        self.unit_price = unit_price
-        self.cost = cost
-        self.currency = currency
-        self.price_source = price_source
-        self.price_basis = price_basis
-        self.as_of = as_of
-        self.price_per = price_per
-        self.usd_equivalent = usd_equivalent
-        self.usd_rate = usd_rate
-        self.usd_rate_source = usd_rate_source
-        self.__class__ = cls
-        return self  # type: ignore[no-any-return]
+    price_per: str | None = None
+    usd_equivalent: Decimal | None = None
+    usd_rate: Decimal | None = None
+    usd_rate_source: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -155,8 +65,6 @@ class Report(_ReportSlots, Frozen, init=False):
         Decimal('0.14')
         """
         if self.errors:
-            from imagepricing.errors import RequestRejected  # noqa: PLC0415 (errors imports report for types)
-
             raise RequestRejected(self)
         return self
 
@@ -187,9 +95,30 @@ class Report(_ReportSlots, Frozen, init=False):
         }
 
 
-_new = object.__new__
-
-
 def _text(value: Decimal | None) -> str | None:
     # Plain notation: str() would write a tiny or huge amount as '1.5E-61'.
     return None if value is None else format(value, "f")
+
+
+class RequestRejected(ValueError):
+    """A request upstream would certainly reject, raised by `Report.raise_for_errors` and the guards.
+
+    `.report` is the whole Report (its quote, ignored parameters and warnings too); `.findings`
+    are its errors. The text lists every error as `code (param): message`; messages never quote
+    a secret, so the text is safe to log.
+
+    >>> import imagepricing
+    >>> try:
+    ...     imagepricing.check({"model": "dall-e-3", "prompt": "p", "n": 2}).raise_for_errors()
+    ... except imagepricing.RequestRejected as rejected:
+    ...     print([f.code for f in rejected.findings])
+    ['above_model_limit']
+    """
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        self.findings: tuple[Finding, ...] = report.errors
+        count = len(self.findings)
+        lines = [f"request rejected ({count} error{'s' if count != 1 else ''}):"]
+        lines.extend(f"{f.code} ({f.param or 'request'}): {f.message}" for f in self.findings)
+        super().__init__("\n  ".join(lines))

@@ -12,12 +12,12 @@ import functools
 import math
 import sys
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from imagepricing._describe import describe
 from imagepricing._memo import Generations
 from imagepricing.catalog import Advice, Capability, ParamSpec
 from imagepricing.findings import CODES, Finding, cited_source
-from imagepricing.frozen import TYPE_CHECKING  # False, without importing typing (docs/startup.md)
 from imagepricing.sizes import AUTO_SIZES, constraint_problems, parse_size
 
 if TYPE_CHECKING:

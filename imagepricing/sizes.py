@@ -14,13 +14,10 @@ Size(width=1024, height=1536)
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from types import MappingProxyType
 
-from imagepricing.frozen import Frozen
-
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up; see frozen.py)
-if TYPE_CHECKING:
-    from collections.abc import Mapping
+import attrs
 
 __all__ = [
     "AUTO_SIZES",
@@ -44,11 +41,11 @@ AUTO_SIZES = frozenset({"auto", ""})
 MAX_SIDE_DIGITS = 9
 
 
-_set = object.__setattr__
 _NO_OVERSIZE: tuple[str | None, str | None] = (None, None)
 
 
-class Size(Frozen):
+@attrs.frozen(weakref_slot=True)
+class Size:
     """A parsed `WIDTHxHEIGHT`.
 
     A side with more than MAX_SIDE_DIGITS significant digits is far beyond every limit; it is
@@ -57,18 +54,9 @@ class Size(Frozen):
     `oversize_digits` is neither compared nor shown.
     """
 
-    __slots__ = ("__weakref__", "height", "oversize_digits", "width")
-    _fields = ("width", "height", "oversize_digits")
-    _compared = ("width", "height")
-
     width: int
     height: int
-    oversize_digits: tuple[str | None, str | None]
-
-    def __init__(self, width: int, height: int, oversize_digits: tuple[str | None, str | None] = _NO_OVERSIZE) -> None:
-        _set(self, "width", width)
-        _set(self, "height", height)
-        _set(self, "oversize_digits", oversize_digits)
+    oversize_digits: tuple[str | None, str | None] = attrs.field(default=_NO_OVERSIZE, eq=False, repr=False)
 
     @property
     def pixels(self) -> int:
@@ -123,7 +111,8 @@ def _digits_mod(digits: str, divisor: int) -> int:
     return remainder
 
 
-class Constraints(Frozen):
+@attrs.frozen(weakref_slot=True)
+class Constraints:
     """Limits on a free-form size (gpt-image-2). `exempt` sizes pass whatever the limits say.
 
     A limit of None is no limit (the platform's own edits schema checks only the form). The limits
@@ -131,39 +120,6 @@ class Constraints(Frozen):
     only those is accepted with a `sources_disagree` warning carrying `disputed_note` and
     `disputed_source` (data/sizes.toml gives the decision).
     """
-
-    __slots__ = (
-        "__weakref__",
-        "disputed",
-        "disputed_codes",
-        "disputed_note",
-        "disputed_source",
-        "exempt",
-        "limits_source",
-        "max_aspect_ratio",
-        "max_pixels",
-        "max_side",
-        "min_pixels",
-        "multiple_of",
-        "name",
-        "presets",
-        "source",
-    )
-    _fields = _compared = (
-        "name",
-        "multiple_of",
-        "max_side",
-        "max_pixels",
-        "min_pixels",
-        "max_aspect_ratio",
-        "exempt",
-        "presets",
-        "source",
-        "limits_source",
-        "disputed",
-        "disputed_note",
-        "disputed_source",
-    )
 
     name: str
     multiple_of: int | None
@@ -175,43 +131,15 @@ class Constraints(Frozen):
     presets: tuple[str, ...]
     source: str
     limits_source: str
-    # The names of the limits above that the sources dispute (e.g. "min_pixels").
-    disputed: frozenset[str]
-    disputed_note: str | None
-    disputed_source: str | None
-    disputed_codes: frozenset[str]
+    disputed: frozenset[str] = frozenset()
+    disputed_note: str | None = None
+    disputed_source: str | None = None
+    # Derived, not compared: the finding codes of the disputed limits.
+    disputed_codes: frozenset[str] = attrs.field(init=False, eq=False, repr=False)
 
-    def __init__(
-        self,
-        name: str,
-        multiple_of: int | None,
-        max_side: int | None,
-        max_pixels: int | None,
-        min_pixels: int | None,
-        max_aspect_ratio: int | None,
-        exempt: frozenset[str],
-        presets: tuple[str, ...],
-        source: str,
-        limits_source: str,
-        disputed: frozenset[str] = frozenset(),
-        disputed_note: str | None = None,
-        disputed_source: str | None = None,
-    ) -> None:
-        _set(self, "name", name)
-        _set(self, "multiple_of", multiple_of)
-        _set(self, "max_side", max_side)
-        _set(self, "max_pixels", max_pixels)
-        _set(self, "min_pixels", min_pixels)
-        _set(self, "max_aspect_ratio", max_aspect_ratio)
-        _set(self, "exempt", exempt)
-        _set(self, "presets", presets)
-        _set(self, "source", source)
-        _set(self, "limits_source", limits_source)
-        _set(self, "disputed", disputed)
-        _set(self, "disputed_note", disputed_note)
-        _set(self, "disputed_source", disputed_source)
-        # Derived, not compared: the finding codes of the disputed limits.
-        _set(self, "disputed_codes", frozenset(LIMIT_CODES[limit] for limit in disputed if limit in LIMIT_CODES))
+    def __attrs_post_init__(self) -> None:
+        codes = frozenset(LIMIT_CODES[limit] for limit in self.disputed if limit in LIMIT_CODES)
+        object.__setattr__(self, "disputed_codes", codes)
 
     def limits(self) -> list[tuple[str, str, str, bool]]:
         """Each limit the set has, as (code, what it asks, source, disputed): for the docs and the
@@ -355,11 +283,9 @@ def nearest_accepted(width: int, height: int, limits: Constraints) -> tuple[int,
     return None
 
 
-class Tiering(Frozen):
+@attrs.frozen(weakref_slot=True)
+class Tiering:
     """Billing tiers by size: a size in a tier's sets bills at that tier (gpt-image-2)."""
-
-    __slots__ = ("__weakref__", "auto_tier", "fallback_tier", "name", "returned_as", "source", "tier_of_size")
-    _fields = _compared = ("name", "auto_tier", "fallback_tier", "tier_of_size", "returned_as", "source")
 
     name: str
     auto_tier: str
@@ -367,22 +293,6 @@ class Tiering(Frozen):
     tier_of_size: Mapping[str, str]
     returned_as: Mapping[str, str]
     source: str
-
-    def __init__(
-        self,
-        name: str,
-        auto_tier: str,
-        fallback_tier: str,
-        tier_of_size: Mapping[str, str],
-        returned_as: Mapping[str, str],
-        source: str,
-    ) -> None:
-        _set(self, "name", name)
-        _set(self, "auto_tier", auto_tier)
-        _set(self, "fallback_tier", fallback_tier)
-        _set(self, "tier_of_size", tier_of_size)
-        _set(self, "returned_as", returned_as)
-        _set(self, "source", source)
 
     @property
     def tier_names(self) -> tuple[str, ...]:
@@ -395,64 +305,27 @@ class Tiering(Frozen):
         return self.tier_of_size.get(size_text, self.fallback_tier)
 
 
-class AspectMap(Frozen):
+@attrs.frozen(weakref_slot=True)
+class AspectMap:
     """How the nano-banana adapter turns a size into an aspect ratio."""
-
-    __slots__ = ("__weakref__", "fallback", "name", "ratio_of_size", "source")
-    _fields = _compared = ("name", "fallback", "ratio_of_size", "source")
 
     name: str
     fallback: str
     ratio_of_size: Mapping[str, str]
     source: str
 
-    def __init__(self, name: str, fallback: str, ratio_of_size: Mapping[str, str], source: str) -> None:
-        _set(self, "name", name)
-        _set(self, "fallback", fallback)
-        _set(self, "ratio_of_size", ratio_of_size)
-        _set(self, "source", source)
 
-
-class SizeRule(Frozen):
+@attrs.frozen(weakref_slot=True)
+class SizeRule:
     """The size rule of one model on one endpoint: exactly one of a fixed set, free-form
     constraints, or an aspect map. `documented`, when set, is the set of sizes the platform
     documented at the time: an accepted free-form size outside it is a `sources_disagree` warning
     (the size spec's disputed_note and disputed_source say why)."""
 
-    __slots__ = (
-        "__weakref__",
-        "allowed",
-        "allowed_order",
-        "aspect_map",
-        "constraints",
-        "default",
-        "documented",
-        "tiering",
-    )
-    _fields = _compared = ("default", "allowed", "allowed_order", "constraints", "aspect_map", "tiering", "documented")
-
     default: str
-    allowed: frozenset[str] | None
-    allowed_order: tuple[str, ...]
-    constraints: Constraints | None
-    aspect_map: AspectMap | None
-    tiering: Tiering | None
-    documented: frozenset[str] | None
-
-    def __init__(
-        self,
-        default: str,
-        allowed: frozenset[str] | None = None,
-        allowed_order: tuple[str, ...] = (),
-        constraints: Constraints | None = None,
-        aspect_map: AspectMap | None = None,
-        tiering: Tiering | None = None,
-        documented: frozenset[str] | None = None,
-    ) -> None:
-        _set(self, "default", default)
-        _set(self, "allowed", allowed)
-        _set(self, "allowed_order", allowed_order)
-        _set(self, "constraints", constraints)
-        _set(self, "aspect_map", aspect_map)
-        _set(self, "tiering", tiering)
-        _set(self, "documented", documented)
+    allowed: frozenset[str] | None = None
+    allowed_order: tuple[str, ...] = ()
+    constraints: Constraints | None = None
+    aspect_map: AspectMap | None = None
+    tiering: Tiering | None = None
+    documented: frozenset[str] | None = None

@@ -17,17 +17,14 @@ True
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import re
+from collections.abc import Mapping
+from pathlib import Path
 from types import MappingProxyType
 
-from imagepricing._lazy_re import LazyPattern
-from imagepricing.frozen import Frozen
-
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up; see frozen.py)
-if TYPE_CHECKING:
-    import datetime as dt
-    from collections.abc import Mapping
-    from pathlib import Path
+import attrs
 
 __all__ = [
     "SOURCE_ID",
@@ -42,45 +39,22 @@ __all__ = [
 ]
 
 # A source id: lowercase ASCII letters, digits, dots and hyphens, starting with a letter or digit.
-SOURCE_ID = LazyPattern(r"[a-z0-9][a-z0-9.-]*")
+SOURCE_ID = re.compile(r"[a-z0-9][a-z0-9.-]*")
 # The head of a citation: ids joined by " + ", then ": " or the end of the citation.
-_HEAD = LazyPattern(r"([a-z0-9][a-z0-9.-]*(?: \+ [a-z0-9][a-z0-9.-]*)*)(?:: |\Z)")
+_HEAD = re.compile(r"([a-z0-9][a-z0-9.-]*(?: \+ [a-z0-9][a-z0-9.-]*)*)(?:: |\Z)")
 
 
-_set = object.__setattr__
-
-
-class Source(Frozen):
+@attrs.frozen(weakref_slot=True)
+class Source:
     """One source a rule can cite."""
-
-    __slots__ = ("__weakref__", "id", "note", "publisher", "read", "title", "url", "version")
-    _fields = _compared = ("id", "title", "publisher", "read", "url", "version", "note")
 
     id: str
     title: str
     publisher: str
     read: dt.date
-    url: str | None
-    version: str | None
-    note: str | None
-
-    def __init__(
-        self,
-        id: str,
-        title: str,
-        publisher: str,
-        read: dt.date,
-        url: str | None = None,
-        version: str | None = None,
-        note: str | None = None,
-    ) -> None:
-        _set(self, "id", id)
-        _set(self, "title", title)
-        _set(self, "publisher", publisher)
-        _set(self, "read", read)
-        _set(self, "url", url)
-        _set(self, "version", version)
-        _set(self, "note", note)
+    url: str | None = None
+    version: str | None = None
+    note: str | None = None
 
     @property
     def reference(self) -> str:
@@ -89,18 +63,12 @@ class Source(Frozen):
         return f'{self.publisher}, "{self.title}"{where}'
 
 
-class Citation(Frozen):
+@attrs.frozen(weakref_slot=True)
+class Citation:
     """Source ids and what they say (the section or a short quote; may be empty)."""
-
-    __slots__ = ("__weakref__", "detail", "ids")
-    _fields = _compared = ("ids", "detail")
 
     ids: tuple[str, ...]
     detail: str
-
-    def __init__(self, ids: tuple[str, ...], detail: str) -> None:
-        _set(self, "ids", ids)
-        _set(self, "detail", detail)
 
 
 def parse_citations(text: str) -> list[Citation] | None:

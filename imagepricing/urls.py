@@ -190,9 +190,10 @@ import unicodedata
 from typing import TypeAlias
 from urllib.parse import unquote, unquote_plus
 
+import attrs
+
 from imagepricing._url_codes import URL_POLICIES, URL_PROBLEM_CODES
 from imagepricing._uts46 import map_host
-from imagepricing.frozen import Frozen
 
 __all__ = [
     "URL_POLICIES",
@@ -203,20 +204,14 @@ __all__ = [
 ]
 
 
-class UrlProblem(Frozen):
+@attrs.frozen(weakref_slot=True)
+class UrlProblem:
     """One problem found in a URL."""
-
-    __slots__ = ("__weakref__", "code", "message")
-    _fields = _compared = ("code", "message")
 
     code: str
     """Stable snake_case code, one of :data:`URL_PROBLEM_CODES`."""
     message: str
     """One sentence for a person; never repeats any part of the URL."""
-
-    def __init__(self, code: str, message: str) -> None:
-        object.__setattr__(self, "code", code)
-        object.__setattr__(self, "message", message)
 
 
 # Default messages. None of them quote the URL: a misparsed URL can put a

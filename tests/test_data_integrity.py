@@ -17,9 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
+import attrs
 import pytest
 
-from imagepricing import CatalogError, check, default_catalog, frozen, load_catalog, load_price_book
+from imagepricing import CatalogError, check, default_catalog, load_catalog, load_price_book
 from imagepricing.catalog import Catalog, shipped_data_dir
 
 Edit = Callable[[Path], None]
@@ -961,7 +962,7 @@ def problems_of(directory: Path) -> tuple[str, ...]:
 
 def comparable(catalog: Catalog) -> Catalog:
     """A catalog with the one field that names where it was loaded from blanked."""
-    return frozen.replace(catalog, source_dir="")
+    return attrs.evolve(catalog, source_dir="")
 
 
 # ------------------------------------------------------------------------------ tests

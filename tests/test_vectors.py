@@ -14,11 +14,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from imagepricing import CODES, check, default_catalog
 from imagepricing.findings import Finding
-from imagepricing.frozen import replace
 from imagepricing.report import Report
 from imagepricing.sources import citation_problems, default_sources
 from imagepricing.vectors import (
@@ -145,7 +145,7 @@ class TestRunner:
     @staticmethod
     def _report(**overrides: Any) -> Report:
         report = check({"model": "nano-banana", "prompt": "p", "quality": "x"})
-        return replace(report, **overrides)
+        return attrs.evolve(report, **overrides)
 
     def test_findings_compare_as_multisets(self) -> None:
         a, b = Finding("dropped", "quality", "m"), Finding("dropped", "n", "m")

@@ -66,9 +66,8 @@ import openai
 from imagepricing._url_codes import URL_POLICIES
 from imagepricing.catalog import Catalog, default_catalog
 from imagepricing.engine import check
-from imagepricing.errors import RequestRejected
 from imagepricing.integrations._forms import FormError, parse_multipart, request_from_form
-from imagepricing.report import Report
+from imagepricing.report import Report, RequestRejected
 from imagepricing.routes import endpoint_from_path, provider_from_host
 
 __all__ = ["LAST_REPORT", "REPORT_EXTENSION", "GuardRejected", "OnReject", "guard", "last_report"]

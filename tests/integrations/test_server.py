@@ -173,6 +173,8 @@ def _form(fields: list[tuple[str, str | tuple[str, bytes]]], boundary: str = "b0
 
 
 class TestCheck:
+    # The service prices as of the real day; so does the expectation (conftest.py pins tests' days).
+    @pytest.mark.real_today
     def test_valid_request_is_reported_and_priced(self, server: Server) -> None:
         status, body = server.post_json("/v1/check", VALID)
         expected = imagepricing.check(VALID).to_dict()
@@ -217,6 +219,8 @@ class TestCheck:
         status, raw, _ = server.request("POST", "/v1/check?endpoint=variations", b"{}")
         _envelope_ok(json.loads(raw), "unknown_endpoint")
 
+    # The service prices as of the real day; so does the expectation (conftest.py pins tests' days).
+    @pytest.mark.real_today
     def test_large_bodies_are_judged_like_small_ones(self) -> None:
         # Over 256 KiB the check runs in a worker thread; the answer must not change.
         fresh = Server()  # default limits: 32 MiB of JSON
@@ -299,6 +303,8 @@ class TestPlatformPaths:
         assert status == 200
         assert body["provider"] == provider
 
+    # The service prices as of the real day; so does the expectation (conftest.py pins tests' days).
+    @pytest.mark.real_today
     def test_multipart_edits_read_as_the_guards_read_them(self, server: Server) -> None:
         fields: list[tuple[str, str | tuple[str, bytes]]] = [
             ("model", "gpt-image-2"),
