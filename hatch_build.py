@@ -26,11 +26,11 @@ class CompiledTablesHook(BuildHookInterface):  # type: ignore[type-arg]
             return
         sys.path.insert(0, self.root)
         try:
-            from imagepricing import _compiled_tables, catalog  # noqa: PLC0415
+            from imagepricing import _compile_tables, _compiled_tables  # noqa: PLC0415
         finally:
             sys.path.remove(self.root)
         tables = Path(self.root) / "data"
-        validated = catalog._validated_catalog(tables)  # a bad table fails the build, with file and path
+        validated = _compile_tables.compile_tables(tables)  # a bad table fails the build, with file and path
         self._workdir = tempfile.mkdtemp(prefix="imagepricing-build-")
         compiled = Path(self._workdir) / _compiled_tables.PACKAGED_NAME
         compiled.write_text(_compiled_tables.encode(validated, _compiled_tables.tables_digest(tables)), "utf-8")

@@ -42,7 +42,7 @@ from typing import Any
 
 from imagepricing._describe import escape_unprintable, looks_secret, plausible_token
 from imagepricing._memo import Generations, Registry, made_for
-from imagepricing.catalog import Capability, Catalog, ParamSpec
+from imagepricing.capabilities import Capability, Catalog, ParamSpec
 from imagepricing.findings import Finding
 from imagepricing.rules import RULES, Context, CrossRule, check_size, cross_rules_for, make_finding
 
@@ -57,7 +57,6 @@ __all__ = [
     "CompiledCatalog",
     "Plan",
     "compiled_for",
-    "unknown_parameter",
 ]
 
 # Markers of a plan's actions (see the module docstring).
@@ -193,7 +192,7 @@ class CompiledCatalog:
     """The plans of one catalog, its findings for unknown model names, its "did you mean"
     suggestions and its quotes."""
 
-    __slots__ = ("plans", "quotes", "suggestions", "unknown_models")
+    __slots__ = ("plans", "quotes", "stale", "suggestions", "unknown_keys", "unknown_models")
 
     def __init__(self) -> None:
         # Keyed by (the capability's id, or None without one; endpoint); filled on first use (a
@@ -203,15 +202,31 @@ class CompiledCatalog:
         self.suggestions = Generations(_SUGGESTIONS)
         # An unknown model name (up to 64 characters) -> its model_unknown finding.
         self.unknown_models = Generations(_SUGGESTIONS)
+        # (a key that is no parameter, up to 64 characters; endpoint) -> its unknown_parameter finding.
+        self.unknown_keys = Generations(_UNKNOWN_KEYS)
         # (provider, model, endpoint, quality, size, tier, images, day, basis) -> (Quote, the
         # finding of its problem or None): engine._quoted.
         self.quotes = Generations(_QUOTES)
+        # The tables_may_be_stale warning of every report dated after the catalog's `reviewed`.
+        self.stale: Finding | None = None
 
     def plan(self, catalog: Catalog, capability: Capability | None, endpoint: str) -> Plan:
         key = (id(capability) if capability is not None else None, endpoint)
         found = self.plans.get(key)
         if found is None:
             found = self.plans[key] = compile_plan(catalog, capability, endpoint)
+        return found
+
+    def unknown_parameter(self, catalog: Catalog, key: str, endpoint: str) -> Finding:
+        """The finding of a key that is no parameter of `endpoint`: the same for every model, so
+        kept (keys of up to 64 characters; showing a key safely scans it for credentials)."""
+        if len(key) > MAX_CACHED_TEXT:
+            return _unknown_parameter(catalog, key, endpoint)
+        cache_key = (key, endpoint)
+        found: Finding | None = self.unknown_keys.get(cache_key)
+        if found is None:
+            found = _unknown_parameter(catalog, key, endpoint)
+            self.unknown_keys.put(cache_key, found)
         return found
 
 
@@ -231,29 +246,16 @@ def compiled_for(catalog: Catalog) -> CompiledCatalog:
 
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _MAX_KEY_SHOWN = 64
-_UNKNOWN = Generations(_UNKNOWN_KEYS)
 
 
-def unknown_parameter(key: str, endpoint: str) -> Finding:
-    """The finding of a key that is no parameter of `endpoint`: the same for every model, so kept
-    (keys of up to 64 characters; showing a key safely scans it for credentials)."""
-    if len(key) > MAX_CACHED_TEXT:
-        return _unknown_parameter(key, endpoint)
-    cache_key = (key, endpoint)
-    found: Finding | None = _UNKNOWN.get(cache_key)
-    if found is None:
-        found = _unknown_parameter(key, endpoint)
-        _UNKNOWN.put(cache_key, found)
-    return found
-
-
-def _unknown_parameter(key: str, endpoint: str) -> Finding:
+def _unknown_parameter(catalog: Catalog, key: str, endpoint: str) -> Finding:
     shown = _shown_key(key)
     return make_finding(
         "unknown_parameter",
         shown,
         f"{shown!r} is not a parameter of the {endpoint} endpoint; upstream drops it.",
-        path=_path(shown),
+        catalog.code_source("unknown_parameter"),
+        _path(shown),
     )
 
 

@@ -32,7 +32,7 @@ from imagepricing._dashboard import render_dashboard
 from imagepricing._envelopes import ENVELOPE_FIELDS
 from imagepricing._tables import ENDPOINTS
 from imagepricing.budgets import Breach, Budget, check_budgets, parse_budget
-from imagepricing.catalog import Catalog
+from imagepricing.capabilities import Catalog
 from imagepricing.cli import UsageError, add_catalog_options, catalog_from_args, parse_date
 from imagepricing.estimation import (
     GROUP_DIMENSIONS,

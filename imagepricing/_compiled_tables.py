@@ -38,12 +38,24 @@ from decimal import Decimal
 from hashlib import blake2b
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
-if TYPE_CHECKING:
-    from imagepricing.catalog import Catalog
+from imagepricing.capabilities import (
+    Advice,
+    Capability,
+    Catalog,
+    Change,
+    Era,
+    KnownParameter,
+    Model,
+    Parameter,
+    ParamSpec,
+)
+from imagepricing.pricing import Follows, PriceBook, PriceEntry, UsdRate
+from imagepricing.sizes import AspectMap, Constraints, SizeRule, Tiering
+from imagepricing.sources import Source
 
 __all__ = ["KEEP", "PACKAGED_NAME", "cache_dir", "decode", "encode", "load", "store", "tables_digest"]
 
@@ -53,6 +65,9 @@ FORMAT = 2
 # read as files: they need not be imported to be keyed, so a load and a store compute one digest.
 _COMPILER_MODULES = (
     "catalog.py",
+    "capabilities.py",
+    "_compile_models.py",
+    "_compile_books.py",
     "_table_shapes.py",
     "_tables.py",
     "sources.py",
@@ -202,20 +217,6 @@ def _read_trusted(path: str) -> str | None:
 
 
 def _classes() -> dict[str, type[Any]]:
-    from imagepricing.catalog import (  # noqa: PLC0415
-        Advice,
-        Capability,
-        Change,
-        Era,
-        KnownParameter,
-        Model,
-        Parameter,
-        ParamSpec,
-    )
-    from imagepricing.pricing import Follows, PriceBook, PriceEntry, UsdRate  # noqa: PLC0415
-    from imagepricing.sizes import AspectMap, Constraints, SizeRule, Tiering  # noqa: PLC0415
-    from imagepricing.sources import Source  # noqa: PLC0415
-
     found: tuple[type[Any], ...] = (
         Advice,
         Capability,
@@ -303,8 +304,6 @@ def encode(catalog: Catalog, key: str) -> str:
 
 def decode(text: str, key: str, source_dir: str) -> Catalog:
     """The catalog `encode` wrote; ValueError unless it was built from `key` in this format."""
-    from imagepricing.catalog import Catalog  # noqa: PLC0415
-
     # encode() writes the format and the key first: a form of other tables is refused unread.
     if not text.startswith(f'{{"format":{FORMAT},"key":"{key}",'):
         raise ValueError("not the compiled form of these tables")

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from imagepricing._tables import ENDPOINTS
-from imagepricing.catalog import Catalog
+from imagepricing.capabilities import Catalog
 from imagepricing.routes import route
 
 __all__ = ["ENVELOPE_FIELDS", "EndpointReader", "billed_images", "field_names"]

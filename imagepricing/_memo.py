@@ -25,7 +25,7 @@ import weakref
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
-from imagepricing.catalog import Catalog
+from imagepricing.capabilities import Catalog
 
 T = TypeVar("T")
 # id(catalog) -> (a weak reference to the catalog, its value): see made_for.

@@ -19,7 +19,7 @@ import inspect
 from collections.abc import Callable, Iterable, Sequence
 from types import ModuleType
 
-from imagepricing import _checkers, catalog, engine, pricing, rules, sizes
+from imagepricing import _checkers, _compile_models, engine, pricing, rules, sizes
 from imagepricing._url_codes import URL_PROBLEM_CODES
 from imagepricing.catalog import Catalog, ParamSpec, default_catalog
 from imagepricing.findings import CODES
@@ -30,7 +30,7 @@ __all__ = ["REFRESH_COMMAND", "checked_by", "codes_of", "render_rules"]
 
 REFRESH_COMMAND = "python -m imagepricing rules --out docs/rules.md"
 
-_RULE_MODULES: tuple[ModuleType, ...] = (engine, _checkers, rules, sizes, pricing, catalog)
+_RULE_MODULES: tuple[ModuleType, ...] = (engine, _checkers, rules, sizes, pricing, _compile_models)
 # url_problems reads its codes from tables inside imagepricing.urls; every url_* code comes from it.
 _URL_ENTRY = "urls.url_problems"
 

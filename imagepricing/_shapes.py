@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from imagepricing._memo import VerdictMemo
-from imagepricing.catalog import Catalog, ParamSpec
+from imagepricing.capabilities import Catalog, ParamSpec
 from imagepricing.rules import (
     ABSTRACTIONS,
     MAX_MEMO_TEXT,

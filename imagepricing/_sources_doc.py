@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from imagepricing.sources import Source, default_sources
+from imagepricing.catalog import default_sources
+from imagepricing.sources import Source
 
 __all__ = ["REFRESH_COMMAND", "render_sources"]
 

@@ -46,7 +46,7 @@ except ImportError as exc:  # depends on the environment
     raise ImportError("imagepricing.arrow needs pyarrow: pip install 'imagepricing[arrow]'") from exc
 
 from imagepricing._clock import today
-from imagepricing.catalog import Catalog
+from imagepricing.capabilities import Catalog
 from imagepricing.estimation import _group_dimensions, _time_bucket
 from imagepricing.per_request import STATUSES, RequestPricer, RequestResult
 from imagepricing.pricing import PriceBasis

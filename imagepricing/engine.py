@@ -21,7 +21,6 @@ pricer, the Arrow kernel); `check` validates its options and takes the same path
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import weakref
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -33,7 +32,6 @@ from imagepricing._checkers import (
     UNDOCUMENTED,
     CompiledCatalog,
     compiled_for,
-    unknown_parameter,
 )
 from imagepricing._clock import today
 from imagepricing._describe import describe
@@ -42,7 +40,7 @@ from imagepricing._shapes import shape
 from imagepricing._tables import ENDPOINTS
 from imagepricing._url_codes import URL_POLICIES
 from imagepricing.catalog import Capability, Catalog, default_catalog
-from imagepricing.findings import Finding, cited_source
+from imagepricing.findings import Finding
 from imagepricing.pricing import PRICE_BASES, PriceBasis, PriceBook, Quote, quote, usd_rate_of
 from imagepricing.report import Report
 from imagepricing.rules import Context, make_finding
@@ -323,7 +321,7 @@ class Outcome:
 def _judged(request: object, endpoint: str, catalog: Catalog, url_policy: str) -> Outcome:
     """The rules over one request, for arguments `check` has validated: the loop over the compiled
     checker of its model on the endpoint (_checkers.Plan: key -> rule and spec, or a finding)."""
-    ctx = Context(None, url_policy)
+    ctx = Context(None, url_policy, catalog)
     if type(request) is not dict and not isinstance(request, Mapping):
         ctx.error("not_an_object", None, f"the request must be a JSON object; got {describe(request)}.")
         return Outcome(ctx, endpoint, None, catalog)
@@ -348,7 +346,7 @@ def _judged(request: object, endpoint: str, catalog: Catalog, url_policy: str) -
             continue
         action = actions.get(key)
         if action is None:
-            ignored.append(unknown_parameter(key, endpoint))
+            ignored.append(compiled.unknown_parameter(catalog, key, endpoint))
             continue
         rule, arg = action
         if rule is UNDOCUMENTED:
@@ -373,7 +371,7 @@ def _judged(request: object, endpoint: str, catalog: Catalog, url_policy: str) -
             f"model is absent: accepted, but the platform's {endpoint} schema makes it optional with default"
             f" {default}, which the edits seed does not list among the edits models; the request is checked"
             f" against the platform's schema for {default}. Name the model to know what is served and billed.",
-            cited_source(_EDITS_MODEL_OPTIONAL),
+            catalog.cite(_EDITS_MODEL_OPTIONAL),
         )
     for name, missing in plan.required:
         if request.get(name) is None:
@@ -420,7 +418,10 @@ def _resolve_model(
         if unknown is None:
             nearest = _did_you_mean(value, catalog, compiled)
             unknown = make_finding(
-                "model_unknown", "model", f"model {describe(value)} is not served{nearest}; known models: {known}."
+                "model_unknown",
+                "model",
+                f"model {describe(value)} is not served{nearest}; known models: {known}.",
+                catalog.code_source("model_unknown"),
             )
             if len(value) <= MAX_CACHED_TEXT:
                 compiled.unknown_models.put(value, unknown)
@@ -478,7 +479,7 @@ def _priced(outcome: Outcome, provider: str, day: dt.date, catalog: Catalog, bas
                 warnings = (*warnings, problem)
     reviewed = catalog.reviewed
     if reviewed is not None and day > reviewed:
-        warnings = (*warnings, _stale(reviewed))
+        warnings = (*warnings, _stale(catalog, reviewed))
     # Positional: with keywords, building the report costs a third more (docs/fast-path.md).
     return Report(
         outcome.endpoint,
@@ -504,15 +505,21 @@ def _priced(outcome: Outcome, provider: str, day: dt.date, catalog: Catalog, bas
     )
 
 
-@functools.cache
-def _stale(reviewed: dt.date) -> Finding:
-    """The warning of a report dated after the day the tables' sources were last reviewed."""
-    return make_finding(
-        "tables_may_be_stale",
-        None,
-        f"prices and rules after {reviewed.isoformat()} assumed unchanged: the tables' sources were last reviewed"
-        " that day, and the platform may have changed since (imagepricing changes lists what is recorded).",
-    )
+def _stale(catalog: Catalog, reviewed: dt.date) -> Finding:
+    """The warning of a report dated after the day the tables' sources were last reviewed (one
+    per catalog: every report after that day carries it)."""
+    compiled = compiled_for(catalog)
+    found = compiled.stale
+    if found is None:
+        found = compiled.stale = make_finding(
+            "tables_may_be_stale",
+            None,
+            f"prices and rules after {reviewed.isoformat()} assumed unchanged: the tables' sources were last"
+            " reviewed that day, and the platform may have changed since (imagepricing changes lists what is"
+            " recorded).",
+            catalog.code_source("tables_may_be_stale"),
+        )
+    return found
 
 
 def _quoted(
@@ -541,7 +548,7 @@ def _quoted(
         followed=book.followed_on(day, catalog.price_books),
     )
     said = result.problem or result.caveat
-    problem = make_finding(said[0], None, said[1]) if said is not None else None
+    problem = make_finding(said[0], None, said[1], catalog.code_source(said[0])) if said is not None else None
     found = (result, problem)
     if size is None or len(size) <= MAX_CACHED_TEXT:
         compiled.quotes.put(key, found)

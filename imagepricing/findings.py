@@ -3,7 +3,8 @@
 A finding is one fact about one parameter: a stable machine `code`, the `param` it concerns (the
 request key, or None for the request as a whole), a `message` a person can act on (it names the
 allowed values or limits), the JSON `path` of the offending value, and the `source` of the rule
-(a citation of data/sources.toml, rendered as publisher, title and address: see `cited_source`).
+(a citation of data/sources.toml, rendered as publisher, title and address: see `Catalog.cite`: the
+catalog checked against renders it from its own sources.toml).
 
 Codes follow jsonschema's habit of naming the rule, not the parameter: `out_of_range` with
 `param="n"` rather than `n_out_of_range`, so one code means one kind of check everywhere.
@@ -12,7 +13,6 @@ URL codes (`url_*`) come from `imagepricing.urls`.
 
 from __future__ import annotations
 
-import functools
 from typing import Literal
 
 import attrs
@@ -21,7 +21,7 @@ from imagepricing._url_codes import URL_PROBLEM_CODES
 
 Severity = Literal["error", "ignored", "warning"]
 
-__all__ = ["CODES", "CodeInfo", "Finding", "Severity", "cited_source"]
+__all__ = ["CODES", "CodeInfo", "Finding", "Severity"]
 
 
 @attrs.frozen(weakref_slot=True)
@@ -58,9 +58,9 @@ class CodeInfo:
 
 
 # Default sources, as citations of data/sources.toml ("<id>: <section or quote>"); a finding carries
-# them rendered (`cited_source`). Each error code's verdict under the rule of certainty (an error
-# means upstream will certainly reject: a seed says so, or every cited source agrees) is written
-# next to it; docs/rules.md lists the verdicts.
+# them rendered by the catalog in hand (`Catalog.code_source`). Each error code's verdict under the
+# rule of certainty (an error means upstream will certainly reject: a seed says so, or every cited
+# source agrees) is written next to it; docs/rules.md lists the verdicts.
 _SEED_GEN = "acedata-api-reference: request body"
 _SEED_PARAMS = "xhuoapi-generations + acedata-generations-guide"
 _OPENAPI = "acedata-openapi: request schemas of /openai/images/generations and /openai/images/edits"
@@ -266,16 +266,3 @@ for _code, _summary in URL_PROBLEM_CODES.items():
     CODES[_code] = CodeInfo(
         "error", _summary, "acedata-api-reference: callback_url; imagepricing: URL checks (imagepricing.urls)"
     )
-
-
-def cited_source(citation: str) -> str:
-    """A citation of data/sources.toml rendered as a reference a person can follow."""
-    return _rendered(citation)
-
-
-@functools.cache
-def _rendered(citation: str) -> str:
-    # Imported on first use: the registry is a data file, and findings is imported by the catalog.
-    from imagepricing.sources import default_sources, render_citation  # noqa: PLC0415
-
-    return render_citation(citation, default_sources())

@@ -39,7 +39,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Final, NamedTuple
 
-from imagepricing.catalog import Catalog
+from imagepricing.capabilities import Catalog
 from imagepricing.estimation import INVALID_MODEL, NO_TIER, NO_TIME, UNKNOWN_MODEL, _Estimator, _Verdict
 from imagepricing.pricing import PriceBasis
 

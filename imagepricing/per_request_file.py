@@ -36,7 +36,7 @@ from typing import IO, Any, Final
 from imagepricing._describe import escape_unprintable
 from imagepricing._envelopes import field_names
 from imagepricing._log_reading import _blocks, open_log
-from imagepricing.catalog import Catalog
+from imagepricing.capabilities import Catalog
 from imagepricing.per_request import RequestPricer, RequestResult
 from imagepricing.pricing import PriceBasis
 

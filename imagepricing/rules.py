@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 from imagepricing._describe import describe
 from imagepricing._memo import Generations
-from imagepricing.catalog import Advice, Capability, ParamSpec
-from imagepricing.findings import CODES, Finding, cited_source
+from imagepricing.capabilities import Advice, Capability, Catalog, ParamSpec
+from imagepricing.findings import Finding
 from imagepricing.sizes import AUTO_SIZES, constraint_problems, parse_size
 
 if TYPE_CHECKING:
@@ -47,10 +47,24 @@ MAX_ITEM_FINDINGS = 20
 class Context:
     """The mutable scratch space of one `check` call; never shared between calls."""
 
-    __slots__ = ("capability", "effective", "errors", "ignored", "model", "size_text", "tier", "url_policy", "warnings")
+    __slots__ = (
+        "capability",
+        "catalog",
+        "effective",
+        "errors",
+        "ignored",
+        "model",
+        "size_text",
+        "tier",
+        "url_policy",
+        "warnings",
+    )
 
-    def __init__(self, model: str | None, url_policy: str) -> None:
+    def __init__(self, model: str | None, url_policy: str, catalog: Catalog) -> None:
         self.model = model
+        # The catalog checked against: a finding without a source of its own cites its code's,
+        # rendered from this catalog's sources.toml.
+        self.catalog = catalog
         self.url_policy = url_policy
         self.capability: Capability | None = None
         self.errors: list[Finding] = []
@@ -62,25 +76,21 @@ class Context:
         self.tier: str | None = None
 
     def error(self, code: str, param: str | None, message: str, source: str = "", path: str | None = None) -> None:
-        self.errors.append(make_finding(code, param, message, source, path))
+        self.errors.append(make_finding(code, param, message, source or self.catalog.code_source(code), path))
 
     def ignore(self, code: str, param: str | None, message: str, source: str = "", path: str | None = None) -> None:
-        self.ignored.append(make_finding(code, param, message, source, path))
+        self.ignored.append(make_finding(code, param, message, source or self.catalog.code_source(code), path))
 
     def warn(self, code: str, param: str | None, message: str, source: str = "", path: str | None = None) -> None:
-        self.warnings.append(make_finding(code, param, message, source, path))
+        self.warnings.append(make_finding(code, param, message, source or self.catalog.code_source(code), path))
 
 
-def make_finding(code: str, param: str | None, message: str, source: str = "", path: str | None = None) -> Finding:
-    """A finding as the rules write it: the code's own source when none is given, the path from
-    the parameter (`$` for the whole request)."""
+def make_finding(code: str, param: str | None, message: str, source: str, path: str | None = None) -> Finding:
+    """A finding as the rules write it: the path from the parameter (`$` for the whole request).
+    `source` is rendered already (`Catalog.cite`; `Catalog.code_source` for the code's own)."""
     # Positional: with keywords, building a finding costs nearly twice as much (docs/fast-path.md).
     return Finding(
-        code,
-        param,
-        message,
-        source or cited_source(CODES[code].source),
-        path if path is not None else (f"$.{param}" if param is not None else "$"),
+        code, param, message, source, path if path is not None else (f"$.{param}" if param is not None else "$")
     )
 
 

@@ -20,6 +20,7 @@ from types import MappingProxyType
 import attrs
 
 __all__ = [
+    "AS_WRITTEN",
     "AUTO_SIZES",
     "LIMIT_CODES",
     "MAX_SIDE_DIGITS",
@@ -31,6 +32,7 @@ __all__ = [
     "constraint_problems",
     "nearest_accepted",
     "parse_size",
+    "table_size",
 ]
 
 # "auto" and "" both mean "the model chooses" (xhuoapi-generations + acedata-api-reference).
@@ -329,3 +331,16 @@ class SizeRule:
     aspect_map: AspectMap | None = None
     tiering: Tiering | None = None
     documented: frozenset[str] | None = None
+
+
+# How a table must write a size (the messages of a bad one say so).
+AS_WRITTEN = " (ASCII digits, lowercase x, positive sides, no leading zeros)"
+
+
+def table_size(text: str) -> Size | None:
+    """A size as a table must write it: strict WIDTHxHEIGHT, canonical and positive. Requests are
+    matched against table sizes as written, so "01024x1024" or "0x256" would never match."""
+    size = parse_size(text)
+    if size is None or size.text != text or size.width == 0 or size.height == 0:
+        return None
+    return size

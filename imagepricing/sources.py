@@ -8,6 +8,7 @@ conformance vectors is written this way; the catalog refuses an unknown id at lo
 file and the path, and renders every citation so that a finding's `source` reads as a reference a
 person can follow (publisher, title, address), not as an id.
 
+>>> from imagepricing.catalog import default_sources
 >>> cited = render_citation("rfc8259: section 4, object names are strings", default_sources())
 >>> cited.startswith('IETF, "RFC 8259: The JavaScript Object Notation (JSON) Data Interchange Format"')
 True
@@ -18,11 +19,8 @@ True
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 from collections.abc import Mapping
-from pathlib import Path
-from types import MappingProxyType
 
 import attrs
 
@@ -31,9 +29,6 @@ __all__ = [
     "Citation",
     "Source",
     "citation_problems",
-    "default_sources",
-    "load_sources",
-    "load_sources_file",
     "parse_citations",
     "render_citation",
 ]
@@ -108,77 +103,3 @@ def render_citation(text: str, sources: Mapping[str, Source]) -> str:
         refs = " + ".join(sources[i].reference if i in sources else i for i in citation.ids)
         parts.append(f"{refs}: {citation.detail}" if citation.detail else refs)
     return "; ".join(parts)
-
-
-@functools.cache
-def default_sources() -> Mapping[str, Source]:
-    """The shipped registry (data/sources.toml), loaded once; raises CatalogError if it is bad."""
-    from imagepricing import _compiled_tables, catalog  # noqa: PLC0415 - catalog imports this module
-    from imagepricing.catalog import shipped_data_dir  # noqa: PLC0415
-    from imagepricing.errors import CatalogError  # noqa: PLC0415
-
-    # The shipped catalog holds this very registry: take it from there when it is loaded or
-    # compiled, rather than validate sources.toml again. (No lock is taken here: the default
-    # catalog is read only once cached, so a load that renders a citation cannot wait on itself.)
-    if catalog.default_catalog.cache_info().currsize:
-        return catalog.default_catalog().sources
-    compiled = _compiled_tables.load(catalog._shipped_tables())
-    if compiled is not None:
-        return compiled.sources
-    problems: list[str] = []
-    registry = load_sources(shipped_data_dir() / "sources.toml", problems)
-    if problems or registry is None:
-        raise CatalogError(problems)
-    return registry
-
-
-def load_sources(path: Path, problems: list[str], label: str = "sources.toml") -> Mapping[str, Source] | None:
-    """Read one sources.toml; append every problem (file and path) to `problems`."""
-    return load_sources_file(path, problems, label)[0]
-
-
-def load_sources_file(
-    path: Path, problems: list[str], label: str = "sources.toml"
-) -> tuple[Mapping[str, Source] | None, dt.date | None]:
-    """Read one sources.toml: the registry and the day its sources were last reviewed (None when
-    the file does not say); append every problem (file and path) to `problems`."""
-    # Validation only: a process that loads the compiled catalog never needs tomllib or cattrs.
-    import tomllib  # noqa: PLC0415
-
-    from imagepricing._table_shapes import SourcesFile, structure_table  # noqa: PLC0415
-
-    try:
-        with path.open("rb") as handle:
-            doc = tomllib.load(handle)
-    except FileNotFoundError:
-        problems.append(f"{label}: file missing ({path})")
-        return None, None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        problems.append(f"{label}: cannot be read: {exc}")
-        return None, None
-    table, found = structure_table(doc, SourcesFile, label)
-    problems.extend(found)
-    if table is None:
-        return None, None
-    registry: dict[str, Source] = {}
-    for source_id, row in table.sources.items():
-        where = f"{label}: $.sources.{source_id}"
-        if not SOURCE_ID.fullmatch(source_id):
-            problems.append(f"{where}: an id is lowercase ASCII letters, digits, dots and hyphens")
-        for key in ("title", "publisher"):
-            if not getattr(row, key).strip():
-                problems.append(f"{where}.{key}: blank")
-        if row.url is not None and not row.url.startswith("https://"):
-            problems.append(f"{where}.url: {row.url!r} is not an https:// address")
-        registry[source_id] = Source(
-            id=source_id,
-            title=row.title,
-            publisher=row.publisher,
-            read=row.read,
-            url=row.url,
-            version=row.version,
-            note=row.note,
-        )
-    if not registry:
-        problems.append(f"{label}: $.sources: empty")
-    return MappingProxyType(registry), table.reviewed

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from imagepricing import _checkers, _clock, check, engine
 from imagepricing import rules as engine_rules
-from imagepricing._checkers import SizeCache, compiled_for, unknown_parameter
+from imagepricing._checkers import SizeCache, compiled_for
 from imagepricing._memo import Generations, VerdictMemo, memo_for
 from imagepricing.catalog import Catalog, default_catalog
 from imagepricing.engine import Checker
@@ -145,16 +145,26 @@ def test_constant_findings_are_built_once_and_shared() -> None:
         assert mine is theirs
 
 
-def test_unknown_parameter_findings_are_bounded() -> None:
-    cache = _checkers._UNKNOWN
+def test_unknown_parameter_findings_are_kept_per_catalog_and_bounded() -> None:
+    catalog = default_catalog()
+    compiled = compiled_for(catalog)
+    cache = compiled.unknown_keys
     for index in range(5 * cache.limit):
-        finding = unknown_parameter(f"key{index}", "generations")
+        finding = compiled.unknown_parameter(catalog, f"key{index}", "generations")
         assert finding.param == f"key{index}"
         assert len(cache) <= cache.limit
     long_key = "k" * 65
-    assert unknown_parameter(long_key, "edits") is not unknown_parameter(long_key, "edits")  # not kept
-    assert unknown_parameter("foo", "edits") is unknown_parameter("foo", "edits")
-    assert unknown_parameter("foo", "edits") != unknown_parameter("foo", "generations")
+    assert compiled.unknown_parameter(catalog, long_key, "edits") is not compiled.unknown_parameter(
+        catalog, long_key, "edits"
+    )  # not kept
+    assert compiled.unknown_parameter(catalog, "foo", "edits") is compiled.unknown_parameter(catalog, "foo", "edits")
+    assert compiled.unknown_parameter(catalog, "foo", "edits") != compiled.unknown_parameter(
+        catalog, "foo", "generations"
+    )
+    other = catalog.with_price("acedata", "gpt-image-2", "0.5")
+    assert compiled_for(other).unknown_parameter(other, "foo", "edits") is not compiled.unknown_parameter(
+        catalog, "foo", "edits"
+    )
 
 
 def test_did_you_mean_is_kept_per_catalog_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -303,9 +313,9 @@ def test_caches_shared_by_threads_change_no_report() -> None:
     before = check_before(catalog, memoize=False)
     expected = [before(request, endpoint, provider, dt.date(2026, 5, 1)) for request, endpoint, provider in calls]
     compiled = compiled_for(catalog)
-    saved = (compiled.quotes, compiled.suggestions, compiled.unknown_models, _checkers._UNKNOWN)
+    saved = (compiled.quotes, compiled.suggestions, compiled.unknown_models, compiled.unknown_keys)
     compiled.quotes, compiled.suggestions, compiled.unknown_models = Generations(8), Generations(8), Generations(8)
-    _checkers._UNKNOWN = Generations(8)
+    compiled.unknown_keys = Generations(8)
     bare = Checker(catalog, memoize=False)
     failures: list[int] = []
 
@@ -324,7 +334,7 @@ def test_caches_shared_by_threads_change_no_report() -> None:
         for thread in threads:
             thread.join()
     finally:
-        compiled.quotes, compiled.suggestions, compiled.unknown_models, _checkers._UNKNOWN = saved
+        compiled.quotes, compiled.suggestions, compiled.unknown_models, compiled.unknown_keys = saved
     assert not failures, failures[:5]
 
 

@@ -25,6 +25,7 @@ import attrs
 import pytest
 
 from imagepricing import _compiled_tables, catalog
+from imagepricing._compile_tables import compile_tables
 from imagepricing.catalog import Catalog, load_catalog, shipped_data_dir
 from imagepricing.errors import CatalogError
 
@@ -65,7 +66,7 @@ def _stored_fields(cls: type) -> list[str]:
 
 
 def _round_trip(directory: Path) -> tuple[Catalog, Catalog]:
-    fresh = catalog._validated_catalog(directory)
+    fresh = compile_tables(directory)
     key = _compiled_tables.tables_digest(directory)
     return fresh, _compiled_tables.decode(_compiled_tables.encode(fresh, key), key, str(directory))
 
@@ -120,7 +121,7 @@ class TestSameAsValidated:
 
     @pytest.mark.parametrize("edit", list(EDITS))
     def test_edited_copies(self, data_copy: Path, edit: str) -> None:
-        before = catalog._validated_catalog(data_copy)
+        before = compile_tables(data_copy)
         EDITS[edit](data_copy)
         fresh, cached = _round_trip(data_copy)
         assert fresh != before  # the edit changed the catalog, so the comparison is not vacuous
@@ -131,7 +132,7 @@ class TestSameAsValidated:
         assert len(_cached_files(cache)) == 1
         second = load_catalog()
         assert_same(first, second)
-        assert_same(catalog._validated_catalog(shipped_copy), second)
+        assert_same(compile_tables(shipped_copy), second)
 
     def test_the_comparison_sees_a_difference(self) -> None:
         fresh, _ = _round_trip(shipped_data_dir())
@@ -150,7 +151,7 @@ class TestInvalidation:
         load_catalog()
         EDITS[edit](shipped_copy)
         assert _compiled_tables.load(shipped_copy) is None
-        assert_same(catalog._validated_catalog(shipped_copy), load_catalog())
+        assert_same(compile_tables(shipped_copy), load_catalog())
         assert len(_cached_files(cache)) == 2
 
     @pytest.mark.parametrize(
@@ -228,7 +229,7 @@ class TestNeverTrusted:
         assert text != path.read_text(encoding="utf-8"), "the damage was not done"
         path.write_text(text, encoding="utf-8")
         assert _compiled_tables.load(shipped_copy) is None
-        assert_same(catalog._validated_catalog(shipped_copy), load_catalog())
+        assert_same(compile_tables(shipped_copy), load_catalog())
 
     def test_a_forged_price_in_a_group_writable_file_is_not_read(self, shipped_copy: Path, cache: Path) -> None:
         path = self._stored(shipped_copy, cache)
@@ -276,7 +277,7 @@ class TestCacheDirectory:
         blocker = tmp_path / "a-file"
         blocker.write_text("", encoding="utf-8")
         monkeypatch.setenv("IMAGEPRICING_CACHE_DIR", str(blocker / "cache"))  # cannot be created
-        assert_same(catalog._validated_catalog(shipped_copy), load_catalog())
+        assert_same(compile_tables(shipped_copy), load_catalog())
 
     def test_old_compiled_forms_are_pruned(self, shipped_copy: Path, cache: Path) -> None:
         cache.mkdir(mode=0o700)
@@ -314,15 +315,15 @@ def test_a_fresh_process_loads_without_the_validators(tmp_path: Path) -> None:
 def test_the_source_registry_comes_from_the_compiled_catalog(tmp_path: Path) -> None:
     """Rendering a citation on a first check must not bring tomllib and cattrs back."""
     code = (
-        "import sys; from imagepricing.sources import default_sources; s = default_sources();"
+        "import sys; from imagepricing.catalog import default_sources; s = default_sources();"
         " print(sorted(m for m in ('cattrs', 'tomllib') if m in sys.modules)); print(len(s) > 0)"
     )
     env = {**os.environ, "IMAGEPRICING_CACHE_DIR": str(tmp_path)}
     subprocess.run([sys.executable, "-c", "import imagepricing; imagepricing.load_catalog()"], env=env, check=True)
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert done.stdout.splitlines() == ["[]", "True"]
-    fresh = catalog._validated_catalog(shipped_data_dir()).sources
-    from imagepricing.sources import default_sources
+    fresh = compile_tables(shipped_data_dir()).sources
+    from imagepricing.catalog import default_sources
 
     assert dict(default_sources()) == dict(fresh)
 
@@ -340,7 +341,7 @@ class TestPackagedForm:
         return where
 
     def _ship(self, package: Path, tables: Path) -> None:
-        validated = catalog._validated_catalog(tables)
+        validated = compile_tables(tables)
         key = _compiled_tables.tables_digest(tables)
         (package / _compiled_tables.PACKAGED_NAME).write_text(_compiled_tables.encode(validated, key), "utf-8")
 
@@ -351,13 +352,13 @@ class TestPackagedForm:
         monkeypatch.setenv("IMAGEPRICING_CACHE_DIR", "")
         loaded = _compiled_tables.load(shipped_copy)
         assert loaded is not None
-        assert_same(catalog._validated_catalog(shipped_copy), loaded)
+        assert_same(compile_tables(shipped_copy), loaded)
 
     def test_tables_edited_after_install_are_validated(self, package: Path, shipped_copy: Path, cache: Path) -> None:
         self._ship(package, shipped_copy)
         EDITS["a price"](shipped_copy)
         assert _compiled_tables.load(shipped_copy) is None
-        assert_same(catalog._validated_catalog(shipped_copy), load_catalog())
+        assert_same(compile_tables(shipped_copy), load_catalog())
         assert len(_cached_files(cache)) == 1  # the edit is cached per user, the packaged form untouched
 
 

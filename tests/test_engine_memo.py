@@ -24,7 +24,8 @@ import pytest
 from imagepricing import _clock, check, engine
 from imagepricing._memo import MEMO_LIMIT, PAUSE, REPORT_LIMIT, WINDOW, VerdictMemo, memo_for
 from imagepricing._shapes import shape
-from imagepricing.catalog import Catalog, _view, default_catalog
+from imagepricing.capabilities import _view
+from imagepricing.catalog import Catalog, default_catalog
 from imagepricing.engine import Checker
 from imagepricing.pricing import PRICE_BASES
 

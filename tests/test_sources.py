@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import shutil
@@ -10,11 +11,10 @@ from pathlib import Path
 import pytest
 
 from imagepricing import CODES, check, load_catalog
-from imagepricing.catalog import shipped_data_dir
+from imagepricing.catalog import default_catalog, default_sources, shipped_data_dir
 from imagepricing.cli import main
 from imagepricing.errors import CatalogError
-from imagepricing.findings import cited_source
-from imagepricing.sources import citation_problems, default_sources, parse_citations, render_citation
+from imagepricing.sources import citation_problems, parse_citations, render_citation
 from imagepricing.vectors import load_vectors
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -153,7 +153,30 @@ class TestFindingsReadAsCitations:
             ), finding.source
 
     def test_default_source_of_a_code_is_rendered(self) -> None:
-        assert cited_source(CODES["missing"].source).startswith('Ace Data Cloud, "OpenAI Images Generations API')
+        cited = default_catalog().cite(CODES["missing"].source)
+        assert cited.startswith('Ace Data Cloud, "OpenAI Images Generations API')
+
+    def test_findings_cite_the_sources_of_the_catalog_checked_against(self, tmp_path: Path) -> None:
+        """A catalog of your own renders every source, the codes' own included, from its own
+        sources.toml: never from the shipped registry."""
+        data = tmp_path / "data"
+        shutil.copytree(shipped_data_dir(), data)
+        registry = data / "sources.toml"
+        text = registry.read_text(encoding="utf-8")
+        publisher = 'publisher = "Ace Data Cloud"'
+        assert publisher in text
+        registry.write_text(text.replace(publisher, 'publisher = "Mirror Of Ace"'), encoding="utf-8")
+        mine = load_catalog(data)
+        request = {"model": "gpt-image-2", "prompt": "x", "colour": 1, "size": 5, "n": "two"}
+        report = check(request, catalog=mine, as_of=dt.date(2026, 5, 1))
+        shipped = check(request, as_of=dt.date(2026, 5, 1))
+        codes = {f.code for f in (*report.errors, *report.ignored)}
+        assert {"unknown_parameter", "wrong_type"} <= codes
+        for finding in (*report.errors, *report.ignored, *report.warnings):
+            assert "Ace Data Cloud" not in finding.source, finding
+        assert any("Mirror Of Ace" in f.source for f in report.ignored if f.code == "unknown_parameter")
+        assert all("Mirror Of Ace" not in f.source for f in (*shipped.errors, *shipped.ignored, *shipped.warnings))
+        assert mine.code_source("unknown_parameter") != default_catalog().code_source("unknown_parameter")
 
 
 class TestCommand:

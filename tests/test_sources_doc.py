@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from imagepricing._sources_doc import REFRESH_COMMAND, render_sources
-from imagepricing.sources import default_sources
+from imagepricing.catalog import default_sources
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "sources.md"
 

@@ -18,9 +18,10 @@ import attrs
 import pytest
 
 from imagepricing import CODES, check, default_catalog
+from imagepricing.catalog import default_sources
 from imagepricing.findings import Finding
 from imagepricing.report import Report
-from imagepricing.sources import citation_problems, default_sources
+from imagepricing.sources import citation_problems
 from imagepricing.vectors import (
     DEFAULTS,
     FORMAT,

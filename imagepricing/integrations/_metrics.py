@@ -44,7 +44,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
-from imagepricing.catalog import Catalog
+from imagepricing.capabilities import Catalog
 from imagepricing.findings import CODES
 from imagepricing.integrations._counts import EXACT, SUFFIX, CountsFile, Key, Value, read_directory, slot_size
 from imagepricing.report import Report

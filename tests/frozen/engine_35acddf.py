@@ -39,7 +39,7 @@ from imagepricing._shapes import shape
 from imagepricing._tables import ENDPOINTS
 from imagepricing._url_codes import URL_POLICIES
 from imagepricing.catalog import Capability, Catalog, default_catalog
-from imagepricing.findings import Finding, cited_source
+from imagepricing.findings import Finding
 from imagepricing._clock import today
 from imagepricing.pricing import PRICE_BASES, PriceBasis, quote, usd_rate_of
 from imagepricing.report import Report
@@ -255,7 +255,7 @@ class Outcome:
 
 def _judged(request: object, endpoint: str, catalog: Catalog, url_policy: str) -> Outcome:
     """The rules over one request, for arguments `check` has validated."""
-    ctx = Context(None, url_policy)
+    ctx = Context(None, url_policy, catalog)
     if not isinstance(request, Mapping):
         ctx.error("not_an_object", None, f"the request must be a JSON object; got {describe(request)}.")
         return Outcome(ctx, endpoint, None)
@@ -318,7 +318,7 @@ def _judged(request: object, endpoint: str, catalog: Catalog, url_policy: str) -
             f"model is absent: accepted, but the platform's {endpoint} schema makes it optional with default"
             f" {default}, which the edits seed does not list among the edits models; the request is checked"
             f" against the platform's schema for {default}. Name the model to know what is served and billed.",
-            cited_source(_EDITS_MODEL_OPTIONAL),
+            catalog.cite(_EDITS_MODEL_OPTIONAL),
         )
     for name in catalog.required[endpoint]:
         if request.get(name) is None:
@@ -418,7 +418,7 @@ def _priced(outcome: Outcome, provider: str, day: dt.date, catalog: Catalog, bas
             cost, usd = result.cost, result.usd_equivalent
             said = result.problem or result.caveat
             if said is not None:
-                warnings = (*warnings, make_finding(said[0], None, said[1]))
+                warnings = (*warnings, make_finding(said[0], None, said[1], catalog.code_source(said[0])))
     if catalog.reviewed is not None and day > catalog.reviewed:
         warnings = (
             *warnings,
@@ -428,6 +428,7 @@ def _priced(outcome: Outcome, provider: str, day: dt.date, catalog: Catalog, bas
                 f"prices and rules after {catalog.reviewed.isoformat()} assumed unchanged: the tables' sources were last"
                 " reviewed that day, and the platform may have changed since (imagepricing changes lists what is"
                 " recorded).",
+                catalog.code_source("tables_may_be_stale"),
             ),
         )
     return Report(

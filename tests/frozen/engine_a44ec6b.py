@@ -21,7 +21,6 @@ from imagepricing._describe import describe, escape_unprintable, looks_secret, p
 from imagepricing._tables import ENDPOINTS
 from imagepricing._url_codes import URL_POLICIES
 from imagepricing.catalog import Capability, Catalog, default_catalog
-from imagepricing.findings import cited_source
 from imagepricing.pricing import PRICE_BASES, PriceBasis, quote
 from imagepricing.report import Report
 from imagepricing.rules import CROSS_RULES, RULES, Context
@@ -73,7 +72,7 @@ def check(
         raise ValueError(f"unknown url_policy {url_policy!r}; expected one of {', '.join(URL_POLICIES)}")
     day = _day(as_of)
 
-    ctx = Context(None, url_policy)
+    ctx = Context(None, url_policy, catalog)
     if not isinstance(request, Mapping):
         ctx.error("not_an_object", None, f"the request must be a JSON object; got {describe(request)}.")
         return _report(ctx, endpoint, provider, book.currency, price_basis, day)
@@ -125,7 +124,7 @@ def check(
             "model is absent: accepted, but the platform's edits schema makes it optional with default dall-e-3,"
             " which the edits seed does not list among the edits models; name the model to know what is served"
             " and billed.",
-            cited_source(_EDITS_MODEL_OPTIONAL),
+            catalog.cite(_EDITS_MODEL_OPTIONAL),
         )
     for name in catalog.required[endpoint]:
         if request.get(name) is None:
