@@ -42,8 +42,8 @@ from typing import Any
 
 from imagepricing._describe import escape_unprintable, looks_secret, plausible_token
 from imagepricing._memo import Generations, Registry, made_for
-from imagepricing.capabilities import Capability, Catalog, ParamSpec
-from imagepricing.findings import Finding
+from imagepricing.capabilities import AVAILABILITY_CODES, Capability, Catalog, ParamSpec
+from imagepricing.findings import PLATFORM_SCHEMA, SEED_PARAMETERS, SEED_REQUEST_BODY, Finding, declare, reports
 from imagepricing.rules import RULES, Context, CrossRule, check_size, cross_rules_for, make_finding
 
 # (a marker or a rule, its finding or its argument): see the module docstring.
@@ -98,6 +98,30 @@ class Plan:
         self.dispute = dispute
 
 
+# Kept for prompt (both endpoints), model on generations and image on edits: required by the
+# seeds and the platform's schema alike. An edits request without model is a warning instead
+# (`sources_disagree`): the platform's schema makes model optional there.
+declare(
+    "missing",
+    "error",
+    "A required parameter (model, prompt; image on edits) is absent or null.",
+    f"{SEED_REQUEST_BODY}; {PLATFORM_SCHEMA}",
+)
+declare(
+    "undocumented_parameter",
+    "ignored",
+    "A parameter of OpenAI's images API that the platform does not document; it is likely dropped.",
+    "openai-python-3: images API parameters; acedata-openapi: not in the request schema",
+)
+declare(
+    "dropped",
+    "ignored",
+    "The model does not take this parameter; upstream drops it without validating it.",
+    SEED_PARAMETERS + ": nano-banana supports only model, prompt, size",
+)
+
+
+@reports("undocumented_parameter", "dropped", "missing", *AVAILABILITY_CODES.values(), "sources_disagree")
 def compile_plan(catalog: Catalog, capability: Capability | None, endpoint: str) -> Plan:
     """The plan of `capability` (None: no model, or one not served) on `endpoint`: what
     engine._judged did per key through the catalog's tables, decided once."""
@@ -248,6 +272,15 @@ _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _MAX_KEY_SHOWN = 64
 
 
+declare(
+    "unknown_parameter",
+    "ignored",
+    "Not a parameter of this endpoint in any source we cite; upstream drops it.",
+    "acedata-api-reference: request body; xhuoapi-edits: request parameters; openai-python-3: images API parameters",
+)
+
+
+@reports("unknown_parameter")
 def _unknown_parameter(catalog: Catalog, key: str, endpoint: str) -> Finding:
     shown = _shown_key(key)
     return make_finding(

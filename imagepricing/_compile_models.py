@@ -23,7 +23,7 @@ from imagepricing._table_shapes import (
     ParamEntry,
     ParamSpecTable,
 )
-from imagepricing.capabilities import Advice, Capability, Change, Era, Model, Parameter, ParamSpec
+from imagepricing.capabilities import AVAILABILITY_CODES, Advice, Capability, Change, Era, Model, Parameter, ParamSpec
 from imagepricing.sizes import AUTO_SIZES, AspectMap, Constraints, SizeRule, Tiering, constraint_problems, parse_size
 
 __all__ = ["check_name", "compile_models", "models_in_eras", "platform_spec"]
@@ -137,9 +137,6 @@ def _resolve_endpoints(
 
 
 # The finding code of each availability status (models.toml `availability`).
-_AVAILABILITY_CODES = {"not_yet_available": "model_not_yet_available", "retired": "model_retired"}
-
-
 def _dated_problems(start: dt.date | None, until: dt.date | None, where: str, problems: list[str]) -> None:
     if start is not None and until is not None and start >= until:
         problems.append(f"{where}.effective_until: must be after effective_from")
@@ -334,7 +331,7 @@ def compile_models(
                     for name, variants in by_param.items()
                 }
                 notices = tuple(
-                    (_AVAILABILITY_CODES[w.status], w.note, w.source)
+                    (AVAILABILITY_CODES[w.status], w.note, w.source)
                     for w in windows
                     if endpoint in w.endpoints and _in_force(w.effective_from, w.effective_until, era_start)
                 )

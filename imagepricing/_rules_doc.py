@@ -2,9 +2,9 @@
 
 Generated from two places only, so the document cannot drift from the code:
 - the tables (the catalog): parameters, models, sizes, tiers, aspect maps, price books;
-- the rule definitions: `findings.CODES` (severity, summary, default source), `rules.RULES` and
-  `rules.CROSS_RULES`, and the finding codes each rule function can report, read from the source
-  of imagepricing's rule modules (the string literals that are registered codes).
+- the rule declarations: each code as declared next to its check (`findings.declare`: severity,
+  summary, default source), the checks that report it (`findings.reports`), `rules.RULES` and
+  `rules.CROSS_RULES`.
 
 `python -m imagepricing rules --out docs/rules.md` writes it; tests/test_rules_doc.py fails when
 the committed file differs from what this module renders.
@@ -12,103 +12,27 @@ the committed file differs from what this module renders.
 
 from __future__ import annotations
 
-import ast
 import datetime as dt
-import functools
-import inspect
 from collections.abc import Callable, Iterable, Sequence
-from types import ModuleType
 
-from imagepricing import _checkers, _compile_models, engine, pricing, rules, sizes
-from imagepricing._url_codes import URL_PROBLEM_CODES
+from imagepricing import _checkers, engine, pricing, rules
 from imagepricing.catalog import Catalog, ParamSpec, default_catalog
-from imagepricing.findings import CODES
+from imagepricing.findings import CODES, SEVERITIES, codes_of, reported_by
 from imagepricing.pricing import PriceEntry
 from imagepricing.sizes import AUTO_SIZES
 
-__all__ = ["REFRESH_COMMAND", "checked_by", "codes_of", "render_rules"]
+__all__ = ["REFRESH_COMMAND", "render_rules"]
 
 REFRESH_COMMAND = "python -m imagepricing rules --out docs/rules.md"
 
-_RULE_MODULES: tuple[ModuleType, ...] = (engine, _checkers, rules, sizes, pricing, _compile_models)
-# url_problems reads its codes from tables inside imagepricing.urls; every url_* code comes from it.
-_URL_ENTRY = "urls.url_problems"
-
-
-def _short(module: ModuleType) -> str:
-    return module.__name__.rsplit(".", 1)[-1]
-
-
-@functools.cache
-def _index() -> dict[str, tuple[frozenset[str], frozenset[str]]]:
-    """Every top-level function of the rule modules: (codes it names, functions it calls)."""
-    found: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
-    for module in _RULE_MODULES:
-        tree = ast.parse(inspect.getsource(module))
-        for node in tree.body:
-            if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Dict):
-                # A table of codes at module level (catalog._AVAILABILITY_CODES: the warning of each
-                # availability status of models.toml) reports the codes it names.
-                assigned = node.targets[0] if isinstance(node, ast.Assign) else node.target
-                named = {
-                    n.value for n in ast.walk(node.value) if isinstance(n, ast.Constant) and isinstance(n.value, str)
-                }
-                if isinstance(assigned, ast.Name) and named & set(CODES):
-                    found[f"{_short(module)}.{assigned.id}"] = (frozenset(named & set(CODES)), frozenset())
-                continue
-            if not isinstance(node, ast.FunctionDef):
-                continue
-            codes = {n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)} & set(
-                CODES
-            )
-            calls: set[str] = set()
-            # A rule may import a helper inside its body (to keep start-up light): follow it too.
-            local = {
-                alias.asname or alias.name: f"{n.module.rsplit('.', 1)[-1]}.{alias.name}"
-                for n in ast.walk(node)
-                if isinstance(n, ast.ImportFrom) and n.module and n.module.startswith("imagepricing.")
-                for alias in n.names
-            }
-            calls.update(local.values())
-            for n in ast.walk(node):
-                if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id not in local:
-                    target = getattr(module, n.func.id, None)
-                    home = getattr(target, "__module__", None)
-                    if callable(target) and home is not None and home.startswith("imagepricing."):
-                        calls.add(f"{home.rsplit('.', 1)[-1]}.{n.func.id}")
-            found[f"{_short(module)}.{node.name}"] = (frozenset(codes), frozenset(calls))
-    return found
-
-
-def codes_of(function: Callable[..., object]) -> frozenset[str]:
-    """The finding codes `function` (a rule-module function) can report, through the helpers it calls."""
-    index = _index()
-    start = f"{function.__module__.rsplit('.', 1)[-1]}.{function.__name__}"
-    seen: set[str] = set()
-    codes: set[str] = set()
-    todo = [start]
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        if name == _URL_ENTRY:
-            codes.update(URL_PROBLEM_CODES)
-        direct, calls = index.get(name, (frozenset(), frozenset()))
-        codes.update(direct)
-        todo.extend(calls)
-    return frozenset(codes)
-
-
-def checked_by() -> dict[str, list[str]]:
-    """For each finding code, the functions whose source names it."""
-    out: dict[str, list[str]] = {code: [] for code in CODES}
-    for name, (codes, _) in _index().items():
-        for code in codes:
-            out[code].append(name)
-    for code in URL_PROBLEM_CODES:
-        out[code].append(_URL_ENTRY)
-    return {code: sorted(names) for code, names in out.items()}
+# What the engine itself reports (the rest comes from the rules and the quote).
+_ENGINE_CHECKS: tuple[Callable[..., object], ...] = (
+    engine._judged,
+    engine._resolve_model,
+    _checkers.compile_plan,
+    _checkers._unknown_parameter,
+    engine._stale,
+)
 
 
 # ---------------------------------------------------------------------------------- render
@@ -198,12 +122,12 @@ def render_rules(catalog: Catalog | None = None) -> str:
         "<!-- Generated: do not edit. Refresh with `" + REFRESH_COMMAND + "`. -->",
         "",
         "Every rule imagepricing applies, generated from the data tables (`data/*.toml`) and the rule",
-        "definitions (`imagepricing/findings.py`, `rules.py`, `engine.py`, `_checkers.py`, `sizes.py`, `pricing.py`).",
+        "declarations (each code is declared next to the check that reports it: `findings.declare`).",
         "Each finding `check` reports carries the source of its rule in `finding.source`: a citation of",
         "a source of [docs/sources.md](sources.md) (publisher, title, address, and the section or a short",
         "quote). The finding-code table cites sources by id; the tables below carry them as findings do.",
         "Each error code's verdict under the rule of certainty (an error means upstream will certainly",
-        "reject) is written next to it in `imagepricing/findings.py`; where sources disagree, the value is",
+        "reject) is written next to its declaration; where sources disagree, the value is",
         "accepted with a `sources_disagree` warning.",
         "",
         "Sections: [Finding codes](#finding-codes) · [Rules](#rules) · [Parameters](#parameters) ·",
@@ -222,7 +146,7 @@ def render_rules(catalog: Catalog | None = None) -> str:
 
 
 def _codes_section() -> list[str]:
-    where = checked_by()
+    where = reported_by()
     lines = [
         "## Finding codes",
         "",
@@ -232,7 +156,7 @@ def _codes_section() -> list[str]:
     ]
     rows = [
         (_code(code), info.severity, info.summary, ", ".join(f"`{f}`" for f in where[code]) or "-", info.source)
-        for code, info in CODES.items()
+        for code, info in sorted(CODES.items(), key=lambda item: (SEVERITIES.index(item[1].severity), item[0]))
     ]
     return lines + _table(("code", "severity", "what it checks", "reported by", "default source"), rows)
 
@@ -266,7 +190,7 @@ def _rules_section(catalog: Catalog) -> list[str]:
     rows.append(
         (
             "`engine.check`",
-            ", ".join(_code(c) for c in sorted(_index()["engine.check"][0] | _index()["engine._resolve_model"][0])),
+            ", ".join(_code(c) for c in sorted(frozenset().union(*map(codes_of, _ENGINE_CHECKS)))),
         )
     )
     rows.append(("`pricing.quote`", ", ".join(_code(c) for c in sorted(codes_of(pricing.quote)))))

@@ -1,11 +1,14 @@
 """The URL policies and the URL finding codes, apart from the checks themselves.
 
-The findings registry, the engine and the command line need these names at import time; the
-checks in `urls.py` (with ipaddress, urllib.parse and unicodedata behind them) load on the first
-URL a request actually carries. `urls.py` re-exports both names.
+The rules, the engine and the command line need these names at import time, and the codes are
+declared here (`findings.declare`) so that `CODES` holds them from the start; the checks in
+`urls.py` (with ipaddress, urllib.parse and unicodedata behind them) load on the first URL a
+request actually carries. `urls.py` re-exports both names.
 """
 
 from __future__ import annotations
+
+from imagepricing.findings import declare
 
 __all__ = ["URL_POLICIES", "URL_PROBLEM_CODES"]
 
@@ -36,3 +39,11 @@ URL_PROBLEM_CODES: dict[str, str] = {
     "url_idn_confusable": "strict: an internationalised host label mixes scripts, "
     "contains symbols or imitates Latin letters.",
 }
+
+_URL_SOURCE = "acedata-api-reference: callback_url; imagepricing: URL checks (imagepricing.urls)"
+# Kept under the basic policy for what no source accepts (not a URL, another scheme, no host, a
+# bad data URI); the strict codes are the caller's own pre-flight policy (url_policy="strict").
+for _code, _summary in URL_PROBLEM_CODES.items():
+    declare(
+        _code, "error", _summary, "acedata-api-reference: callback_url; imagepricing: URL checks (imagepricing.urls)"
+    )

@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 
 from imagepricing._tables import ENDPOINTS
-from imagepricing.findings import CODES
+from imagepricing.findings import CODES, declare
 from imagepricing.pricing import PriceBook
 from imagepricing.sizes import AspectMap, Constraints, SizeRule, Tiering
 from imagepricing.sources import Source, render_citation
@@ -122,6 +122,27 @@ def _defaults_of(params: Mapping[str, ParamSpec]) -> tuple[tuple[str, str, objec
         elif spec.default is not None:
             defaults.append((name, name, spec.default))
     return tuple(defaults)
+
+
+# The warning of each availability status of models.toml (`Capability.notices`).
+AVAILABILITY_CODES: Mapping[str, str] = MappingProxyType(
+    {
+        "not_yet_available": declare(
+            "model_not_yet_available",
+            "warning",
+            "The platform's record first shows the model served after the date asked; the request may have been"
+            " refused then (not certain, so not an error).",
+            "acedata-roadmap: dated changes of the platform's models",
+        ),
+        "retired": declare(
+            "model_retired",
+            "warning",
+            "The platform's record says the model is no longer supported on the date asked, while other sources"
+            " still list it; the request may be refused.",
+            "acedata-roadmap: 2026-07-27 DALL-E 2 no longer supported",
+        ),
+    }
+)
 
 
 @attrs.frozen(weakref_slot=True)

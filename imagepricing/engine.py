@@ -40,7 +40,7 @@ from imagepricing._shapes import shape
 from imagepricing._tables import ENDPOINTS
 from imagepricing._url_codes import URL_POLICIES
 from imagepricing.catalog import Capability, Catalog, default_catalog
-from imagepricing.findings import Finding
+from imagepricing.findings import PLATFORM_SCHEMA, SEED_REQUEST_BODY, Finding, declare, reports
 from imagepricing.pricing import PRICE_BASES, PriceBasis, PriceBook, Quote, quote, usd_rate_of
 from imagepricing.report import Report
 from imagepricing.rules import Context, make_finding
@@ -318,6 +318,18 @@ class Outcome:
         self.memoised = False
 
 
+# Kept: every source's body is a JSON object.
+declare("not_an_object", "error", "The request is not a JSON object.", f"{SEED_REQUEST_BODY}; {PLATFORM_SCHEMA}")
+# Kept: JSON object names are strings.
+declare(
+    "key_not_string",
+    "error",
+    "A request key is not a string (JSON keys always are).",
+    "rfc8259: section 4, names are strings",
+)
+
+
+@reports("not_an_object", "key_not_string", "sources_disagree")
 def _judged(request: object, endpoint: str, catalog: Catalog, url_policy: str) -> Outcome:
     """The rules over one request, for arguments `check` has validated: the loop over the compiled
     checker of its model on the endpoint (_checkers.Plan: key -> rule and spec, or a finding)."""
@@ -386,6 +398,25 @@ def _judged(request: object, endpoint: str, catalog: Catalog, url_policy: str) -
     return Outcome(ctx, endpoint, capability, catalog)
 
 
+# Kept: the model is in no source's list.
+declare(
+    "model_unknown",
+    "error",
+    "The model is not one the API serves.",
+    f"{SEED_REQUEST_BODY}: model; {PLATFORM_SCHEMA}",
+)
+# Kept for a model the tables give no such endpoint and no dispute (user tables). dall-e-3 on
+# edits is a `sources_disagree` warning instead (models.toml `disputed_endpoints`): the edits
+# seed and OpenAI do not serve it, the platform's edits schema lists it and defaults to it.
+declare(
+    "endpoint_unsupported",
+    "error",
+    "The model does not serve this endpoint (dall-e-3 has no edits).",
+    "xhuoapi-edits: the API supports dall-e-2, gpt-image-1, gpt-image-2 and the nano-banana series",
+)
+
+
+@reports("endpoint_unsupported", "missing", "wrong_type", "model_unknown")
 def _resolve_model(
     ctx: Context, value: object, endpoint: str, catalog: Catalog, compiled: CompiledCatalog
 ) -> Capability | None:
@@ -505,6 +536,16 @@ def _priced(outcome: Outcome, provider: str, day: dt.date, catalog: Catalog, bas
     )
 
 
+declare(
+    "tables_may_be_stale",
+    "warning",
+    "The date asked is after the day the tables' sources were last reviewed; later changes of the platform"
+    " are not known.",
+    "imagepricing: every fact has a date and a source",
+)
+
+
+@reports("tables_may_be_stale")
 def _stale(catalog: Catalog, reviewed: dt.date) -> Finding:
     """The warning of a report dated after the day the tables' sources were last reviewed (one
     per catalog: every report after that day carries it)."""

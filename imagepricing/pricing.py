@@ -35,6 +35,8 @@ from typing import Literal
 
 import attrs
 
+from imagepricing.findings import declare, reports
+
 PriceBasis = Literal["charged", "published"]
 
 __all__ = [
@@ -238,6 +240,27 @@ def usd_rate_of(book: PriceBook, day: dt.date) -> tuple[Decimal | None, str | No
     return (rate.amount, rate.source) if rate is not None else (None, None)
 
 
+declare(
+    "price_unknown",
+    "warning",
+    "No sourced price covers this request; cost is unknown (supply one with Catalog.with_price).",
+    "imagepricing: prices ship only with a citable source",
+)
+declare(
+    "price_not_in_force",
+    "warning",
+    "The price book has entries for the model, but none in force on the date asked.",
+    "acedata-nexior: commits 38e7ed1e5 and 740b76ca2, prices change over time",
+)
+declare(
+    "price_uncertain",
+    "warning",
+    "The cost uses a price the sources leave in doubt for that date (the finding says why).",
+    "acedata-roadmap: dated changes of the platform's prices",
+)
+
+
+@reports("price_unknown", "price_not_in_force", "price_uncertain")
 def quote(
     book: PriceBook,
     *,

@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING
 
 from imagepricing._describe import describe
 from imagepricing._memo import Generations
+from imagepricing._url_codes import URL_PROBLEM_CODES
 from imagepricing.capabilities import Advice, Capability, Catalog, ParamSpec
-from imagepricing.findings import Finding
-from imagepricing.sizes import AUTO_SIZES, constraint_problems, parse_size
+from imagepricing.findings import PLATFORM_SCHEMA, SEED_PARAMETERS, SEED_REQUEST_BODY, Finding, declare, reports
+from imagepricing.sizes import AUTO_SIZES, LIMIT_CODES, constraint_problems, parse_size
 
 if TYPE_CHECKING:
     from imagepricing.urls import UrlProblem
@@ -96,6 +97,26 @@ def make_finding(code: str, param: str | None, message: str, source: str, path: 
 
 Rule = Callable[[Context, str, object, ParamSpec], None]
 
+# Each code below is declared next to the checks that report it, with its verdict under the rule
+# of certainty (an error means upstream will certainly reject: a seed says so, or every cited
+# source agrees; docs/rules.md lists them).
+
+# Kept, narrowed: a whole number written with a fraction (2.0) is an integer (JSON Schema), so it
+# is accepted; a boolean, a string or 2.5 is not.
+declare(
+    "wrong_type",
+    "error",
+    "A value has the wrong JSON type (a boolean is never an integer; 2.0 is one, 2.5 is not).",
+    f"{SEED_REQUEST_BODY}; json-schema: an integer is a number with a zero fractional part",
+)
+# Every source we cite disagrees somewhere; such a value is accepted, and the finding names both.
+declare(
+    "sources_disagree",
+    "warning",
+    "The sources we cite disagree on this value; it is accepted, and the finding names both sides.",
+    "acedata-openapi: request schema; acedata-api-reference: request body",
+)
+
 
 def _wrong_type(
     ctx: Context, name: str, value: object, expected: str, spec: ParamSpec, path: str | None = None
@@ -107,6 +128,13 @@ def _wrong_type(
     )
 
 
+# Kept: an empty prompt or an empty image list describes nothing to do.
+declare("empty", "error", "A required text or image list is empty.", SEED_REQUEST_BODY)
+# Kept: the seeds give each model's limit ("supports up to").
+declare("too_long", "error", "The prompt is longer than the model's character limit.", "acedata-api-reference: prompt")
+
+
+@reports("wrong_type", "empty", "too_long")
 def check_text(ctx: Context, name: str, value: object, spec: ParamSpec) -> None:
     if type(value) is not str:
         _wrong_type(ctx, name, value, "a string", spec)
@@ -122,6 +150,30 @@ def check_text(ctx: Context, name: str, value: object, spec: ParamSpec) -> None:
         )
 
 
+# Kept: the seeds and the platform's schema give the same ranges (n 1-10, output_compression
+# 0-100, partial_images 0-3).
+declare(
+    "out_of_range",
+    "error",
+    "An integer is outside the platform's range for the parameter.",
+    f"{SEED_REQUEST_BODY}; {PLATFORM_SCHEMA}",
+)
+# Kept: dall-e-3 n > 1; the seeds and OpenAI agree ("dall-e-3 only supports 1").
+declare(
+    "above_model_limit",
+    "error",
+    "An integer is above what this model allows (dall-e-3: n must be 1).",
+    "acedata-api-reference: n, dall-e-3 only supports 1; openai-api-reference: for dall-e-3, only n=1",
+)
+declare(
+    "downgraded",
+    "ignored",
+    "Upstream silently uses a smaller value (n > 1 on single-image models).",
+    SEED_PARAMETERS + ": About the n parameter",
+)
+
+
+@reports("wrong_type", "out_of_range", "above_model_limit", "downgraded", "sources_disagree")
 def check_integer(ctx: Context, name: str, value: object, spec: ParamSpec) -> None:
     # type() rather than isinstance(): JSON `true` is a bool, and bool is an int subclass.
     # A whole number written with a fraction (2.0) is an integer for JSON Schema, which is how the
@@ -173,6 +225,18 @@ def check_integer(ctx: Context, name: str, value: object, spec: ParamSpec) -> No
             )
 
 
+# Kept where the seeds list the model's values and no source we cite gives the value to it;
+# a value some source accepts (quality auto on dall-e) is a `sources_disagree` warning.
+declare("not_allowed", "error", "A value is not one the model accepts for the parameter.", SEED_REQUEST_BODY)
+declare(
+    "overridden",
+    "ignored",
+    "Upstream replaces the value (GPT image models always return base64).",
+    "acedata-api-reference: response_format",
+)
+
+
+@reports("overridden", "wrong_type", "sources_disagree", "not_allowed")
 def check_choice(ctx: Context, name: str, value: object, spec: ParamSpec) -> None:
     if spec.overridden_to is not None:
         # Upstream replaces the value whatever it is, so it is not validated.
@@ -209,6 +273,7 @@ def check_choice(ctx: Context, name: str, value: object, spec: ParamSpec) -> Non
     ctx.effective[name] = value
 
 
+@reports("wrong_type")
 def check_boolean(ctx: Context, name: str, value: object, spec: ParamSpec) -> None:
     if type(value) is not bool:
         _wrong_type(ctx, name, value, "true or false", spec)
@@ -216,6 +281,16 @@ def check_boolean(ctx: Context, name: str, value: object, spec: ParamSpec) -> No
     ctx.effective[name] = value
 
 
+declare(
+    "callback_unusable",
+    "warning",
+    "callback_url is not a usable absolute http(s) URL; the platform takes any string there, so the request"
+    " is accepted, but the result cannot be delivered to it (url_policy strict rejects it).",
+    "acedata-openapi: callback_url is a string; acedata-api-reference: callback_url",
+)
+
+
+@reports("wrong_type", "callback_unusable", *URL_PROBLEM_CODES)
 def check_url(ctx: Context, name: str, value: object, spec: ParamSpec) -> None:
     if type(value) is not str:
         _wrong_type(ctx, name, value, "a URL string", spec)
@@ -237,6 +312,7 @@ def check_url(ctx: Context, name: str, value: object, spec: ParamSpec) -> None:
         )
 
 
+@reports("wrong_type", *URL_PROBLEM_CODES)
 def check_image(ctx: Context, name: str, value: object, spec: ParamSpec) -> None:
     if type(value) is not str:
         _wrong_type(ctx, name, value, "a URL string", spec)
@@ -244,6 +320,24 @@ def check_image(ctx: Context, name: str, value: object, spec: ParamSpec) -> None
     _url_findings(ctx, name, value, None, allow_data_uri=True)
 
 
+# Kept above 16 (the seeds and the platform's schema agree); more images than a model takes but
+# at most 16 (dall-e-2, nano-banana) is a `sources_disagree` warning, see models.toml.
+declare(
+    "too_many_items",
+    "error",
+    "More images than the edits endpoint takes.",
+    "xhuoapi-edits: image may be an array of up to 16 reference images; acedata-openapi: edits image maxItems 16",
+)
+# Kept: it accompanies errors already found in the same array.
+declare(
+    "more_problems",
+    "error",
+    "An array had so many bad items that the rest were not itemised.",
+    "imagepricing: bounded output",
+)
+
+
+@reports("wrong_type", "empty", "sources_disagree", "too_many_items", "more_problems", *URL_PROBLEM_CODES)
 def check_images(ctx: Context, name: str, value: object, spec: ParamSpec) -> None:
     if type(value) is str:
         _url_findings(ctx, name, value, None, allow_data_uri=True)
@@ -330,6 +424,39 @@ def _url_findings(ctx: Context, name: str, value: str, index: int | None, *, all
             ctx.error(problem.code, name, f"{name}: {problem.message}", "", path)
 
 
+# Kept: the seeds list dall-e-2, dall-e-3 and gpt-image-1 sizes, and OpenAI agrees.
+declare("size_not_supported", "error", "The size is not one of the model's fixed sizes.", SEED_REQUEST_BODY)
+# Kept: the seed says any other format will return 400.
+declare(
+    "size_format",
+    "error",
+    "gpt-image-2 size is not auto, empty or WIDTHxHEIGHT (ASCII digits, lowercase x, nothing else).",
+    "xhuoapi-generations: any other format will return 400",
+)
+declare(
+    "aspect_fallback",
+    "warning",
+    "nano-banana maps this size to no aspect ratio; it falls back to 1:1.",
+    "acedata-generations-guide",
+)
+declare(
+    "size_not_canonical",
+    "warning",
+    "The size has leading zeros, so it matches no preset as written.",
+    "xhuoapi-generations",
+)
+
+
+@reports(
+    "wrong_type",
+    "aspect_fallback",
+    "size_not_supported",
+    "size_format",
+    "size_not_positive",
+    *LIMIT_CODES.values(),
+    "sources_disagree",
+    "size_not_canonical",
+)
 def check_size(ctx: Context, name: str, value: object, spec: ParamSpec) -> None:
     rule = spec.size
     assert rule is not None  # the catalog gives every size entry a rule
@@ -415,6 +542,15 @@ def _accept_size(ctx: Context, text: str) -> None:
     ctx.effective["size"] = text
 
 
+declare(
+    "transparent_needs_alpha",
+    "warning",
+    "A transparent background wants png or webp output.",
+    "acedata-api-reference: background",
+)
+
+
+@reports("transparent_needs_alpha")
 def _transparent_needs_alpha(ctx: Context, request: Mapping[object, object]) -> None:
     if ctx.effective.get("background") == "transparent" and ctx.effective.get("output_format") == "jpeg":
         ctx.warn(
@@ -424,6 +560,16 @@ def _transparent_needs_alpha(ctx: Context, request: Mapping[object, object]) -> 
         )
 
 
+declare(
+    "unused",
+    "ignored",
+    "The value has no effect with the rest of the request (compression with png output; partial_images"
+    " without streaming).",
+    "acedata-api-reference: output_compression for webp or jpeg; partial_images during streaming",
+)
+
+
+@reports("unused")
 def _compression_unused(ctx: Context, request: Mapping[object, object]) -> None:
     if "output_compression" in ctx.effective and ctx.effective.get("output_format") == "png":
         del ctx.effective["output_compression"]
@@ -434,6 +580,7 @@ def _compression_unused(ctx: Context, request: Mapping[object, object]) -> None:
         )
 
 
+@reports("unused")
 def _partial_images_unused(ctx: Context, request: Mapping[object, object]) -> None:
     # partial_images are streamed events: without stream: true there is nothing to carry them.
     if ctx.effective.get("partial_images", 0) != 0 and request.get("stream") is not True:
@@ -446,6 +593,15 @@ def _partial_images_unused(ctx: Context, request: Mapping[object, object]) -> No
         )
 
 
+declare(
+    "suggest_async",
+    "warning",
+    "A slow model without callback_url or async holds the connection for minutes.",
+    "xhuoapi-generations: use callback_url for long calls",
+)
+
+
+@reports("suggest_async")
 def _suggest_async(ctx: Context, request: Mapping[object, object]) -> None:
     slow = ctx.capability.slow if ctx.capability is not None else None
     if slow is None or request.get("callback_url") is not None or request.get("async") is True:
@@ -453,6 +609,15 @@ def _suggest_async(ctx: Context, request: Mapping[object, object]) -> None:
     ctx.warnings.append(_async_advice(slow))
 
 
+declare(
+    "size_may_return_alias",
+    "warning",
+    "A 1K request may come back at an alias size of the same aspect ratio.",
+    "xhuoapi-generations: common 1K output aliases",
+)
+
+
+@reports("size_may_return_alias")
 def _may_return_alias(ctx: Context, request: Mapping[object, object]) -> None:
     rule = ctx.capability.size_rule if ctx.capability is not None else None
     tiering = rule.tiering if rule is not None else None

@@ -19,6 +19,8 @@ from types import MappingProxyType
 
 import attrs
 
+from imagepricing.findings import declare, reports
+
 __all__ = [
     "AS_WRITTEN",
     "AUTO_SIZES",
@@ -161,6 +163,38 @@ class Constraints:
         return stated
 
 
+# Kept (size_not_positive and the next three): the seeds name them upstream hard constraints.
+declare("size_not_positive", "error", "A side of the size is zero.", "xhuoapi-generations: upstream hard constraints")
+declare(
+    "size_not_multiple",
+    "error",
+    "A side is not a multiple of 16.",
+    "xhuoapi-generations: both width and height multiples of 16",
+)
+declare("size_side_too_long", "error", "The longer side exceeds 3840.", "xhuoapi-generations: the longer side <= 3840")
+declare(
+    "size_too_many_pixels",
+    "error",
+    "width x height exceeds 8,294,400.",
+    "xhuoapi-generations: total pixels <= 8,294,400",
+)
+# Errors only for tables that state these limits undisputed. The shipped tables dispute them
+# (decision, issue 20, data/sizes.toml): OpenAI and the platform's later docs state them, while
+# the platform's own OpenAPI spec states none and its web app offers smaller and narrower custom
+# sizes; a shipped gpt-image-2 size breaking only these is a `sources_disagree` warning.
+declare(
+    "size_too_few_pixels",
+    "error",
+    "width x height is below the minimum (a warning where the sources disagree, as on gpt-image-2).",
+    "openai-image-guide + openai-python-2: gpt-image-2 total pixels at least 655,360",
+)
+declare(
+    "size_aspect_ratio",
+    "error",
+    "The long side is more than the maximum ratio times the short side (a warning where the sources disagree).",
+    "openai-image-guide + openai-python-2: gpt-image-2 aspect ratio between 1:3 and 3:1",
+)
+
 # The finding code of each limit of a constraint set, so a table can name the limits it disputes.
 LIMIT_CODES: Mapping[str, str] = MappingProxyType(
     {
@@ -173,6 +207,7 @@ LIMIT_CODES: Mapping[str, str] = MappingProxyType(
 )
 
 
+@reports("size_not_positive", *LIMIT_CODES.values())
 def constraint_problems(size: Size, limits: Constraints) -> list[tuple[str, str, str]]:
     """Every limit `size` breaks, as (code, message, source); empty when it is accepted."""
     problems: list[tuple[str, str, str]] = []

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
-from imagepricing import CODES, default_catalog, rules
-from imagepricing._rules_doc import REFRESH_COMMAND, checked_by, codes_of, render_rules
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from imagepricing import CODES, check, default_catalog, rules
+from imagepricing._rules_doc import REFRESH_COMMAND, render_rules
+from imagepricing.findings import codes_of, declare, reported_by, reports
+from imagepricing.rules import Context
+from imagepricing.strategies import json_values
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
 
@@ -58,18 +66,69 @@ class TestContent:
         assert render_rules() == self.text
 
 
-class TestRuleIndex:
-    """The codes each rule can report are read from the rule functions' source."""
+class TestDeclarations:
+    """Each code is declared once next to its check; each check says which codes it reports."""
 
-    def test_every_registered_code_is_reported_somewhere(self) -> None:
-        # A code no function names is dead: either the rule was lost or the registry is stale.
-        assert [code for code, where in checked_by().items() if not where] == []
+    def test_every_declared_code_is_reported_somewhere(self) -> None:
+        # A code no check reports is dead: either the rule was lost or the declaration is stale.
+        assert [code for code, where in reported_by().items() if not where] == []
 
-    def test_codes_follow_helpers(self) -> None:
+    def test_a_check_declares_the_codes_of_its_helpers(self) -> None:
         assert {"wrong_type", "empty", "too_long"} == codes_of(rules.check_text)
         assert {"size_not_multiple", "size_format", "aspect_fallback"} <= codes_of(rules.check_size)
         assert "url_loopback" in codes_of(rules.check_url)
         assert "url_loopback" not in codes_of(rules.check_boolean)
+
+    def test_a_code_is_declared_once(self) -> None:
+        with pytest.raises(ValueError, match="declared twice"):
+            declare("wrong_type", "error", "again", "imagepricing: x")
+
+    def test_an_undeclared_code_cannot_be_reported(self) -> None:
+        with pytest.raises(ValueError, match="which no module declares"):
+            reports("no_such_code")(len)
+        assert "no_such_code" not in CODES
+
+    @settings(max_examples=400, deadline=None)
+    @given(data=st.data())
+    def test_each_rule_reports_only_what_it_declares(self, data: st.DataObject) -> None:
+        day = data.draw(st.sampled_from([dt.date(2026, 4, 20), dt.date(2026, 5, 1), dt.date(2026, 8, 1)]))
+        catalog = default_catalog().on(day)
+        capability = data.draw(
+            st.sampled_from([c for m in catalog.models.values() for c in m.endpoints.values() if c.params])
+        )
+        name = data.draw(st.sampled_from(sorted(capability.params)))
+        spec = capability.params[name]
+        choices = [*(spec.values or ()), *spec.disputed_values, "auto", "", "1024x1024", "4096x4096", "0x16"]
+        value = data.draw(
+            st.one_of(
+                json_values(),
+                st.sampled_from(choices),
+                st.integers(-2, 20),
+                st.integers(),
+                st.lists(st.sampled_from(["https://example.com/a.png", "http://10.0.0.1/x", 3]), max_size=20),
+            )
+        )
+        ctx = Context(capability.model, data.draw(st.sampled_from(["basic", "strict"])), catalog)
+        ctx.capability = capability
+        rule = rules.RULES[spec.kind]
+        rule(ctx, name, value, spec)
+        for cross_rule in rules.CROSS_RULES:
+            cross_rule(ctx, {name: value})
+        found = {f.code for f in (*ctx.errors, *ctx.ignored, *ctx.warnings)}
+        declared = codes_of(rule).union(*map(codes_of, rules.CROSS_RULES))
+        assert found <= declared, (rule.__name__, found - declared)
+
+    @settings(max_examples=300, deadline=None)
+    @given(
+        request=st.dictionaries(
+            st.sampled_from(["model", "prompt", "n", "size", "image", "zzz", "quality"]), json_values()
+        )
+    )
+    def test_every_code_check_reports_has_a_declared_reporter(self, request: dict[str, object]) -> None:
+        report = check(request, as_of=dt.date(2026, 5, 1))
+        reporters = reported_by()
+        for finding in (*report.errors, *report.ignored, *report.warnings):
+            assert reporters[finding.code], finding.code
 
 
 def test_command_line_writes_the_same(tmp_path: Path) -> None:
