@@ -76,6 +76,7 @@ def _seeds_week_is_today(request: pytest.FixtureRequest, monkeypatch: pytest.Mon
     if request.node.get_closest_marker("real_today") is not None:
         monkeypatch.setattr(_clock, "_PINNED", None)
 
+
 # --- The documentation's code blocks (README.md, docs/*.md), run by Sybil -------------------------
 #
 # Every ```python, ```console and ```sh block of the docs is a test, run in document order, each
