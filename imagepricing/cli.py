@@ -368,7 +368,7 @@ def _run_prices(args: argparse.Namespace) -> int:
     for rate in rates:
         span = f"{rate['effective_from'] or '…'} to {rate['effective_until'] or 'now'}"
         sys.stdout.write(
-            f"{rate['provider']:<9} 1 {rate['currency']} = {rate['usd']} USD  {span}\n"
+            f"{rate['provider']:<9} {rate['currency']} at {rate['usd']} USD each  {span}\n"
             + (f"          note: {rate['note']}\n" if rate["note"] else "")
             + f"          source: {rate['source']}\n"
         )

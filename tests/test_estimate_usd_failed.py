@@ -287,7 +287,7 @@ class TestUsdEquivalent:
     def test_prices_lists_the_rates(self, capsys: pytest.CaptureFixture[str]) -> None:
         assert main(["prices"]) == 0
         out = capsys.readouterr().out
-        assert "acedata   1 credits = 0.095215 USD  2026-05-24 to now" in out
+        assert "acedata   credits at 0.095215 USD each  2026-05-24 to now" in out
         assert "billing.mdx" in out  # the source
 
 
