@@ -26,14 +26,14 @@ import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import TextIO
+from typing import Any, TextIO
 
 from imagepricing._dashboard import render_dashboard
 from imagepricing._envelopes import ENVELOPE_FIELDS
 from imagepricing._tables import ENDPOINTS
 from imagepricing.budgets import Breach, Budget, check_budgets, parse_budget
 from imagepricing.capabilities import Catalog
-from imagepricing.cli import UsageError, add_catalog_options, catalog_from_args, parse_date
+from imagepricing.cli import UsageError, add_catalog_options, catalog_from_args, parse_date, usd_rates_table
 from imagepricing.estimation import (
     GROUP_DIMENSIONS,
     MAX_GROUPS,
@@ -229,8 +229,7 @@ def run(args: argparse.Namespace) -> int:
         breaches = check_budgets(result, args.budget)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    currencies = {name: book.currency for name, book in catalog.price_books.items()}
-    text = render(result, args.format, breaches, currencies)
+    text = render(result, args.format, breaches, usd_rates_table(catalog))
     if args.output:
         try:
             _write_text_file(args.output, text)
@@ -302,10 +301,13 @@ def _new_file_mode(path: str) -> int:
 
 
 def render(
-    result: Estimate, fmt: str, breaches: Sequence[Breach] = (), currencies: Mapping[str, str] | None = None
+    result: Estimate, fmt: str, breaches: Sequence[Breach] = (), usd_rates: Sequence[Mapping[str, Any]] = ()
 ) -> str:
     """The output in `fmt`; budget breaches, if any, in JSON ("budget_breaches"), HTML and the
-    table (CSV stays one row per group: the breaches go to standard error)."""
+    table (CSV stays one row per group: the breaches go to standard error). `usd_rates` are the
+    catalog's USD reference rates (cli.usd_rates_table): the table and HTML say which rates the
+    USD equivalents are at (JSON is `Estimate.to_dict()`, whose equivalents may mix the rates of
+    several days)."""
     if fmt == "json":
         data = result.to_dict()
         if breaches:
@@ -314,35 +316,82 @@ def render(
     if fmt == "csv":
         return render_csv(result)
     if fmt == "html":
-        return render_html(result, breaches, currencies)
+        return render_html(result, breaches, usd_rates)
     out = io.StringIO()
-    render_table(result, out)
+    render_table(result, out, usd_rates)
     for breach in breaches:
         out.write(f"\n{breach}\n")
     return out.getvalue()
 
 
-# ------------------------------------------------------------------------------------- table
+# ------------------------------------------------------------------------------------- table and html
 
 
-_COUNT_COLUMNS = ("requests", "accepted", "rejected", "unknown model", "images", "unknown price")
 _BILLED_COLUMNS = ("billed images", "differ", "billed cost")
+# Columns of amounts, written as text ("3.81 credits + 0.410 USD"): left-aligned in the table.
+_USD_HEADER = "USD equivalent"
+_AMOUNT_COLUMNS = frozenset({"cost", _USD_HEADER, "billed cost"})
+# The HTML details' cell classes (imagepricing._dashboard's CSS): amounts wrap, a cost keeps a
+# minimum width; an equivalent may wrap at its spaces ("≈ 0.01333010 USD"), so that with every
+# column shown (failed and billed ones too) the table still fits 1280 px.
+_CELL_CLASSES = {"cost": "n cost", "billed cost": "n cost", _USD_HEADER: "n usd"}
 
 
-def render_table(result: Estimate, out: TextIO) -> None:
-    """A readable table: one row per group, then the total and the unreadable lines. The billed
-    columns appear when some line's envelope says what was billed (status, response)."""
-    out.write(_summary(result) + "\n\n")
-    headers = [*result.group_by, *_COUNT_COLUMNS, "cost"]
-    if result.totals.observed:
+def _headers(result: Estimate) -> list[str]:
+    """The columns of the table and of the HTML details: `failed` and the billed columns when some
+    line's envelope says what happened (status, response), the USD equivalent when some cost is
+    in a currency other than USD."""
+    observed = bool(result.totals.observed)
+    headers = [*result.group_by, "requests", "accepted", "rejected", "unknown model"]
+    if observed:
+        headers.append("failed")
+    headers.extend(("images", "unknown price", "cost"))
+    if _equivalent_currencies(result):
+        headers.append(_USD_HEADER)
+    if observed:
         headers.extend(_BILLED_COLUMNS)
-    rows = [_table_row(result, group) for group in result.groups] if result.group_by else []
-    total = _table_row(result, result.totals)
+    return headers
+
+
+def _cells(result: Estimate, group: GroupTotals, headers: Sequence[str]) -> list[str]:
+    """One row's cells under `headers` (labels, then counts and amounts)."""
+    counts = {
+        "requests": group.requests,
+        "accepted": group.accepted,
+        "rejected": group.rejected,
+        "unknown model": group.unknown_model,
+        "failed": group.failed,
+        "images": group.images,
+        "unknown price": group.unknown_price,
+        "billed images": group.billed_images,
+        "differ": group.billed_differ,
+    }
+    cells = [group.labels.get(dimension, "") for dimension in result.group_by]
+    for header in headers[len(result.group_by) :]:
+        if header == "cost":
+            cells.append(_cost_text(group))
+        elif header == _USD_HEADER:
+            cells.append(_usd_text(group, _equivalent_currencies(result)))
+        elif header == "billed cost":
+            cells.append(_amounts_text(group.billed_cost))
+        else:
+            cells.append(f"{counts[header]:,}")
+    return cells
+
+
+def render_table(result: Estimate, out: TextIO, usd_rates: Sequence[Mapping[str, Any]] = ()) -> None:
+    """A readable table: one row per group, then the total and the unreadable lines. The failed and
+    billed columns appear when some line's envelope says what happened (status, response); the
+    USD equivalent when some cost is in credits (or another currency than USD)."""
+    out.write(_summary(result) + "\n\n")
+    headers = _headers(result)
+    rows = [_cells(result, group, headers) for group in result.groups] if result.group_by else []
+    total = _cells(result, result.totals, headers)
     if result.group_by:
         total[0] = "total"
     rows.append(total)
     widths = [max(len(headers[i]), *(len(row[i]) for row in rows)) for i in range(len(headers))]
-    numeric = set(range(len(result.group_by), len(headers))) - {headers.index("cost"), len(headers) - 1}
+    numeric = {i for i in range(len(result.group_by), len(headers)) if headers[i] not in _AMOUNT_COLUMNS}
 
     def line(cells: Sequence[str]) -> str:
         return "  ".join(
@@ -354,14 +403,8 @@ def render_table(result: Estimate, out: TextIO) -> None:
         out.write(line(row) + "\n")
     out.write(line(["-" * w for w in widths]) + "\n")
     out.write(line(rows[-1]) + "\n")
-    if result.totals.unknown_price:
-        out.write(
-            f"\n{result.totals.unknown_price:,} accepted request{_s(result.totals.unknown_price)}"
-            f" {_have(result.totals.unknown_price)} no known price;"
-            " costs above leave them out (supply prices with --price or --prices).\n"
-        )
-    if result.totals.unknown_model:
-        out.write(f"\n{_unknown_model_note(result)}\n")
+    for note in _notes(result, usd_rates):
+        out.write(f"\n{note}\n")
     for warning in result.warnings:
         out.write(f"\nwarning: {warning}\n")
     if result.bad_lines:
@@ -372,15 +415,96 @@ def render_table(result: Estimate, out: TextIO) -> None:
             out.write(f"  {bad.file}:{bad.line}: {bad.reason}\n")
 
 
-def _table_row(result: Estimate, group: GroupTotals) -> list[str]:
-    labels = [group.labels.get(dimension, "") for dimension in result.group_by]
-    if not result.group_by:
-        labels = []
-    counts = [group.requests, group.accepted, group.rejected, group.unknown_model, group.images, group.unknown_price]
-    row = [*labels, *(f"{count:,}" for count in counts), _cost_text(group)]
-    if result.totals.observed:
-        row.extend((f"{group.billed_images:,}", f"{group.billed_differ:,}", _amounts_text(group.billed_cost)))
-    return row
+def _notes(result: Estimate, usd_rates: Sequence[Mapping[str, Any]]) -> list[str]:
+    """What a reader of the costs must know, in the table and the HTML alike."""
+    totals = result.totals
+    notes = []
+    if totals.unknown_price:
+        notes.append(
+            f"{totals.unknown_price:,} accepted request{_s(totals.unknown_price)} {_have(totals.unknown_price)}"
+            " no known price; costs above leave them out (supply prices with --price or --prices)."
+        )
+    if totals.unknown_model:
+        notes.append(_unknown_model_note(result))
+    if totals.failed:
+        notes.append(_failed_note(totals))
+    if _equivalent_currencies(result):
+        notes.append(_usd_note(result, usd_rates))
+    return notes
+
+
+def _failed_note(totals: GroupTotals) -> str:
+    count = totals.failed
+    would = _amounts_text(totals.failed_would_have_cost) if totals.failed_would_have_cost else ""
+    unknown = totals.failed_cost_unknown
+    if would:
+        would = f"; they would have cost {would}" + (f" (+ {unknown:,} of unknown cost)" if unknown else "")
+    elif unknown:
+        would = "; what they would have cost is unknown"
+    return (
+        f'{count:,} call{_s(count)} failed (HTTP status 400 or more, or "success": false) and billed nothing:'
+        f" the costs and images leave {'it' if count == 1 else 'them'} out{would}."
+    )
+
+
+def _usd_note(result: Estimate, usd_rates: Sequence[Mapping[str, Any]]) -> str:
+    """The USD equivalents: at which rates, from where, and what they are not. The sources are named
+    by `imagepricing prices`, not here: they hold URLs, which the HTML page never carries."""
+    currencies = _equivalent_currencies(result)
+    described = []
+    for currency in currencies:
+        rates = list(
+            dict.fromkeys(
+                (rate["usd"], rate["effective_from"], rate["effective_until"], rate["provider"])
+                for rate in usd_rates
+                if rate["currency"] == currency
+            )
+        )
+        if not rates:
+            described.append(f"no USD rate is recorded for {currency}")
+            continue
+        for usd, start, until, provider in rates:
+            span = (f" from {start}" if start else "") + (f" until {until}" if until else "")
+            described.append(f"{currency} at {usd} USD each{span} ({provider}'s rate)")
+        first = min((rate[1] for rate in rates if rate[1]), default=None)
+        if first is not None and all(rate[1] for rate in rates):
+            described.append(f"no {currency} rate is recorded before {first}")
+    missing = sum(result.totals.usd_unknown.values())
+    without = (
+        f" {missing:,} priced request{_s(missing)} {_have(missing)} no rate on {'its' if missing == 1 else 'their'}"
+        " day and no equivalent."
+        if missing
+        else ""
+    )
+    return (
+        "USD equivalent: each priced request's cost at the reference rate of its day, "
+        + "; ".join(described)
+        + ". A reference for comparing amounts, never what an account is charged (each package sells credits"
+        " at its own rate), and never added to the costs; `imagepricing prices` shows the rates' sources." + without
+    )
+
+
+def _equivalent_currencies(result: Estimate) -> list[str]:
+    """The currencies whose costs get a USD equivalent shown: every one but USD itself."""
+    totals = result.totals
+    return [currency for currency in dict.fromkeys([*totals.cost, *totals.usd_unknown]) if currency != "USD"]
+
+
+def _usd_text(group: GroupTotals, currencies: Sequence[str]) -> str:
+    """A group's USD equivalents, per currency other than USD: "≈ 0.0133301 USD", with the priced
+    requests that have no rate, if any; never added to the cost."""
+    parts = []
+    for currency in currencies:
+        known = group.usd_equivalent.get(currency)
+        missing = group.usd_unknown.get(currency, 0)
+        if known is None and not missing:
+            continue
+        if known is None:
+            text = f"unknown ({missing:,} without a rate)"
+        else:
+            text = f"≈ {format(known, 'f')} USD" + (f" (+ {missing:,} without a rate)" if missing else "")
+        parts.append(f"{currency} {text}" if len(currencies) > 1 else text)
+    return "; ".join(parts)
 
 
 def _cost_text(group: GroupTotals) -> str:
@@ -416,8 +540,10 @@ def _summary(result: Estimate) -> str:
         f"{totals.unknown_price:,} with unknown price",
         f"{totals.rejected:,} rejected (not billed)",
         f"{totals.unknown_model:,} with unknown model",
-        f"{result.unreadable:,} unreadable",
     ]
+    if totals.observed:
+        parts.append(f"{totals.failed:,} failed (not billed)")
+    parts.append(f"{result.unreadable:,} unreadable")
     if totals.observed:
         parts.append(
             f"{totals.observed:,} with a logged outcome, {totals.billed_differ:,} billed otherwise than predicted"
@@ -441,34 +567,45 @@ def _s(count: int) -> str:
 
 
 def render_csv(result: Estimate) -> str:
-    """One row per group (the totals when not grouped), a cost column per currency.
+    """One row per group (the totals when not grouped), amount columns per currency.
 
     A cost cell is empty when the group has no known cost in that currency (see unknown_price),
-    so an empty cell is never mistaken for a free request. Labels that a spreadsheet would run
-    as a formula are prefixed with ' (see _FORMULA_START).
+    so an empty cell is never mistaken for a free request; so is a `usd_equivalent_<currency>`
+    cell when no priced request of the group in that currency has a USD rate (`usd_unknown_<currency>`
+    counts those without one). Labels that a spreadsheet would run as a formula are prefixed
+    with ' (see _FORMULA_START).
     """
-    currencies = list(dict.fromkeys([*result.totals.cost, *result.totals.billed_cost]))
+    totals = result.totals
+    currencies = list(dict.fromkeys([*totals.cost, *totals.failed_would_have_cost, *totals.billed_cost]))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(
-        [*result.group_by, "requests", "accepted", "rejected", "unknown_model", "priced", "unknown_price", "images"]
+        [*result.group_by, "requests", "accepted", "rejected", "unknown_model", "failed", "priced", "unknown_price"]
+        + ["images"]
         + [f"cost_{currency}" for currency in currencies]
-        + ["observed", "billed_differ", "billed_images"]
+        + [f"usd_equivalent_{currency}" for currency in currencies]
+        + [f"usd_unknown_{currency}" for currency in currencies]
+        + [f"failed_would_have_cost_{currency}" for currency in currencies]
+        + ["failed_cost_unknown", "observed", "billed_differ", "billed_images"]
         + [f"billed_cost_{currency}" for currency in currencies]
     )
-    for group in result.groups if result.group_by else (result.totals,):
+    for group in result.groups if result.group_by else (totals,):
         writer.writerow(
             [_csv_safe(group.labels.get(dimension, "")) for dimension in result.group_by]
-            + [group.requests, group.accepted, group.rejected, group.unknown_model, group.priced]
+            + [group.requests, group.accepted, group.rejected, group.unknown_model, group.failed, group.priced]
             + [group.unknown_price, group.images]
-            + [format(group.cost[currency], "f") if currency in group.cost else "" for currency in currencies]
-            + [group.observed, group.billed_differ, group.billed_images]
-            + [
-                format(group.billed_cost[currency], "f") if currency in group.billed_cost else ""
-                for currency in currencies
-            ]
+            + _csv_amounts(group.cost, currencies)
+            + _csv_amounts(group.usd_equivalent, currencies)
+            + [group.usd_unknown.get(currency, 0) for currency in currencies]
+            + _csv_amounts(group.failed_would_have_cost, currencies)
+            + [group.failed_cost_unknown, group.observed, group.billed_differ, group.billed_images]
+            + _csv_amounts(group.billed_cost, currencies)
         )
     return out.getvalue()
+
+
+def _csv_amounts(amounts: Mapping[str, Decimal], currencies: Sequence[str]) -> list[str]:
+    return [format(amounts[currency], "f") if currency in amounts else "" for currency in currencies]
 
 
 def _csv_safe(label: str) -> str:
@@ -478,52 +615,31 @@ def _csv_safe(label: str) -> str:
 # -------------------------------------------------------------------------------------- html
 
 
-def render_html(result: Estimate, breaches: Sequence[Breach] = (), currencies: Mapping[str, str] | None = None) -> str:
+def render_html(result: Estimate, breaches: Sequence[Breach] = (), usd_rates: Sequence[Mapping[str, Any]] = ()) -> str:
     """One self-contained page (imagepricing._dashboard): inline CSS, CSS charts, no script and
     no external resource; a Content-Security-Policy forbids loading anything even if some text
     escaped escaping. Every piece of text goes through html.escape."""
     e = html.escape
+    headers = _headers(result)
     details = ['<table class="details"><thead><tr>']
-    headers = [*result.group_by, "requests", "accepted", "rejected", "unknown model", "images", "unknown price", "cost"]
-    if result.totals.observed:
-        headers.extend(_BILLED_COLUMNS)
     details.extend(f"<th>{e(h)}</th>" for h in headers)
     details.append("</tr></thead><tbody>")
     rows = [(group, "") for group in result.groups] if result.group_by else []
     rows.append((result.totals, "total"))
+    labels = len(result.group_by)
     for group, css in rows:
         details.append(f'<tr class="{css}">' if css else "<tr>")
         # Each cell names its column (data-label): on a phone a row is a card of "header: value" lines.
-        cells: list[tuple[str, str]] = []
-        if result.group_by:
-            labels = ["total"] + [""] * (len(result.group_by) - 1) if css else list(group.labels.values())
-            cells.extend(("", label) for label in labels)
-        counts = (
-            group.requests,
-            group.accepted,
-            group.rejected,
-            group.unknown_model,
-            group.images,
-            group.unknown_price,
-        )
-        cells.extend(("n", f"{count:,}") for count in counts)
-        cells.append(("n cost", _cost_text(group)))
-        if result.totals.observed:
-            cells.extend((("n", f"{group.billed_images:,}"), ("n", f"{group.billed_differ:,}")))
-            cells.append(("n cost", _amounts_text(group.billed_cost)))
-        for (kind, text), header in zip(cells, headers, strict=True):
+        cells = _cells(result, group, headers)
+        if css and labels:
+            cells[:labels] = ["total"] + [""] * (labels - 1)
+        for index, (text, header) in enumerate(zip(cells, headers, strict=True)):
+            kind = "" if index < labels else _CELL_CLASSES.get(header, "n")
             cell_class = f' class="{kind}"' if kind else ""
             details.append(f'<td{cell_class} data-label="{e(header)}">{e(text)}</td>')
         details.append("</tr>")
     details.append("</tbody></table>")
-    notes = []
-    if result.totals.unknown_price:
-        notes.append(
-            f"{result.totals.unknown_price:,} accepted request{_s(result.totals.unknown_price)}"
-            f" {_have(result.totals.unknown_price)} no known price; the costs leave them out."
-        )
-    if result.totals.unknown_model:
-        notes.append(_unknown_model_note(result))
+    notes = _notes(result, usd_rates)
     notes.extend(f"Warning: {warning}" for warning in result.warnings)
     page = render_dashboard(
         result,
@@ -531,7 +647,6 @@ def render_html(result: Estimate, breaches: Sequence[Breach] = (), currencies: M
         details=details,
         notes=notes,
         breaches=[str(b) for b in breaches],
-        currencies=currencies,
     )
     if result.bad_lines:
         shown = len(result.bad_lines)
@@ -541,10 +656,6 @@ def render_html(result: Estimate, breaches: Sequence[Breach] = (), currencies: M
             "</body></html>\n", f'<h2>Unreadable lines ({counted})</h2><ul class="bad">{items}</ul>\n</body></html>\n'
         )
     return page
-
-
-def _html_label(result: Estimate, group: GroupTotals) -> str:
-    return " / ".join(group.labels.values()) if result.group_by else "total"
 
 
 # ---------------------------------------------------------------------------------- progress

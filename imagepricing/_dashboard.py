@@ -18,11 +18,17 @@ script, no network (a Content-Security-Policy forbids loading anything), CSS cha
 - **Per group**: one bar per group of the other dimensions (summed over time), per currency, its
   amount printed beside it.
 - **Unknown counts under their own currency only.** A request of unknown price or model is in the
-  currency of its provider's price book. When the grouping names the provider, a group's unknown
-  counts are shown under that currency (in the bars and the columns' tooltips); when it does not,
-  a group may mix providers of different currencies (an Estimate counts unknowns per group, not
-  per currency), so its counts are shown once, in a panel of their own, never under a currency
+  currency of its provider's price book, and every group counts its unknowns per currency
+  (`GroupTotals.unknown_price_by_currency`, `unknown_model_by_currency`): each is shown under its
+  own currency (in the bars and the columns' tooltips), whatever the grouping, even for a group
+  that mixes providers of different currencies. Only counts an Estimate read from an older JSON
+  did not split by currency are shown apart, in a panel of their own, never under a currency
   they may not belong to.
+- **USD equivalents beside the credits.** Under each chart of a currency other than USD, its total
+  is followed by its USD equivalent at the reference rates (`GroupTotals.usd_equivalent`, labelled
+  as an equivalent, with the priced requests that have no rate), and each bar's tooltip gives the
+  group's; an equivalent is never drawn, nor added to a cost. The rates and their sources are in
+  the notes.
 - **The details table shows every column**: at 641 px and wider its headers wrap and it fits
   the page (no scrollbar hides the cost); under 640 px (a 390 px phone) each row is a card of
   "header: value" lines. Names never wrap mid-word; under 640 px each bar's label takes its own
@@ -37,7 +43,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import html
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from imagepricing.spend import _EXACT, NO_TIME, OTHER_GROUPS, Estimate, GroupTotals
@@ -86,18 +92,20 @@ h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.8em}
  padding-right:.3em}
 .yaxis span{line-height:1}
 table{border-collapse:collapse;margin-top:1em;width:100%}
-th,td{padding:.25em .5em;border-bottom:1px solid #e2e8f0;text-align:left}
+th,td{padding:.25em .35em;border-bottom:1px solid #e2e8f0;text-align:left}
 th{vertical-align:bottom;font-size:.9em}
 td{white-space:nowrap}
 td.n{text-align:right;font-variant-numeric:tabular-nums}
 td.cost{white-space:normal;min-width:8em}
+td.usd{white-space:normal}
 tr.total td{font-weight:600;border-top:2px solid #a0aec0}
 .note{color:#8a5a00;overflow-wrap:anywhere}
 .breach{color:#fff;background:#b42318;padding:.4em .7em;border-radius:3px;font-weight:600;overflow-wrap:anywhere}
 ul.bad{overflow-wrap:anywhere}
 @media (max-width:640px){
  body{margin:1em auto}
- .chart{grid-template-columns:minmax(3em,1fr) max-content}
+ .chart{grid-template-columns:minmax(3em,1fr) auto}
+ .amount .unknown{white-space:normal}
  .chart .label{grid-column:1 / -1;margin-top:.3em}
  .axis .w{display:none}
  table.details,.details tbody,.details tr,.details td{display:block;width:100%}
@@ -108,7 +116,7 @@ ul.bad{overflow-wrap:anywhere}
  .details td::before{content:attr(data-label) ": ";color:#4a5568}
  .details tr.total td{border-top:0}
 }
-@media (min-width:641px){.axis .n{display:none}}
+@media (min-width:641px){.axis .n{display:none}table.details{font-size:.92em}}
 """
 _CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
@@ -120,11 +128,9 @@ def render_dashboard(
     details: Sequence[str],
     notes: Sequence[str],
     breaches: Sequence[str],
-    currencies: Mapping[str, str] | None = None,
 ) -> str:
     """The page. `summary`, `details` (the details table's HTML, already escaped), `notes` and
-    `breaches` (plain text) come from the command line's renderer, so every format says the same.
-    `currencies`: each provider's currency (its price book's), to place unknown counts under theirs."""
+    `breaches` (plain text) come from the command line's renderer, so every format says the same."""
     e = html.escape
     parts = [
         "<!DOCTYPE html>",
@@ -144,14 +150,15 @@ def render_dashboard(
     other_dims = [dimension for dimension in result.group_by if dimension not in _TIME]
     groups = result.groups if result.group_by else (result.totals,)
     spent = list(result.totals.cost)
-    currency_of = _currency_of(result, currencies or {})
+    bars = bool(other_dims or not time_dims)
     if time_dims:
-        parts.extend(_time_charts(result, time_dims[0], other_dims, spent, currency_of))
-    if other_dims or not time_dims:
-        parts.extend(_group_bars(groups, other_dims, spent, currency_of))
+        # Each currency's total and USD equivalent is said once: above its bars, or its time chart.
+        parts.extend(_time_charts(result, time_dims[0], other_dims, spent, with_total=not bars))
+    if bars:
+        parts.extend(_group_bars(result.totals, groups, other_dims, spent))
     if not spent:
         parts.append('<p class="note">No request has a known price.</p>')
-    parts.extend(_unplaced_unknowns(groups, other_dims, currency_of))
+    parts.extend(_unplaced_unknowns(groups, other_dims))
     parts.append("<h2>Details</h2>")
     parts.extend(details)
     parts.extend(f'<p class="note">{e(note)}</p>' for note in notes)
@@ -159,35 +166,52 @@ def render_dashboard(
     return "\n".join(parts)
 
 
-CurrencyOf = Callable[[GroupTotals], str | None]
-
-
-def _currency_of(result: Estimate, currencies: Mapping[str, str]) -> CurrencyOf:
-    """The currency a group's unknown counts belong to, or None when the group may mix currencies.
-
-    A request is in the currency of its provider's price book: known for a group labelled with its
-    provider, or when every provider that could be in it has the same currency; not otherwise.
-    """
-    if "provider" in result.group_by:
-        return lambda group: currencies.get(group.labels["provider"])
-    known = set(currencies.values())
-    only = known.pop() if len(known) == 1 else None
-    return lambda group: only
-
-
-def _sums(
-    groups: Sequence[GroupTotals], currency: str | None = None, currency_of: CurrencyOf | None = None
-) -> tuple[dict[str, Decimal], int, int]:
-    """Costs per currency, and the unknown counts: all of them, or with `currency`, those in it."""
+def _sums(groups: Sequence[GroupTotals], currency: str | None = None) -> tuple[dict[str, Decimal], int, int]:
+    """Costs per currency, and the unknown counts: with `currency`, those in it; without, those
+    not split by currency (an Estimate read from an older JSON)."""
     cost: dict[str, Decimal] = {}
     unknown_price = unknown_model = 0
     for group in groups:
         for name, amount in group.cost.items():
             cost[name] = _EXACT.add(cost.get(name, Decimal(0)), amount)
-        if currency is None or (currency_of is not None and currency_of(group) == currency):
-            unknown_price += group.unknown_price
-            unknown_model += group.unknown_model
+        if currency is None:
+            unknown_price += group.unknown_price - sum(group.unknown_price_by_currency.values())
+            unknown_model += group.unknown_model - sum(group.unknown_model_by_currency.values())
+        else:
+            unknown_price += group.unknown_price_by_currency.get(currency, 0)
+            unknown_model += group.unknown_model_by_currency.get(currency, 0)
     return cost, unknown_price, unknown_model
+
+
+def _equivalent(groups: Iterable[GroupTotals], currency: str) -> tuple[Decimal | None, int]:
+    """The USD equivalent of `currency`'s costs in `groups` (None: no priced request has a rate),
+    and the priced requests without a rate."""
+    known: Decimal | None = None
+    missing = 0
+    for group in groups:
+        amount = group.usd_equivalent.get(currency)
+        if amount is not None:
+            known = amount if known is None else _EXACT.add(known, amount)
+        missing += group.usd_unknown.get(currency, 0)
+    return known, missing
+
+
+def _equivalent_text(known: Decimal | None, missing: int) -> str:
+    if known is None:
+        return f"no USD rate for {missing:,} priced request{'' if missing == 1 else 's'}" if missing else ""
+    return f"≈ {format(known, 'f')} USD equivalent" + (f" (+ {missing:,} without a rate)" if missing else "")
+
+
+def _currency_total(totals: GroupTotals, currency: str) -> list[str]:
+    """The paragraph under a currency's chart: its total and, but for USD, its USD equivalent."""
+    e = html.escape
+    if currency == "USD":
+        return []
+    amount = totals.cost.get(currency, Decimal(0))
+    equivalent = _equivalent_text(*_equivalent((totals,), currency))
+    if not equivalent:
+        return []
+    return [f'<p class="summary usd">{e(format(amount, "f"))} {e(currency)} in all, {e(equivalent)}.</p>']
 
 
 def _unknown_text(unknown_price: int, unknown_model: int) -> str:
@@ -215,7 +239,7 @@ def _merged(groups: Sequence[GroupTotals], dimensions: Sequence[str]) -> list[tu
 
 
 def _group_bars(
-    groups: Sequence[GroupTotals], dimensions: Sequence[str], currencies: Sequence[str], currency_of: CurrencyOf
+    totals: GroupTotals, groups: Sequence[GroupTotals], dimensions: Sequence[str], currencies: Sequence[str]
 ) -> list[str]:
     """Per group of `dimensions` (summed over the time dimensions), one bar chart per currency."""
     e = html.escape
@@ -223,19 +247,22 @@ def _group_bars(
     title = " / ".join(dimensions) if dimensions else "total"
     parts = []
     for currency in currencies:
-        rows = [(label, *_sums(members, currency, currency_of)) for label, members in merged]
-        amounts = [cost.get(currency, Decimal(0)) for _, cost, _, _ in rows]
+        rows = [(label, members, *_sums(members, currency)) for label, members in merged]
+        amounts = [cost.get(currency, Decimal(0)) for _, _, cost, _, _ in rows]
         largest = max(amounts, default=Decimal(0))
         parts.append(f"<h2>{e(currency)} per {e(title)}</h2>")
+        parts.extend(_currency_total(totals, currency))
         parts.append(f'<div class="chart" role="img" aria-label="{e(currency)} per {e(title)}">')
-        for (label, cost, unknown_price, unknown_model), amount in zip(rows, amounts, strict=True):
+        for (label, members, cost, unknown_price, unknown_model), amount in zip(rows, amounts, strict=True):
             if currency not in cost and not (unknown_price or unknown_model):
                 continue
             unknown = _unknown_text(unknown_price, unknown_model)
+            equivalent = _equivalent_text(*_equivalent(members, currency)) if currency != "USD" else ""
+            tip = f' title="{e(equivalent)}"' if equivalent else ""
             parts.append(
                 f'<div class="label">{e(label)}</div>'
                 f'<div class="track"><div class="bar" style="width:{_percent(amount, largest)}%"></div></div>'
-                f'<div class="amount">{e(format(amount, "f"))}'
+                f'<div class="amount"{tip}>{e(format(amount, "f"))}'
                 + (f' <span class="unknown">({e(unknown)})</span>' if unknown else "")
                 + "</div>"
             )
@@ -243,11 +270,12 @@ def _group_bars(
     return parts
 
 
-def _unplaced_unknowns(groups: Sequence[GroupTotals], dimensions: Sequence[str], currency_of: CurrencyOf) -> list[str]:
-    """Unknown counts of groups whose currency cannot be told, once each, under no currency."""
+def _unplaced_unknowns(groups: Sequence[GroupTotals], dimensions: Sequence[str]) -> list[str]:
+    """Unknown counts whose currency the estimate does not say (read from an older JSON), once
+    each, under no currency."""
     e = html.escape
     rows = []
-    for label, members in _merged([group for group in groups if currency_of(group) is None], dimensions):
+    for label, members in _merged(groups, dimensions):
         _, unknown_price, unknown_model = _sums(members)
         if unknown_price or unknown_model:
             rows.append(f"<li>{e(label)}: {e(_unknown_text(unknown_price, unknown_model))}</li>")
@@ -255,13 +283,13 @@ def _unplaced_unknowns(groups: Sequence[GroupTotals], dimensions: Sequence[str],
         return []
     return [
         "<h2>Requests of unknown cost</h2>",
-        '<p class="summary">Their currency is their provider\'s; group by provider to see them under it.</p>',
+        '<p class="summary">Counted by an estimate that did not record their currency (its provider\'s).</p>',
         f'<ul class="unknown">{"".join(rows)}</ul>',
     ]
 
 
 def _time_charts(
-    result: Estimate, axis: str, stack_by: Sequence[str], currencies: Sequence[str], currency_of: CurrencyOf
+    result: Estimate, axis: str, stack_by: Sequence[str], currencies: Sequence[str], *, with_total: bool
 ) -> list[str]:
     """Columns per time bucket, stacked by the other dimensions; lines without a time in a note."""
     e = html.escape
@@ -295,12 +323,16 @@ def _time_charts(
                 series = _OTHER
             stack = columns[bucket]
             stack[series] = _EXACT.add(stack.get(series, Decimal(0)), group.cost.get(currency, Decimal(0)))
-            if currency_of(group) == currency:
-                price, model = unknown[bucket]
-                unknown[bucket] = (price + group.unknown_price, model + group.unknown_model)
+            price, model = unknown[bucket]
+            unknown[bucket] = (
+                price + group.unknown_price_by_currency.get(currency, 0),
+                model + group.unknown_model_by_currency.get(currency, 0),
+            )
         totals = {bucket: _total(stack.values()) for bucket, stack in columns.items()}
         largest = max(totals.values(), default=Decimal(0))
         parts.append(f"<h2>{e(currency)} per {e(axis)}</h2>")
+        if with_total:
+            parts.extend(_currency_total(result.totals, currency))
         if not buckets:
             parts.append('<p class="note">No line has a time.</p>')
         else:
@@ -344,7 +376,7 @@ def _time_charts(
         ):
             if not left_out:
                 continue
-            cost, price, model = _sums(left_out, currency, currency_of)
+            cost, price, model = _sums(left_out, currency)
             count = sum(group.requests for group in left_out)
             amount = cost.get(currency, Decimal(0))
             extra = _unknown_text(price, model)

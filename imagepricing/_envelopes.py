@@ -11,7 +11,7 @@ requests or of envelopes naming `generations` and `acedata` never reaches this m
   status) and `response` (the platform's JSON answer). Ace Data Cloud's and XHuoAPI's pages show
   `{"success": true, "data": [...]}` (or `"data": {"created": ..., "data": [...]}`) and
   `{"success": false, "error": {...}}`; a failed call is not billed, and a successful one bills
-  each image returned.
+  each image returned. `call_outcome` says both: the images billed and whether the call failed.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from imagepricing._tables import ENDPOINTS
 from imagepricing.capabilities import Catalog
 from imagepricing.routes import route
 
-__all__ = ["ENVELOPE_FIELDS", "EndpointReader", "billed_images", "field_names"]
+__all__ = ["ENVELOPE_FIELDS", "EndpointReader", "billed_images", "call_outcome", "field_names"]
 
 # The envelope's keys, by role; `field_names` renames them for logs that call them otherwise.
 ENVELOPE_FIELDS: Final = ("request", "endpoint", "provider", "time", "status", "response", "id")
@@ -79,13 +79,8 @@ class EndpointReader:
 
 
 def billed_images(status: object, response: object, predicted: int) -> int | None:
-    """The images the platform billed for one call, or None when the envelope does not say.
-
-    0 for a failed call: HTTP status 400 or more, or a response with `"success": false` (or an
-    `error` object and no data). For a successful one, the number of items in the response's
-    `data` list (at the top, or in `data.data` as the DALL-E guide shows); `predicted` when the
-    call succeeded but the response lists no images (a status alone, or a response logged without
-    its data). A status or response of the wrong kind is no evidence and is ignored.
+    """The images the platform billed for one call, or None when the envelope does not say
+    (`call_outcome`'s first half).
 
     >>> billed_images(200, {"success": True, "data": [{"url": "a"}, {"url": "b"}]}, 1)
     2
@@ -94,22 +89,46 @@ def billed_images(status: object, response: object, predicted: int) -> int | Non
     >>> billed_images(None, None, 1) is None
     True
     """
+    outcome = call_outcome(status, response, predicted)
+    return None if outcome is None else outcome[0]
+
+
+def call_outcome(status: object, response: object, predicted: int) -> tuple[int, bool] | None:
+    """What the envelope says of one call: (images billed, whether the call failed), or None when
+    it says nothing.
+
+    A call **failed** when its HTTP status is 400 or more, or its response says `"success": false`
+    (or holds an `error` object and no data): it billed 0 images. For a successful one, the
+    number of items in the response's `data` list (at the top, or in `data.data` as the DALL-E
+    guide shows); `predicted` when the call succeeded but the response lists no images (a status
+    alone, or a response logged without its data). A success that lists no image at all
+    (`"data": []`) billed 0 but did not fail. A status or response of the wrong kind is no
+    evidence and is ignored.
+
+    >>> call_outcome(502, None, 1), call_outcome(200, {"success": True, "data": []}, 1)
+    ((0, True), (0, False))
+    >>> call_outcome(200, None, 2), call_outcome("OK", None, 2)
+    ((2, False), None)
+    """
     code = _status_code(status)
     if code is not None and code >= 400:
-        return 0
+        return _FAILED
     answer = _response_object(response)
     if answer is not None:
         success = answer.get("success")
         if success is False:
-            return 0
+            return _FAILED
         count = _image_count(answer.get("data"))
         if count is not None:
-            return count
+            return count, False
         if success is not True and isinstance(answer.get("error"), Mapping):
-            return 0
+            return _FAILED
         if success is True:
-            return predicted
-    return None if code is None else predicted
+            return predicted, False
+    return None if code is None else (predicted, False)
+
+
+_FAILED: Final = (0, True)
 
 
 def _status_code(status: object) -> int | None:

@@ -37,11 +37,11 @@ import datetime as dt
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
-from types import MappingProxyType
 from typing import Any, Final, TypeVar
 
 try:
     import pyarrow as pa
+    import pyarrow.compute as pc
 except ImportError as exc:  # depends on the environment
     raise ImportError("imagepricing.arrow needs pyarrow: pip install 'imagepricing[arrow]'") from exc
 
@@ -59,14 +59,14 @@ from imagepricing.spend import (
     UNKNOWN_MODEL,
     BadLine,
     Estimate,
-    GroupTotals,
-    _currency_order,
+    Tally,
 )
 
 __all__ = [
     "MONEY",
     "SCHEMA",
     "STATUSES",
+    "USD_MONEY",
     "duckdb_type",
     "estimate_table",
     "price_array",
@@ -77,9 +77,11 @@ __all__ = [
 
 #: Exact money in every engine: 29 integer digits and 9 decimal places.
 MONEY: Final = pa.decimal128(38, 9)
+#: USD equivalents and rates: a cost of 9 decimal places times a rate of up to 9 is exact in 18.
+USD_MONEY: Final = pa.decimal128(38, 18)
 _SCALE = 9
+_USD_SCALE = 18
 _MAX_DIGITS = 38
-_QUANTUM = Decimal(1).scaleb(-_SCALE)
 
 SCHEMA: Final = pa.schema(
     [
@@ -101,9 +103,14 @@ SCHEMA: Final = pa.schema(
         # that does not say (its prediction stands), billed_cost null too where the price is unknown.
         pa.field("billed", pa.int64()),
         pa.field("billed_cost", MONEY),
+        # `cost` in US dollars at `usd_rate`, the reference rate of the line's day (a reference,
+        # never a charge): null where the cost or the rate is unknown.
+        pa.field("usd_equivalent", USD_MONEY),
+        pa.field("usd_rate", USD_MONEY),
     ]
 )
 
+_MODEL_UNKNOWN = "model_unknown"  # the error code of a model the catalog does not know
 _TEXT_TYPES = (pa.string(), pa.large_string(), pa.binary(), pa.large_binary(), pa.string_view(), pa.binary_view())
 _Batch = TypeVar("_Batch", pa.RecordBatch, pa.Table)
 _local = threading.local()
@@ -208,9 +215,11 @@ def totals(
     """Add up result rows (`SCHEMA`, e.g. one batch's `price_batch` output) into an `Estimate`.
 
     The partial total of one batch: add partials with `Estimate.merge` (exact Decimals). Counted
-    as `estimate` counts: unknown models and unknown prices apart, group labels "(unknown
-    model)", "(invalid)", "(none)" and "(no time)" where a label is None; what was billed from
-    the `billed` and `billed_cost` columns where they are not null, else as predicted. The rows
+    as `estimate` counts, by the same code (spend.Tally, from each row's `status`): unknown
+    models, unknown prices and failed calls apart, group labels "(unknown model)", "(invalid)",
+    "(none)" and "(no time)" where a label is None; what was billed from the `billed` and
+    `billed_cost` columns where they are not null, else as predicted; USD equivalents from
+    `usd_equivalent`. The rows
     carry a line's UTC date, not its hour: grouping by hour is a ValueError here (estimate
     groups by hour). `endpoint`, `provider`, `as_of`
     and `price_basis` are the options the rows were priced with (recorded, and checked by
@@ -228,6 +237,7 @@ def totals(
         raise KeyError(f"not a result of price_batch: no column {', '.join(missing)}")
     keys = [
         "status",
+        "ok",
         "endpoint",
         "provider",
         "model",
@@ -238,10 +248,23 @@ def totals(
         "currency",
         "billed",
         "billed_cost",
+        "usd_equivalent",
     ]
+    # Whether a row's model is one the catalog does not know, for the label of a failed call's row
+    # (its status says failed, not unknown_model): found in C, the error lists flattened.
+    errors = table.column("errors")
+    flat = pc.list_flatten(errors)
+    unknown = pc.filter(pc.list_parent_indices(errors), pc.equal(flat, _MODEL_UNKNOWN))
+    rows = table.num_rows
+    if len(unknown):
+        flags = pc.is_in(pc.subtract(pc.cumulative_sum(pa.repeat(1, rows)), 1), value_set=unknown)
+    else:
+        flags = pa.repeat(False, rows)
+    table = table.append_column("model_unknown", flags)
+    keys.append("model_unknown")
     counted = table.select(keys).group_by(keys, use_threads=False).aggregate([([], "count_all")])
-    groups: dict[tuple[str, ...], dict[str, Any]] = {}
-    overall = _new_sums()
+    groups: dict[tuple[str, ...], Tally] = {}
+    overall = Tally()
     lines = blank = unreadable = 0
     for row in counted.to_pylist():
         count: int = row["count_all"]
@@ -253,7 +276,7 @@ def totals(
             unreadable += count
             continue
         labels = {
-            "model": row["model"] or (UNKNOWN_MODEL if row["status"] == "unknown_model" else INVALID_MODEL),
+            "model": row["model"] or (UNKNOWN_MODEL if row["model_unknown"] else INVALID_MODEL),
             "endpoint": row["endpoint"],
             "provider": row["provider"],
             "tier": row["tier"] or NO_TIER,
@@ -264,7 +287,7 @@ def totals(
         key = tuple(labels[dimension] for dimension in dimensions)
         sums = groups.get(key)
         if sums is None:
-            sums = groups[key] = _new_sums()
+            sums = groups[key] = Tally()
         _count(sums, row, count)
         _count(overall, row, count)
     samples = []
@@ -278,8 +301,8 @@ def totals(
                     break
     return Estimate(
         group_by=dimensions,
-        totals=_frozen({}, overall),
-        groups=tuple(_frozen(dict(zip(dimensions, key, strict=True)), groups[key]) for key in sorted(groups)),
+        totals=overall.freeze({}),
+        groups=tuple(groups[key].freeze(dict(zip(dimensions, key, strict=True))) for key in sorted(groups)),
         lines_read=lines,
         unreadable=unreadable,
         blank=blank,
@@ -294,9 +317,11 @@ def totals(
 
 def estimate_table(result: Estimate) -> pa.Table:
     """An `Estimate` as an Arrow table (`Estimate.to_arrow()`): one row per group (the totals when
-    not grouped), a string column per dimension, the counts, and per currency `cost_<currency>`
-    and `billed_cost_<currency>` as decimal128(38, 9), null where the group has no known cost in
-    it (never 0 for unknown).
+    not grouped), a string column per dimension, the counts, and per currency `cost_<currency>`,
+    `failed_would_have_cost_<currency>` and `billed_cost_<currency>` as decimal128(38, 9), null
+    where the group has no known cost in it (never 0 for unknown); per currency
+    `usd_equivalent_<currency>` (decimal128(38, 18), US dollars at the reference rates, null where
+    none is known) and `usd_unknown_<currency>` (priced requests without a rate).
 
     >>> import imagepricing
     >>> table = imagepricing.estimate(['{"model": "nano-banana", "prompt": "a"}']).to_arrow()
@@ -304,7 +329,8 @@ def estimate_table(result: Estimate) -> pa.Table:
     (['nano-banana'], [Decimal('0.140000000')])
     """
     groups = result.groups if result.group_by else (result.totals,)
-    currencies = list(dict.fromkeys([*result.totals.cost, *result.totals.billed_cost]))
+    totals = result.totals
+    currencies = list(dict.fromkeys([*totals.cost, *totals.failed_would_have_cost, *totals.billed_cost]))
     columns: dict[str, pa.Array] = {}
     for dimension in result.group_by:
         columns[dimension] = pa.array([group.labels[dimension] for group in groups], pa.string())
@@ -316,6 +342,8 @@ def estimate_table(result: Estimate) -> pa.Table:
         "priced",
         "unknown_price",
         "images",
+        "failed",
+        "failed_cost_unknown",
         "observed",
         "billed_differ",
         "billed_images",
@@ -324,6 +352,17 @@ def estimate_table(result: Estimate) -> pa.Table:
         columns[name] = pa.array([getattr(group, name) for group in groups], pa.int64())
     for currency in currencies:
         columns[f"cost_{currency}"] = pa.array([_money(group.cost.get(currency)) for group in groups], MONEY)
+    for currency in currencies:
+        columns[f"usd_equivalent_{currency}"] = pa.array(
+            [_money(group.usd_equivalent.get(currency), _USD_SCALE) for group in groups], USD_MONEY
+        )
+        columns[f"usd_unknown_{currency}"] = pa.array(
+            [group.usd_unknown.get(currency, 0) for group in groups], pa.int64()
+        )
+    for currency in currencies:
+        columns[f"failed_would_have_cost_{currency}"] = pa.array(
+            [_money(group.failed_would_have_cost.get(currency)) for group in groups], MONEY
+        )
     for currency in currencies:
         columns[f"billed_cost_{currency}"] = pa.array(
             [_money(group.billed_cost.get(currency)) for group in groups], MONEY
@@ -344,6 +383,7 @@ def duckdb_type() -> str:
         pa.date32(): "DATE",
         pa.int64(): "BIGINT",
         MONEY: "DECIMAL(38, 9)",
+        USD_MONEY: "DECIMAL(38, 18)",
         pa.list_(pa.string()): "VARCHAR[]",
     }
     return "STRUCT(" + ", ".join(f"{field.name} {names[field.type]}" for field in SCHEMA) + ")"
@@ -371,8 +411,8 @@ def _pricer(
     return pricer
 
 
-def _money(value: Decimal | None) -> Decimal | None:
-    """`value` as decimal128(38, 9) holds it, or ValueError: never rounded."""
+def _money(value: Decimal | None, places: int = _SCALE) -> Decimal | None:
+    """`value` as decimal128(38, `places`) holds it, or ValueError: never rounded."""
     if value is None:
         return None
     _, digits, exponent = value.as_tuple()
@@ -380,14 +420,14 @@ def _money(value: Decimal | None) -> Decimal | None:
         raise ValueError(f"cannot hold {value} as an amount")
     scale = -exponent
     integer_digits = len(digits) - scale
-    if scale > _SCALE and any(digits[len(digits) - scale + _SCALE :]):
+    if scale > places and any(digits[len(digits) - scale + places :]):
         raise ValueError(
-            f"the amount {value} needs more than {_SCALE} decimal places; decimal128(38, 9) would round it"
+            f"the amount {value} needs more than {places} decimal places; decimal128(38, {places}) would round it"
         )
-    if integer_digits > _MAX_DIGITS - _SCALE:
-        raise ValueError(f"the amount {value} has more than {_MAX_DIGITS - _SCALE} integer digits")
+    if integer_digits > _MAX_DIGITS - places:
+        raise ValueError(f"the amount {value} has more than {_MAX_DIGITS - places} integer digits")
     # Exact: at most trailing zeros are dropped (checked above).
-    return value.quantize(_QUANTUM, context=_EXACT) if scale > _SCALE else value
+    return value.quantize(Decimal(1).scaleb(-places), context=_EXACT) if scale > places else value
 
 
 def _rows_struct(rows: list[RequestResult]) -> pa.StructArray:
@@ -397,77 +437,23 @@ def _rows_struct(rows: list[RequestResult]) -> pa.StructArray:
             columns[name].append(value)
     for name in ("unit_price", "multiplier", "cost", "billed_cost"):
         columns[name] = [_money(value) for value in columns[name]]
+    for name in ("usd_equivalent", "usd_rate"):
+        columns[name] = [_money(value, _USD_SCALE) for value in columns[name]]
     columns["errors"] = [list(codes) for codes in columns["errors"]]
     return pa.StructArray.from_arrays(
         [pa.array(columns[field.name], field.type) for field in SCHEMA], fields=list(SCHEMA)
     )
 
 
-def _new_sums() -> dict[str, Any]:
-    return {
-        "requests": 0,
-        "accepted": 0,
-        "rejected": 0,
-        "unknown_model": 0,
-        "priced": 0,
-        "unknown_price": 0,
-        "images": 0,
-        "cost": {},
-        "observed": 0,
-        "billed_differ": 0,
-        "billed_images": 0,
-        "billed_cost": {},
-    }
-
-
-def _count(sums: dict[str, Any], row: Mapping[str, Any], count: int) -> None:
-    """Count `count` rows alike, as estimate's group sums do (estimation._Sums.add)."""
-    sums["requests"] += count
-    status = row["status"]
-    billed: int | None = row["billed"]
-    if billed is not None:
-        sums["observed"] += count
-        sums["billed_images"] += billed * count
-        if billed != (row["images"] if status in ("priced", "unknown_price") else 0):
-            sums["billed_differ"] += count
-        if row["billed_cost"] is not None:
-            _add(sums["billed_cost"], row["currency"], _EXACT.multiply(row["billed_cost"], count))
-    if status in ("rejected", "unknown_model"):
-        sums[status] += count
-        return
-    sums["accepted"] += count
-    sums["images"] += row["images"] * count
-    if billed is None:
-        sums["billed_images"] += row["images"] * count
-    if status == "unknown_price":
-        sums["unknown_price"] += count
-        return
-    sums["priced"] += count
-    amount = _EXACT.multiply(row["cost"], count)
-    _add(sums["cost"], row["currency"], amount)
-    if billed is None:
-        _add(sums["billed_cost"], row["currency"], amount)
-
-
-def _add(sums: dict[str, Decimal], currency: str, amount: Decimal) -> None:
-    sums[currency] = _EXACT.add(sums.get(currency, Decimal(0)), amount)
-
-
-def _frozen(labels: dict[str, str], sums: dict[str, Any]) -> GroupTotals:
-    cost: dict[str, Decimal] = sums["cost"]
-    billed_cost: dict[str, Decimal] = sums["billed_cost"]
-    return GroupTotals(
-        labels=MappingProxyType(labels),
-        requests=sums["requests"],
-        accepted=sums["accepted"],
-        rejected=sums["rejected"],
-        priced=sums["priced"],
-        unknown_price=sums["unknown_price"],
-        images=sums["images"],
-        cost=MappingProxyType(dict(sorted(cost.items(), key=_currency_order))),
-        unknown_model=sums["unknown_model"],
-        observed=sums["observed"],
-        billed_differ=sums["billed_differ"],
-        billed_images=sums["billed_images"],
-        billed_cost=MappingProxyType(dict(sorted(billed_cost.items(), key=_currency_order))),
+def _count(tally: Tally, row: Mapping[str, Any], count: int) -> None:
+    """Count `count` result rows alike into `tally` (spend.Tally, as estimate counts its verdicts)."""
+    tally.add(
+        row["status"],
+        count,
+        row["currency"],
+        images=row["images"] if row["ok"] else 0,
+        cost=row["cost"],
+        usd_equivalent=row["usd_equivalent"],
+        billed=row["billed"],
+        billed_cost=row["billed_cost"],
     )

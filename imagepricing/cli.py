@@ -406,7 +406,36 @@ def _run_prices(args: argparse.Namespace) -> int:
             f"{row['provider']:<9} {row['model']:<16} {amount:<22} {keys:<32} {mult:<10} {row['basis']:<9} {span}\n"
             f"          source: {row['source']}\n"
         )
+    rates = usd_rates_table(catalog)
+    if rates:
+        sys.stdout.write("\nUSD reference rates (for USD equivalents; a reference, never what is charged):\n")
+    for rate in rates:
+        span = f"{rate['effective_from'] or '…'} to {rate['effective_until'] or 'now'}"
+        sys.stdout.write(
+            f"{rate['provider']:<9} {rate['currency']} at {rate['usd']} USD each  {span}\n"
+            + (f"          note: {rate['note']}\n" if rate["note"] else "")
+            + f"          source: {rate['source']}\n"
+        )
     return 0
+
+
+def usd_rates_table(catalog: Catalog) -> list[dict[str, Any]]:
+    """Every price book's USD reference rates (`usd_rates`), JSON-ready: the rates behind
+    `Report.usd_equivalent` and estimate's USD equivalents. A book in USD needs none (its
+    equivalent is the amount itself); a book that follows another uses that book's rates."""
+    return [
+        {
+            "provider": book.provider,
+            "currency": book.currency,
+            "usd": _dec(rate.amount),
+            "effective_from": rate.effective_from.isoformat() if rate.effective_from else None,
+            "effective_until": rate.effective_until.isoformat() if rate.effective_until else None,
+            "note": rate.note,
+            "source": rate.source,
+        }
+        for book in catalog.price_books.values()
+        for rate in book.usd_rates
+    ]
 
 
 def prices_table(catalog: Catalog) -> list[dict[str, Any]]:

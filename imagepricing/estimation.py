@@ -46,11 +46,18 @@ Decisions (docs/estimate.md explains each at more length):
   platform billed: nothing for a failed call (status >= 400 or `"success": false`), else the
   images it returned. Such a line is `observed`; every other line counts as predicted. Predicted
   and billed are shown side by side, with the number of lines where they differ.
-- **What counts.** `accepted` requests pass the rules and are billed; `rejected` ones would fail
-  upstream and are not billed. An accepted request whose price is unknown counts in
-  `unknown_price` (its images still count as billed) and never adds zero to a cost. A request
-  naming a model the catalog does not know counts in `unknown_model`, neither rejected nor free
-  (a newer model is billed all the same); the first names are listed in `unknown_models`.
+- **Failed calls** are counted as such (`failed`), unless the rules reject the request (then it
+  is `rejected`, as predicted): left out of accepted, images and the cost, which is spend, with
+  what they would have cost beside (`failed_would_have_cost`).
+- **USD equivalents.** A priced line's cost at the reference rate of its day (Report.usd_equivalent)
+  is summed per currency in `usd_equivalent`, beside the cost and never added to it; priced lines
+  whose day has no rate are counted in `usd_unknown`.
+- **What counts** (spend.line_status, counted by spend.Tally). `accepted` requests pass the rules
+  and are billed; `rejected` ones would fail upstream and are not billed. An accepted request
+  whose price is unknown counts in `unknown_price` (its images still count as billed) and never
+  adds zero to a cost. A request naming a model the catalog does not know counts in
+  `unknown_model`, neither rejected nor free (a newer model is billed all the same); the first
+  names are listed in `unknown_models`.
 - **Group labels** come from the catalog, never from the log: a request naming a model the catalog
   does not know is grouped under "(unknown model)", one naming no model (or not a string) under
   "(invalid)", a model without size tiers under tier "(none)", a line without time
@@ -85,13 +92,12 @@ import zlib
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from itertools import islice
-from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from imagepricing import _log_reading
 from imagepricing._clock import today
 from imagepricing._describe import escape_unprintable, plausible_token
-from imagepricing._envelopes import EndpointReader, billed_images, field_names
+from imagepricing._envelopes import EndpointReader, call_outcome, field_names
 from imagepricing._log_reading import (
     _FAST_LINE,
     _SCAN,
@@ -124,9 +130,9 @@ from imagepricing.spend import (
     BadLine,
     Estimate,
     GroupTotals,
-    _add_to,
+    Tally,
     _cap_warning,
-    _currency_order,
+    line_status,
 )
 
 __all__ = [
@@ -367,9 +373,14 @@ class _Verdict(NamedTuple):
     unit_price: str | None = None
     multiplier: str | None = None
     # What the platform billed, where the envelope says (status, response; see _observed):
-    # -1 when it does not, and the line counts as predicted.
+    # -1 when it does not, and the line counts as predicted; `failed` when it says the call failed.
     billed: int = -1
     billed_cost: str | None = None
+    failed: bool = False
+    # The cost's USD equivalent at the reference rate of the day (None: cost or rate unknown); the
+    # rate itself is kept only for per-request results (`detailed`).
+    usd_equivalent: str | None = None
+    usd_rate: str | None = None
 
 
 _MISSING: Any = object()
@@ -404,8 +415,8 @@ class _Estimator:
         self._provider_problem = (
             f"bad envelope: {self.fields['provider']!r} must be one of {', '.join(self.catalog.price_books)}"
         )
-        # (verdict index, billed images) -> the verdict with what was billed (see _observed)
-        self.billed_ids: dict[tuple[int, int], int] = {}
+        # (verdict index, billed images, failed) -> the verdict with what was billed (see _observed)
+        self.billed_ids: dict[tuple[int, int, bool], int] = {}
         # Models the catalog does not know, as the log names them (escaped, bounded; see _checked)
         self.unknown_models: dict[str, None] = {}
         if type(max_groups) is not int or max_groups < 1:
@@ -465,8 +476,8 @@ class _Estimator:
         # Group sums of the verdicts folded so far (see _fold); past max_groups, the groups after
         # `cutoff` in label order are added up in `other`.
         self.max_groups = max_groups
-        self.groups: dict[tuple[str, ...], _Sums] = {}
-        self.other = _Sums()
+        self.groups: dict[tuple[str, ...], Tally] = {}
+        self.other = Tally()
         self.cutoff: tuple[str, ...] | None = None
 
     def start(self, name: str) -> None:
@@ -672,15 +683,14 @@ class _Estimator:
 
     def _observed(self, index: int, envelope: Mapping[Any, Any]) -> int:
         """The verdict of a line whose envelope says what the platform billed (status, response):
-        the request's verdict with `billed` set. Lines without either keep `billed` at -1 (as
-        predicted)."""
+        the request's verdict with `billed` (and `failed`) set. Lines without either keep `billed`
+        at -1 (as predicted)."""
         verdict = self.verdicts[index]
-        billed = billed_images(
-            envelope.get(self.fields["status"]), envelope.get(self.fields["response"]), verdict.images
-        )
-        if billed is None:
+        said = call_outcome(envelope.get(self.fields["status"]), envelope.get(self.fields["response"]), verdict.images)
+        if said is None:
             return index
-        found = self.billed_ids.get((index, billed))
+        billed, failed = said
+        found = self.billed_ids.get((index, billed, failed))
         if found is not None:
             return found
         billed_cost: str | None = None
@@ -697,9 +707,9 @@ class _Estimator:
         elif billed == 0:
             billed_cost = "0"
         self._make_room()  # may fold and renumber; `verdict` is in hand
-        found = self._register(verdict._replace(billed=billed, billed_cost=billed_cost))
+        found = self._register(verdict._replace(billed=billed, billed_cost=billed_cost, failed=failed))
         if index < len(self.verdicts) and self.verdicts[index] is verdict:  # not folded meanwhile
-            self.billed_ids[(index, billed)] = found
+            self.billed_ids[(index, billed, failed)] = found
         return found
 
     def _unknown_model(self, request: Mapping[Any, Any], report: Report) -> str:
@@ -732,6 +742,7 @@ class _Estimator:
         if model is None:
             model = self._unknown_model(request, report)
         cost = report.cost
+        usd = report.usd_equivalent
         verdict = _Verdict(
             endpoint=report.endpoint,
             provider=report.provider,
@@ -742,15 +753,17 @@ class _Estimator:
             images=report.images,
             cost=None if cost is None else str(cost),
             currency=report.currency,
+            usd_equivalent=None if usd is None else str(usd),
         )
         if self.detailed:
             codes = tuple(finding.code for finding in report.errors)
             if report.ok:  # a rejected request is not billed: no price
-                unit_price, multiplier = report.unit_price, report.multiplier
+                unit_price, multiplier, rate = report.unit_price, report.multiplier, report.usd_rate
                 verdict = verdict._replace(
                     codes=codes,
                     unit_price=None if unit_price is None else str(unit_price),
                     multiplier=None if multiplier is None else str(multiplier),
+                    usd_rate=None if rate is None else str(rate),
                 )
             else:
                 verdict = verdict._replace(codes=codes)
@@ -792,7 +805,7 @@ class _Estimator:
         """
         for verdict, count in zip(self.verdicts, self.counts, strict=True):
             if count:
-                self._sums_for(tuple(_label(verdict, dimension) for dimension in self.group_by)).add(verdict, count)
+                _count(self._sums_for(tuple(_label(verdict, dimension) for dimension in self.group_by)), verdict, count)
         self.verdicts.clear()
         self.verdict_ids.clear()
         self.billed_ids.clear()
@@ -802,12 +815,12 @@ class _Estimator:
         if len(self.groups) >= 2 * self.max_groups:
             self._cap_groups()
 
-    def _sums_for(self, labels: tuple[str, ...]) -> _Sums:
+    def _sums_for(self, labels: tuple[str, ...]) -> Tally:
         if self.cutoff is not None and labels > self.cutoff:
             return self.other
         sums = self.groups.get(labels)
         if sums is None:
-            sums = self.groups[labels] = _Sums()
+            sums = self.groups[labels] = Tally()
         return sums
 
     def _cap_groups(self) -> None:
@@ -889,7 +902,7 @@ class _Estimator:
         self._fold()
         self._cap_groups()
         warnings = list(self.warnings)
-        total = _Sums()
+        total = Tally()
         for sums in self.groups.values():
             total.merge(sums)
         total.merge(self.other)
@@ -924,89 +937,27 @@ class _Estimator:
         )
 
 
-class _Sums:
-    __slots__ = (
-        "accepted",
-        "billed_cost",
-        "billed_images",
-        "cost",
-        "differ",
-        "images",
-        "observed",
-        "priced",
-        "rejected",
-        "requests",
-        "unknown",
-        "unknown_model",
+def _count(tally: Tally, verdict: _Verdict, count: int) -> None:
+    """Count `count` lines of one verdict into `tally` (spend.Tally: the one place lines are counted)."""
+    tally.add(
+        line_status(
+            ok=verdict.ok,
+            unknown_model=verdict.model == UNKNOWN_MODEL,
+            priced=verdict.cost is not None,
+            failed=verdict.failed,
+        ),
+        count,
+        verdict.currency,
+        images=verdict.images if verdict.ok else 0,
+        cost=_decimal(verdict.cost),
+        usd_equivalent=_decimal(verdict.usd_equivalent),
+        billed=None if verdict.billed < 0 else verdict.billed,
+        billed_cost=_decimal(verdict.billed_cost),
     )
 
-    def __init__(self) -> None:
-        self.requests = self.accepted = self.rejected = self.priced = self.unknown = self.images = 0
-        self.unknown_model = self.observed = self.differ = self.billed_images = 0
-        self.cost: dict[str, Decimal] = {}
-        self.billed_cost: dict[str, Decimal] = {}
 
-    def add(self, verdict: _Verdict, count: int) -> None:
-        self.requests += count
-        billed = verdict.billed
-        if billed >= 0:
-            self.observed += count
-            self.billed_images += billed * count
-            if billed != (verdict.images if verdict.ok else 0):
-                self.differ += count
-            if verdict.billed_cost is not None:
-                _add_to(self.billed_cost, verdict.currency, _EXACT.multiply(Decimal(verdict.billed_cost), count))
-        if not verdict.ok:
-            if verdict.model == UNKNOWN_MODEL:
-                self.unknown_model += count
-            else:
-                self.rejected += count
-            return
-        self.accepted += count
-        self.images += verdict.images * count
-        if billed < 0:
-            self.billed_images += verdict.images * count
-        if verdict.cost is None:
-            self.unknown += count
-            return
-        self.priced += count
-        amount = _EXACT.multiply(Decimal(verdict.cost), count)
-        _add_to(self.cost, verdict.currency, amount)
-        if billed < 0:
-            _add_to(self.billed_cost, verdict.currency, amount)
-
-    def merge(self, other: _Sums) -> None:
-        self.requests += other.requests
-        self.accepted += other.accepted
-        self.rejected += other.rejected
-        self.priced += other.priced
-        self.unknown += other.unknown
-        self.images += other.images
-        self.unknown_model += other.unknown_model
-        self.observed += other.observed
-        self.differ += other.differ
-        self.billed_images += other.billed_images
-        for currency, amount in other.cost.items():
-            _add_to(self.cost, currency, amount)
-        for currency, amount in other.billed_cost.items():
-            _add_to(self.billed_cost, currency, amount)
-
-    def freeze(self, labels: Mapping[str, str]) -> GroupTotals:
-        return GroupTotals(
-            labels=MappingProxyType(dict(labels)),
-            requests=self.requests,
-            accepted=self.accepted,
-            rejected=self.rejected,
-            priced=self.priced,
-            unknown_price=self.unknown,
-            images=self.images,
-            cost=MappingProxyType(dict(sorted(self.cost.items(), key=_currency_order))),
-            unknown_model=self.unknown_model,
-            observed=self.observed,
-            billed_differ=self.differ,
-            billed_images=self.billed_images,
-            billed_cost=MappingProxyType(dict(sorted(self.billed_cost.items(), key=_currency_order))),
-        )
+def _decimal(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
 
 
 def _label(verdict: _Verdict, dimension: str) -> str:

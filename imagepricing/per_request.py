@@ -22,8 +22,15 @@ Decisions:
 - **Statuses.** `priced` (accepted, known cost), `unknown_price` (accepted, no price known that
   day: never a cost of zero), `unknown_model` (the catalog does not know the model: reported on
   its own, so spend on a model newer than the tables is visible; `estimate` counts it apart
-  too), `rejected` (upstream would refuse the request), `unreadable` (the line is not a
-  request; `reason` says why and never quotes it), `blank`.
+  too), `rejected` (upstream would refuse the request), `failed` (the envelope says the call
+  failed, a status of 400 or more or `"success": false`, though the rules accept the request or
+  do not know its model: billed nothing; its `cost` is what it would have cost), `unreadable`
+  (the line is not a request; `reason` says why and never quotes it), `blank`. The statuses of
+  requests are `spend.line_status`'s, so rows and `estimate`'s totals count alike.
+- **USD equivalent.** `usd_equivalent` is `cost` in US dollars at `usd_rate`, the reference rate
+  of the currency on the line's day (the price book's `usd_rates`; 1 for a price in USD); None
+  when the cost or the rate is unknown (no rate is recorded for credits before 2026-05-24). A
+  reference for comparing amounts, never what an account is charged.
 - **Prices only where billed.** `unit_price`, `multiplier` and `cost` are None for a request
   upstream would refuse (failures are not billed), even where `check`'s report quotes a price.
 - **Labels come from the catalog**, as in `estimate`: `model` is a catalog id or None (never text
@@ -42,10 +49,11 @@ from typing import Final, NamedTuple
 from imagepricing.capabilities import Catalog
 from imagepricing.estimation import INVALID_MODEL, NO_TIER, NO_TIME, UNKNOWN_MODEL, _Estimator, _Verdict
 from imagepricing.pricing import PriceBasis
+from imagepricing.spend import LINE_STATUSES, line_status
 
 __all__ = ["STATUSES", "RequestPricer", "RequestResult"]
 
-STATUSES: Final = ("priced", "unknown_price", "unknown_model", "rejected", "unreadable", "blank")
+STATUSES: Final = (*LINE_STATUSES, "unreadable", "blank")
 
 _UNKNOWN_MODEL = "model_unknown"
 # Outcomes remembered by one pricer before it starts afresh: what a pricer keeps grows with the
@@ -77,6 +85,11 @@ class RequestResult(NamedTuple):
     billed_cost: Decimal | None = None
     """What the platform billed for them (0 for a failed call), where the envelope says and the
     price is known; else None."""
+    usd_equivalent: Decimal | None = None
+    """`cost` in US dollars at `usd_rate` (a reference, never a charge); None where either is unknown."""
+    usd_rate: Decimal | None = None
+    """US dollars per unit of `currency` on the line's day (the price book's reference rate); None
+    where none is recorded or the request is not billed."""
 
 
 BLANK: Final = RequestResult("blank", None, None, None, None, None, None, None, None, None, None, None, (), None)
@@ -156,12 +169,12 @@ class RequestPricer:
 
 
 def _from_verdict(verdict: _Verdict) -> RequestResult:
-    if not verdict.ok:
-        status = "unknown_model" if _UNKNOWN_MODEL in verdict.codes else "rejected"
-    elif verdict.cost is None:
-        status = "unknown_price"
-    else:
-        status = "priced"
+    status = line_status(
+        ok=verdict.ok,
+        unknown_model=_UNKNOWN_MODEL in verdict.codes,
+        priced=verdict.cost is not None,
+        failed=verdict.failed,
+    )
     return RequestResult(
         status=status,
         ok=verdict.ok,
@@ -179,6 +192,8 @@ def _from_verdict(verdict: _Verdict) -> RequestResult:
         reason=None,
         billed=None if verdict.billed < 0 else verdict.billed,
         billed_cost=None if verdict.billed < 0 else _decimal(verdict.billed_cost),
+        usd_equivalent=_decimal(verdict.usd_equivalent),
+        usd_rate=_decimal(verdict.usd_rate),
     )
 
 

@@ -3,8 +3,10 @@ team can join costs back to its own logs.
 
 Columns (`COLUMNS`): file, line, id (the envelope's `id`, if any), time (as logged), provider,
 endpoint, model, tier, images (predicted), billed (images the platform billed, where the envelope
-says), unit_price, cost, currency, status (`priced`, `unknown_price`, `unknown_model`,
-`rejected`, `unreadable`), http_status (the envelope's `status`), reason (of an unreadable line).
+says), unit_price, cost (for a failed call, what it would have cost), currency, usd_equivalent and
+usd_rate (the cost in US dollars at the reference rate of the line's day, and that rate: empty where
+unknown), status (`priced`, `unknown_price`, `unknown_model`, `rejected`, `failed`, `unreadable`),
+http_status (the envelope's `status`), reason (of an unreadable line).
 
 The format follows the file's extension: `.jsonl` (amounts as decimal strings), `.csv` (a cell a
 spreadsheet would run as a formula is prefixed with '), `.parquet` (amounts as decimal128(38, 9),
@@ -56,6 +58,8 @@ COLUMNS: Final = (
     "unit_price",
     "cost",
     "currency",
+    "usd_equivalent",
+    "usd_rate",
     "status",
     "http_status",
     "reason",
@@ -135,6 +139,8 @@ def _row(file: str, line: int, item: object, result: RequestResult, names: Mappi
         "unit_price": result.unit_price,
         "cost": result.cost,
         "currency": result.currency,
+        "usd_equivalent": result.usd_equivalent,
+        "usd_rate": result.usd_rate,
         "status": result.status,
         "http_status": status if type(status) is int and 100 <= status <= 599 else None,
         "reason": result.reason,
@@ -197,7 +203,7 @@ def _write_parquet(blocks: Iterable[list[dict[str, Any]]], path: str) -> int:
         import pyarrow.parquet as pq  # noqa: PLC0415
     except ImportError as exc:
         raise ValueError("--per-request FILE.parquet needs pyarrow: pip install 'imagepricing[arrow]'") from exc
-    from imagepricing.arrow import MONEY, _money  # noqa: PLC0415
+    from imagepricing.arrow import _USD_SCALE, MONEY, USD_MONEY, _money  # noqa: PLC0415
 
     schema = pa.schema(
         [
@@ -214,6 +220,8 @@ def _write_parquet(blocks: Iterable[list[dict[str, Any]]], path: str) -> int:
             ("unit_price", MONEY),
             ("cost", MONEY),
             ("currency", pa.string()),
+            ("usd_equivalent", USD_MONEY),
+            ("usd_rate", USD_MONEY),
             ("status", pa.string()),
             ("http_status", pa.int64()),
             ("reason", pa.string()),
@@ -225,6 +233,8 @@ def _write_parquet(blocks: Iterable[list[dict[str, Any]]], path: str) -> int:
             columns = {name: [row[name] for row in rows] for name in COLUMNS}
             for name in ("unit_price", "cost"):
                 columns[name] = [_money(value) for value in columns[name]]
+            for name in ("usd_equivalent", "usd_rate"):
+                columns[name] = [_money(value, _USD_SCALE) for value in columns[name]]
             writer.write_table(pa.table(columns, schema=schema))
             written += len(rows)
     return written

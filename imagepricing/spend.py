@@ -1,5 +1,7 @@
 """What a log costs: `Estimate`, the result of `imagepricing.estimate`, with one `GroupTotals` per
-group, the `BadLine` samples, and the labels its groups can carry.
+group, the `BadLine` samples, and the labels its groups can carry; and `Tally`, the one place a
+request line is counted into group sums (`estimate`'s verdicts, the Arrow kernel's rows and
+`Estimate.merge` all count through it).
 
 These are values, made by the estimator (imagepricing.estimation) and read by budgets, the
 dashboard, Arrow and Dask: they add up exactly (`Estimate.merge`, partial results of parts of one
@@ -19,13 +21,14 @@ import decimal
 from collections.abc import Mapping
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
 __all__ = [
     "GROUP_DIMENSIONS",
     "INVALID_MODEL",
+    "LINE_STATUSES",
     "MAX_BAD_LINE_SAMPLES",
     "MAX_GROUPS",
     "MAX_UNKNOWN_MODEL_NAMES",
@@ -36,6 +39,8 @@ __all__ = [
     "BadLine",
     "Estimate",
     "GroupTotals",
+    "Tally",
+    "line_status",
 ]
 
 GROUP_DIMENSIONS: tuple[str, ...] = ("model", "endpoint", "provider", "tier", "hour", "day", "week", "month")
@@ -53,6 +58,10 @@ UNKNOWN_MODEL = "(unknown model)"
 MAX_UNKNOWN_MODEL_NAMES = 20
 NO_TIER = "(none)"
 NO_TIME = "(no time)"
+
+# What a request line counts as, one of these exactly: requests = accepted (priced + unknown_price)
+# + rejected + unknown_model + failed. See `line_status`.
+LINE_STATUSES: tuple[str, ...] = ("priced", "unknown_price", "unknown_model", "rejected", "failed")
 
 _UTC = dt.UTC
 
@@ -82,20 +91,46 @@ class BadLine:
         return {"file": self.file, "line": self.line, "reason": self.reason}
 
 
+def _no_amounts() -> Mapping[str, Decimal]:
+    return MappingProxyType({})
+
+
+def _no_counts() -> Mapping[str, int]:
+    return MappingProxyType({})
+
+
 @attrs.frozen
 class GroupTotals:
     """The totals of one group (or of the whole log, with empty `labels`).
 
-    `requests = accepted + rejected + unknown_model`; `accepted = priced + unknown_price`.
-    `images` counts the images predicted for accepted requests, priced or not. `cost` maps each
-    currency to the exact sum of the known costs in it; currencies are never added together.
-    `unknown_model` counts requests naming a model the catalog does not know: neither rejected
-    nor free, their cost is unknown.
+    `requests = accepted + rejected + unknown_model + failed`; `accepted = priced + unknown_price`
+    (each request counts in one of them, see `line_status`). `images` counts the images predicted
+    for accepted requests, priced or not. `cost` maps each currency to the exact sum of the known
+    costs in it; currencies are never added together. `unknown_model` counts requests naming a
+    model the catalog does not know: neither rejected nor free, their cost is unknown.
+    `unknown_price_by_currency` and `unknown_model_by_currency` split those two counts by the
+    currency of the line's price book (a line's provider is always known, so is its currency);
+    they are empty only in totals read from an older `to_dict()`, which did not record them.
+
+    **Failed calls** (`failed`): requests whose envelope says the call failed (HTTP status 400 or
+    more, `"success": false`, or an error and no data), although the rules accept the request or
+    do not know its model. They billed nothing, so they are left out of `accepted`, `images` and
+    `cost`; `failed_would_have_cost` is what the priced ones would have cost (per currency), and
+    `failed_cost_unknown` counts those whose price or model is unknown. A request the rules reject
+    stays `rejected` whatever its envelope says: failing is what the rules predict of it.
+
+    **USD equivalent**: `usd_equivalent` maps each currency of `cost` to the exact sum, in US
+    dollars, of the equivalents of its priced requests whose day has a USD reference rate (the
+    price book's `usd_rates`: a reference for comparing amounts, never what an account is
+    charged); `usd_unknown` counts, per currency, the priced requests whose day has no rate. For
+    a price book in USD the equivalent is the cost itself. The equivalents are never added to
+    `cost`, nor to each other across currencies.
 
     What was billed: `observed` lines say so in their envelope (status, response); for them
     `billed_images` and `billed_cost` count what the platform billed (0 for a failed call), for
     the others what was predicted. `billed_differ` counts the observed lines where billed and
-    predicted images differ (a rejected or unknown-model request predicts 0).
+    predicted images differ (a rejected or unknown-model request predicts 0; a failed call that
+    the rules accept predicted its images and billed 0).
     """
 
     labels: Mapping[str, str]
@@ -110,27 +145,229 @@ class GroupTotals:
     observed: int = 0
     billed_differ: int = 0
     billed_images: int = 0
-    billed_cost: Mapping[str, Decimal] = attrs.field(factory=lambda: MappingProxyType({}))
+    billed_cost: Mapping[str, Decimal] = attrs.field(factory=_no_amounts)
+    failed: int = 0
+    failed_would_have_cost: Mapping[str, Decimal] = attrs.field(factory=_no_amounts)
+    failed_cost_unknown: int = 0
+    unknown_price_by_currency: Mapping[str, int] = attrs.field(factory=_no_counts)
+    unknown_model_by_currency: Mapping[str, int] = attrs.field(factory=_no_counts)
+    usd_equivalent: Mapping[str, Decimal] = attrs.field(factory=_no_amounts)
+    usd_unknown: Mapping[str, int] = attrs.field(factory=_no_counts)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready; amounts are plain decimal strings so no digit is lost."""
+        unknown = {
+            currency: {
+                "price": self.unknown_price_by_currency.get(currency, 0),
+                "model": self.unknown_model_by_currency.get(currency, 0),
+            }
+            for currency in _currencies(self.unknown_price_by_currency, self.unknown_model_by_currency)
+        }
         return {
             "labels": dict(self.labels),
             "requests": self.requests,
             "accepted": self.accepted,
             "rejected": self.rejected,
             "unknown_model": self.unknown_model,
+            "failed": self.failed,
             "priced": self.priced,
             "unknown_price": self.unknown_price,
             "images": self.images,
-            "cost": {currency: format(amount, "f") for currency, amount in self.cost.items()},
+            "cost": _amounts(self.cost),
+            "unknown_by_currency": unknown,
+            # Equivalents at a reference rate, labelled as such: never added to `cost`.
+            "usd_equivalent": _amounts(self.usd_equivalent),
+            "usd_unknown": dict(self.usd_unknown),
+            "failed_would_have_cost": _amounts(self.failed_would_have_cost),
+            "failed_cost_unknown": self.failed_cost_unknown,
             "billed": {
                 "observed": self.observed,
                 "differ": self.billed_differ,
                 "images": self.billed_images,
-                "cost": {currency: format(amount, "f") for currency, amount in self.billed_cost.items()},
+                "cost": _amounts(self.billed_cost),
             },
         }
+
+
+def line_status(*, ok: bool, unknown_model: bool, priced: bool, failed: bool) -> str:
+    """The one of `LINE_STATUSES` a request line counts in.
+
+    `ok`: the rules accept the request; `unknown_model`: it names a model the catalog does not know
+    (then `ok` is False); `priced`: its cost is known; `failed`: its envelope says the call failed.
+    A request the rules reject is `rejected` whatever happened to it (failing is what the rules
+    predict); any other failed call is `failed`, billed nothing, its cost what it would have cost.
+
+    >>> line_status(ok=True, unknown_model=False, priced=True, failed=True)
+    'failed'
+    >>> line_status(ok=False, unknown_model=False, priced=False, failed=True)
+    'rejected'
+    """
+    if not ok and not unknown_model:
+        return "rejected"
+    if failed:
+        return "failed"
+    if not ok:
+        return "unknown_model"
+    return "priced" if priced else "unknown_price"
+
+
+# GroupTotals' and Tally's fields, by kind: what adding two of them adds.
+_COUNTS = (
+    "requests",
+    "accepted",
+    "rejected",
+    "priced",
+    "unknown_price",
+    "images",
+    "unknown_model",
+    "observed",
+    "billed_differ",
+    "billed_images",
+    "failed",
+    "failed_cost_unknown",
+)
+_AMOUNTS = ("cost", "billed_cost", "failed_would_have_cost", "usd_equivalent")
+_COUNTS_BY_CURRENCY = ("unknown_price_by_currency", "unknown_model_by_currency", "usd_unknown")
+
+
+class Tally:
+    """Group sums being counted: the one place where lines become `GroupTotals`.
+
+    `add` counts `count` lines alike (estimate's verdicts, the Arrow kernel's result rows), `merge`
+    adds another tally or a `GroupTotals`, `freeze` makes the `GroupTotals`. Amounts are added and
+    multiplied in the exact context (a sum that would need rounding raises), so sums do not depend
+    on the order of the lines.
+
+    >>> tally = Tally()
+    >>> tally.add("priced", 3, "credits", images=1, cost=Decimal("0.14"), usd_equivalent=Decimal("0.0133301"))
+    >>> tally.add("failed", 1, "credits", images=1, cost=Decimal("0.14"), billed=0, billed_cost=Decimal(0))
+    >>> totals = tally.freeze({})
+    >>> totals.requests, totals.failed, dict(totals.cost), dict(totals.usd_equivalent)
+    (4, 1, {'credits': Decimal('0.42')}, {'credits': Decimal('0.0399903')})
+    >>> dict(totals.failed_would_have_cost), dict(totals.billed_cost)
+    ({'credits': Decimal('0.14')}, {'credits': Decimal('0.42')})
+    """
+
+    __slots__ = (*_COUNTS, *_AMOUNTS, *_COUNTS_BY_CURRENCY)
+
+    requests: int
+    accepted: int
+    rejected: int
+    priced: int
+    unknown_price: int
+    images: int
+    unknown_model: int
+    observed: int
+    billed_differ: int
+    billed_images: int
+    failed: int
+    failed_cost_unknown: int
+    cost: dict[str, Decimal]
+    billed_cost: dict[str, Decimal]
+    failed_would_have_cost: dict[str, Decimal]
+    usd_equivalent: dict[str, Decimal]
+    unknown_price_by_currency: dict[str, int]
+    unknown_model_by_currency: dict[str, int]
+    usd_unknown: dict[str, int]
+
+    def __init__(self) -> None:
+        for name in _COUNTS:
+            setattr(self, name, 0)
+        for name in (*_AMOUNTS, *_COUNTS_BY_CURRENCY):
+            setattr(self, name, {})
+
+    def add(
+        self,
+        status: str,
+        count: int,
+        currency: str,
+        *,
+        images: int = 0,
+        cost: Decimal | None = None,
+        usd_equivalent: Decimal | None = None,
+        billed: int | None = None,
+        billed_cost: Decimal | None = None,
+    ) -> None:
+        """Count `count` lines alike: `status` (one of `LINE_STATUSES`, see `line_status`), the
+        currency of their price book, the images predicted (0 when the rules reject the request),
+        their cost and its USD equivalent where known (a failed call's: what it would have cost),
+        and, where the envelope says, the images the platform billed and their cost."""
+        self.requests += count
+        if billed is not None:
+            self.observed += count
+            self.billed_images += billed * count
+            if billed != images:
+                self.billed_differ += count
+            if billed_cost is not None:
+                _add_to(self.billed_cost, currency, _EXACT.multiply(billed_cost, count))
+        if status == "rejected":
+            self.rejected += count
+            return
+        if status == "unknown_model":
+            self.unknown_model += count
+            _count_in(self.unknown_model_by_currency, currency, count)
+            return
+        if status == "failed":
+            self.failed += count
+            if cost is None:
+                self.failed_cost_unknown += count
+            else:
+                _add_to(self.failed_would_have_cost, currency, _EXACT.multiply(cost, count))
+            return
+        self.accepted += count
+        self.images += images * count
+        if billed is None:
+            self.billed_images += images * count
+        if status == "unknown_price" or cost is None:
+            self.unknown_price += count
+            _count_in(self.unknown_price_by_currency, currency, count)
+            return
+        self.priced += count
+        amount = _EXACT.multiply(cost, count)
+        _add_to(self.cost, currency, amount)
+        if billed is None:
+            _add_to(self.billed_cost, currency, amount)
+        if usd_equivalent is None:
+            _count_in(self.usd_unknown, currency, count)
+        else:
+            _add_to(self.usd_equivalent, currency, _EXACT.multiply(usd_equivalent, count))
+
+    def merge(self, other: Tally | GroupTotals) -> None:
+        """Add `other`'s counts and amounts to these, exactly."""
+        for name in _COUNTS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name in _AMOUNTS:
+            sums: dict[str, Decimal] = getattr(self, name)
+            for currency, amount in getattr(other, name).items():
+                _add_to(sums, currency, amount)
+        for name in _COUNTS_BY_CURRENCY:
+            counts: dict[str, int] = getattr(self, name)
+            for currency, count in getattr(other, name).items():
+                _count_in(counts, currency, count)
+
+    def freeze(self, labels: Mapping[str, str]) -> GroupTotals:
+        return GroupTotals(
+            labels=MappingProxyType(dict(labels)),
+            requests=self.requests,
+            accepted=self.accepted,
+            rejected=self.rejected,
+            priced=self.priced,
+            unknown_price=self.unknown_price,
+            images=self.images,
+            cost=_sorted(self.cost),
+            unknown_model=self.unknown_model,
+            observed=self.observed,
+            billed_differ=self.billed_differ,
+            billed_images=self.billed_images,
+            billed_cost=_sorted(self.billed_cost),
+            failed=self.failed,
+            failed_would_have_cost=_sorted(self.failed_would_have_cost),
+            failed_cost_unknown=self.failed_cost_unknown,
+            unknown_price_by_currency=_sorted(self.unknown_price_by_currency),
+            unknown_model_by_currency=_sorted(self.unknown_model_by_currency),
+            usd_equivalent=_sorted(self.usd_equivalent),
+            usd_unknown=_sorted(self.usd_unknown),
+        )
 
 
 @attrs.frozen
@@ -213,6 +450,7 @@ class Estimate:
                 "unknown_price": self.totals.unknown_price,
                 "rejected": self.totals.rejected,
                 "unknown_model": self.totals.unknown_model,
+                "failed": self.totals.failed,
                 "unreadable": self.unreadable,
                 "blank": self.blank,
                 "outside_window": self.outside_window,
@@ -367,6 +605,7 @@ def _cap_warning(max_groups: int, group_by: tuple[str, ...], other_requests: int
 def _totals_from_dict(data: Mapping[str, Any]) -> GroupTotals:
     billed = data.get("billed", {})
     billed_cost = billed.get("cost", data["cost"])
+    unknown = data.get("unknown_by_currency", {})
     return GroupTotals(
         labels=MappingProxyType(dict(data["labels"])),
         requests=data["requests"],
@@ -375,38 +614,55 @@ def _totals_from_dict(data: Mapping[str, Any]) -> GroupTotals:
         priced=data["priced"],
         unknown_price=data["unknown_price"],
         images=data["images"],
-        cost=MappingProxyType({currency: Decimal(amount) for currency, amount in data["cost"].items()}),
+        cost=_decimals(data["cost"]),
         unknown_model=data.get("unknown_model", 0),
         observed=billed.get("observed", 0),
         billed_differ=billed.get("differ", 0),
         billed_images=billed.get("images", data["images"]),
-        billed_cost=MappingProxyType({currency: Decimal(amount) for currency, amount in billed_cost.items()}),
+        billed_cost=_decimals(billed_cost),
+        failed=data.get("failed", 0),
+        failed_would_have_cost=_decimals(data.get("failed_would_have_cost", {})),
+        failed_cost_unknown=data.get("failed_cost_unknown", 0),
+        unknown_price_by_currency=MappingProxyType(
+            {currency: counts["price"] for currency, counts in unknown.items() if counts["price"]}
+        ),
+        unknown_model_by_currency=MappingProxyType(
+            {currency: counts["model"] for currency, counts in unknown.items() if counts["model"]}
+        ),
+        usd_equivalent=_decimals(data.get("usd_equivalent", {})),
+        usd_unknown=MappingProxyType(dict(data.get("usd_unknown", {}))),
     )
+
+
+def _decimals(amounts: Mapping[str, str]) -> Mapping[str, Decimal]:
+    return MappingProxyType({currency: Decimal(amount) for currency, amount in amounts.items()})
+
+
+def _amounts(amounts: Mapping[str, Decimal]) -> dict[str, str]:
+    return {currency: format(amount, "f") for currency, amount in amounts.items()}
+
+
+def _currencies(*mappings: Mapping[str, object]) -> list[str]:
+    return sorted({currency for mapping in mappings for currency in mapping}, key=_currency_key)
 
 
 def _added(one: GroupTotals, other: GroupTotals) -> GroupTotals:
     """Two totals of the same labels added up, in the exact context."""
-    cost = dict(one.cost)
-    for currency, amount in other.cost.items():
-        _add_to(cost, currency, amount)
-    billed_cost = dict(one.billed_cost)
-    for currency, amount in other.billed_cost.items():
-        _add_to(billed_cost, currency, amount)
-    return GroupTotals(
-        labels=one.labels,
-        requests=one.requests + other.requests,
-        accepted=one.accepted + other.accepted,
-        rejected=one.rejected + other.rejected,
-        priced=one.priced + other.priced,
-        unknown_price=one.unknown_price + other.unknown_price,
-        images=one.images + other.images,
-        cost=MappingProxyType(dict(sorted(cost.items(), key=_currency_order))),
-        unknown_model=one.unknown_model + other.unknown_model,
-        observed=one.observed + other.observed,
-        billed_differ=one.billed_differ + other.billed_differ,
-        billed_images=one.billed_images + other.billed_images,
-        billed_cost=MappingProxyType(dict(sorted(billed_cost.items(), key=_currency_order))),
-    )
+    tally = Tally()
+    tally.merge(one)
+    tally.merge(other)
+    return tally.freeze(one.labels)
+
+
+def _count_in(counts: dict[str, int], currency: str, count: int) -> None:
+    counts[currency] = counts.get(currency, 0) + count
+
+
+_V = TypeVar("_V", int, Decimal)
+
+
+def _sorted(values: Mapping[str, _V]) -> Mapping[str, _V]:
+    return MappingProxyType(dict(sorted(values.items(), key=lambda item: _currency_key(item[0]))))
 
 
 def _add_to(sums: dict[str, Decimal], currency: str, amount: Decimal) -> None:
@@ -414,4 +670,8 @@ def _add_to(sums: dict[str, Decimal], currency: str, amount: Decimal) -> None:
 
 
 def _currency_order(item: tuple[str, Decimal]) -> tuple[str, str]:
-    return (item[0].casefold(), item[0])
+    return _currency_key(item[0])
+
+
+def _currency_key(currency: str) -> tuple[str, str]:
+    return (currency.casefold(), currency)

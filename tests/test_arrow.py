@@ -121,11 +121,23 @@ class TestSchema:
             "reason",
             "billed",
             "billed_cost",
+            "usd_equivalent",
+            "usd_rate",
         ]
         assert arrow.SCHEMA.field("cost").type == pa.decimal128(38, 9)
+        # A cost of 9 decimal places times a rate of up to 9 is exact in 18.
+        assert arrow.SCHEMA.field("usd_equivalent").type == arrow.SCHEMA.field("usd_rate").type == pa.decimal128(38, 18)
         assert arrow.SCHEMA.field("day").type == pa.date32()
         assert arrow.SCHEMA.field("errors").type == pa.list_(pa.string())
-        assert arrow.STATUSES == ("priced", "unknown_price", "unknown_model", "rejected", "unreadable", "blank")
+        assert arrow.STATUSES == (
+            "priced",
+            "unknown_price",
+            "unknown_model",
+            "rejected",
+            "failed",
+            "unreadable",
+            "blank",
+        )
 
     def test_record_batch_in_record_batch_out_table_in_table_out(self) -> None:
         lines = corpus(50)
@@ -220,8 +232,12 @@ class TestRows:
             assert row["unit_price"] == (report.unit_price if report.ok else None)
             assert row["multiplier"] == (report.multiplier if report.ok else None)
             assert row["currency"] == report.currency
+            # The USD equivalent is the report's; the rate too, where the request is billed.
+            assert row["usd_equivalent"] == report.usd_equivalent
+            assert row["usd_rate"] == (report.usd_rate if report.ok else None)
             assert row["reason"] is None
-        assert statuses == set(arrow.STATUSES)
+        # The corpus logs no outcome (status, response), so no call failed (TestFailedCalls).
+        assert statuses == set(arrow.STATUSES) - {"failed"}
 
     def test_reasons_say_why_and_never_quote_the_line(self) -> None:
         secret = "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789"

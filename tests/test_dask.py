@@ -120,7 +120,7 @@ def test_tables_of_your_own_reach_the_workers(client: Any, logs: Path, tmp_path:
 
 def test_the_window_fields_and_group_cap_reach_the_workers(client: Any, logs: Path, tmp_path: Path) -> None:
     files = sorted(str(path) for path in logs.iterdir())
-    since, until = dt.datetime(2026, 6, 1, 6, tzinfo=dt.UTC), dt.date(2026, 5, 2)
+    since, until = dt.datetime(2026, 6, 1, 6, tzinfo=dt.UTC), dt.date(2026, 6, 2)
     result = cluster_dask.estimate_on_cluster(
         client, files, as_of=DAY, since=since, until=until, group_by=("hour", "model"), max_groups=7
     )

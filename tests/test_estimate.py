@@ -249,7 +249,8 @@ class TestUnknownPrices:
         assert "2 accepted requests have no known price" in out
         assert main(["estimate", str(path), "--price", "xhuoapi:gpt-image-2=0.20"]) == 0
         gpt_row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("gpt-image-2"))
-        assert gpt_row.endswith("0.500 credits")
+        # Then the USD equivalent: none, since no rate is recorded before 2026-05-24 (today is pinned earlier).
+        assert gpt_row.endswith("0.500 credits  unknown (2 without a rate)")
 
     def test_prices_file_is_used(self, tmp_path: Path) -> None:
         book = tmp_path / "mine.toml"
@@ -490,7 +491,8 @@ class TestCli:
         assert "1 request names a model the catalog does not know (nope)" in out
         assert "model" in out.splitlines()[2]
         assert any(
-            line.startswith("total") and line.endswith("0.14 credits + 0.04 USD (+ unknown)")
+            line.startswith("total")
+            and line.endswith("0.14 credits + 0.04 USD (+ unknown)  unknown (1 without a rate)")
             for line in out.splitlines()
         )
         assert f"{log}:4: not JSON: Expecting value at column 1" in out

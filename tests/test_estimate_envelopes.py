@@ -103,10 +103,15 @@ class TestBilled:
     def test_billed_images(self, status: object, response: object, billed: int) -> None:
         line: dict[str, Any] = {"request": nano(), "status": status, "response": response}
         totals = run([line]).totals
-        assert (totals.observed, totals.billed_images, totals.images) == (1, billed, 1)
+        failed = billed == 0  # here every call that billed nothing failed (a status, success: false, an error)
+        assert (totals.observed, totals.billed_images, totals.failed) == (1, billed, int(failed))
         assert totals.billed_differ == (billed != 1)
         assert totals.billed_cost == {"credits": Decimal("0.14") * billed}
-        assert totals.cost == {"credits": Decimal("0.14")}  # the prediction is unchanged
+        # Issue 21: a failed call is counted as such, out of the spend (accepted, images, cost), and
+        # what it would have cost is kept beside; a call that succeeded keeps its prediction.
+        assert (totals.accepted, totals.images) == ((0, 0) if failed else (1, 1))
+        assert totals.cost == ({} if failed else {"credits": Decimal("0.14")})
+        assert totals.failed_would_have_cost == ({"credits": Decimal("0.14")} if failed else {})
 
     @pytest.mark.parametrize("status", [True, 2.5e2, "OK", "２００", 99, 600, [200], {"code": 200}])
     @pytest.mark.parametrize("response", [None, "not json", "[1]", [SUCCESS_TWO], 7, "{" * 100_000])
@@ -135,7 +140,12 @@ class TestBilled:
         fast, slow = run(lines, group_by="model"), run(lines, group_by="model", memoize=False)
         assert fast == slow
         totals = fast.totals
-        assert (totals.images, totals.billed_images, totals.observed, totals.billed_differ) == (5, 6, 4, 3)
+        assert (totals.images, totals.billed_images, totals.observed, totals.billed_differ) == (4, 6, 4, 3)
+        assert (totals.failed, totals.cost, totals.failed_would_have_cost) == (
+            1,
+            {"credits": Decimal("0.56")},
+            {"credits": Decimal("0.14")},
+        )
         assert totals.billed_cost == {"credits": Decimal("0.84")}
 
     def test_to_dict_from_dict_and_merge_keep_every_count(self) -> None:
@@ -226,7 +236,8 @@ class TestFieldNames:
         assert main(["estimate", str(log), "--format", "json", *fields]) == 0
         data = json.loads(capsys.readouterr().out)
         assert data["totals"]["billed"] == {"observed": 2, "differ": 1, "images": 2, "cost": {"credits": "0.28"}}
-        assert data["lines"]["unknown_model"] == 1
+        # The unknown model's call failed: counted as failed (it billed nothing), not as of unknown cost.
+        assert (data["lines"]["unknown_model"], data["lines"]["failed"]) == (0, 1)
         assert main(["estimate", str(log), *fields]) == 0
         out = capsys.readouterr().out
         assert "billed images" in out
@@ -280,7 +291,7 @@ class TestPerRequestFile:
             "credits",
             "priced",
         )
-        assert (rows[1]["status"], rows[1]["http_status"], rows[1]["billed"]) == ("unknown_model", 500, 0)
+        assert (rows[1]["status"], rows[1]["http_status"], rows[1]["billed"]) == ("failed", 500, 0)
         assert rows[2]["status"] == "unreadable"
         assert rows[2]["reason"].startswith("not JSON")
         assert (rows[3]["id"], rows[3]["billed"], rows[3]["cost"]) == (None, None, "0.14")
@@ -311,7 +322,9 @@ class TestPerRequestFile:
         result = run([nano(), {"request": nano(), "status": 500}, {"model": "gpt-image-9", "prompt": "a"}])
         table = result.to_arrow()
         assert table.column("model").to_pylist() == [UNKNOWN_MODEL, "nano-banana"]
-        assert table.column("cost_credits").to_pylist() == [None, Decimal("0.28")]
+        assert table.column("cost_credits").to_pylist() == [None, Decimal("0.14")]  # the failed call left out
+        assert table.column("failed").to_pylist() == [0, 1]
+        assert table.column("failed_would_have_cost_credits").to_pylist() == [None, Decimal("0.14")]
         assert table.column("billed_cost_credits").to_pylist() == [None, Decimal("0.14")]
         assert table.column("unknown_model").to_pylist() == [1, 0]
 

@@ -292,7 +292,10 @@ class TestArrow:
         assert table.column("observed").to_pylist() == [2, 0]
         assert table.column("billed_differ").to_pylist() == [1, 0]
         assert table.column("billed_images").to_pylist() == [1, 1]
-        assert table.column("cost_credits").to_pylist() == [Decimal("0.28"), Decimal("0.14")]
+        # The failed call (status 500) is counted as such and left out of the cost.
+        assert table.column("failed").to_pylist() == [1, 0]
+        assert table.column("cost_credits").to_pylist() == [Decimal("0.14"), Decimal("0.14")]
+        assert table.column("failed_would_have_cost_credits").to_pylist() == [Decimal("0.14"), None]
         assert table.column("billed_cost_credits").to_pylist() == [Decimal("0.14"), Decimal("0.14")]
 
     def test_kernel_rows_say_what_was_billed_and_totals_count_it_as_estimate_does(self) -> None:
@@ -308,6 +311,7 @@ class TestArrow:
             json.dumps(timed("2026-06-01T10:00:00Z", status=503)),  # failed: nothing billed
             json.dumps(timed("2026-06-01T10:00:00Z", "gpt-image-9", status=200, response=two)),  # unknown model
             json.dumps(timed("2026-06-01T10:00:00Z")),  # says nothing: as predicted
+            # XHuoAPI sells at Ace Data Cloud's prices from 2026-05-07: 0.11 credits on DAY.
             json.dumps({"provider": "xhuoapi", "request": {"model": "gpt-image-2", "prompt": "p"}, "status": 200}),
         ]
         rows = arrow.price_batch(self.pa.table({"line": lines}), as_of=DAY)
@@ -319,8 +323,9 @@ class TestArrow:
             Decimal(0),
             None,
             None,
-            None,
+            Decimal("0.11"),
         ]
+        assert rows.column("status").to_pylist()[2] == "failed"
         for group_by in [(), ("model",), ("day", "provider")]:
             whole = estimate(lines, group_by=group_by, as_of=DAY, name="b")
             summed = arrow.totals(rows, group_by=group_by, as_of=DAY, name="b")
@@ -328,6 +333,7 @@ class TestArrow:
             assert summed.groups == whole.groups
         assert whole.totals.observed == 5
         assert whole.totals.billed_differ == 3
+        assert (whole.totals.failed, dict(whole.totals.failed_would_have_cost)) == (1, {"credits": Decimal("0.14")})
 
     def test_kernel_totals_refuse_hour_clearly(self) -> None:
         from imagepricing import arrow

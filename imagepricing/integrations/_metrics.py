@@ -19,6 +19,13 @@ the number of series is bounded and no client text reaches the exposition (an un
 values are floats by nature: the exact total becomes a float only when the text is written, so
 rounding never accumulates. The exact totals, as decimal strings, are at `GET /v1/spend`.
 
+**What the spend covers.** The predicted cost of the checks whose request the rules accept: a
+rejected check has no cost (`Report.cost` is None: upstream would refuse it, and a refused call is
+not billed), so nothing the server rejects is in the spend; `/v1/spend` gives the checks it covers
+(`accepted`) beside those it does not (`rejected`). The server judges requests before they are
+sent and never sees upstream's answer, so it cannot know of a call that failed upstream: no failed
+call is counted here (`imagepricing estimate` counts them from a log's status and response).
+
 **Recorded before answering.** `record` runs before the answer is sent. A check's count and its
 spend are one value of the store (`_counts.CountsFile`), written in one commit, so
 `checks_total` and the spend never disagree, not even in a worker killed between two writes.
@@ -132,11 +139,11 @@ class ServerMetrics:
         """Exact totals as decimal strings, by provider, model and currency, and per currency."""
         values = self.values()
         by_key: dict[tuple[str, str, str], Decimal] = {}
-        checks = 0
+        outcomes = {"ok": 0, "rejected": 0}
         for key, (count, amount) in values.items():
             if key[0] != _CHECKS:
                 continue
-            checks += count
+            outcomes[key[2]] += count
             if amount is not None:
                 spend_key = (key[3], key[4], key[5])
                 by_key[spend_key] = EXACT.add(by_key.get(spend_key, Decimal(0)), amount)
@@ -145,7 +152,10 @@ class ServerMetrics:
             per_currency[currency] = EXACT.add(per_currency.get(currency, Decimal(0)), amount)
         return {
             "scope": "this process" if self.directory is None else "all workers",
-            "checks": checks,
+            "checks": outcomes["ok"] + outcomes["rejected"],
+            # The spend is of the accepted checks; a rejected one costs nothing (never billed).
+            "accepted": outcomes["ok"],
+            "rejected": outcomes["rejected"],
             "spend": [
                 {"provider": p, "model": m, "currency": c, "amount": str(a)} for (p, m, c), a in sorted(by_key.items())
             ],

@@ -514,7 +514,7 @@ def _openapi(catalog: Catalog) -> dict[str, Any]:
     for path, what in (
         ("/v1/models", "What each model accepts and costs."),
         ("/v1/prices", "Every price book entry."),
-        ("/v1/spend", "Predicted spend so far, exact decimal strings."),
+        ("/v1/spend", "Predicted spend of the accepted checks so far, exact decimal strings."),
         ("/healthz", "Liveness."),
         ("/metrics", "Prometheus metrics (text format)."),
     ):

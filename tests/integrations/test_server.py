@@ -7,6 +7,7 @@ library would refuse to send: stalled bodies, broken chunking, too many headers)
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import gzip
 import http.client
 import json
@@ -456,10 +457,15 @@ class TestOtherEndpoints:
             (gzip.compress(text), {"content-encoding": "gzip"}),
             (gzip.compress(text), {}),
         ):
-            status, raw, _ = server.request("POST", "/v1/estimate?group_by=provider", body, headers)
+            # The day named: the server runs on the real clock, the tests on a pinned one, and the
+            # USD equivalents of lines without a time depend on the day's rate.
+            path = "/v1/estimate?group_by=provider&as_of=2026-05-01"
+            status, raw, _ = server.request("POST", path, body, headers)
             assert status == 200, raw
             result = json.loads(raw)
-            expected = imagepricing.estimate(text.split(b"\n"), group_by="provider", name="<body>").to_dict()
+            expected = imagepricing.estimate(
+                text.split(b"\n"), group_by="provider", name="<body>", as_of=dt.date(2026, 5, 1)
+            ).to_dict()
             assert result["totals"] == expected["totals"]
             assert result["groups"] == expected["groups"]
             assert result["lines"] == expected["lines"]
@@ -530,6 +536,8 @@ class TestMetrics:
             assert samples[spend] == Decimal("0.56")
             exact = json.loads(fresh.get("/v1/spend")[1])
             assert exact["totals"] == {"credits": "0.56"}
+            # The spend is the accepted checks' only: the rejected one costs nothing.
+            assert (exact["checks"], exact["accepted"], exact["rejected"]) == (5, 4, 1)
             assert all(name.startswith("imagepricing_") for name in samples)
         finally:
             assert fresh.stop() == 0
