@@ -399,7 +399,7 @@ def _filled(seen: Sequence[str], axis: str) -> list[str]:
         return list(seen)
     moments = [first + step * index for index in range((last - first) // step + 1)]
     if axis == "hour":
-        # The label estimate gives an hour (estimation._time_bucket), built without strftime,
+        # The label estimate gives an hour (spend.time_label), built without strftime,
         # whose %Y does not pad years before 1000.
         return [f"{moment.date().isoformat()}T{moment.hour:02d}:00Z" for moment in moments]
     return [moment.date().isoformat() for moment in moments]

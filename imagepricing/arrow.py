@@ -36,7 +36,6 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from decimal import Decimal
 from typing import Any, Final, TypeVar
 
 try:
@@ -47,19 +46,18 @@ except ImportError as exc:  # depends on the environment
 
 from imagepricing._clock import today
 from imagepricing.capabilities import Catalog
-from imagepricing.estimation import _group_dimensions, _time_bucket
 from imagepricing.per_request import STATUSES, RequestPricer, RequestResult
 from imagepricing.pricing import PriceBasis
 from imagepricing.spend import (
-    _EXACT,
-    INVALID_MODEL,
+    ARROW_MONEY,
+    ARROW_USD,
     MAX_BAD_LINE_SAMPLES,
-    NO_TIER,
-    NO_TIME,
-    UNKNOWN_MODEL,
     BadLine,
     Estimate,
     Tally,
+    arrow_amount,
+    group_dimensions,
+    group_labels,
 )
 
 __all__ = [
@@ -75,13 +73,10 @@ __all__ = [
     "totals",
 ]
 
-#: Exact money in every engine: 29 integer digits and 9 decimal places.
-MONEY: Final = pa.decimal128(38, 9)
+#: Exact money in every engine: 29 integer digits and 9 decimal places (spend.ARROW_MONEY).
+MONEY: Final = pa.decimal128(*ARROW_MONEY)
 #: USD equivalents and rates: a cost of 9 decimal places times a rate of up to 9 is exact in 18.
-USD_MONEY: Final = pa.decimal128(38, 18)
-_SCALE = 9
-_USD_SCALE = 18
-_MAX_DIGITS = 38
+USD_MONEY: Final = pa.decimal128(*ARROW_USD)
 
 SCHEMA: Final = pa.schema(
     [
@@ -225,7 +220,7 @@ def totals(
     and `price_basis` are the options the rows were priced with (recorded, and checked by
     `merge`); `name` and `first_line` locate the unreadable rows kept as samples.
     """
-    dimensions = _group_dimensions(group_by)
+    dimensions = group_dimensions(group_by)
     if "hour" in dimensions:
         raise ValueError(
             "price_batch rows carry each line's UTC date, not its hour: group them by day, week or month,"
@@ -275,16 +270,15 @@ def totals(
         if row["status"] == "unreadable":
             unreadable += count
             continue
-        labels = {
-            "model": row["model"] or (UNKNOWN_MODEL if row["model_unknown"] else INVALID_MODEL),
-            "endpoint": row["endpoint"],
-            "provider": row["provider"],
-            "tier": row["tier"] or NO_TIER,
-            "day": NO_TIME if row["day"] is None else row["day"].isoformat(),
-        }
-        labels["week"] = _time_bucket(labels["day"], "week")
-        labels["month"] = _time_bucket(labels["day"], "month")
-        key = tuple(labels[dimension] for dimension in dimensions)
+        key = group_labels(
+            dimensions,
+            model=row["model"],
+            unknown_model=row["model_unknown"],
+            endpoint=row["endpoint"],
+            provider=row["provider"],
+            tier=row["tier"],
+            moment=None if row["day"] is None else row["day"].isoformat(),
+        )
         sums = groups.get(key)
         if sums is None:
             sums = groups[key] = Tally()
@@ -316,58 +310,14 @@ def totals(
 
 
 def estimate_table(result: Estimate) -> pa.Table:
-    """An `Estimate` as an Arrow table (`Estimate.to_arrow()`): one row per group (the totals when
-    not grouped), a string column per dimension, the counts, and per currency `cost_<currency>`,
-    `failed_would_have_cost_<currency>` and `billed_cost_<currency>` as decimal128(38, 9), null
-    where the group has no known cost in it (never 0 for unknown); per currency
-    `usd_equivalent_<currency>` (decimal128(38, 18), US dollars at the reference rates, null where
-    none is known) and `usd_unknown_<currency>` (priced requests without a rate).
+    """An `Estimate` as an Arrow table: `Estimate.to_arrow()` (see there).
 
     >>> import imagepricing
-    >>> table = imagepricing.estimate(['{"model": "nano-banana", "prompt": "a"}']).to_arrow()
+    >>> table = estimate_table(imagepricing.estimate(['{"model": "nano-banana", "prompt": "a"}']))
     >>> table.column("model").to_pylist(), table.column("cost_credits").to_pylist()
     (['nano-banana'], [Decimal('0.140000000')])
     """
-    groups = result.groups if result.group_by else (result.totals,)
-    totals = result.totals
-    currencies = list(dict.fromkeys([*totals.cost, *totals.failed_would_have_cost, *totals.billed_cost]))
-    columns: dict[str, pa.Array] = {}
-    for dimension in result.group_by:
-        columns[dimension] = pa.array([group.labels[dimension] for group in groups], pa.string())
-    counts = (
-        "requests",
-        "accepted",
-        "rejected",
-        "unknown_model",
-        "priced",
-        "unknown_price",
-        "images",
-        "failed",
-        "failed_cost_unknown",
-        "observed",
-        "billed_differ",
-        "billed_images",
-    )
-    for name in counts:
-        columns[name] = pa.array([getattr(group, name) for group in groups], pa.int64())
-    for currency in currencies:
-        columns[f"cost_{currency}"] = pa.array([_money(group.cost.get(currency)) for group in groups], MONEY)
-    for currency in currencies:
-        columns[f"usd_equivalent_{currency}"] = pa.array(
-            [_money(group.usd_equivalent.get(currency), _USD_SCALE) for group in groups], USD_MONEY
-        )
-        columns[f"usd_unknown_{currency}"] = pa.array(
-            [group.usd_unknown.get(currency, 0) for group in groups], pa.int64()
-        )
-    for currency in currencies:
-        columns[f"failed_would_have_cost_{currency}"] = pa.array(
-            [_money(group.failed_would_have_cost.get(currency)) for group in groups], MONEY
-        )
-    for currency in currencies:
-        columns[f"billed_cost_{currency}"] = pa.array(
-            [_money(group.billed_cost.get(currency)) for group in groups], MONEY
-        )
-    return pa.table(columns)
+    return result.to_arrow()
 
 
 def duckdb_type() -> str:
@@ -411,34 +361,15 @@ def _pricer(
     return pricer
 
 
-def _money(value: Decimal | None, places: int = _SCALE) -> Decimal | None:
-    """`value` as decimal128(38, `places`) holds it, or ValueError: never rounded."""
-    if value is None:
-        return None
-    _, digits, exponent = value.as_tuple()
-    if not isinstance(exponent, int):
-        raise ValueError(f"cannot hold {value} as an amount")
-    scale = -exponent
-    integer_digits = len(digits) - scale
-    if scale > places and any(digits[len(digits) - scale + places :]):
-        raise ValueError(
-            f"the amount {value} needs more than {places} decimal places; decimal128(38, {places}) would round it"
-        )
-    if integer_digits > _MAX_DIGITS - places:
-        raise ValueError(f"the amount {value} has more than {_MAX_DIGITS - places} integer digits")
-    # Exact: at most trailing zeros are dropped (checked above).
-    return value.quantize(Decimal(1).scaleb(-places), context=_EXACT) if scale > places else value
-
-
 def _rows_struct(rows: list[RequestResult]) -> pa.StructArray:
     columns: dict[str, list[Any]] = {name: [] for name in SCHEMA.names}
     for row in rows:
         for name, value in zip(SCHEMA.names, row[: len(SCHEMA.names)], strict=True):
             columns[name].append(value)
     for name in ("unit_price", "multiplier", "cost", "billed_cost"):
-        columns[name] = [_money(value) for value in columns[name]]
+        columns[name] = [arrow_amount(value, ARROW_MONEY) for value in columns[name]]
     for name in ("usd_equivalent", "usd_rate"):
-        columns[name] = [_money(value, _USD_SCALE) for value in columns[name]]
+        columns[name] = [arrow_amount(value, ARROW_USD) for value in columns[name]]
     columns["errors"] = [list(codes) for codes in columns["errors"]]
     return pa.StructArray.from_arrays(
         [pa.array(columns[field.name], field.type) for field in SCHEMA], fields=list(SCHEMA)

@@ -36,7 +36,7 @@ from imagepricing.spend import _EXACT, GROUP_DIMENSIONS, NO_TIME, Estimate, Grou
 __all__ = ["Breach", "Budget", "check_budgets", "parse_budget"]
 
 _AMOUNT = re.compile(r"[0-9]+(?:\.[0-9]+)?")
-# The label `estimate` gives an hour (estimation._time_bucket): a budget on another spelling of it
+# The label `estimate` gives an hour (spend.time_label): a budget on another spelling of it
 # ("2026-06-01T10") would match no group and never be breached, so it is refused instead.
 _HOUR = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:00Z")
 

@@ -41,6 +41,7 @@ from imagepricing._tables import ENDPOINTS
 from imagepricing._url_codes import URL_POLICIES
 from imagepricing.catalog import Capability, Catalog, default_catalog
 from imagepricing.findings import PLATFORM_SCHEMA, SEED_REQUEST_BODY, Finding, declare, reports
+from imagepricing.options import Options, known_endpoint, known_provider
 from imagepricing.pricing import PRICE_BASES, PriceBasis, PriceBook, Quote, quote, usd_rate_of
 from imagepricing.report import Report
 from imagepricing.rules import Context, make_finding
@@ -82,7 +83,7 @@ def check(
         or price_basis not in PRICE_BASES
         or url_policy not in URL_POLICIES
     ):
-        _validate(catalog, endpoint, provider, price_basis, url_policy)  # raises, saying which
+        Options(catalog, endpoint, provider, None, price_basis, url_policy)  # raises, saying which
     # The one path, in its two halves (_outcome, then _report), as Checker.check takes it, under
     # the rules of the day asked (catalog.on: the era of the dated facts). Called here directly,
     # the day read here too: a repeated request costs a few microseconds, of which each extra call
@@ -125,7 +126,7 @@ class Checker:
         memoize: bool = True,
     ) -> None:
         self.catalog = default_catalog() if catalog is None else catalog
-        _validate(self.catalog, endpoint, None, price_basis, url_policy)
+        Options(self.catalog, endpoint, next(iter(self.catalog.price_books)), None, price_basis, url_policy)
         self.endpoint = endpoint
         self.price_basis: PriceBasis = price_basis
         self.url_policy = url_policy
@@ -141,9 +142,9 @@ class Checker:
         if endpoint is None:
             endpoint = self.endpoint
         elif endpoint not in ENDPOINTS:
-            raise ValueError(f"unknown endpoint {endpoint!r}; expected one of {', '.join(ENDPOINTS)}")
+            known_endpoint(endpoint)  # raises
         if provider not in self._books:
-            raise ValueError(f"unknown provider {provider!r}; expected one of {', '.join(self._books)}")
+            known_provider(provider, self.catalog)  # raises
         if type(day) is not dt.date:
             day = _day(day)
         catalog = self.catalog.on(day)
@@ -178,7 +179,7 @@ class Checker:
         if endpoint is None:
             endpoint = self.endpoint
         elif endpoint not in ENDPOINTS:
-            raise ValueError(f"unknown endpoint {endpoint!r}; expected one of {', '.join(ENDPOINTS)}")
+            known_endpoint(endpoint)  # raises
         if type(day) is not dt.date:
             day = _day(day)
         catalog = self.catalog.on(day)
@@ -191,7 +192,7 @@ class Checker:
         if type(outcome) is not Outcome:
             raise TypeError(f"outcome must be an Outcome from Checker.judge, not {type(outcome).__name__}")
         if provider not in self._books:
-            raise ValueError(f"unknown provider {provider!r}; expected one of {', '.join(self._books)}")
+            known_provider(provider, self.catalog)  # raises
         if type(day) is not dt.date:
             day = _day(day)
         catalog = self.catalog.on(day)
@@ -204,18 +205,6 @@ class Checker:
                 )
             raise ValueError("outcome was judged by a checker of another catalog; judge it with this one")
         return _report(outcome, provider, day, catalog, memo_for(catalog) if self._memoize else None, self.price_basis)
-
-
-def _validate(catalog: Catalog, endpoint: str, provider: str | None, price_basis: str, url_policy: str) -> None:
-    """Raise ValueError for the first option that is not known (a provider of None is not checked)."""
-    if endpoint not in ENDPOINTS:
-        raise ValueError(f"unknown endpoint {endpoint!r}; expected one of {', '.join(ENDPOINTS)}")
-    if provider is not None and provider not in catalog.price_books:
-        raise ValueError(f"unknown provider {provider!r}; expected one of {', '.join(catalog.price_books)}")
-    if price_basis not in PRICE_BASES:
-        raise ValueError(f"unknown price_basis {price_basis!r}; expected one of {', '.join(PRICE_BASES)}")
-    if url_policy not in URL_POLICIES:
-        raise ValueError(f"unknown url_policy {url_policy!r}; expected one of {', '.join(URL_POLICIES)}")
 
 
 def _outcome(request: object, endpoint: str, catalog: Catalog, memo: VerdictMemo | None, url_policy: str) -> Outcome:

@@ -2,10 +2,10 @@
 
 `RequestPricer.price_lines` prices lines one by one (the same items `estimate` reads: JSON lines
 as str or bytes, or already-parsed objects, bare requests or envelopes) and returns one
-`RequestResult` per item, in order. It runs the very code `estimate` runs (the envelope reading
-of `imagepricing.estimation`, and the engine's `Checker` with its memo), so a line is read,
-judged and priced the same way by both: this module is the one seam batch callers (the Arrow
-kernel, engines built on it) go through.
+`RequestResult` per item, in order. It runs the very code `estimate` runs (`log_lines.LineJudge`:
+the envelope reading, and the engine's `Checker` with its memo), so a line is read, judged and
+priced the same way by both: this module is the one seam batch callers (the Arrow kernel, engines
+built on it) go through.
 
 >>> pricer = RequestPricer(as_of=dt.date(2026, 6, 1))
 >>> good, bad, unknown = pricer.price_lines(
@@ -47,7 +47,9 @@ from decimal import Decimal
 from typing import Final, NamedTuple
 
 from imagepricing.capabilities import Catalog
-from imagepricing.estimation import INVALID_MODEL, NO_TIER, NO_TIME, UNKNOWN_MODEL, _Estimator, _Verdict
+from imagepricing.catalog import default_catalog
+from imagepricing.log_lines import LineJudge, Sink, Verdict
+from imagepricing.options import Options
 from imagepricing.pricing import PriceBasis
 from imagepricing.spend import LINE_STATUSES, line_status
 
@@ -55,7 +57,6 @@ __all__ = ["STATUSES", "RequestPricer", "RequestResult"]
 
 STATUSES: Final = (*LINE_STATUSES, "unreadable", "blank")
 
-_UNKNOWN_MODEL = "model_unknown"
 # Outcomes remembered by one pricer before it starts afresh: what a pricer keeps grows with the
 # distinct outcomes (shapes x days) it has seen, and a long-lived worker thread must stay bounded.
 _OUTCOME_LIMIT = 1 << 16
@@ -112,22 +113,21 @@ class RequestPricer:
         price_basis: PriceBasis = "charged",
         fields: Mapping[str, str] | None = None,
     ) -> None:
-        self._options = (catalog, endpoint, provider, as_of, price_basis)
+        catalog = default_catalog() if catalog is None else catalog
+        self.options = Options(catalog, endpoint, provider, as_of, price_basis)
         self._fields = fields
-        self._engine = self._new_engine()
-        self.as_of: dt.date = self._engine.as_of
-        self.catalog: Catalog = self._engine.catalog
+        self._sink: Sink = []
+        self._judge = self._new_judge()
+        self.as_of: dt.date = self._judge.as_of
+        self.catalog: Catalog = self.options.catalog
 
-    def _new_engine(self) -> _Estimator:
-        catalog, endpoint, provider, as_of, price_basis = self._options
-        engine = _Estimator(
-            catalog, ("day",), endpoint, provider, as_of, price_basis, memoize=True, progress=None, fields=self._fields
-        )
-        engine.detailed = True
-        engine.sink = []
+    def _new_judge(self) -> LineJudge:
+        # A row carries the line's date, its error codes and USD rate; no `on_full`: the numbers
+        # handed out stay valid until the next batch, and a grown judge is replaced (outcomes).
+        judge = LineJudge(self.options, fields=self._fields, times="day", detailed=True)
         self._results: dict[int, RequestResult] = {}
         self._unreadable: dict[str, RequestResult] = {}
-        return engine
+        return judge
 
     def price_lines(self, items: Iterable[object]) -> list[RequestResult]:
         """One result per item, in order; never raises for an item's content."""
@@ -137,16 +137,15 @@ class RequestPricer:
         """The raw outcome of each item: a verdict number (see `result`), the reason of an
         unreadable line, or None for a blank one. Callers building columns use these to build
         each distinct result once."""
-        engine = self._engine
-        if len(engine.verdicts) > _OUTCOME_LIMIT:
+        judge = self._judge
+        if len(judge.verdicts) > _OUTCOME_LIMIT:
             # Results already handed out stay valid; numbers from before are not mixed with new ones
             # because callers resolve them before the next call.
-            engine = self._engine = self._new_engine()
-        sink = engine.sink
-        assert sink is not None
+            judge = self._judge = self._new_judge()
+        sink = self._sink
         sink.clear()
-        engine.consume(items, 1, "<batch>")
-        del engine.bad[:]  # samples are the caller's business; keep the engine from holding lines
+        judge.consume(items, 1, "<batch>", sink)
+        del judge.bad[:]  # samples are the caller's business; keep the judge from holding lines
         return sink
 
     def result(self, outcome: int | str | None) -> RequestResult:
@@ -164,14 +163,14 @@ class RequestPricer:
             return found
         result = self._results.get(outcome)
         if result is None:
-            result = self._results[outcome] = _from_verdict(self._engine.verdicts[outcome])
+            result = self._results[outcome] = _from_verdict(self._judge.verdicts[outcome])
         return result
 
 
-def _from_verdict(verdict: _Verdict) -> RequestResult:
+def _from_verdict(verdict: Verdict) -> RequestResult:
     status = line_status(
         ok=verdict.ok,
-        unknown_model=_UNKNOWN_MODEL in verdict.codes,
+        unknown_model=verdict.unknown_model,
         priced=verdict.cost is not None,
         failed=verdict.failed,
     )
@@ -180,9 +179,9 @@ def _from_verdict(verdict: _Verdict) -> RequestResult:
         ok=verdict.ok,
         endpoint=verdict.endpoint,
         provider=verdict.provider,
-        model=None if verdict.model in (INVALID_MODEL, UNKNOWN_MODEL) else verdict.model,
-        tier=None if verdict.tier == NO_TIER else verdict.tier,
-        day=None if verdict.day == NO_TIME else dt.date.fromisoformat(verdict.day),
+        model=verdict.model,
+        tier=verdict.tier,
+        day=None if verdict.moment is None else dt.date.fromisoformat(verdict.moment),
         images=verdict.images,
         unit_price=_decimal(verdict.unit_price),
         multiplier=_decimal(verdict.multiplier),

@@ -41,6 +41,7 @@ from imagepricing._log_reading import _blocks, open_log
 from imagepricing.capabilities import Catalog
 from imagepricing.per_request import RequestPricer, RequestResult
 from imagepricing.pricing import PriceBasis
+from imagepricing.spend import ARROW_MONEY, ARROW_USD, arrow_amount
 
 __all__ = ["COLUMNS", "FORMATS", "per_request_rows", "write_per_request"]
 
@@ -203,8 +204,7 @@ def _write_parquet(blocks: Iterable[list[dict[str, Any]]], path: str) -> int:
         import pyarrow.parquet as pq  # noqa: PLC0415
     except ImportError as exc:
         raise ValueError("--per-request FILE.parquet needs pyarrow: pip install 'imagepricing[arrow]'") from exc
-    from imagepricing.arrow import _USD_SCALE, MONEY, USD_MONEY, _money  # noqa: PLC0415
-
+    money, usd_money = pa.decimal128(*ARROW_MONEY), pa.decimal128(*ARROW_USD)
     schema = pa.schema(
         [
             ("file", pa.string()),
@@ -217,11 +217,11 @@ def _write_parquet(blocks: Iterable[list[dict[str, Any]]], path: str) -> int:
             ("tier", pa.string()),
             ("images", pa.int64()),
             ("billed", pa.int64()),
-            ("unit_price", MONEY),
-            ("cost", MONEY),
+            ("unit_price", money),
+            ("cost", money),
             ("currency", pa.string()),
-            ("usd_equivalent", USD_MONEY),
-            ("usd_rate", USD_MONEY),
+            ("usd_equivalent", usd_money),
+            ("usd_rate", usd_money),
             ("status", pa.string()),
             ("http_status", pa.int64()),
             ("reason", pa.string()),
@@ -232,9 +232,9 @@ def _write_parquet(blocks: Iterable[list[dict[str, Any]]], path: str) -> int:
         for rows in blocks:
             columns = {name: [row[name] for row in rows] for name in COLUMNS}
             for name in ("unit_price", "cost"):
-                columns[name] = [_money(value) for value in columns[name]]
+                columns[name] = [arrow_amount(value, ARROW_MONEY) for value in columns[name]]
             for name in ("usd_equivalent", "usd_rate"):
-                columns[name] = [_money(value, _USD_SCALE) for value in columns[name]]
+                columns[name] = [arrow_amount(value, ARROW_USD) for value in columns[name]]
             writer.write_table(pa.table(columns, schema=schema))
             written += len(rows)
     return written

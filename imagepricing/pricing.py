@@ -48,6 +48,7 @@ __all__ = [
     "PriceEntry",
     "Quote",
     "UsdRate",
+    "cost_of",
     "format_amount",
     "quote",
     "usd_rate_of",
@@ -320,13 +321,23 @@ def quote(
             f" supply one with Catalog.with_price({book.provider!r}, {model!r}, ...).",
         )
         return Quote(book.currency, None, multiplier, None, per, source, problem, None, usd_rate, usd_source)
-    count = images if per == "image" else (1 if images else 0)
-    cost = MONEY_CONTEXT.multiply(MONEY_CONTEXT.multiply(amount, multiplier), count)
+    cost = cost_of(amount, multiplier, per, images)
     caveat = None
     if override is None and chosen is not None and chosen.uncertain is not None:
         caveat = ("price_uncertain", f"{chosen.uncertain}.")
     equivalent = MONEY_CONTEXT.multiply(cost, usd_rate) if usd_rate is not None else None
     return Quote(book.currency, amount, multiplier, cost, per, source, None, caveat, usd_rate, usd_source, equivalent)
+
+
+def cost_of(amount: Decimal, multiplier: Decimal, per: str, images: int) -> Decimal:
+    """What `images` images cost at `amount` times `multiplier`, billed per image or once per
+    request (a request returning no image bills nothing): the one billing rule, exact.
+
+    >>> cost_of(Decimal("0.09"), Decimal(1), "request", 3), cost_of(Decimal("0.11"), Decimal(1), "image", 3)
+    (Decimal('0.09'), Decimal('0.33'))
+    """
+    count = images if per == "image" else (1 if images else 0)
+    return MONEY_CONTEXT.multiply(MONEY_CONTEXT.multiply(amount, multiplier), count)
 
 
 def _why_unknown(

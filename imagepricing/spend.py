@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -26,6 +26,8 @@ from typing import Any, TypeVar
 import attrs
 
 __all__ = [
+    "ARROW_MONEY",
+    "ARROW_USD",
     "GROUP_DIMENSIONS",
     "INVALID_MODEL",
     "LINE_STATUSES",
@@ -35,12 +37,17 @@ __all__ = [
     "NO_TIER",
     "NO_TIME",
     "OTHER_GROUPS",
+    "TIME_DIMENSIONS",
     "UNKNOWN_MODEL",
     "BadLine",
     "Estimate",
     "GroupTotals",
     "Tally",
+    "arrow_amount",
+    "group_dimensions",
+    "group_labels",
     "line_status",
+    "time_label",
 ]
 
 GROUP_DIMENSIONS: tuple[str, ...] = ("model", "endpoint", "provider", "tier", "hour", "day", "week", "month")
@@ -64,6 +71,77 @@ NO_TIME = "(no time)"
 LINE_STATUSES: tuple[str, ...] = ("priced", "unknown_price", "unknown_model", "rejected", "failed")
 
 _UTC = dt.UTC
+# Exact money in Arrow columns (Estimate.to_arrow, imagepricing.arrow): decimal128 of this
+# (precision, scale), 29 integer digits and 9 decimal places, which every engine sums exactly;
+# USD equivalents and rates in 18 places (a cost of 9 places times a rate of up to 9).
+ARROW_MONEY = (38, 9)
+ARROW_USD = (38, 18)
+TIME_DIMENSIONS = frozenset({"hour", "day", "week", "month"})
+
+
+def group_dimensions(group_by: Iterable[str] | str) -> tuple[str, ...]:
+    """`group_by` as a tuple of dimensions; ValueError for an unknown or repeated one."""
+    dimensions = (group_by,) if isinstance(group_by, str) else tuple(group_by)
+    for dimension in dimensions:
+        if dimension not in GROUP_DIMENSIONS:
+            raise ValueError(f"cannot group by {dimension!r}; choose from {', '.join(GROUP_DIMENSIONS)}")
+    if len(set(dimensions)) != len(dimensions):
+        raise ValueError(f"group_by names a dimension twice: {', '.join(dimensions)}")
+    return dimensions
+
+
+def group_labels(
+    dimensions: tuple[str, ...],
+    *,
+    model: str | None,
+    unknown_model: bool,
+    endpoint: str,
+    provider: str,
+    tier: str | None,
+    moment: str | None,
+) -> tuple[str, ...]:
+    """The labels of a counted line in `dimensions`: the values the catalog gives it, or the
+    labels of what it lacks (UNKNOWN_MODEL or INVALID_MODEL, NO_TIER, NO_TIME). `moment` is its
+    UTC date ("2026-06-01") or hour ("2026-06-01T10:00:00"), None without a time."""
+    labels: list[str] = []
+    for dimension in dimensions:
+        if dimension == "model":
+            labels.append(model or (UNKNOWN_MODEL if unknown_model else INVALID_MODEL))
+        elif dimension == "endpoint":
+            labels.append(endpoint)
+        elif dimension == "provider":
+            labels.append(provider)
+        elif dimension == "tier":
+            labels.append(tier or NO_TIER)
+        else:
+            labels.append(time_label(moment, dimension))
+    return tuple(labels)
+
+
+def time_label(moment: str | None, dimension: str) -> str:
+    """The label of a line's time (`moment`: "2026-06-01", or "2026-06-01T10:00:00" when grouped
+    by hour; None without a time) in a time dimension: its UTC hour ("2026-06-01T10:00Z"), date,
+    ISO week ("2026-W23", the ISO year: 2026-12-31 is in 2026-W53) or month ("2026-06").
+
+    Decision (docs/estimate.md): an hour is labelled "2026-06-01T10:00Z". Every label has the
+    same width, so text order is time order (the groups' sort); the "Z" says it is UTC, whatever
+    offset the log wrote; and it is ISO 8601 that Python's datetime.fromisoformat and
+    JavaScript's Date.parse both read. A line whose time is a date alone has no hour: NO_TIME.
+
+    >>> time_label("2026-12-31", "week"), time_label("2026-06-01T10:00:00", "hour"), time_label(None, "day")
+    ('2026-W53', '2026-06-01T10:00Z', '(no time)')
+    """
+    if moment is None:
+        return NO_TIME
+    if dimension == "hour":
+        return NO_TIME if len(moment) <= 10 else f"{moment[:13]}:00Z"
+    if dimension == "day":
+        return moment[:10]
+    if dimension == "month":
+        return moment[:7]
+    year, week, _ = dt.date.fromisoformat(moment[:10]).isocalendar()
+    return f"{year:04d}-W{week:02d}"
+
 
 # Every sum is exact: maximum precision and the Inexact trap, so a result that would need
 # rounding raises instead. Only addition and multiplication are done here.
@@ -416,11 +494,62 @@ class Estimate:
         return self.totals.unknown_model
 
     def to_arrow(self) -> Any:
-        """The groups as a pyarrow Table (the `arrow` extra; see imagepricing.arrow.estimate_table).
-        ImportError, with the install hint, without pyarrow."""
-        from imagepricing.arrow import estimate_table  # noqa: PLC0415  # an optional extra
-
-        return estimate_table(self)
+        """The estimate as a pyarrow Table (the `arrow` extra; ImportError with the install hint
+        without it): one row per group (the totals when not grouped), a string column per
+        dimension, the counts, and per currency `cost_<currency>`,
+        `failed_would_have_cost_<currency>` and `billed_cost_<currency>` as decimal128(38, 9), null
+        where the group has no known cost in it (never 0 for unknown); per currency
+        `usd_equivalent_<currency>` (decimal128(38, 18), US dollars at the reference rates, null where
+        none is known) and `usd_unknown_<currency>` (priced requests without a rate).
+        (Example: imagepricing.arrow.estimate_table.)
+        """
+        try:
+            import pyarrow as pa  # noqa: PLC0415 - the optional `arrow` extra, imported only here
+        except ImportError as exc:
+            raise ImportError("Estimate.to_arrow needs pyarrow: pip install 'imagepricing[arrow]'") from exc
+        money, usd_money = pa.decimal128(*ARROW_MONEY), pa.decimal128(*ARROW_USD)
+        groups = self.groups if self.group_by else (self.totals,)
+        totals = self.totals
+        currencies = list(dict.fromkeys([*totals.cost, *totals.failed_would_have_cost, *totals.billed_cost]))
+        columns: dict[str, pa.Array] = {}
+        for dimension in self.group_by:
+            columns[dimension] = pa.array([group.labels[dimension] for group in groups], pa.string())
+        counts = (
+            "requests",
+            "accepted",
+            "rejected",
+            "unknown_model",
+            "priced",
+            "unknown_price",
+            "images",
+            "failed",
+            "failed_cost_unknown",
+            "observed",
+            "billed_differ",
+            "billed_images",
+        )
+        for name in counts:
+            columns[name] = pa.array([getattr(group, name) for group in groups], pa.int64())
+        for currency in currencies:
+            columns[f"cost_{currency}"] = pa.array(
+                [arrow_amount(group.cost.get(currency), ARROW_MONEY) for group in groups], money
+            )
+        for currency in currencies:
+            columns[f"usd_equivalent_{currency}"] = pa.array(
+                [arrow_amount(group.usd_equivalent.get(currency), ARROW_USD) for group in groups], usd_money
+            )
+            columns[f"usd_unknown_{currency}"] = pa.array(
+                [group.usd_unknown.get(currency, 0) for group in groups], pa.int64()
+            )
+        for currency in currencies:
+            columns[f"failed_would_have_cost_{currency}"] = pa.array(
+                [arrow_amount(group.failed_would_have_cost.get(currency), ARROW_MONEY) for group in groups], money
+            )
+        for currency in currencies:
+            columns[f"billed_cost_{currency}"] = pa.array(
+                [arrow_amount(group.billed_cost.get(currency), ARROW_MONEY) for group in groups], money
+            )
+        return pa.table(columns)
 
     @property
     def requests(self) -> int:
@@ -675,3 +804,25 @@ def _currency_order(item: tuple[str, Decimal]) -> tuple[str, str]:
 
 def _currency_key(currency: str) -> tuple[str, str]:
     return (currency.casefold(), currency)
+
+
+def arrow_amount(value: Decimal | None, column: tuple[int, int]) -> Decimal | None:
+    """`value` as an Arrow decimal128 `column` (precision, scale) holds it, or ValueError: never
+    rounded (an Arrow column of exact money must not round)."""
+    precision, places = column
+    if value is None:
+        return None
+    _, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int):
+        raise ValueError(f"cannot hold {value} as an amount")
+    scale = -exponent
+    integer_digits = len(digits) - scale
+    if scale > places and any(digits[len(digits) - scale + places :]):
+        raise ValueError(
+            f"the amount {value} needs more than {places} decimal places;"
+            f" decimal128({precision}, {places}) would round it"
+        )
+    if integer_digits > precision - places:
+        raise ValueError(f"the amount {value} has more than {precision - places} integer digits")
+    # Exact: at most trailing zeros are dropped (checked above).
+    return value.quantize(Decimal(1).scaleb(-places), context=_EXACT) if scale > places else value

@@ -442,7 +442,7 @@ class TestSeam:
         expected = [fresh.price_lines([line])[0] for line in lines]
         got = [result for i in range(0, len(lines), 7) for result in pricer.price_lines(lines[i : i + 7])]
         assert got == expected
-        assert len(pricer._engine.verdicts) <= 2 + 7
+        assert len(pricer._judge.verdicts) <= 2 + 7
 
 
 class TestDuckDB:

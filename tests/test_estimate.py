@@ -25,7 +25,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import imagepricing
-from imagepricing import _log_reading, check, default_catalog, estimation
+from imagepricing import _log_reading, check, default_catalog, estimation, log_lines
 from imagepricing._cli_estimate import render_csv, render_html
 from imagepricing.cli import main
 from imagepricing.estimation import (
@@ -673,7 +673,7 @@ TIMES = {
     "2026-04-01T00:00:00Z": dt.date(2026, 4, 1),
     "2026-05-10T23:30:00-05:00": dt.date(2026, 5, 11),
     "2026-05-01T12:00:00": dt.date(2026, 5, 1),
-    "2026-05-01T00:00:00+02:00": dt.date(2026, 5, 31),
+    "2026-05-01T00:00:00+02:00": dt.date(2026, 4, 30),
 }
 PROMPT_LENGTHS = [0, 1, 999, 1000, 1001, 3999, 4000, 4001, 31999, 32000, 32001]
 URLS = [
@@ -826,14 +826,14 @@ class TestMemoisation:
         lines = [line for line, _ in entries]
         expected = run(lines, group_by=("model", "day"), memoize=False)
         limits = {"_SEEN_LIMIT": 1, "_RAW_LIMIT": 1, "_REGISTRY_LIMIT": 2}
-        saved = {name: getattr(estimation, name) for name in limits}
+        saved = {name: getattr(log_lines, name) for name in limits}
         try:
             for name, value in limits.items():
-                setattr(estimation, name, value)
+                setattr(log_lines, name, value)
             assert run(lines, group_by=("model", "day")) == expected
         finally:
             for name, value in saved.items():
-                setattr(estimation, name, value)
+                setattr(log_lines, name, value)
 
     @given(logs())
     def test_parsed_objects_give_the_same_result_as_lines(self, entries: list[tuple[str, object]]) -> None:

@@ -120,17 +120,17 @@ def test_memoised_estimate_equals_unmemoised_on_varied_logs(seed: int, group_by:
 def test_only_outcomes_the_engine_memoises_are_kept_by_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
     """The run's (outcome, provider, day) -> verdict map holds only outcomes the engine's memo holds:
     any other outcome is one of a kind, and keeping it would only hold memory."""
-    from imagepricing import estimation
+    from imagepricing.log_lines import LineJudge
 
     sizes: dict[bool, int] = {}
-    real = estimation._Estimator.result
+    real = LineJudge.release
 
-    def watching(self: estimation._Estimator) -> Any:
+    def watching(self: LineJudge) -> None:
         sizes[self.memoize] = len(self.seen)
         assert all(outcome.memoised for outcome, _provider, _day in self.seen)
-        return real(self)
+        real(self)
 
-    monkeypatch.setattr(estimation._Estimator, "result", watching)
+    monkeypatch.setattr(LineJudge, "release", watching)
     log = _log(4, 2000)
     memo_for(default_catalog()).clear()
     assert estimate(log, group_by="day") == estimate(log, group_by="day", memoize=False)

@@ -106,7 +106,9 @@ class TestBilled:
         failed = billed == 0  # here every call that billed nothing failed (a status, success: false, an error)
         assert (totals.observed, totals.billed_images, totals.failed) == (1, billed, int(failed))
         assert totals.billed_differ == (billed != 1)
-        assert totals.billed_cost == {"credits": Decimal("0.14") * billed}
+        # nano-banana is billed per request on DAY (until 2026-07-18): one price however many
+        # images came back, nothing for a call that returned none (pricing.cost_of).
+        assert totals.billed_cost == {"credits": Decimal("0.14") * min(billed, 1)}
         # Issue 21: a failed call is counted as such, out of the spend (accepted, images, cost), and
         # what it would have cost is kept beside; a call that succeeded keeps its prediction.
         assert (totals.accepted, totals.images) == ((0, 0) if failed else (1, 1))
@@ -118,6 +120,17 @@ class TestBilled:
     def test_what_says_nothing_is_no_evidence(self, status: object, response: object) -> None:
         totals = run([{"request": nano(), "status": status, "response": response}]).totals
         assert (totals.observed, totals.billed_images, totals.billed_cost) == (0, 1, {"credits": Decimal("0.14")})
+
+    @pytest.mark.parametrize(
+        ("day", "billed_cost"),
+        [
+            (dt.date(2026, 5, 1), "0.14"),  # nano-banana billed per request: once, however many images
+            (dt.date(2026, 8, 1), "0.28"),  # billed per image from 2026-07-18: two images, twice
+        ],
+    )
+    def test_what_was_billed_follows_the_quotes_rule(self, day: dt.date, billed_cost: str) -> None:
+        totals = run([{"request": nano(), "status": 200, "response": SUCCESS_TWO}], as_of=day).totals
+        assert (totals.billed_images, totals.billed_cost) == (2, {"credits": Decimal(billed_cost)})
 
     def test_lines_without_an_outcome_count_as_predicted(self) -> None:
         totals = run([nano(), {"request": nano()}]).totals
@@ -146,7 +159,7 @@ class TestBilled:
             {"credits": Decimal("0.56")},
             {"credits": Decimal("0.14")},
         )
-        assert totals.billed_cost == {"credits": Decimal("0.84")}
+        assert totals.billed_cost == {"credits": Decimal("0.56")}  # per request on DAY: 0.14 + 0.14 + 0 + 0.14 + 0.14
 
     def test_to_dict_from_dict_and_merge_keep_every_count(self) -> None:
         one = run([{"request": nano(), "status": 500}, {"model": "gpt-image-9", "prompt": "a"}])
@@ -235,7 +248,8 @@ class TestFieldNames:
         ]
         assert main(["estimate", str(log), "--format", "json", *fields]) == 0
         data = json.loads(capsys.readouterr().out)
-        assert data["totals"]["billed"] == {"observed": 2, "differ": 1, "images": 2, "cost": {"credits": "0.28"}}
+        # nano-banana on 2026-06-01 is billed per request (until 2026-07-18): two images, one price.
+        assert data["totals"]["billed"] == {"observed": 2, "differ": 1, "images": 2, "cost": {"credits": "0.14"}}
         # The unknown model's call failed: counted as failed (it billed nothing), not as of unknown cost.
         assert (data["lines"]["unknown_model"], data["lines"]["failed"]) == (0, 1)
         assert main(["estimate", str(log), *fields]) == 0

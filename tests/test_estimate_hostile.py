@@ -214,29 +214,29 @@ class TestRegistriesAreBounded:
     def test_small_registries_give_the_same_result(
         self, monkeypatch: pytest.MonkeyPatch, limit: int, group_by: tuple[str, ...]
     ) -> None:
-        from imagepricing import estimation
+        from imagepricing import log_lines
 
         lines = self.log()
         expected = estimate(lines, group_by=group_by)
-        monkeypatch.setattr(estimation, "_REGISTRY_LIMIT", limit)
+        monkeypatch.setattr(log_lines, "_REGISTRY_LIMIT", limit)
         assert estimate(lines, group_by=group_by) == expected
         assert estimate(lines, group_by=group_by, memoize=False) == expected
 
     def test_registries_stay_under_the_limit(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        from imagepricing import estimation
+        from imagepricing import log_lines
 
-        monkeypatch.setattr(estimation, "_REGISTRY_LIMIT", 5)
-        monkeypatch.setattr(estimation, "_SEEN_LIMIT", 5)
+        monkeypatch.setattr(log_lines, "_REGISTRY_LIMIT", 5)
+        monkeypatch.setattr(log_lines, "_SEEN_LIMIT", 5)
         seen: list[int] = []
         known: list[int] = []
-        real = estimation._Estimator._make_room
+        real = log_lines.LineJudge._make_room
 
-        def watching(self: estimation._Estimator) -> None:
+        def watching(self: log_lines.LineJudge) -> None:
             real(self)
             seen.append(len(self.verdicts))
             known.append(len(self.seen))
 
-        monkeypatch.setattr(estimation._Estimator, "_make_room", watching)
+        monkeypatch.setattr(log_lines.LineJudge, "_make_room", watching)
         estimate(self.log(), group_by="day")
         assert seen
         assert max(seen) < 5

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import imagepricing
-from imagepricing import estimation
+from imagepricing import log_lines
 from imagepricing.budgets import check_budgets, parse_budget
 from imagepricing.cli import main
 from imagepricing.estimation import NO_TIME, OTHER_GROUPS, Estimate, estimate
@@ -171,8 +171,8 @@ class TestBoundedMemory:
     def test_folding_the_registries_mid_log_changes_nothing(self, monkeypatch: pytest.MonkeyPatch) -> None:
         lines = self._log(2_000)
         whole = estimate(lines, group_by=("hour", "model"), as_of=DAY)
-        monkeypatch.setattr(estimation, "_REGISTRY_LIMIT", 16)  # fold every few distinct hours
-        monkeypatch.setattr(estimation, "_SEEN_LIMIT", 4)  # the (outcome, provider, day) keys whose verdicts are known
+        monkeypatch.setattr(log_lines, "_REGISTRY_LIMIT", 16)  # fold every few distinct hours
+        monkeypatch.setattr(log_lines, "_SEEN_LIMIT", 4)  # the (outcome, provider, day) keys whose verdicts are known
         folded = estimate(lines, group_by=("hour", "model"), as_of=DAY)
         assert folded == whole
 

@@ -7,7 +7,9 @@ import datetime as dt
 import json
 
 from imagepricing import estimate
-from imagepricing.estimation import _RAW_PAUSE, _RAW_WINDOW, _Estimator
+from imagepricing.catalog import default_catalog
+from imagepricing.log_lines import _RAW_PAUSE, _RAW_WINDOW, LineJudge
+from imagepricing.options import Options
 
 _DAY = dt.date(2026, 5, 1)
 _LINES = [
@@ -20,8 +22,8 @@ _LINES = [
 ]
 
 
-def _estimator() -> _Estimator:
-    return _Estimator(None, ("model", "day"), "generations", "acedata", _DAY, "charged", memoize=True, progress=None)
+def _estimator() -> LineJudge:
+    return LineJudge(Options(default_catalog(), as_of=_DAY), times="day")
 
 
 def test_repeated_lines_are_answered_from_the_memo_with_the_same_results() -> None:
