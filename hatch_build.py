@@ -1,10 +1,11 @@
 """Wheel build hook: ship the compiled form of the tables inside the wheel (docs/startup.md).
 
-The tables are validated here, at build time, and their compiled form is written into the wheel
-as imagepricing/_compiled_catalog.json, keyed by the same digest the loader computes. A wheel then
-starts without tomllib and cattrs from its very first process, even where no user cache can be
-written (a read-only home, a fresh container). Editable installs are left alone: they use the
-user cache, which follows edits of the tables.
+The tables are validated here, at build time (a bad table fails the build, with file and path),
+and their compiled form is written into the wheel as imagepricing/_compiled_catalog.json, keyed by
+the same digest the loader computes. Every wheel, and so every real install (`pip install .` from
+an sdist builds one), starts without tomllib and cattrs from its very first process. Editable
+installs are left alone: they have no compiled form and validate the tables in each process (a
+developer's or a test's), which also follows every edit. There is no per-user cache.
 """
 
 from __future__ import annotations

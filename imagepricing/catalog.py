@@ -100,21 +100,19 @@ def default_sources() -> Mapping[str, Source]:
 def load_catalog(path: str | os.PathLike[str] | None = None) -> Catalog:
     """Load and cross-check a directory of tables; raise CatalogError listing every problem.
 
-    The shipped tables (no `path`) are validated once and then loaded from their compiled form,
-    a JSON file in the user's cache directory keyed by a digest of every table file and of the
-    code that compiles them: any change to either validates afresh (docs/startup.md). A `path`
-    of your own is validated on every call.
+    The shipped tables (no `path`) load from the compiled form a wheel carries
+    (imagepricing/_compiled_catalog.json, built and validated by hatch_build.py) when its digest
+    matches the installed tables and the code that compiles them. Otherwise (an editable install,
+    a plain checkout, tables or code edited after install) they are validated, in every process:
+    nothing is written anywhere (docs/startup.md). A `path` of your own is validated on every call.
     """
     if path is not None:
         return _validated(path)
     shipped = _shipped_tables()
-    cached = _compiled_tables.load(shipped)
-    if cached is not None:
-        return cached
-
-    catalog = _validated(shipped)
-    _compiled_tables.store(shipped, catalog)
-    return catalog
+    compiled = _compiled_tables.load(shipped)
+    if compiled is not None:
+        return compiled
+    return _validated(shipped)
 
 
 def _validated(path: str | os.PathLike[str]) -> Catalog:

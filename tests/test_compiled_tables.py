@@ -1,18 +1,22 @@
-"""The compiled form of the shipped tables (imagepricing/_compiled_tables.py, docs/startup.md).
+"""The compiled form of the shipped tables that a wheel carries (imagepricing/_compiled_tables.py,
+hatch_build.py, docs/startup.md).
 
-A catalog loaded from its compiled form must equal a freshly validated one in every field (the
+A catalog loaded from the packaged form must equal a freshly validated one in every field (the
 derived ones too, which attrs' == skips), over the shipped tables and edited copies; any change to
-the tables misses the cache; a bad table still fails with file and path; a file that is damaged,
-forged or writable by others is never used.
+the tables or to the code that compiles them misses it (the digest), and the tables are validated;
+a bad table still fails with file and path; a damaged or forged file is never used; without a
+packaged form (an editable install, a checkout) every process validates, and nothing is written.
+
+The packaged form is written here as hatch_build.py writes it, next to a copy of the compiling
+modules (in-process tests: `_compiled_tables.__file__` points at the copy) or of the whole package
+laid out as a wheel installs it (fresh-process tests). .ci/extras/startup.sh checks a real wheel.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
-import stat
 import subprocess
 import sys
 from collections.abc import Callable
@@ -71,6 +75,15 @@ def _round_trip(directory: Path) -> tuple[Catalog, Catalog]:
     return fresh, _compiled_tables.decode(_compiled_tables.encode(fresh, key), key, str(directory))
 
 
+def _ship(package: Path, tables: Path) -> Path:
+    """Write the compiled form of `tables` into `package` as hatch_build.py writes it into a wheel."""
+    validated = compile_tables(tables)
+    key = _compiled_tables.tables_digest(tables)
+    packaged = package / _compiled_tables.PACKAGED_NAME
+    packaged.write_text(_compiled_tables.encode(validated, key), "utf-8")
+    return packaged
+
+
 @pytest.fixture
 def data_copy(tmp_path: Path) -> Path:
     copy = tmp_path / "data"
@@ -79,23 +92,43 @@ def data_copy(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    where = tmp_path / "cache"
-    monkeypatch.setenv("IMAGEPRICING_CACHE_DIR", str(where))
+def package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the modules the digest reads; `_compiled_tables` looks for its packaged form there."""
+    where = tmp_path / "package"
+    where.mkdir()
+    for name in _compiled_tables._COMPILER_MODULES:
+        shutil.copy(Path(_compiled_tables.__file__).parent / name, where / name)
+    monkeypatch.setattr(_compiled_tables, "__file__", str(where / "_compiled_tables.py"))
     return where
 
 
 @pytest.fixture
-def shipped_copy(data_copy: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """load_catalog() reads `data_copy` as the shipped tables, with a cache of its own."""
-    # load_catalog() locates the shipped tables as a string (no pathlib on the start-up path).
+def shipped_copy(data_copy: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """load_catalog() reads `data_copy` as the shipped tables."""
+    # load_catalog() locates the shipped tables with _shipped_tables(), as a string.
     monkeypatch.setattr(catalog, "_shipped_tables", lambda: str(data_copy))
     monkeypatch.setattr(catalog, "shipped_data_dir", lambda: data_copy)
     return data_copy
 
 
-def _cached_files(cache: Path) -> list[Path]:
-    return sorted(cache.glob("catalog-*.json"))
+@pytest.fixture
+def packaged(package: Path, shipped_copy: Path) -> Path:
+    """The packaged compiled form of `shipped_copy`, next to `package`."""
+    return _ship(package, shipped_copy)
+
+
+@pytest.fixture
+def validations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The directories load_catalog() validates, in order (every call that did not use the packaged form)."""
+    done: list[str] = []
+    validate = catalog._validated
+
+    def counted(path: str | os.PathLike[str]) -> Catalog:
+        done.append(os.fspath(path))
+        return validate(path)
+
+    monkeypatch.setattr(catalog, "_validated", counted)
+    return done
 
 
 def _replace(path: Path, old: str, new: str) -> None:
@@ -127,12 +160,11 @@ class TestSameAsValidated:
         assert fresh != before  # the edit changed the catalog, so the comparison is not vacuous
         assert_same(fresh, cached)
 
-    def test_through_the_cache(self, shipped_copy: Path, cache: Path) -> None:
-        first = load_catalog()
-        assert len(_cached_files(cache)) == 1
-        second = load_catalog()
-        assert_same(first, second)
-        assert_same(compile_tables(shipped_copy), second)
+    def test_through_the_packaged_form(self, packaged: Path, shipped_copy: Path, validations: list[str]) -> None:
+        loaded = load_catalog()
+        assert validations == []  # not validated: it came from the packaged form
+        assert loaded.source_dir == str(shipped_copy)
+        assert_same(compile_tables(shipped_copy), loaded)
 
     def test_the_comparison_sees_a_difference(self) -> None:
         fresh, _ = _round_trip(shipped_data_dir())
@@ -145,55 +177,91 @@ class TestSameAsValidated:
             assert_same(fresh, other)
 
 
+class TestWithoutAPackagedForm:
+    """An editable install or a plain checkout: the tables are validated in every process, and
+    nothing is written anywhere."""
+
+    def test_every_load_validates_and_writes_nothing(
+        self,
+        package: Path,
+        shipped_copy: Path,
+        validations: list[str],
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        home = tmp_path / "home"
+        home.mkdir()
+        # tests/conftest.py points the retired IMAGEPRICING_CACHE_DIR elsewhere: drop it, so that
+        # anything written to a cache would land under this HOME.
+        monkeypatch.delenv("IMAGEPRICING_CACHE_DIR", raising=False)
+        monkeypatch.setenv("HOME", str(home))
+        monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+        files = sorted(package.iterdir())
+        assert _compiled_tables.load(shipped_copy) is None
+        first, second = load_catalog(), load_catalog()
+        assert validations == [str(shipped_copy)] * 2
+        assert_same(first, second)
+        assert sorted(package.iterdir()) == files
+        assert list(home.iterdir()) == []
+
+    def test_a_path_of_your_own_is_validated_even_with_a_packaged_form(
+        self, packaged: Path, shipped_copy: Path, validations: list[str]
+    ) -> None:
+        assert _compiled_tables.load(shipped_copy) is not None  # the packaged form matches these tables
+        load_catalog(shipped_copy)
+        assert validations == [str(shipped_copy)]
+
+
 class TestInvalidation:
     @pytest.mark.parametrize("edit", list(EDITS))
-    def test_any_edit_misses_and_loads_the_edit(self, shipped_copy: Path, cache: Path, edit: str) -> None:
-        load_catalog()
+    def test_any_edit_misses_and_loads_the_edit(
+        self, packaged: Path, shipped_copy: Path, validations: list[str], edit: str
+    ) -> None:
+        shipped = packaged.read_bytes()
+        before = load_catalog()
+        assert validations == []
         EDITS[edit](shipped_copy)
         assert _compiled_tables.load(shipped_copy) is None
-        assert_same(compile_tables(shipped_copy), load_catalog())
-        assert len(_cached_files(cache)) == 2
+        after = load_catalog()
+        assert validations == [str(shipped_copy)]
+        assert after != before
+        assert_same(compile_tables(shipped_copy), after)
+        assert packaged.read_bytes() == shipped  # the packaged form is never rewritten
 
     @pytest.mark.parametrize(
         "extra", ["notes.toml", "prices/extra.TOML", "prices/openai.toml.bak", "models.TOML", "prices/sub"]
     )
-    def test_a_new_file_misses(self, shipped_copy: Path, extra: str) -> None:
+    def test_a_new_file_misses(self, packaged: Path, shipped_copy: Path, extra: str) -> None:
         key = _compiled_tables.tables_digest(shipped_copy)
+        assert _compiled_tables.load(shipped_copy) is not None
         target = shipped_copy / extra
         if extra.endswith("sub"):
             target.mkdir()
         else:
             target.write_text("", encoding="utf-8")
         assert _compiled_tables.tables_digest(shipped_copy) != key
+        assert _compiled_tables.load(shipped_copy) is None
 
-    def test_a_bad_table_fails_with_file_and_path_after_a_good_load(self, shipped_copy: Path) -> None:
+    def test_a_bad_table_fails_with_file_and_path_after_a_good_load(self, packaged: Path, shipped_copy: Path) -> None:
         load_catalog()
         _replace(shipped_copy / "prices" / "openai.toml", 'amount = "', 'amount = "x')
         with pytest.raises(CatalogError) as raised:
             load_catalog()
         assert any(p.startswith("prices/openai.toml: $.prices[") and ".amount" in p for p in raised.value.problems)
 
+    @pytest.mark.parametrize("module", _compiled_tables._COMPILER_MODULES)
     def test_the_code_that_compiles_is_part_of_the_key(
-        self, data_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+        self, package: Path, packaged: Path, shipped_copy: Path, module: str
     ) -> None:
-        key = _compiled_tables.tables_digest(data_copy)
-        package = tmp_path / "package"
-        package.mkdir()
-        for name in _compiled_tables._COMPILER_MODULES:
-            shutil.copy(Path(_compiled_tables.__file__).parent / name, package / name)
-        monkeypatch.setattr(_compiled_tables, "__file__", str(package / "_compiled_tables.py"))
-        assert _compiled_tables.tables_digest(data_copy) == key
-        with (package / "sizes.py").open("a", encoding="utf-8") as out:
-            out.write("\n# a change to how sizes compile\n")
-        assert _compiled_tables.tables_digest(data_copy) != key
+        key = _compiled_tables.tables_digest(shipped_copy)
+        assert _compiled_tables.load(shipped_copy) is not None
+        with (package / module).open("a", encoding="utf-8") as out:
+            out.write("\n# a change to how the tables compile\n")
+        assert _compiled_tables.tables_digest(shipped_copy) != key
+        assert _compiled_tables.load(shipped_copy) is None
 
 
-class TestNeverTrusted:
-    def _stored(self, shipped_copy: Path, cache: Path) -> Path:
-        load_catalog()
-        (path,) = _cached_files(cache)
-        return path
-
+class TestDamagedOrForged:
     @pytest.mark.parametrize(
         "damage",
         [
@@ -207,9 +275,11 @@ class TestNeverTrusted:
             "extra field",
         ],
     )
-    def test_a_damaged_or_forged_file_is_ignored(self, shipped_copy: Path, cache: Path, damage: str) -> None:
-        path = self._stored(shipped_copy, cache)
-        text = path.read_text(encoding="utf-8")
+    def test_a_damaged_or_forged_file_is_ignored(
+        self, packaged: Path, shipped_copy: Path, validations: list[str], damage: str
+    ) -> None:
+        assert _compiled_tables.load(shipped_copy) is not None  # undamaged, it is used
+        text = packaged.read_text(encoding="utf-8")
         if damage == "truncated":
             text = text[: len(text) // 2]
         elif damage == "not json":
@@ -226,140 +296,90 @@ class TestNeverTrusted:
             text = text.replace('{"$":"tuple","v":', '{"$":"tuple","w":0,"v":', 1)
         elif damage == "extra field":
             text = text.replace('{"$":"Source","v":{', '{"$":"Source","v":{"injected":1,', 1)
-        assert text != path.read_text(encoding="utf-8"), "the damage was not done"
-        path.write_text(text, encoding="utf-8")
+        assert text != packaged.read_text(encoding="utf-8"), "the damage was not done"
+        packaged.write_text(text, encoding="utf-8")
         assert _compiled_tables.load(shipped_copy) is None
         assert_same(compile_tables(shipped_copy), load_catalog())
+        assert validations == [str(shipped_copy)]
 
-    def test_a_forged_price_in_a_group_writable_file_is_not_read(self, shipped_copy: Path, cache: Path) -> None:
-        path = self._stored(shipped_copy, cache)
-        path.chmod(0o664)
+    def test_a_directory_in_its_place_is_ignored(self, package: Path, shipped_copy: Path) -> None:
+        (package / _compiled_tables.PACKAGED_NAME).mkdir()
         assert _compiled_tables.load(shipped_copy) is None
 
-    def test_a_group_writable_directory_is_not_trusted(self, shipped_copy: Path, cache: Path) -> None:
-        self._stored(shipped_copy, cache)
-        cache.chmod(0o777)
-        assert _compiled_tables.load(shipped_copy) is None
-        cache.chmod(0o700)
-        assert _compiled_tables.load(shipped_copy) is not None
 
-    def test_a_symlink_is_not_followed(self, shipped_copy: Path, cache: Path, tmp_path: Path) -> None:
-        path = self._stored(shipped_copy, cache)
-        elsewhere = tmp_path / "elsewhere.json"
-        path.rename(elsewhere)
-        path.symlink_to(elsewhere)
-        assert _compiled_tables.load(shipped_copy) is None
+# --- Fresh processes: the package copied as a wheel lays it out (imagepricing/, its tables in
+# imagepricing/data/), first on PYTHONPATH, with HOME and XDG_CACHE_HOME in an empty directory.
 
-    def test_written_for_the_owner_only_and_whole(self, shipped_copy: Path, cache: Path) -> None:
-        path = self._stored(shipped_copy, cache)
-        assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0
-        assert [p.name for p in cache.iterdir()] == [path.name]  # no temporary file left behind
-        document = json.loads(path.read_text(encoding="utf-8"))
-        assert document["key"] == _compiled_tables.tables_digest(shipped_copy)
+_PROBE = """
+import sys, imagepricing
+c = imagepricing.load_catalog()
+print(imagepricing.__file__)
+print(sorted(m for m in ('cattrs', 'tomllib', 'imagepricing._table_shapes') if m in sys.modules))
+print(sorted(c.providers), c.price_books['openai'].entries[0].amount)
+"""
+_VALIDATORS = "['cattrs', 'imagepricing._table_shapes', 'tomllib']"
 
 
-class TestCacheDirectory:
-    def test_empty_turns_it_off(self, shipped_copy: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-        monkeypatch.setenv("IMAGEPRICING_CACHE_DIR", "")
-        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-        assert _compiled_tables.cache_dir() is None
-        load_catalog()
-        assert not (tmp_path / "xdg").exists()
-
-    def test_xdg_cache_home(self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-        monkeypatch.delenv("IMAGEPRICING_CACHE_DIR")
-        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-        assert _compiled_tables.cache_dir() == str(tmp_path / "imagepricing")
-
-    def test_an_unwritable_cache_costs_only_time(
-        self, shipped_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        blocker = tmp_path / "a-file"
-        blocker.write_text("", encoding="utf-8")
-        monkeypatch.setenv("IMAGEPRICING_CACHE_DIR", str(blocker / "cache"))  # cannot be created
-        assert_same(compile_tables(shipped_copy), load_catalog())
-
-    def test_old_compiled_forms_are_pruned(self, shipped_copy: Path, cache: Path) -> None:
-        cache.mkdir(mode=0o700)
-        for i in range(_compiled_tables.KEEP + 3):
-            old = cache / f"catalog-{i:064x}.json"
-            old.write_text("{}", encoding="utf-8")
-            os.utime(old, ns=(i * 10**9, i * 10**9))
-        load_catalog()
-        kept = _cached_files(cache)
-        assert len(kept) == _compiled_tables.KEEP
-        assert cache / f"catalog-{_compiled_tables.tables_digest(shipped_copy)}.json" in kept
-        assert cache / f"catalog-{0:064x}.json" not in kept  # the oldest went first
-
-    def test_a_path_of_your_own_is_validated_each_time(self, data_copy: Path, cache: Path) -> None:
-        load_catalog(data_copy)
-        assert not cache.exists()
-
-
-def test_a_fresh_process_loads_without_the_validators(tmp_path: Path) -> None:
-    """The point of the compiled form: tomllib, cattrs and the table shapes stay unimported."""
-    code = (
-        "import sys, imagepricing; c = imagepricing.load_catalog();"
-        " print(sorted(m for m in ('cattrs', 'tomllib', 'imagepricing._table_shapes') if m in sys.modules));"
-        " print(sorted(c.providers))"
+@pytest.fixture
+def installed(tmp_path: Path) -> Path:
+    """A directory holding a copy of the package with its tables and its packaged compiled form."""
+    site = tmp_path / "site"
+    target = site / "imagepricing"
+    shutil.copytree(
+        Path(catalog.__file__).parent,
+        target,
+        ignore=shutil.ignore_patterns("__pycache__", _compiled_tables.PACKAGED_NAME),
     )
-    env = {**os.environ, "IMAGEPRICING_CACHE_DIR": str(tmp_path)}
-    runs = [
-        subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
-        for _ in range(2)
-    ]
-    assert runs[0].splitlines()[0] == "['cattrs', 'imagepricing._table_shapes', 'tomllib']"  # the first validates
-    assert runs[1].splitlines() == ["[]", "['acedata', 'openai', 'xhuoapi']"]
+    shutil.copytree(shipped_data_dir(), target / "data")
+    _ship(target, target / "data")
+    return site
 
 
-def test_the_source_registry_comes_from_the_compiled_catalog(tmp_path: Path) -> None:
+def _run(site: Path, code: str, tmp_path: Path) -> list[str]:
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    # As in TestWithoutAPackagedForm: without the retired IMAGEPRICING_CACHE_DIR of tests/conftest.py.
+    env = {k: v for k, v in os.environ.items() if k not in ("IMAGEPRICING_CACHE_DIR", "PYTHONPATH")}
+    env.update(PYTHONPATH=str(site), HOME=str(home), XDG_CACHE_HOME=str(home / ".cache"))
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=home, capture_output=True, text=True, check=True, timeout=120
+    )
+    assert list(home.iterdir()) == [], "a process wrote under HOME"
+    return done.stdout.splitlines()
+
+
+def test_a_fresh_process_loads_without_the_validators(installed: Path, tmp_path: Path) -> None:
+    """The point of the packaged form: tomllib, cattrs and the table shapes stay unimported."""
+    tables = installed / "imagepricing" / "data"
+    first = _run(installed, _PROBE, tmp_path)
+    assert first[0] == str(installed / "imagepricing" / "__init__.py")
+    assert first[1:] == ["[]", "['acedata', 'openai', 'xhuoapi'] 0.011"]
+    # The probe sees the validators when they are imported: after an edit, every process validates.
+    EDITS["a price"](tables)
+    for _ in range(2):
+        assert _run(installed, _PROBE, tmp_path)[1:] == [_VALIDATORS, "['acedata', 'openai', 'xhuoapi'] 10.011"]
+
+
+def test_without_a_packaged_form_every_process_validates(installed: Path, tmp_path: Path) -> None:
+    """An editable install or a checkout: no compiled form, nothing written, validated each time."""
+    (installed / "imagepricing" / _compiled_tables.PACKAGED_NAME).unlink()
+    for _ in range(2):
+        assert _run(installed, _PROBE, tmp_path)[1] == _VALIDATORS
+    assert sorted(p.name for p in (installed / "imagepricing").glob("*.json")) == []
+
+
+def test_the_source_registry_comes_from_the_compiled_catalog(installed: Path, tmp_path: Path) -> None:
     """Rendering a citation on a first check must not bring tomllib and cattrs back."""
     code = (
         "import sys; from imagepricing.catalog import default_sources; s = default_sources();"
-        " print(sorted(m for m in ('cattrs', 'tomllib') if m in sys.modules)); print(len(s) > 0)"
+        " print(sorted(m for m in ('cattrs', 'tomllib') if m in sys.modules));"
+        " print(sorted((k, v.title) for k, v in s.items()))"
     )
-    env = {**os.environ, "IMAGEPRICING_CACHE_DIR": str(tmp_path)}
-    subprocess.run([sys.executable, "-c", "import imagepricing; imagepricing.load_catalog()"], env=env, check=True)
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert done.stdout.splitlines() == ["[]", "True"]
-    fresh = compile_tables(shipped_data_dir()).sources
-    from imagepricing.catalog import default_sources
-
-    assert dict(default_sources()) == dict(fresh)
-
-
-class TestPackagedForm:
-    """A wheel carries the compiled form of its tables (hatch_build.py); used only when it matches."""
-
-    @pytest.fixture
-    def package(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-        where = tmp_path / "package"
-        where.mkdir()
-        for name in _compiled_tables._COMPILER_MODULES:
-            shutil.copy(Path(_compiled_tables.__file__).parent / name, where / name)
-        monkeypatch.setattr(_compiled_tables, "__file__", str(where / "_compiled_tables.py"))
-        return where
-
-    def _ship(self, package: Path, tables: Path) -> None:
-        validated = compile_tables(tables)
-        key = _compiled_tables.tables_digest(tables)
-        (package / _compiled_tables.PACKAGED_NAME).write_text(_compiled_tables.encode(validated, key), "utf-8")
-
-    def test_used_without_a_user_cache(
-        self, package: Path, shipped_copy: Path, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        self._ship(package, shipped_copy)
-        monkeypatch.setenv("IMAGEPRICING_CACHE_DIR", "")
-        loaded = _compiled_tables.load(shipped_copy)
-        assert loaded is not None
-        assert_same(compile_tables(shipped_copy), loaded)
-
-    def test_tables_edited_after_install_are_validated(self, package: Path, shipped_copy: Path, cache: Path) -> None:
-        self._ship(package, shipped_copy)
-        EDITS["a price"](shipped_copy)
-        assert _compiled_tables.load(shipped_copy) is None
-        assert_same(compile_tables(shipped_copy), load_catalog())
-        assert len(_cached_files(cache)) == 1  # the edit is cached per user, the packaged form untouched
+    fresh = sorted((k, v.title) for k, v in compile_tables(shipped_data_dir()).sources.items())
+    assert fresh
+    assert _run(installed, code, tmp_path) == ["[]", str(fresh)]
+    (installed / "imagepricing" / _compiled_tables.PACKAGED_NAME).unlink()  # the probe can see them
+    assert _run(installed, code, tmp_path) == ["['cattrs', 'tomllib']", str(fresh)]
 
 
 class TestSharing:
