@@ -10,6 +10,7 @@ The models' dated facts are compiled by `_compile_models`, the price books by `_
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -55,9 +56,10 @@ _SOURCE_KEYS = frozenset({"source", "limits_source", "disputed_source"})
 _RATIO = re.compile(r"[1-9][0-9]*:[1-9][0-9]*")
 
 
-def compile_tables(directory: Path) -> Catalog:
+def compile_tables(path: str | os.PathLike[str]) -> Catalog:
     """The catalog of a directory of tables, every table validated and cross-checked; CatalogError
     listing every problem (file and path) otherwise."""
+    directory = Path(path)
 
     problems: list[str] = []
     if not directory.is_dir():
@@ -373,8 +375,9 @@ def _compile_constraints(name: str, row: ConstraintTable, exempt: list[str]) -> 
     )
 
 
-def compile_price_book(path: Path, catalog: Catalog) -> PriceBook:
+def compile_price_book(book_path: str | os.PathLike[str], catalog: Catalog) -> PriceBook:
     """One user price book (same format as data/prices/*.toml), checked against `catalog`."""
+    path = Path(book_path)
     problems: list[str] = []
     label = str(path)
     doc = _read_toml(path, label, problems)

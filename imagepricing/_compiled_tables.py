@@ -7,10 +7,13 @@ JSON can only build the catalog's own classes (a fixed list) from strings, numbe
 file that fails to decode, names another digest or is not exactly what `encode` writes is ignored,
 and the tables are validated instead.
 
-Why a digest: the file is keyed by a digest of everything the compiled catalog depends on: every
-file name in the table directory and in prices/, the bytes of every table, and the source of the
-modules that compile them (`_COMPILER_MODULES`). Tables or compiling code edited after install
-miss it, and the tables are validated afresh: a bad table still fails with the file and the path.
+Why a key: the file is keyed by everything the compiled catalog depends on: every file name in
+the table directory and in prices/, the bytes of every table, and the source of the modules that
+compile them (`_COMPILER_MODULES`), as their length and two checksums (CRC-32 and Adler-32 of the
+whole). Tables or compiling code edited after install miss it, and the tables are validated
+afresh: a bad table still fails with the file and the path. It detects edits; it is no seal, and
+needs none: whoever can write the installed tables can write the code beside them. (A checksum
+from zlib, not a hash from hashlib: hashlib loads OpenSSL, a few milliseconds of every start.)
 
 Why only the form built into the wheel: it pays for itself and costs almost nothing. Validating
 the shipped tables costs about 60 to 70 ms in every process; loading the compiled form about 4 ms
@@ -32,9 +35,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import zlib
 from collections.abc import Callable
 from decimal import Decimal
-from hashlib import blake2b
 from types import MappingProxyType
 from typing import Any
 
@@ -66,6 +69,7 @@ _COMPILER_MODULES = (
     "capabilities.py",
     "_compile_models.py",
     "_compile_books.py",
+    "_compile_tables.py",
     "_table_shapes.py",
     "_tables.py",
     "sources.py",
@@ -87,28 +91,27 @@ def _read_bytes(path: str) -> bytes:
 
 
 def tables_digest(directory: str | os.PathLike[str]) -> str:
-    """The digest (BLAKE2b-256, hex) of what a compiled catalog of `directory` depends on; see the
-    module docstring."""
-    digest = blake2b(f"imagepricing compiled tables, format {FORMAT}\n".encode(), digest_size=32)
+    """The key of what a compiled catalog of `directory` depends on (see the module docstring):
+    the length, CRC-32 and Adler-32 of one stream of every name and byte read, in a fixed order."""
+    pieces: list[bytes] = [f"imagepricing compiled tables, format {FORMAT}\n".encode()]
     package = os.path.dirname(__file__)
     for module_file in _COMPILER_MODULES:
         source = _read_bytes(os.path.join(package, module_file))
-        digest.update(f"module {module_file} {len(source)}\n".encode())
-        digest.update(source)
+        pieces += (f"module {module_file} {len(source)}\n".encode(), source)
     top = os.fspath(directory)
     for folder, label in ((top, ""), (os.path.join(top, "prices"), "prices/")):
         if not os.path.isdir(folder):
-            digest.update(f"no folder {label}\n".encode())
+            pieces.append(f"no folder {label}\n".encode())
             continue
         for name in sorted(os.listdir(folder)):
             entry = os.path.join(folder, name)
             # Every name counts: an extra or misnamed file is a problem validation must report.
-            digest.update(f"entry {label}{name} dir={os.path.isdir(entry)}\n".encode())
+            pieces.append(f"entry {label}{name} dir={os.path.isdir(entry)}\n".encode())
             if os.path.isfile(entry) and name.lower().endswith(".toml"):
                 content = _read_bytes(entry)
-                digest.update(f"{len(content)}\n".encode())
-                digest.update(content)
-    return digest.hexdigest()
+                pieces += (f"{len(content)}\n".encode(), content)
+    stream = b"".join(pieces)
+    return f"{len(stream):x}-{zlib.crc32(stream):08x}-{zlib.adler32(stream):08x}"
 
 
 def load(directory: str | os.PathLike[str]) -> Catalog | None:

@@ -21,7 +21,7 @@ import functools
 import os
 import threading
 from collections.abc import Mapping
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from imagepricing import _compiled_tables
 from imagepricing.capabilities import (
@@ -37,6 +37,9 @@ from imagepricing.capabilities import (
 from imagepricing.errors import CatalogError
 from imagepricing.pricing import PriceBook
 from imagepricing.sources import Source
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = [
     "Advice",
@@ -58,6 +61,9 @@ __all__ = [
 def shipped_data_dir() -> Path:
     """Where the shipped tables are: inside the installed package (wheel), or the checkout's
     top-level `data/` (editable install or a plain checkout)."""
+
+    # pathlib costs start-up (it imports urllib.parse), and loading the compiled tables needs none.
+    from pathlib import Path  # noqa: PLC0415
 
     return Path(_shipped_tables())
 
@@ -120,11 +126,11 @@ def _validated(path: str | os.PathLike[str]) -> Catalog:
     # the compiled tables never imports (docs/startup.md).
     from imagepricing._compile_tables import compile_tables  # noqa: PLC0415
 
-    return compile_tables(Path(path))
+    return compile_tables(path)
 
 
 def load_price_book(path: str | os.PathLike[str], catalog: Catalog | None = None) -> PriceBook:
     """Load one user price book (same format as data/prices/*.toml), checked against `catalog`."""
     from imagepricing._compile_tables import compile_price_book  # noqa: PLC0415 - as in _validated
 
-    return compile_price_book(Path(path), catalog or default_catalog())
+    return compile_price_book(path, catalog or default_catalog())
