@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from attrs.exceptions import FrozenInstanceError
 
+from imagepricing._version import __version__
 from imagepricing.catalog import Catalog, default_catalog, load_catalog, load_price_book
 from imagepricing.engine import Checker, check
 from imagepricing.errors import CatalogError
@@ -42,7 +43,6 @@ __all__ = [
     "load_price_book",
 ]
 
-__version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from imagepricing.estimation import Estimate, GroupTotals, estimate

@@ -13,26 +13,20 @@ the committed file differs from what this module renders.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
-from imagepricing import _checkers, engine, pricing, rules
 from imagepricing.catalog import Catalog, ParamSpec, default_catalog
 from imagepricing.findings import CODES, SEVERITIES, codes_of, reported_by
-from imagepricing.pricing import PriceEntry
+from imagepricing.pricing import PriceEntry, quote
+from imagepricing.rules import CROSS_RULES, RULES
 from imagepricing.sizes import AUTO_SIZES
 
 __all__ = ["REFRESH_COMMAND", "render_rules"]
 
 REFRESH_COMMAND = "python -m imagepricing rules --out docs/rules.md"
 
-# What the engine itself reports (the rest comes from the rules and the quote).
-_ENGINE_CHECKS: tuple[Callable[..., object], ...] = (
-    engine._judged,
-    engine._resolve_model,
-    _checkers.compile_plan,
-    _checkers._unknown_parameter,
-    engine._stale,
-)
+# The modules whose checks are the engine's own (the rest come from the rules and the quote).
+_ENGINE_MODULES = ("engine", "_checkers")
 
 
 # ---------------------------------------------------------------------------------- render
@@ -173,7 +167,7 @@ def _rules_section(catalog: Catalog) -> list[str]:
         "",
     ]
     rows: list[tuple[str, ...]] = []
-    for kind, rule in rules.RULES.items():
+    for kind, rule in RULES.items():
         params = [name for name, p in catalog.parameters.items() if p.kind == kind]
         rows.append(
             (
@@ -184,16 +178,14 @@ def _rules_section(catalog: Catalog) -> list[str]:
             )
         )
     lines += _table(("kind", "rule", "parameters", "codes"), rows)
-    rows = [
-        (f"`rules.{rule.__name__}`", ", ".join(_code(c) for c in sorted(codes_of(rule)))) for rule in rules.CROSS_RULES
-    ]
+    rows = [(f"`rules.{rule.__name__}`", ", ".join(_code(c) for c in sorted(codes_of(rule)))) for rule in CROSS_RULES]
     rows.append(
         (
             "`engine.check`",
-            ", ".join(_code(c) for c in sorted(frozenset().union(*map(codes_of, _ENGINE_CHECKS)))),
+            ", ".join(_code(c) for c in sorted(_engine_codes())),
         )
     )
-    rows.append(("`pricing.quote`", ", ".join(_code(c) for c in sorted(codes_of(pricing.quote)))))
+    rows.append(("`pricing.quote`", ", ".join(_code(c) for c in sorted(codes_of(quote)))))
     return [*lines, "Whole-request rules, the engine and the quote:", "", *_table(("rule", "codes"), rows)]
 
 
@@ -326,3 +318,12 @@ def _prices_section(catalog: Catalog) -> list[str]:
         ]
         lines += _table(("model", "amount", "per", "applies to", "multipliers", "in force", "basis", "source"), rows)
     return lines
+
+
+def _engine_codes() -> set[str]:
+    """The codes the engine's own checks report (their declarations, findings.reports)."""
+    return {
+        code
+        for code, reporters in reported_by().items()
+        if any(reporter.partition(".")[0] in _ENGINE_MODULES for reporter in reporters)
+    }

@@ -366,7 +366,7 @@ class Catalog:
         request); tier multipliers of the book still apply. Floats are refused: money is exact.
         """
         if provider not in self.price_books:
-            raise ValueError(f"unknown provider {provider!r}; known: {', '.join(self.price_books)}")
+            raise ValueError(f"unknown provider {provider!r}; expected one of {', '.join(self.price_books)}")
         if model not in self.models:
             raise ValueError(f"unknown model {model!r}; known: {', '.join(self.models)}")
         value = _exact_amount(amount)

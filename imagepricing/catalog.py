@@ -20,10 +20,11 @@ from __future__ import annotations
 import functools
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from imagepricing import _compiled_tables
+from imagepricing._compiled_tables import load as load_compiled
 from imagepricing.capabilities import (
     Advice,
     Capability,
@@ -50,6 +51,7 @@ __all__ = [
     "Model",
     "ParamSpec",
     "Parameter",
+    "assemble_catalog",
     "default_catalog",
     "default_sources",
     "load_catalog",
@@ -115,7 +117,7 @@ def load_catalog(path: str | os.PathLike[str] | None = None) -> Catalog:
     if path is not None:
         return _validated(path)
     shipped = _shipped_tables()
-    compiled = _compiled_tables.load(shipped)
+    compiled = load_compiled(shipped)
     if compiled is not None:
         return compiled
     return _validated(shipped)
@@ -127,6 +129,35 @@ def _validated(path: str | os.PathLike[str]) -> Catalog:
     from imagepricing._compile_tables import compile_tables  # noqa: PLC0415
 
     return compile_tables(path)
+
+
+def assemble_catalog(
+    data: str | os.PathLike[str] | None = None,
+    price_books: Iterable[str | os.PathLike[str]] = (),
+    prices: Iterable[tuple[str, str, Decimal | str | int]] = (),
+    *,
+    provider: str | None = None,
+) -> Catalog:
+    """The shipped tables, or those of the directory `data`, with the price books in the files
+    `price_books` added and `prices` ((provider, model, amount), as `Catalog.with_price`) set, in
+    that order: what the command line's --data, --prices and --price, and the service's
+    configuration, name. `provider`, when given, must be one of the catalog's. CatalogError for a
+    bad table or book; ValueError naming the price for a bad one, or naming an unknown provider.
+
+    >>> assemble_catalog(prices=[("xhuoapi", "gpt-image-2", "0.20")]).price_books["xhuoapi"].overrides
+    mappingproxy({'gpt-image-2': Decimal('0.20')})
+    """
+    catalog = load_catalog(data) if data is not None else default_catalog()
+    for path in price_books:
+        catalog = catalog.with_price_book(load_price_book(path, catalog))
+    for owner, model, amount in prices:
+        try:
+            catalog = catalog.with_price(owner, model, amount)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"price {owner}:{model}={amount}: {exc}") from None
+    if provider is not None and provider not in catalog.price_books:
+        raise ValueError(f"unknown provider {provider!r}; expected one of {', '.join(catalog.price_books)}")
+    return catalog
 
 
 def load_price_book(path: str | os.PathLike[str], catalog: Catalog | None = None) -> PriceBook:

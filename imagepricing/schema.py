@@ -29,9 +29,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from imagepricing import __version__
 from imagepricing._clock import today
 from imagepricing._tables import ENDPOINTS
+from imagepricing._version import __version__
 from imagepricing.catalog import Capability, Catalog, ParamSpec, default_catalog
 from imagepricing.sizes import AUTO_SIZES, SizeRule
 

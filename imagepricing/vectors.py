@@ -25,7 +25,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, TextIO
 
-from imagepricing import __version__
+from imagepricing._version import __version__
 from imagepricing.catalog import Catalog, default_catalog
 from imagepricing.engine import check
 from imagepricing.findings import Finding

@@ -109,7 +109,7 @@ class TestInterrupt:
         def interrupted(*args: object, **kwargs: object) -> None:
             raise KeyboardInterrupt
 
-        import imagepricing._cli_estimate as cli_estimate
+        import imagepricing.cli._estimate as cli_estimate
 
         monkeypatch.setattr(cli_estimate, "estimate_files", interrupted)
         out_file = tmp_path / "out.json"

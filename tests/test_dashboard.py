@@ -13,7 +13,7 @@ import json
 import re
 from pathlib import Path
 
-from imagepricing._cli_estimate import render_html
+from imagepricing.cli._estimate import render_html
 from imagepricing.cli import main
 from imagepricing.estimation import Estimate, estimate
 

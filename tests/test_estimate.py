@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 import imagepricing
 from imagepricing import _log_reading, check, default_catalog, estimation, log_lines
-from imagepricing._cli_estimate import render_csv, render_html
+from imagepricing.cli._estimate import render_csv, render_html
 from imagepricing.cli import main
 from imagepricing.estimation import (
     INVALID_MODEL,

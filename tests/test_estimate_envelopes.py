@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from imagepricing._cli_estimate import _Progress
+from imagepricing.cli._estimate import _Progress
 from imagepricing._envelopes import billed_images, field_names
 from imagepricing.cli import main
 from imagepricing.estimation import MAX_UNKNOWN_MODEL_NAMES, UNKNOWN_MODEL, Estimate, estimate, estimate_files

@@ -382,7 +382,7 @@ class TestDashboardHourAxis:
         assert page.count('<div class="col"') == 4
 
     def test_ticks_over_a_month_of_hours_are_thinned_and_spaced(self) -> None:
-        from imagepricing._dashboard import _filled, _ticks
+        from imagepricing.cli._dashboard import _filled, _ticks
 
         start = dt.datetime(2026, 6, 1)
         hours = [f"{(start + dt.timedelta(hours=h)).isoformat(timespec='minutes')}Z" for h in range(0, 720, 5)]
@@ -399,7 +399,7 @@ class TestDashboardHourAxis:
             assert lefts[-1] < 100 - room + 2  # the last label ends inside the axis
 
     def test_a_span_too_long_to_fill_draws_the_hours_seen(self) -> None:
-        from imagepricing._dashboard import _caption, _filled
+        from imagepricing.cli._dashboard import _caption, _filled
 
         seen = ["2020-01-01T00:00Z", "2026-06-01T10:00Z"]
         assert _filled(seen, "hour") == seen

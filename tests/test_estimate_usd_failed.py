@@ -31,7 +31,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from imagepricing import check, default_catalog
-from imagepricing._cli_estimate import render_csv
+from imagepricing.cli._estimate import render_csv
 from imagepricing.cli import main
 from imagepricing.estimation import Estimate, GroupTotals, estimate
 from imagepricing.per_request import RequestPricer

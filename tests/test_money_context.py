@@ -173,7 +173,7 @@ def test_estimate_sums_are_exact_in_any_context(catalog: Catalog, hostile_contex
 
 @pytest.mark.parametrize("fmt", ["table", "json", "csv", "html"])
 def test_estimate_renders_in_any_context(catalog: Catalog, hostile_context: decimal.Context, fmt: str) -> None:
-    from imagepricing._cli_estimate import render
+    from imagepricing.cli._estimate import render
 
     lines = [json.dumps(DALL_E_2), json.dumps({"model": "dall-e-3", "prompt": "p"})]
     text = render(estimate(lines, provider="openai", catalog=catalog), fmt)

@@ -19,7 +19,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from imagepricing import Report, check, cli
+from imagepricing import Report, check
+from imagepricing.cli import main
+from imagepricing.cli._main import render_report
 from imagepricing._describe import describe, escape_unprintable, looks_secret
 from imagepricing.estimation import estimate
 
@@ -158,7 +160,7 @@ class TestCliNeverEchoesSecrets:
         path = tmp_path / "request.json"
         path.write_text(json.dumps({**base(endpoint), **extra}), encoding="utf-8")
         argv = ["check", str(path), "--endpoint", endpoint, "--url-policy", "strict"]
-        status = cli.main([*argv, "--json"] if as_json else argv)
+        status = main([*argv, "--json"] if as_json else argv)
         out, err = capsys.readouterr()
         assert status in (0, 1)
         assert out
@@ -168,7 +170,7 @@ class TestCliNeverEchoesSecrets:
     def test_unreadable_json_does_not_echo_the_file(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         path = tmp_path / "request.json"
         path.write_text('{"model": "gpt-image-2", "authorization": "Bearer ' + BEARER + '" ', encoding="utf-8")
-        assert cli.main(["check", str(path)]) == 2
+        assert main(["check", str(path)]) == 2
         out, err = capsys.readouterr()
         assert "not JSON" in err
         assert_no_secret(out + err)
@@ -179,7 +181,7 @@ class TestCliNeverEchoesSecrets:
         forged = "x\nOK: nano-banana costs 0 credits\x1b[2K\u202e"
         path = tmp_path / "request.json"
         path.write_text(json.dumps({**base(), forged: 1}), encoding="utf-8")
-        cli.main(["check", str(path)])
+        main(["check", str(path)])
         out, _ = capsys.readouterr()
         assert "\x1b" not in out
         assert "\u202e" not in out
@@ -222,7 +224,7 @@ class TestEstimateNeverEchoesSecrets:
         path = tmp_path / "requests.jsonl"
         path.write_text("\n".join(self.lines()) + "\n", encoding="utf-8")
         for output in ("table", "json", "csv", "html"):
-            cli.main(["estimate", str(path), "--format", output, "--group-by", "model,tier,day", "--no-progress"])
+            main(["estimate", str(path), "--format", output, "--group-by", "model,tier,day", "--no-progress"])
             out, err = capsys.readouterr()
             assert out
             assert_no_secret(out)
@@ -440,7 +442,7 @@ class TestSecretSweep:
             for policy in ("basic", "strict"):
                 report = check(request, endpoint=endpoint, url_policy=policy)
                 text_out = io.StringIO()
-                cli.render_report(report, text_out)  # what `imagepricing check` prints
+                render_report(report, text_out)  # what `imagepricing check` prints
                 texts = [
                     repr(report),
                     str(report),
@@ -457,7 +459,7 @@ class TestSecretSweep:
                 path = tmp_path / "request.json"
                 path.write_text(json.dumps(request), encoding="utf-8")
                 for extra in ([], ["--json"]):
-                    cli.main(["check", str(path), "--endpoint", endpoint, "--url-policy", "strict", *extra])
+                    main(["check", str(path), "--endpoint", endpoint, "--url-policy", "strict", *extra])
                     out, err = capsys.readouterr()
                     assert out
                     assert not secret_leaks(out + err, secret), (name, extra, secret_leaks(out + err, secret))
@@ -484,7 +486,7 @@ class TestSecretSweep:
         path = tmp_path / "log.jsonl"
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         for fmt in ("table", "json", "csv", "html"):
-            cli.main(
+            main(
                 [
                     "estimate",
                     str(path),

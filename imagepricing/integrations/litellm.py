@@ -63,10 +63,10 @@ from fastapi import HTTPException
 from fastapi.responses import JSONResponse
 from litellm.integrations.custom_guardrail import CustomGuardrail
 
-from imagepricing._url_codes import URL_POLICIES
 from imagepricing.catalog import Catalog, default_catalog
 from imagepricing.engine import check
 from imagepricing.integrations._forms import UPLOADED_IMAGE, FilePart, request_from_form
+from imagepricing.options import known_provider, known_url_policy
 from imagepricing.report import Report
 from imagepricing.routes import provider_from_host
 
@@ -113,11 +113,10 @@ class ImagePricingGuardrail(CustomGuardrail):
         **kwargs: Any,
     ) -> None:
         self.catalog = default_catalog() if catalog is None else catalog
-        for name, value in (("provider", provider), ("default_provider", default_provider)):
-            if value is not None and value not in self.catalog.price_books:
-                raise ValueError(f"unknown {name} {value!r}; expected one of {', '.join(self.catalog.price_books)}")
-        if url_policy not in URL_POLICIES:
-            raise ValueError(f"unknown url_policy {url_policy!r}; expected one of {', '.join(URL_POLICIES)}")
+        for value in (provider, default_provider):
+            if value is not None:
+                known_provider(value, self.catalog)
+        known_url_policy(url_policy)
         if model_map is not None and not (
             isinstance(model_map, Mapping)
             and all(isinstance(k, str) and isinstance(v, str) for k, v in model_map.items())

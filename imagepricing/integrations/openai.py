@@ -63,10 +63,10 @@ from typing import Any, Literal, TypeVar, overload
 
 import openai
 
-from imagepricing._url_codes import URL_POLICIES
 from imagepricing.catalog import Catalog, default_catalog
 from imagepricing.engine import check
 from imagepricing.integrations._forms import FormError, parse_multipart, request_from_form
+from imagepricing.options import known_endpoint, known_provider, known_url_policy
 from imagepricing.report import Report, RequestRejected
 from imagepricing.routes import endpoint_from_path, provider_from_host
 
@@ -154,14 +154,13 @@ def guard(
     is_async = isinstance(client, openai.AsyncOpenAI)
     if not is_async and not isinstance(client, openai.OpenAI):
         raise TypeError(f"guard() takes an openai.OpenAI or openai.AsyncOpenAI client, not {type(client).__name__}")
-    if provider is not None and provider not in catalog.price_books:
-        raise ValueError(f"unknown provider {provider!r}; expected one of {', '.join(catalog.price_books)}")
-    if endpoint is not None and endpoint not in ("generations", "edits"):
-        raise ValueError(f"unknown endpoint {endpoint!r}; expected generations or edits")
+    if provider is not None:
+        known_provider(provider, catalog)
+    if endpoint is not None:
+        known_endpoint(endpoint)
     if not (on_reject in ("raise", "warn") or callable(on_reject)):
         raise ValueError(f"on_reject must be 'raise', 'warn' or a callable taking a Report; got {on_reject!r}")
-    if url_policy not in URL_POLICIES:
-        raise ValueError(f"unknown url_policy {url_policy!r}; expected one of {', '.join(URL_POLICIES)}")
+    known_url_policy(url_policy)
     if provider is None and provider_from_host(client.base_url.host, catalog) is None:
         raise ValueError(
             f"cannot tell the provider from base_url {str(client.base_url)!r} (no price book lists host "

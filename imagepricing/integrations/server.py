@@ -52,11 +52,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from imagepricing import __version__
 from imagepricing._clock import today
 from imagepricing._tables import ENDPOINTS
-from imagepricing._url_codes import URL_POLICIES
-from imagepricing.catalog import Catalog, default_catalog, load_catalog, load_price_book
+from imagepricing._version import __version__
+from imagepricing.catalog import Catalog, assemble_catalog, default_catalog
 from imagepricing.engine import check
 from imagepricing.estimation import GROUP_DIMENSIONS, estimate
 from imagepricing.integrations._bodies import (
@@ -81,6 +80,8 @@ from imagepricing.integrations._workers import (
     supervise,
     worker_setup,
 )
+from imagepricing.listings import models_table, prices_table
+from imagepricing.options import known_provider, known_url_policy
 from imagepricing.pricing import PRICE_BASES
 from imagepricing.report import Report
 from imagepricing.routes import endpoint_from_path, provider_from_host
@@ -118,14 +119,7 @@ class ServerConfig:
 
     def catalog(self) -> Catalog:
         """The tables the config names; raises CatalogError (a ValueError) for a bad table or price."""
-        catalog = load_catalog(self.data) if self.data is not None else default_catalog()
-        for path in self.prices:
-            catalog = catalog.with_price_book(load_price_book(path, catalog))
-        for provider, model, amount in self.price:
-            catalog = catalog.with_price(provider, model, amount)
-        if self.provider not in catalog.price_books:
-            raise ValueError(f"unknown provider {self.provider!r}; known: {', '.join(catalog.price_books)}")
-        return catalog
+        return assemble_catalog(self.data, self.prices, self.price, provider=self.provider)
 
 
 # ------------------------------------------------------------------------------------ the app
@@ -137,10 +131,8 @@ class _Service:
     def __init__(
         self, catalog: Catalog, provider: str, url_policy: str, limits: Limits, metrics_dir: str | None
     ) -> None:
-        if provider not in catalog.price_books:
-            raise ValueError(f"unknown provider {provider!r}; known: {', '.join(catalog.price_books)}")
-        if url_policy not in URL_POLICIES:
-            raise ValueError(f"unknown url_policy {url_policy!r}; expected one of {', '.join(URL_POLICIES)}")
+        known_provider(provider, catalog)
+        known_url_policy(url_policy)
         self.catalog = catalog
         self.provider = provider
         self.url_policy = url_policy
@@ -267,12 +259,10 @@ class _Service:
     # -- listings
 
     async def models(self, request: Request) -> Response:
-        from imagepricing.cli import models_table  # noqa: PLC0415
 
         return _json(200, {"models": models_table(self.catalog, today())})
 
     async def prices(self, request: Request) -> Response:
-        from imagepricing.cli import prices_table  # noqa: PLC0415
 
         return _json(200, {"prices": prices_table(self.catalog)})
 

@@ -28,12 +28,12 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, TextIO
 
-from imagepricing._dashboard import render_dashboard
 from imagepricing._envelopes import ENVELOPE_FIELDS
 from imagepricing._tables import ENDPOINTS
 from imagepricing.budgets import Breach, Budget, check_budgets, parse_budget
 from imagepricing.capabilities import Catalog
-from imagepricing.cli import UsageError, add_catalog_options, catalog_from_args, parse_date, usd_rates_table
+from imagepricing.cli._dashboard import render_dashboard
+from imagepricing.cli._options import Subcommands, UsageError, add_catalog_options, catalog_from_args, parse_date
 from imagepricing.estimation import (
     GROUP_DIMENSIONS,
     MAX_GROUPS,
@@ -44,6 +44,7 @@ from imagepricing.estimation import (
     LogReadError,
     estimate_files,
 )
+from imagepricing.listings import usd_rates_table
 from imagepricing.per_request_file import format_for, per_request_rows, write_per_request
 from imagepricing.pricing import PRICE_BASES
 
@@ -57,7 +58,7 @@ _PROGRESS_DELAY = 1.0  # seconds before a progress line appears: small logs stay
 _PROGRESS_EVERY = 0.5
 
 
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parser(subparsers: Subcommands) -> None:
     parser = subparsers.add_parser(
         "estimate",
         help="what a log of requests (JSON Lines) costs, per model, hour, day, ...",

@@ -15,17 +15,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from imagepricing._url_codes import URL_POLICIES
-from imagepricing.cli import UsageError, add_catalog_options, catalog_from_args
+from imagepricing.cli._options import Subcommands, UsageError, add_catalog_options, catalog_from_args, price_overrides
 
 __all__ = ["add_parser"]
 
 _MISSING = "the server needs the 'server' extra: pip install 'imagepricing[server]' (missing: {name})"
 
 
-def add_parser(sub: Any) -> None:
+def add_parser(sub: Subcommands) -> None:
     p = sub.add_parser("serve", help="run the HTTP pre-flight service (needs the 'server' extra)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
@@ -74,11 +73,7 @@ def _run(args: argparse.Namespace) -> int:
     # The tables and prices are read as every command reads them (same messages, exit 2), then handed
     # to the server as data it loads through the core, in each worker.
     catalog_from_args(args)
-    overrides = []
-    for text in args.price:
-        target, _, amount = text.partition("=")
-        provider, _, model = target.partition(":")
-        overrides.append((provider, model, amount))
+    overrides = price_overrides(args)
     config = server.ServerConfig(
         host=args.host,
         port=args.port,
@@ -87,7 +82,7 @@ def _run(args: argparse.Namespace) -> int:
         url_policy=args.url_policy,
         data=args.data,
         prices=tuple(args.prices),
-        price=tuple(overrides),
+        price=overrides,
         limits=limits,
         graceful_timeout=args.graceful_timeout,
         access_log=args.access_log,
