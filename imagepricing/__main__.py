@@ -2,6 +2,6 @@
 
 import sys
 
-from imagepricing.cli import main
+from imagepricing.cli._main import main
 
 sys.exit(main())

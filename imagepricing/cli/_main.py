@@ -21,8 +21,10 @@ from imagepricing._describe import escape_unprintable
 from imagepricing._tables import ENDPOINTS
 from imagepricing._url_codes import URL_POLICIES
 from imagepricing._version import __version__
-from imagepricing.cli import _estimate, _reference, _serve
+from imagepricing.cli._estimate import add_parser as add_estimate
 from imagepricing.cli._options import UsageError, add_catalog_options, catalog_from_args, parse_date, read_json
+from imagepricing.cli._reference import add_parser as add_reference
+from imagepricing.cli._serve import add_parser as add_serve
 from imagepricing.engine import check
 from imagepricing.errors import CatalogError
 from imagepricing.findings import Finding
@@ -85,9 +87,9 @@ def _build_parser() -> argparse.ArgumentParser:
     p_check.add_argument("--json", action="store_true", help="print the report as JSON")
     p_check.set_defaults(func=_run_check)
 
-    _reference.add_parser(sub)
-    _estimate.add_parser(sub)
-    _serve.add_parser(sub)
+    add_reference(sub)
+    add_estimate(sub)
+    add_serve(sub)
     return parser
 
 

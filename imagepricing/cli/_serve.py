@@ -50,7 +50,8 @@ def add_parser(sub: Subcommands) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     try:
-        from imagepricing.integrations import server  # noqa: PLC0415
+        # The server extra, imported only to serve (the command line works without it).
+        from imagepricing.integrations.server import Limits, ServeError, ServerConfig, serve  # noqa: PLC0415
     except ImportError as exc:
         raise UsageError(_MISSING.format(name=exc.name or exc)) from None
     if args.workers < 1:
@@ -69,12 +70,12 @@ def _run(args: argparse.Namespace) -> int:
     for name, value in sizes.items():
         if value is not None and value <= 0:
             raise UsageError(f"--{name.replace('_', '-')} must be positive")
-    limits = server.Limits(**{k: v for k, v in sizes.items() if v is not None})
+    limits = Limits(**{k: v for k, v in sizes.items() if v is not None})
     # The tables and prices are read as every command reads them (same messages, exit 2), then handed
     # to the server as data it loads through the core, in each worker.
     catalog_from_args(args)
     overrides = price_overrides(args)
-    config = server.ServerConfig(
+    config = ServerConfig(
         host=args.host,
         port=args.port,
         workers=args.workers,
@@ -89,7 +90,7 @@ def _run(args: argparse.Namespace) -> int:
         metrics_dir=args.metrics_dir,
     )
     try:
-        server.serve(config)
-    except server.ServeError as exc:
+        serve(config)
+    except ServeError as exc:
         raise UsageError(str(exc)) from None
     return 0
