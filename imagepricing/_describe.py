@@ -30,49 +30,36 @@ __all__ = ["describe", "escape_unprintable", "looks_secret", "plausible_token"]
 _MAX_SHOWN = 40
 _SCAN = 4096
 
-_CREDENTIAL_SHAPES = (
-    r"(?i)(?:"
-    r"\bbearer\s+\S"
-    r"|\b(?:sk|rk)[-_][a-z0-9_-]{8}"
-    r"|\bgh[pousr]_[a-z0-9]{16}|\bgithub_pat_[a-z0-9_]{16}"
-    r"|\bxox[abposr]-[a-z0-9-]{8}"
-    r"|\b(?:akia|asia)[a-z0-9]{16}"
-    r"|\baiza[a-z0-9_-]{20}"
-    r"|\bhf_[a-z0-9]{16}"
-    r"|\bglpat-[a-z0-9_-]{16}"
-    r"|\beyj[a-z0-9_-]{8}"
-    r"|(?:api[_-]?key|access[_-]?key|secret|token|password|passwd|pwd|authorization|credentials?|cookie)\s*[=:]"
-    r")"
+# Every shape of a credential, as the word it starts with (lower case) and its pattern. The words
+# are a cheap test run first: a text holding none of them cannot match any pattern (so the regular
+# expression runs only on the few texts that might).
+_SHAPES: tuple[tuple[str, str], ...] = (
+    ("bearer", r"\bbearer\s+\S"),
+    ("sk", r"\bsk[-_][a-z0-9_-]{8}"),
+    ("rk", r"\brk[-_][a-z0-9_-]{8}"),
+    ("gh", r"\bgh[pousr]_[a-z0-9]{16}"),
+    ("github_pat_", r"\bgithub_pat_[a-z0-9_]{16}"),
+    ("xox", r"\bxox[abposr]-[a-z0-9-]{8}"),
+    ("akia", r"\bakia[a-z0-9]{16}"),
+    ("asia", r"\basia[a-z0-9]{16}"),
+    ("aiza", r"\baiza[a-z0-9_-]{20}"),
+    ("hf_", r"\bhf_[a-z0-9]{16}"),
+    ("glpat-", r"\bglpat-[a-z0-9_-]{16}"),
+    ("eyj", r"\beyj[a-z0-9_-]{8}"),
+    ("key", r"(?:api|access)[_-]?key\s*[=:]"),
+    ("secret", r"secret\s*[=:]"),
+    ("token", r"token\s*[=:]"),
+    ("passw", r"passw(?:or)?d\s*[=:]"),
+    ("pwd", r"pwd\s*[=:]"),
+    ("authorization", r"authorization\s*[=:]"),
+    ("credential", r"credentials?\s*[=:]"),
+    ("cookie", r"cookie\s*[=:]"),
 )
-
-
+_SECRET_WORDS = tuple(word for word, _ in _SHAPES)
 # Compiling this one takes a few ms, once per process.
-_SECRET = re.compile(_CREDENTIAL_SHAPES)
+_SECRET = re.compile("(?i)(?:" + "|".join(pattern for _, pattern in _SHAPES) + ")")
 
 
-# Every alternative of _CREDENTIAL_SHAPES starts with one of these (lower-cased).
-_SECRET_WORDS = (
-    "bearer",
-    "sk",
-    "rk",
-    "gh",
-    "github_pat_",
-    "xox",
-    "akia",
-    "asia",
-    "aiza",
-    "hf_",
-    "glpat-",
-    "eyj",
-    "key",
-    "secret",
-    "token",
-    "passw",
-    "pwd",
-    "authorization",
-    "credential",
-    "cookie",
-)
 # Runs of letters and digits; each is judged by `_random_looking`. No quantifier follows the run,
 # so a failed candidate costs nothing extra.
 _RUN = re.compile(r"[A-Za-z0-9]{16,}")

@@ -17,11 +17,8 @@ from imagepricing.capabilities import Catalog, ParamSpec
 from imagepricing.rules import (
     ABSTRACTIONS,
     MAX_MEMO_TEXT,
-    TEXT_EMPTY,
-    TEXT_PRESENT,
     UNMEMOISABLE,
     exact_scalar,
-    text_limit,
 )
 
 __all__ = ["shape"]
@@ -70,15 +67,6 @@ def shape(
                     part = (bool, value)
                 else:
                     part = exact_scalar(value)
-            elif type(found) is int:
-                # A text parameter, by its emptiness within its limit: rules._abstract_text, inlined
-                # (a call per prompt is a tenth of a memo hit); `found` is rules.text_limit(spec).
-                if type(value) is not str:
-                    part = exact_scalar(value)
-                elif len(value) > found:
-                    return None
-                else:
-                    part = TEXT_PRESENT if value else TEXT_EMPTY
             elif found is _SERVED:
                 part = value  # the name of a model served on this endpoint
             else:
@@ -117,15 +105,13 @@ def _table(name: object, endpoint: str, catalog: Catalog, compiled: dict[Any, ob
 
 
 def _abstractions(specs: Mapping[str, ParamSpec], *, served: bool) -> dict[str, object]:
-    """Each parameter judged with its rule's abstraction (exact_scalar and text are inlined by `shape`);
+    """Each parameter judged with its rule's abstraction (exact_scalar is inlined by `shape`);
     "model" as it is when the model is served, else exactly (its messages quote it)."""
     table: dict[str, object] = {}
     for name, spec in specs.items():
         abstraction = ABSTRACTIONS[spec.kind]
         if abstraction is exact_scalar:
             table[name] = exact_scalar
-        elif spec.kind == "text":
-            table[name] = text_limit(spec)  # inlined by `shape`
         else:
             table[name] = (abstraction, spec)
     table["model"] = _SERVED if served else exact_scalar

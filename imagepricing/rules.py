@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import math
-import sys
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
@@ -28,8 +27,6 @@ __all__ = [
     "ABSTRACTIONS",
     "CROSS_RULES",
     "RULES",
-    "TEXT_EMPTY",
-    "TEXT_PRESENT",
     "UNMEMOISABLE",
     "Context",
     "CrossRule",
@@ -37,7 +34,6 @@ __all__ = [
     "cross_rules_for",
     "exact_scalar",
     "make_finding",
-    "text_limit",
 ]
 
 # Beyond this many problems inside one array, the rest are summarised in one finding, so that a
@@ -739,15 +735,8 @@ def exact_scalar(value: object, spec: ParamSpec | None = None, url_policy: str =
 
 
 # What a text value within its limit abstracts to: whether it is empty (see _abstract_text).
-TEXT_EMPTY = (str, False)
-TEXT_PRESENT = (str, True)
-
-
-def text_limit(spec: ParamSpec) -> int:
-    """The longest text `check_text` accepts without quoting it: the model's limit, or any length.
-    The shape builder (_shapes.py) inlines _abstract_text for speed from this; the two agree by
-    construction and tests/test_engine_memo.py holds them to it."""
-    return spec.max_chars if spec.max_chars is not None else sys.maxsize
+_TEXT_EMPTY = (str, False)
+_TEXT_PRESENT = (str, True)
 
 
 def _abstract_text(value: object, spec: ParamSpec, url_policy: str) -> object:
@@ -755,9 +744,9 @@ def _abstract_text(value: object, spec: ParamSpec, url_policy: str) -> object:
     # reaches no message unless it is too long, which is kept out of the memo.
     if type(value) is not str:
         return exact_scalar(value)
-    if len(value) > text_limit(spec):
+    if spec.max_chars is not None and len(value) > spec.max_chars:
         return UNMEMOISABLE
-    return TEXT_PRESENT if value else TEXT_EMPTY
+    return _TEXT_PRESENT if value else _TEXT_EMPTY
 
 
 def _abstract_choice(value: object, spec: ParamSpec, url_policy: str) -> object:
