@@ -55,7 +55,6 @@ from __future__ import annotations
 
 import contextvars
 import datetime
-import email.message
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -278,43 +277,13 @@ def _judge(request: Any, body: bytes | None, endpoint: str, settings: _Settings)
     raise GuardRejected(report)
 
 
-# A file part's bytes are never judged (the form reader keeps only its name and type), and the
-# stdlib's MIME parser takes ~0.1 s per MiB on them: large file payloads are cut before parsing.
-_LARGE_PART = 64 * 1024
-
-
-def _without_file_bytes(body: bytes, content_type: str) -> bytes:
-    """`body` with the payload of every large file part emptied; the parts and their headers as they were.
-
-    A part counts as a file when its headers name a `filename` or a non-text Content-Type, as the
-    form reader judges it; a part it cannot split cleanly is left whole.
-    """
-    header = email.message.Message()
-    header["content-type"] = content_type
-    boundary = header.get_param("boundary")
-    if not isinstance(boundary, str) or not boundary:
-        return body
-    delimiter = b"\r\n--" + boundary.encode("latin-1", "replace")
-    chunks = (b"\r\n" + body).split(delimiter)
-    for index in range(1, len(chunks)):
-        chunk = chunks[index]
-        end = chunk.find(b"\r\n\r\n")
-        if end == -1 or len(chunk) - end < _LARGE_PART:
-            continue
-        headers = chunk[:end].lower()
-        kind = headers.partition(b"content-type:")[2].lstrip()
-        if b"filename" in headers or (kind and not kind.startswith((b"text/", b"multipart/"))):
-            chunks[index] = chunk[: end + 4]
-    return delimiter.join(chunks)[2:]
-
-
 def _payload(body: bytes | None, content_type: str, catalog: Catalog) -> object | None:
     if body is None:
         return None
     media_type = content_type.partition(";")[0].strip().lower()
     if media_type == "multipart/form-data":
         try:
-            return request_from_form(parse_multipart(_without_file_bytes(body, content_type), content_type), catalog)
+            return request_from_form(parse_multipart(body, content_type), catalog)
         except FormError:
             return None
     try:

@@ -28,7 +28,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-for _name in ("starlette", "uvicorn", "prometheus_client", "python_multipart"):
+for _name in ("starlette", "uvicorn", "prometheus_client"):
     pytest.importorskip(_name, reason="the 'server' extra is not installed")
 
 import imagepricing  # noqa: E402 (after the skip: the module needs the extra)

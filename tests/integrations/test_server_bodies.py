@@ -1,20 +1,28 @@
-"""The server's body readers, in process: the streaming form reader agrees with `_forms.parse_multipart`,
-and JSON Lines bodies are split, inflated and bounded as documented."""
+"""The server's body readers, in process: the streaming form reader (`_forms.FormReader`) agrees with
+`_forms.parse_multipart` and with python-multipart, which the server parsed forms with before, and
+JSON Lines bodies are split, inflated and bounded as documented."""
 
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
-pytest.importorskip("python_multipart", reason="the 'server' extra is not installed")
 pytest.importorskip("starlette", reason="the 'server' extra is not installed")
 
-from python_multipart.multipart import MultipartParser
+from hypothesis import given
+from hypothesis import strategies as st
 
-from imagepricing.integrations._bodies import BodyError, Limits, _FormReader, jsonl_lines
-from imagepricing.integrations._forms import FilePart, parse_multipart
+from imagepricing.integrations._bodies import BodyError, Limits, jsonl_lines
+from imagepricing.integrations._forms import (
+    MAX_FIELD_BYTES,
+    MAX_PARTS,
+    FilePart,
+    FormError,
+    FormReader,
+    parse_multipart,
+)
 
 CT = "multipart/form-data; boundary=XyZ"
 
@@ -41,44 +49,112 @@ FORMS = {
 }
 
 
-def _stream(body: bytes, chunk: int, limits: Limits | None = None) -> list[tuple[str, str | FilePart]]:
-    reader = _FormReader(limits or Limits())
-    parser = MultipartParser(b"XyZ", reader.callbacks())  # type: ignore[arg-type, unused-ignore]
+def _stream(body: bytes, chunk: int, **limits: int) -> list[tuple[str, str | FilePart]]:
+    reader = FormReader(b"XyZ", **limits)
+    for start in range(0, len(body), chunk):
+        reader.feed(body[start : start + chunk])
+    return reader.close()
+
+
+def _python_multipart(body: bytes, chunk: int) -> list[tuple[str, str | FilePart]]:
+    """The form as python-multipart's push parser reads it, the way the server read forms before
+    `_forms.FormReader` (text kept, files named, both decoded as UTF-8): the oracle below."""
+    multipart = pytest.importorskip("python_multipart.multipart", reason="python-multipart, the oracle, is missing")
+    fields: list[tuple[str, str | FilePart]] = []
+    headers: dict[str, str] = {}
+    field, value, data = bytearray(), bytearray(), bytearray()
+    ended = []
+
+    def header_end() -> None:
+        headers[field.decode("latin-1").lower()] = value.decode("latin-1")
+        field.clear()
+        value.clear()
+
+    def part_end() -> None:
+        _, options = multipart.parse_options_header(headers.get("content-disposition"))
+        name = options[b"name"].decode("utf-8", "replace")
+        filename = options.get(b"filename")
+        content_type = headers.get("content-type")
+        maintype = (content_type or "text/plain").split("/", 1)[0].strip().lower()
+        if filename is not None or maintype not in ("text", "multipart"):
+            kind = content_type.split(";", 1)[0].strip().lower() if content_type else None
+            fields.append((name, FilePart(filename.decode("utf-8", "replace") if filename else None, kind)))
+        else:
+            fields.append((name, data.decode("utf-8", "replace")))
+        headers.clear()
+        data.clear()
+
+    callbacks: dict[str, Callable[..., None]] = {
+        "on_header_field": lambda d, s, e: field.extend(d[s:e]),
+        "on_header_value": lambda d, s, e: value.extend(d[s:e]),
+        "on_header_end": header_end,
+        "on_part_data": lambda d, s, e: data.extend(d[s:e]),
+        "on_part_end": part_end,
+        "on_end": lambda: ended.append(True),
+    }
+    parser = multipart.MultipartParser(b"XyZ", callbacks)  # type: ignore[arg-type, unused-ignore]
     for start in range(0, len(body), chunk):
         parser.write(body[start : start + chunk])
     parser.finalize()
-    assert reader.ended
-    return reader.fields
+    assert ended
+    return fields
 
 
 @pytest.mark.parametrize("name", list(FORMS))
 @pytest.mark.parametrize("chunk", [1, 7, 65536])
-def test_streaming_reader_agrees_with_parse_multipart(name: str, chunk: int) -> None:
+def test_streaming_reader_agrees_with_parse_multipart_and_python_multipart(name: str, chunk: int) -> None:
     body = FORMS[name]
     assert _stream(body, chunk) == parse_multipart(body, CT)
+    assert _stream(body, chunk) == _python_multipart(body, chunk)
+
+
+_TEXT = st.text(st.characters(codec="utf-8", exclude_characters="\r"), max_size=40)
+_NAME = st.text(st.characters(codec="ascii", categories=["L", "N"]), min_size=1, max_size=12)
+_FIELD = st.one_of(
+    st.tuples(_NAME, _TEXT),
+    st.tuples(_NAME, st.tuples(_NAME, st.binary(max_size=200), st.sampled_from(["image/png", "application/x"]))),
+)
+
+
+@given(fields=st.lists(_FIELD, max_size=6), chunk=st.integers(1, 300))
+def test_any_form_reads_as_python_multipart_reads_it(
+    fields: list[tuple[str, str | tuple[str, bytes, str]]], chunk: int
+) -> None:
+    body = b""
+    for name, value in fields:
+        if isinstance(value, tuple):
+            filename, data, kind = value
+            headers = f'Content-Disposition: form-data; name="{name}"; filename="{filename}"\r\nContent-Type: {kind}'
+            body += _part(headers, data)
+        else:
+            body += _part(f'Content-Disposition: form-data; name="{name}"', value.encode())
+    body += b"--XyZ--\r\n"
+    assert _stream(body, chunk) == _python_multipart(body, chunk)
 
 
 def test_text_field_over_the_limit_stops_the_read() -> None:
     body = _part('Content-Disposition: form-data; name="prompt"', b"a" * 2000) + b"--XyZ--\r\n"
-    with pytest.raises(BodyError) as caught:
-        _stream(body, 100, Limits(max_field_bytes=1000))
-    assert caught.value.status == 413
+    with pytest.raises(FormError) as caught:
+        _stream(body, 100, max_field_bytes=1000)
+    assert (caught.value.status, caught.value.code) == (413, "field_too_large")
 
 
 def test_file_bytes_are_not_kept() -> None:
     upload = b"\x89PNG" + b"\1" * 1_000_000
     body = _part('Content-Disposition: form-data; name="image"; filename="a.png"', upload) + b"--XyZ--\r\n"
-    reader = _FormReader(Limits(max_field_bytes=10))  # a kept file would cross this limit at once
-    parser = MultipartParser(b"XyZ", reader.callbacks())  # type: ignore[arg-type, unused-ignore]
-    parser.write(body)
-    parser.finalize()
-    assert reader.fields == [("image", FilePart("a.png", None))]
+    # A kept file would cross this limit at once.
+    assert _stream(body, 65536, max_field_bytes=10) == [("image", FilePart("a.png", None))]
 
 
 def test_too_many_parts() -> None:
     body = _part('Content-Disposition: form-data; name="n"', b"1") * 6 + b"--XyZ--\r\n"
-    with pytest.raises(BodyError):
-        _stream(body, 1000, Limits(max_form_parts=5))
+    with pytest.raises(FormError) as caught:
+        _stream(body, 1000, max_parts=5)
+    assert (caught.value.status, caught.value.code) == (413, "form_too_large")
+
+
+def test_the_server_limits_default_to_the_forms_limits() -> None:
+    assert (Limits().max_form_parts, Limits().max_field_bytes) == (MAX_PARTS, MAX_FIELD_BYTES)
 
 
 def _puller(data: bytes, chunk: int) -> Iterator[bytes]:
@@ -86,7 +162,7 @@ def _puller(data: bytes, chunk: int) -> Iterator[bytes]:
         yield data[start : start + chunk]
 
 
-def _lines(data: bytes, chunk: int = 5, gzipped: bool = False, limits: Limits | None = None) -> list[bytes]:
+def _lines(data: bytes, chunk: int = 5, gzipped: bool = False, limits: Limits | None = None) -> list[object]:
     chunks = _puller(data, chunk)
     return list(jsonl_lines(lambda: next(chunks, None), gzipped, limits or Limits()))
 
@@ -96,7 +172,7 @@ class TestJsonLines:
 
     def test_split_whatever_the_chunking(self) -> None:
         for chunk in (1, 3, 100):
-            assert _lines(self.TEXT, chunk) == [b'{"a": 1}', b"", b'{"b": 2}\r', b"last"]
+            assert _lines(self.TEXT, chunk) == ['{"a": 1}', "", '{"b": 2}\r', "last"]
 
     def test_gzip_by_header_or_magic_and_several_members(self) -> None:
         two = gzip.compress(self.TEXT[:10]) + gzip.compress(self.TEXT[10:])
@@ -104,7 +180,7 @@ class TestJsonLines:
         assert _lines(gzip.compress(self.TEXT), 4, gzipped=True) == _lines(self.TEXT)
 
     def test_byte_order_mark_is_skipped(self) -> None:
-        assert _lines(b"\xef\xbb\xbf{}\n{}", 1) == [b"{}", b"{}"]
+        assert _lines(b"\xef\xbb\xbf{}\n{}", 1) == ["{}", "{}"]
 
     def test_truncated_or_corrupt_gzip(self) -> None:
         with pytest.raises(BodyError, match="truncated"):

@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-for _name in ("starlette", "uvicorn", "prometheus_client", "python_multipart"):
+for _name in ("starlette", "uvicorn", "prometheus_client"):
     pytest.importorskip(_name, reason="the 'server' extra is not installed")
 
 import imagepricing  # noqa: E402 (after the skip: the modules below need the extra)
