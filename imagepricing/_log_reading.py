@@ -31,6 +31,12 @@ __all__ = ["LogReadError", "open_log"]
 _READ_SIZE = 1 << 16  # bytes read and decoded at a time: small enough to stay in the CPU cache
 _MAX_LINE = 64 << 20  # a longer line is counted as unreadable and skipped, never held in memory
 _TOO_LONG = TOO_LONG
+
+
+def too_long() -> str:
+    """The reason given for a line over `_MAX_LINE` (read when called: a test lowers the limit)."""
+    return f"not readable: the line is longer than {_MAX_LINE >> 20} MiB"
+
 _GzipLog = Inflated  # what open_log returns for gzip: `fileobj` is the compressed file (for progress)
 
 _raw_decode = JSONDecoder().raw_decode

@@ -40,11 +40,10 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any, Literal, NamedTuple
 
-from imagepricing import _log_reading
 from imagepricing._clock import today
 from imagepricing._describe import escape_unprintable, plausible_token
 from imagepricing._envelopes import EndpointReader, call_outcome, field_names
-from imagepricing._log_reading import _FAST_LINE, _SCAN, _TOO_LONG, _fast_loads
+from imagepricing._log_reading import _FAST_LINE, _SCAN, _TOO_LONG, _fast_loads, too_long
 from imagepricing._tables import ENDPOINTS
 from imagepricing.engine import Checker, Outcome
 from imagepricing.options import Options
@@ -530,7 +529,7 @@ class LineJudge:
         """Items that are not bytes, str or dict: rare, so kept off the hot path."""
         if item is _TOO_LONG:
             # The limit is read where it lives, so that it has one home (a test lowers it).
-            self._bad(name, lineno, f"not readable: the line is longer than {_log_reading._MAX_LINE >> 20} MiB")
+            self._bad(name, lineno, too_long())
             return None
         if isinstance(item, (bytes, bytearray, str)):
             text = item if isinstance(item, str) else bytes(item)

@@ -23,7 +23,7 @@ echo "docs/server.md in $((SECONDS - start)) s (install included)"
 
 echo "== server extra: pip install -e '.[server,dev]'"
 quiet "$work/venv/bin/pip" install -q -e '.[server,dev]'
-"$work/venv/bin/python" -c "import starlette, uvicorn, prometheus_client, python_multipart; print('server extra installed')"
+"$work/venv/bin/python" -c "import starlette, uvicorn, prometheus_client; print('server extra installed')"
 
 echo "== server tests (real server subprocesses; faults: signals, a full tmpfs where mounting one is allowed) and the integrations' doctests"
 "$work/venv/bin/python" -m pytest -q -p no:cacheprovider -ra tests/integrations/test_server.py tests/integrations/test_server_bodies.py \
