@@ -8,7 +8,8 @@
   given (a gzip bomb). A UTF-8 byte order mark at the start of the text is skipped.
 - `blocks` reads a stream `read_size` bytes at a time and yields lists of lines (str, or bytes for
   a line that is not UTF-8), an int for a long run of blank lines (counted in one step), and
-  `[TOO_LONG]` for a line over `max_line` bytes, which is skipped without being held in memory.
+  `[TOO_LONG]` for a line over `max_line` bytes, which is skipped without being held in memory,
+  and `[INCOMPLETE]` for the unterminated last line of a log still being written.
   Lines are the same however the bytes were cut into reads or chunks.
 - `ChunkStream` makes chunks pulled from an iterator (a request body) a stream for the two above.
 
@@ -21,10 +22,10 @@ from __future__ import annotations
 import io
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Protocol
 
-__all__ = ["TOO_LONG", "ChunkStream", "GzipError", "InflateLimit", "Inflated", "blocks", "open_stream"]
+__all__ = ["INCOMPLETE", "TOO_LONG", "ChunkStream", "GzipError", "InflateLimit", "Inflated", "blocks", "open_stream"]
 
 GZIP_MAGIC = b"\x1f\x8b"
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -223,10 +224,24 @@ class _TooLong:
 TOO_LONG = _TooLong()
 
 
-def blocks(stream: Source, max_line: int, read_size: int = READ_SIZE) -> Iterator[list[object] | int]:
+class _Incomplete:
+    """Stands for a last line without its newline in a log still being written (see `blocks`)."""
+
+    def __repr__(self) -> str:
+        return "INCOMPLETE"
+
+
+INCOMPLETE = _Incomplete()
+
+
+def blocks(
+    stream: Source, max_line: int, read_size: int = READ_SIZE, *, growing: Callable[[], bool] | None = None
+) -> Iterator[list[object] | int]:
     """The lines of `stream`, a block at a time, as str (or bytes for a line that is not UTF-8); an
     int stands for that many blank lines in a row (see _pieces), `[TOO_LONG]` for a line over
     `max_line` bytes (its line end not counted), given as soon as the line is found too long.
+    A last line without its newline is `[INCOMPLETE]` when `growing()` says the data is still being
+    written (the rest of the line is yet to come), else a line like any other.
 
     Reading and decoding 64 KiB at once, then splitting it, costs a fraction of reading
     line by line. Blocks are cut at a newline, which never falls inside a UTF-8 sequence.
@@ -237,7 +252,9 @@ def blocks(stream: Source, max_line: int, read_size: int = READ_SIZE) -> Iterato
     while True:
         data = stream.read(read_size)
         if not data:
-            if pending_size:
+            if pending_size and growing is not None and growing():
+                yield [INCOMPLETE]
+            elif pending_size:
                 yield from _lines(b"".join(pending), max_line)
             return
         cut = data.rfind(b"\n")

@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterator
 from json.decoder import JSONDecoder
 from typing import IO, Any, cast
 
 from imagepricing._describe import escape_unprintable
-from imagepricing._lines import TOO_LONG, GzipError, Inflated, Source, blocks, open_stream
+from imagepricing._lines import INCOMPLETE, TOO_LONG, GzipError, Inflated, Source, blocks, open_stream
 
-__all__ = ["LogReadError", "open_log"]
+__all__ = ["INCOMPLETE", "LogReadError", "open_log"]
 
 _READ_SIZE = 1 << 16  # bytes read and decoded at a time: small enough to stay in the CPU cache
 _MAX_LINE = 64 << 20  # a longer line is counted as unreadable and skipped, never held in memory
@@ -36,6 +37,7 @@ _TOO_LONG = TOO_LONG
 def too_long() -> str:
     """The reason given for a line over `_MAX_LINE` (read when called: a test lowers the limit)."""
     return f"not readable: the line is longer than {_MAX_LINE >> 20} MiB"
+
 
 _GzipLog = Inflated  # what open_log returns for gzip: `fileobj` is the compressed file (for progress)
 
@@ -112,7 +114,12 @@ def open_log(path: str | os.PathLike[str]) -> IO[bytes]:
     label = os.fspath(path)
     raw: Any = None
     try:
-        raw = sys.stdin.buffer if label == "-" else open(path, "rb")  # noqa: SIM115  # the caller closes it
+        if label == "-":
+            raw = sys.stdin.buffer
+        else:
+            raw = open(path, "rb", buffering=0)  # noqa: SIM115  # the caller closes it
+            if stat.S_ISREG(os.fstat(raw.fileno()).st_mode):
+                raw = _UpToSize(raw)
         source: Source = raw if hasattr(raw, "peek") else io.BufferedReader(raw)
         return cast("IO[bytes]", open_stream(source, close_source=label != "-"))
     except OSError as exc:
@@ -132,5 +139,41 @@ def _read_failure(exc: BaseException) -> str:
 
 def _blocks(stream: IO[bytes]) -> Iterator[list[object] | int]:
     """The lines of `stream`, a block at a time (`_lines.blocks` with this module's limits, read when
-    called)."""
-    return blocks(cast(Source, stream), _MAX_LINE, _READ_SIZE)
+    called); the last line of a file that grew while it was read, if it has no newline, is
+    `[INCOMPLETE]`."""
+    raw = getattr(stream, "raw", None)
+    growing = raw.grew if isinstance(raw, _UpToSize) else None
+    return blocks(cast(Source, stream), _MAX_LINE, _READ_SIZE, growing=growing)
+
+
+class _UpToSize(io.RawIOBase):
+    """A regular file read up to the size it had when opened: a log still being written is read as
+    it was then, and `grew()` says whether more has been written since (so an unterminated last
+    line is the start of a line still being written, not a line)."""
+
+    def __init__(self, raw: io.FileIO) -> None:
+        super().__init__()
+        self._raw = raw
+        self._left = self._size = os.fstat(raw.fileno()).st_size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer)[: self._left]
+        count = self._raw.readinto(view) or 0
+        self._left -= count
+        return count
+
+    def tell(self) -> int:
+        return self._size - self._left
+
+    def fileno(self) -> int:
+        return self._raw.fileno()
+
+    def grew(self) -> bool:
+        return os.fstat(self._raw.fileno()).st_size > self._size
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()

@@ -87,15 +87,24 @@ from __future__ import annotations
 import datetime as dt
 import os
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from itertools import islice
 from typing import Literal
 
 from imagepricing._describe import escape_unprintable
-from imagepricing._log_reading import LogReadError, _blocks, _GzipLog, _position, _read_failure, _total_size, open_log
+from imagepricing._log_reading import (
+    INCOMPLETE,
+    LogReadError,
+    _blocks,
+    _GzipLog,
+    _position,
+    _read_failure,
+    _total_size,
+    open_log,
+)
 from imagepricing.catalog import Catalog, default_catalog
-from imagepricing.log_lines import LineJudge, Verdict, time_window
+from imagepricing.log_lines import LineJudge, RequestResult, Sink, Verdict, time_window
 from imagepricing.options import Options
 from imagepricing.pricing import PriceBasis
 from imagepricing.spend import (
@@ -133,12 +142,17 @@ __all__ = [
     "Estimate",
     "GroupTotals",
     "LogReadError",
+    "RowSink",
     "estimate",
     "estimate_files",
     "open_log",
 ]
 
 _CHUNK = 65_536  # items between progress calls, for iterables
+
+# What `estimate_files(rows=...)` calls per block: the file's label, the block's first line number,
+# its items and one result per item.
+RowSink = Callable[[str, int, Sequence[object], Sequence[RequestResult]], None]
 _UTC = dt.UTC
 
 
@@ -222,8 +236,15 @@ def estimate_files(
     since: dt.date | dt.datetime | None = None,
     until: dt.date | dt.datetime | None = None,
     progress_bytes: Callable[[int, int], None] | None = None,
+    rows: RowSink | None = None,
 ) -> Estimate:
     """Like `estimate`, over log files read one after the other ("-" is standard input).
+
+    `rows`, if given, is handed each line's own result as the line is read, in the same single
+    pass that makes the totals (so the two always agree, and standard input works): called per
+    block with the file's label, the number of the block's first line, its items and one
+    `RequestResult` per item (`BLANK` for a blank line). imagepricing.per_request_file.RowsFile
+    writes them to a file (`imagepricing estimate --per-request FILE`).
 
     `progress_bytes`, if given, is called with the bytes read so far and the total size of the
     files (on disk: for gzip, the compressed bytes), 0 when unknown (standard input), after each
@@ -245,8 +266,10 @@ def estimate_files(
         fields=fields,
         since=since,
         until=until,
+        detailed=rows is not None,
     )
     judge = run.judge
+    sink: Sink = []
     paths = list(paths)
     total = _total_size(paths) if progress_bytes is not None else 0
     done = 0
@@ -260,17 +283,31 @@ def estimate_files(
         stream = open_log(path)
         run.start(label)
         raw = stream.fileobj if isinstance(stream, _GzipLog) else stream  # compressed bytes for gzip
+        blocks = _blocks(stream)
         try:
-            for lines in _blocks(stream):
+            while True:
+                # Only reading is in this `try`: an error of the rows' writer is its own.
+                try:
+                    lines = next(blocks, None)
+                except (OSError, EOFError, zlib.error) as exc:
+                    raise LogReadError(f"{label}: {_read_failure(exc)} after line {judge.last_line:,}") from None
+                if lines is None:
+                    break
                 if type(lines) is int:
                     judge.skip_blank(lines)
-                else:
+                elif lines[0] is INCOMPLETE:  # type: ignore[index]
+                    run.warnings.append(f"{label}: incomplete last line, not read (the log is still being written)")
+                elif rows is None:
                     judge.consume(lines, judge.last_line + 1, label)  # type: ignore[arg-type]
+                else:
+                    first = judge.last_line + 1
+                    sink.clear()
+                    judge.consume(lines, first, label, sink)  # type: ignore[arg-type]
+                    rows(label, first, lines, [judge.result(outcome) for outcome in sink])  # type: ignore[arg-type]
+                    judge.make_room()
                 run.report_progress()
                 if progress_bytes is not None and total:
                     progress_bytes(done + _position(raw), total)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise LogReadError(f"{label}: {_read_failure(exc)} after line {judge.last_line:,}") from None
         finally:
             if progress_bytes is not None and total:
                 done += _position(raw)
@@ -299,17 +336,18 @@ class _Run:
         fields: Mapping[str, str] | None = None,
         since: dt.date | dt.datetime | None = None,
         until: dt.date | dt.datetime | None = None,
+        detailed: bool = False,
     ) -> None:
         if type(max_groups) is not int or max_groups < 1:
             raise ValueError(f"max_groups must be a positive integer, not {max_groups!r}")
         self.options = options
         self.group_by = group_dimensions(group_by)
-        # A verdict keeps the line's time only where a grouping reads it (fewer verdicts else):
-        # its UTC hour when grouped by hour (still priced by its date), else its date.
+        # A verdict keeps the line's time only where a grouping or a per-request row reads it (fewer
+        # verdicts else): its UTC hour when grouped by hour (still priced by its date), else its date.
         times: Literal["day", "hour"] | None = None
         if "hour" in self.group_by:
             times = "hour"
-        elif not TIME_DIMENSIONS.isdisjoint(self.group_by):
+        elif detailed or not TIME_DIMENSIONS.isdisjoint(self.group_by):
             times = "day"
         self.judge = LineJudge(
             options,
@@ -317,6 +355,7 @@ class _Run:
             fields=fields,
             window=time_window(since, until),
             times=times,
+            detailed=detailed,
             on_full=self._add,
         )
         self.progress = progress
@@ -391,6 +430,12 @@ class _Run:
         if self.other.requests:
             ordered.append(self.other.freeze(dict.fromkeys(self.group_by, OTHER_GROUPS)))
             warnings.append(_cap_warning(self.max_groups, self.group_by, self.other.requests))
+        reviewed = self.options.catalog.reviewed
+        if judge.after_review and reviewed is not None:
+            warnings.append(
+                f"lines dated after {reviewed.isoformat()} are priced as if nothing changed since: the tables'"
+                " sources were last reviewed that day (imagepricing changes lists what is recorded)"
+            )
         window = judge.window
         return Estimate(
             group_by=self.group_by,

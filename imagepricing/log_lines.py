@@ -38,7 +38,7 @@ import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
-from typing import Any, Literal, NamedTuple
+from typing import Any, Final, Literal, NamedTuple
 
 from imagepricing._clock import today
 from imagepricing._describe import escape_unprintable, plausible_token
@@ -49,9 +49,9 @@ from imagepricing.engine import Checker, Outcome
 from imagepricing.options import Options
 from imagepricing.pricing import cost_of
 from imagepricing.report import Report
-from imagepricing.spend import MAX_BAD_LINE_SAMPLES, MAX_UNKNOWN_MODEL_NAMES, BadLine
+from imagepricing.spend import MAX_BAD_LINE_SAMPLES, MAX_UNKNOWN_MODEL_NAMES, BadLine, line_status
 
-__all__ = ["LineJudge", "Sink", "Verdict", "time_window"]
+__all__ = ["BLANK", "LineJudge", "RequestResult", "Sink", "Verdict", "time_window"]
 
 _MAX_MODEL_NAME = 64
 # Distinct verdicts held at once; past it, the counts go to `on_full` and the registry starts
@@ -70,9 +70,11 @@ _RAW_WINDOW = 4096
 _RAW_MIN_SHARE = 8
 _RAW_PAUSE = 1 << 17
 _MISSING: Any = object()
+# Per-request results kept at once (see LineJudge.result): one per distinct verdict or reason.
+_RESULTS_LIMIT = 1 << 16
 
 # What `consume` appends per line to a sink: the verdict's number, the reason of an unreadable
-# line, or None for a blank one.
+# line, or None for a blank one (or one outside the time window: neither has a row).
 Sink = list[int | str | None]
 
 
@@ -109,6 +111,40 @@ class Verdict(NamedTuple):
     # Kept only by a `detailed` judge (per-request rows): the error codes and the USD rate.
     codes: tuple[str, ...] = ()
     usd_rate: str | None = None
+
+
+class RequestResult(NamedTuple):
+    """One line's result. Every field but `status` is None where it does not apply: `ok`, the
+    labels and `images` for unreadable and blank lines, prices when unknown, `reason` unless
+    the line is unreadable. `errors` lists the error codes of a request upstream would refuse."""
+
+    status: str
+    ok: bool | None
+    endpoint: str | None
+    provider: str | None
+    model: str | None
+    tier: str | None
+    day: dt.date | None
+    images: int | None
+    unit_price: Decimal | None
+    multiplier: Decimal | None
+    cost: Decimal | None
+    currency: str | None
+    errors: tuple[str, ...]
+    reason: str | None
+    billed: int | None = None
+    """Images the platform billed, where the envelope says (status, response); else None."""
+    billed_cost: Decimal | None = None
+    """What the platform billed for them (0 for a failed call), where the envelope says and the
+    price is known; else None."""
+    usd_equivalent: Decimal | None = None
+    """`cost` in US dollars at `usd_rate` (a reference, never a charge); None where either is unknown."""
+    usd_rate: Decimal | None = None
+    """US dollars per unit of `currency` on the line's day (the price book's reference rate); None
+    where none is recorded or the request is not billed."""
+
+
+BLANK: Final = RequestResult("blank", None, None, None, None, None, None, None, None, None, None, None, (), None)
 
 
 def time_window(
@@ -203,9 +239,14 @@ class LineJudge:
         self.blank = 0
         self.unreadable = 0
         self.outside = 0
+        # Whether a line was dated after the day the tables' sources were last reviewed (its report
+        # warns tables_may_be_stale; the estimate says it once).
+        self.after_review = False
         self.bad: list[BadLine] = []
         self.last_line = 0
         self._sink: Sink | None = None
+        # Per-request results built so far (see `result`), by sink entry.
+        self._results: dict[int | str, RequestResult] = {}
 
     def start(self, name: str) -> None:
         """A new source begins: line numbers start again at 1."""
@@ -228,6 +269,30 @@ class LineJudge:
         self.counts.clear()
         self.seen.clear()
         self.raw.clear()  # it holds verdict numbers, which start afresh
+        self._results.clear()
+
+    def make_room(self) -> None:
+        """Between batches of a sink: start the registry afresh if it is full (see _make_room)."""
+        if len(self.verdicts) >= _REGISTRY_LIMIT:
+            self.release()
+
+    def result(self, outcome: int | str | None) -> RequestResult:
+        """The per-request result of one entry of a sink (a verdict's number, the reason of an
+        unreadable line, or None for a blank one), built once per distinct entry until the
+        registry starts afresh."""
+        if outcome is None:
+            return BLANK
+        found = self._results.get(outcome)
+        if found is None:
+            if isinstance(outcome, str):
+                found = RequestResult(
+                    "unreadable", None, None, None, None, None, None, None, None, None, None, None, (), outcome
+                )
+            else:
+                found = _result_of(self.verdicts[outcome])
+            if len(self._results) < _RESULTS_LIMIT:
+                self._results[outcome] = found
+        return found
 
     def consume(self, items: Iterable[object], start: int, name: str, sink: Sink | None = None) -> None:
         """Judge and count every line of `items` (numbered from `start` in source `name`); with a
@@ -391,9 +456,13 @@ class LineJudge:
                         day = stamp.date()
                     if window is not None and not window[0] <= stamp.replace(tzinfo=None) < window[1]:
                         self.outside += 1
+                        if sink is not None:
+                            sink.append(None)  # no row, as for a blank line
                         continue
             if window is not None and day is None:  # no time: it cannot be placed in the window
                 self.outside += 1
+                if sink is not None:
+                    sink.append(None)
                 continue
 
             # The engine memoises (see engine.py): a repeated request shape gets the same Outcome,
@@ -472,6 +541,8 @@ class LineJudge:
         """The verdict of a line whose report this judge has not seen: what the report says, with
         the line's time as the judge keeps it."""
         self._make_room()  # may start afresh, which renumbers verdicts and forgets the reports seen
+        if not self.after_review and any(w.code == "tables_may_be_stale" for w in report.warnings):
+            self.after_review = True
         billed = report.ok  # a rejected request is not billed: no price
         cost, usd = report.cost, report.usd_equivalent
         unit_price, multiplier = report.unit_price, report.multiplier
@@ -602,3 +673,36 @@ def _kind(value: object) -> str:
     if isinstance(value, Mapping):
         return "an object"
     return f"a {type(value).__name__}"
+
+
+def _result_of(verdict: Verdict) -> RequestResult:
+    status = line_status(
+        ok=verdict.ok,
+        unknown_model=verdict.unknown_model,
+        priced=verdict.cost is not None,
+        failed=verdict.failed,
+    )
+    return RequestResult(
+        status=status,
+        ok=verdict.ok,
+        endpoint=verdict.endpoint,
+        provider=verdict.provider,
+        model=verdict.model,
+        tier=verdict.tier,
+        day=None if verdict.moment is None else dt.date.fromisoformat(verdict.moment),
+        images=verdict.images,
+        unit_price=_decimal(verdict.unit_price),
+        multiplier=_decimal(verdict.multiplier),
+        cost=_decimal(verdict.cost),
+        currency=verdict.currency,
+        errors=verdict.codes,
+        reason=None,
+        billed=None if verdict.billed < 0 else verdict.billed,
+        billed_cost=None if verdict.billed < 0 else _decimal(verdict.billed_cost),
+        usd_equivalent=_decimal(verdict.usd_equivalent),
+        usd_rate=_decimal(verdict.usd_rate),
+    )
+
+
+def _decimal(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)

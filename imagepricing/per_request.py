@@ -43,64 +43,25 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal
-from typing import Final, NamedTuple
+from typing import Final
 
 from imagepricing.capabilities import Catalog
 from imagepricing.catalog import default_catalog
-from imagepricing.log_lines import LineJudge, Sink, Verdict
+from imagepricing.log_lines import BLANK, LineJudge, RequestResult, Sink
 from imagepricing.options import Options
 from imagepricing.pricing import PriceBasis
-from imagepricing.spend import LINE_STATUSES, line_status
+from imagepricing.spend import LINE_STATUSES
 
-__all__ = ["STATUSES", "RequestPricer", "RequestResult"]
+__all__ = ["BLANK", "STATUSES", "RequestPricer", "RequestResult"]
 
 STATUSES: Final = (*LINE_STATUSES, "unreadable", "blank")
-
-# Outcomes remembered by one pricer before it starts afresh: what a pricer keeps grows with the
-# distinct outcomes (shapes x days) it has seen, and a long-lived worker thread must stay bounded.
-_OUTCOME_LIMIT = 1 << 16
-
-
-class RequestResult(NamedTuple):
-    """One line's result. Every field but `status` is None where it does not apply: `ok`, the
-    labels and `images` for unreadable and blank lines, prices when unknown, `reason` unless
-    the line is unreadable. `errors` lists the error codes of a request upstream would refuse."""
-
-    status: str
-    ok: bool | None
-    endpoint: str | None
-    provider: str | None
-    model: str | None
-    tier: str | None
-    day: dt.date | None
-    images: int | None
-    unit_price: Decimal | None
-    multiplier: Decimal | None
-    cost: Decimal | None
-    currency: str | None
-    errors: tuple[str, ...]
-    reason: str | None
-    billed: int | None = None
-    """Images the platform billed, where the envelope says (status, response); else None."""
-    billed_cost: Decimal | None = None
-    """What the platform billed for them (0 for a failed call), where the envelope says and the
-    price is known; else None."""
-    usd_equivalent: Decimal | None = None
-    """`cost` in US dollars at `usd_rate` (a reference, never a charge); None where either is unknown."""
-    usd_rate: Decimal | None = None
-    """US dollars per unit of `currency` on the line's day (the price book's reference rate); None
-    where none is recorded or the request is not billed."""
-
-
-BLANK: Final = RequestResult("blank", None, None, None, None, None, None, None, None, None, None, None, (), None)
 
 
 class RequestPricer:
     """Prices lines into `RequestResult`s with `estimate`'s own reading and memo.
 
     Options as for `imagepricing.estimate`; ValueError or TypeError for a bad one. Memory stays
-    bounded: the memo starts afresh after `_OUTCOME_LIMIT` distinct outcomes.
+    bounded: the judge's registry starts afresh between batches once it is full.
     """
 
     def __init__(
@@ -115,19 +76,11 @@ class RequestPricer:
     ) -> None:
         catalog = default_catalog() if catalog is None else catalog
         self.options = Options(catalog, endpoint, provider, as_of, price_basis)
-        self._fields = fields
+        # A row carries the line's date, its error codes and USD rate.
+        self._judge = LineJudge(self.options, fields=fields, times="day", detailed=True)
         self._sink: Sink = []
-        self._judge = self._new_judge()
         self.as_of: dt.date = self._judge.as_of
         self.catalog: Catalog = self.options.catalog
-
-    def _new_judge(self) -> LineJudge:
-        # A row carries the line's date, its error codes and USD rate; no `on_full`: the numbers
-        # handed out stay valid until the next batch, and a grown judge is replaced (outcomes).
-        judge = LineJudge(self.options, fields=self._fields, times="day", detailed=True)
-        self._results: dict[int, RequestResult] = {}
-        self._unreadable: dict[str, RequestResult] = {}
-        return judge
 
     def price_lines(self, items: Iterable[object]) -> list[RequestResult]:
         """One result per item, in order; never raises for an item's content."""
@@ -138,10 +91,9 @@ class RequestPricer:
         unreadable line, or None for a blank one. Callers building columns use these to build
         each distinct result once."""
         judge = self._judge
-        if len(judge.verdicts) > _OUTCOME_LIMIT:
-            # Results already handed out stay valid; numbers from before are not mixed with new ones
-            # because callers resolve them before the next call.
-            judge = self._judge = self._new_judge()
+        # Results already handed out stay valid; the numbers of a batch are resolved (`result`)
+        # before the next call, so starting afresh between batches mixes none of them up.
+        judge.make_room()
         sink = self._sink
         sink.clear()
         judge.consume(items, 1, "<batch>", sink)
@@ -150,51 +102,4 @@ class RequestPricer:
 
     def result(self, outcome: int | str | None) -> RequestResult:
         """The result for one outcome from `outcomes` (built once per distinct outcome)."""
-        if outcome is None:
-            return BLANK
-        if isinstance(outcome, str):
-            found = self._unreadable.get(outcome)
-            if found is None:
-                found = RequestResult(
-                    "unreadable", None, None, None, None, None, None, None, None, None, None, None, (), outcome
-                )
-                if len(self._unreadable) < _OUTCOME_LIMIT:
-                    self._unreadable[outcome] = found
-            return found
-        result = self._results.get(outcome)
-        if result is None:
-            result = self._results[outcome] = _from_verdict(self._judge.verdicts[outcome])
-        return result
-
-
-def _from_verdict(verdict: Verdict) -> RequestResult:
-    status = line_status(
-        ok=verdict.ok,
-        unknown_model=verdict.unknown_model,
-        priced=verdict.cost is not None,
-        failed=verdict.failed,
-    )
-    return RequestResult(
-        status=status,
-        ok=verdict.ok,
-        endpoint=verdict.endpoint,
-        provider=verdict.provider,
-        model=verdict.model,
-        tier=verdict.tier,
-        day=None if verdict.moment is None else dt.date.fromisoformat(verdict.moment),
-        images=verdict.images,
-        unit_price=_decimal(verdict.unit_price),
-        multiplier=_decimal(verdict.multiplier),
-        cost=_decimal(verdict.cost),
-        currency=verdict.currency,
-        errors=verdict.codes,
-        reason=None,
-        billed=None if verdict.billed < 0 else verdict.billed,
-        billed_cost=None if verdict.billed < 0 else _decimal(verdict.billed_cost),
-        usd_equivalent=_decimal(verdict.usd_equivalent),
-        usd_rate=_decimal(verdict.usd_rate),
-    )
-
-
-def _decimal(text: str | None) -> Decimal | None:
-    return None if text is None else Decimal(text)
+        return self._judge.result(outcome)

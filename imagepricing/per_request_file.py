@@ -10,7 +10,8 @@ http_status (the envelope's `status`), reason (of an unreadable line).
 
 The format follows the file's extension: `.jsonl` (amounts as decimal strings), `.csv` (a cell a
 spreadsheet would run as a formula is prefixed with '), `.parquet` (amounts as decimal128(38, 9),
-through the `arrow` extra). Rows are written a block at a time, so memory stays bounded.
+through the `arrow` extra, in row groups of `ROW_GROUP` rows). Rows are written as estimate reads
+the lines (`RowsFile.add` is `estimate_files`'s `rows`), so memory stays flat in the log's size.
 
 Decisions:
 
@@ -19,31 +20,33 @@ Decisions:
 - **Text from the log** (id, time) is written only when it is a string or an integer of at most
   256 characters, with unprintable characters escaped; anything else is left empty. The file is
   written where the user asked, for the user's own join; it carries the id the log already held.
-- **Read in a pass of its own** through `imagepricing.per_request` (the estimate's own reading
-  and memo): the totals and the rows can never disagree on a line's verdict. Standard input
-  cannot be read twice, so `--per-request` refuses `-`.
+- **The same pass as the totals**: each line's row is its own verdict in the estimate, so the
+  totals and the rows can never disagree, and standard input works.
+- **Whole or not at all**: the file is written beside its target and renamed into place when
+  complete (imagepricing._files.replacing); interrupted, killed or out of space, the previous
+  file stays.
+- **Lines outside --since/--until get no row**, like blank lines; nor does the unterminated last
+  line of a log still being written (the estimate warns of it).
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
-import datetime as dt
 import io
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import IO, Any, Final
 
 from imagepricing._describe import escape_unprintable
 from imagepricing._envelopes import field_names
-from imagepricing._log_reading import _blocks, open_log
-from imagepricing.capabilities import Catalog
-from imagepricing.per_request import RequestPricer, RequestResult
-from imagepricing.pricing import PriceBasis
+from imagepricing._files import replacing
+from imagepricing.log_lines import BLANK, RequestResult
 from imagepricing.spend import ARROW_MONEY, ARROW_USD, arrow_amount
 
-__all__ = ["COLUMNS", "FORMATS", "per_request_rows", "write_per_request"]
+__all__ = ["COLUMNS", "FORMATS", "ROW_GROUP", "RowsFile", "format_for"]
 
 COLUMNS: Final = (
     "file",
@@ -67,6 +70,9 @@ COLUMNS: Final = (
 )
 FORMATS: Final = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 _MAX_TEXT = 256
+# Rows to a Parquet row group: large enough for engines to read well (a few hundred rows per group
+# made a 2M-row file's footer 10.8 MB), small enough that one group's columns stay a few tens of MB.
+ROW_GROUP = 32_768
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -79,41 +85,64 @@ def format_for(path: str) -> str:
     return found
 
 
-def per_request_rows(
-    paths: Iterable[str | os.PathLike[str]],
-    *,
-    endpoint: str = "generations",
-    provider: str = "acedata",
-    catalog: Catalog | None = None,
-    as_of: dt.date | None = None,
-    price_basis: PriceBasis = "charged",
-    fields: Mapping[str, str] | None = None,
-) -> Iterator[list[dict[str, Any]]]:
-    """The rows of every non-blank line of the files, a block at a time (see the module)."""
-    pricer = RequestPricer(
-        endpoint=endpoint, provider=provider, catalog=catalog, as_of=as_of, price_basis=price_basis, fields=fields
-    )
-    names = field_names(fields)
-    for path in paths:
-        label = escape_unprintable(os.fspath(path))
-        stream = open_log(path)
-        try:
-            line = 0
-            for block in _blocks(stream):
-                if type(block) is int:
-                    line += block
-                    continue
-                assert isinstance(block, list)
-                outcomes = pricer.outcomes(block)
-                rows = []
-                for offset, (item, outcome) in enumerate(zip(block, list(outcomes), strict=True), line + 1):
-                    if outcome is None:
-                        continue
-                    rows.append(_row(label, offset, item, pricer.result(outcome), names))
-                line += len(block)
-                yield rows
-        finally:
-            stream.close()
+class RowsFile:
+    """A per-request rows file being written: `with RowsFile(path) as rows: estimate_files(...,
+    rows=rows.add)`. ValueError for a path whose extension names no format (or .parquet without
+    pyarrow); OSError from writing. The file appears at `path` only when the block completes.
+
+    >>> import datetime as dt, tempfile, pathlib
+    >>> from imagepricing.estimation import estimate_files
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "log.jsonl").write_text('{"model": "nano-banana", "prompt": "a"}\\nnot json\\n')
+    >>> with RowsFile(str(folder / "rows.jsonl")) as rows:
+    ...     totals = estimate_files([folder / "log.jsonl"], rows=rows.add, as_of=dt.date(2026, 6, 1)).totals
+    >>> rows.written, totals.requests
+    (2, 1)
+    >>> [json.loads(line)["status"] for line in (folder / "rows.jsonl").read_text().splitlines()]
+    ['priced', 'unreadable']
+    """
+
+    def __init__(self, path: str | os.PathLike[str], fields: Mapping[str, str] | None = None) -> None:
+        self.path = os.fspath(path)
+        self.format = format_for(self.path)
+        self.names = field_names(fields)
+        self.written = 0
+        self._stack = contextlib.ExitStack()
+        self._text: IO[str] | None = None
+        self._csv: Any = None
+        self._parquet: _ParquetRows | None = None
+
+    def __enter__(self) -> RowsFile:
+        with contextlib.ExitStack() as stack:
+            temporary = stack.enter_context(replacing(self.path))
+            if self.format == "parquet":
+                self._parquet = stack.enter_context(_ParquetRows(temporary))
+            else:
+                self._text = stack.enter_context(open(temporary, "w", encoding="utf-8", newline=""))
+                if self.format == "csv":
+                    self._csv = csv.writer(self._text, lineterminator="\r\n")
+                    self._csv.writerow(COLUMNS)
+            self._stack = stack.pop_all()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stack.__exit__(*exc_info)  # type: ignore[arg-type]
+
+    def add(self, file: str, first_line: int, items: Sequence[object], results: Sequence[RequestResult]) -> None:
+        """Write the rows of one block of lines (`estimate_files`'s `rows`): every line but the
+        blank ones (and those outside the time window)."""
+        rows = [
+            _row(file, line, item, result, self.names)
+            for line, (item, result) in enumerate(zip(items, results, strict=True), first_line)
+            if result is not BLANK
+        ]
+        if self._parquet is not None:
+            self._parquet.add(rows)
+        elif self._csv is not None:
+            self._csv.writerows([_csv_cell(row[column]) for column in COLUMNS] for row in rows)
+        elif self._text is not None:
+            _write_jsonl(self._text, rows)
+        self.written += len(rows)
 
 
 def _row(file: str, line: int, item: object, result: RequestResult, names: Mapping[str, str]) -> dict[str, Any]:
@@ -156,26 +185,6 @@ def _text(value: object) -> str | None:
     return escape_unprintable(value)
 
 
-def write_per_request(blocks: Iterable[list[dict[str, Any]]], path: str) -> int:
-    """Write the rows to `path` in the format its extension names; the number of rows written."""
-    fmt = format_for(path)
-    if fmt == "parquet":
-        return _write_parquet(blocks, path)
-    written = 0
-    with open(path, "w", encoding="utf-8", newline="") as out:
-        if fmt == "csv":
-            writer = csv.writer(out, lineterminator="\r\n")
-            writer.writerow(COLUMNS)
-            for rows in blocks:
-                writer.writerows([_csv_cell(row[column]) for column in COLUMNS] for row in rows)
-                written += len(rows)
-        else:
-            for rows in blocks:
-                _write_jsonl(out, rows)
-                written += len(rows)
-    return written
-
-
 def _write_jsonl(out: IO[str], rows: list[dict[str, Any]]) -> None:
     buffer = io.StringIO()
     for row in rows:
@@ -198,43 +207,56 @@ def _csv_cell(value: object) -> object:
     return value
 
 
-def _write_parquet(blocks: Iterable[list[dict[str, Any]]], path: str) -> int:
-    try:
-        import pyarrow as pa  # noqa: PLC0415  # the arrow extra, only when asked for
-        import pyarrow.parquet as pq  # noqa: PLC0415
-    except ImportError as exc:
-        raise ValueError("--per-request FILE.parquet needs pyarrow: pip install 'imagepricing[arrow]'") from exc
-    money, usd_money = pa.decimal128(*ARROW_MONEY), pa.decimal128(*ARROW_USD)
-    schema = pa.schema(
-        [
-            ("file", pa.string()),
-            ("line", pa.int64()),
-            ("id", pa.string()),
-            ("time", pa.string()),
-            ("provider", pa.string()),
-            ("endpoint", pa.string()),
-            ("model", pa.string()),
-            ("tier", pa.string()),
-            ("images", pa.int64()),
-            ("billed", pa.int64()),
-            ("unit_price", money),
-            ("cost", money),
-            ("currency", pa.string()),
-            ("usd_equivalent", usd_money),
-            ("usd_rate", usd_money),
-            ("status", pa.string()),
-            ("http_status", pa.int64()),
-            ("reason", pa.string()),
-        ]
-    )
-    written = 0
-    with pq.ParquetWriter(path, schema) as writer:
-        for rows in blocks:
-            columns = {name: [row[name] for row in rows] for name in COLUMNS}
-            for name in ("unit_price", "cost"):
-                columns[name] = [arrow_amount(value, ARROW_MONEY) for value in columns[name]]
-            for name in ("usd_equivalent", "usd_rate"):
-                columns[name] = [arrow_amount(value, ARROW_USD) for value in columns[name]]
-            writer.write_table(pa.table(columns, schema=schema))
-            written += len(rows)
-    return written
+class _ParquetRows:
+    """Rows into a Parquet file through the `arrow` extra, `ROW_GROUP` rows to a row group: memory
+    holds one row group's columns at most, whatever the log's size."""
+
+    def __init__(self, path: str) -> None:
+        try:
+            import pyarrow as pa  # noqa: PLC0415  # the arrow extra, only when asked for
+            import pyarrow.parquet as pq  # noqa: PLC0415
+        except ImportError as exc:
+            raise ValueError("--per-request FILE.parquet needs pyarrow: pip install 'imagepricing[arrow]'") from exc
+        self._pa = pa
+        money, usd_money = pa.decimal128(*ARROW_MONEY), pa.decimal128(*ARROW_USD)
+        types = {"unit_price": money, "cost": money, "usd_equivalent": usd_money, "usd_rate": usd_money}
+        integers = {"line", "images", "billed", "http_status"}
+        self._schema = pa.schema(
+            [(name, types.get(name, pa.int64() if name in integers else pa.string())) for name in COLUMNS]
+        )
+        self._writer = pq.ParquetWriter(path, self._schema)
+        self._columns: dict[str, list[Any]] = {name: [] for name in COLUMNS}
+        self._buffered = 0
+
+    def __enter__(self) -> _ParquetRows:
+        return self
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        try:
+            if exc_type is None:
+                self._flush()
+        finally:
+            self._writer.close()
+
+    def add(self, rows: list[dict[str, Any]]) -> None:
+        columns = self._columns
+        for row in rows:
+            for name in COLUMNS:
+                columns[name].append(row[name])
+        self._buffered += len(rows)
+        while self._buffered >= ROW_GROUP:
+            self._flush(ROW_GROUP)
+
+    def _flush(self, count: int | None = None) -> None:
+        """Write the first `count` buffered rows (all when None) as one row group."""
+        count = self._buffered if count is None else count
+        if not count:
+            return
+        taken = {name: column[:count] for name, column in self._columns.items()}
+        self._columns = {name: column[count:] for name, column in self._columns.items()}
+        self._buffered -= count
+        for name in ("unit_price", "cost"):
+            taken[name] = [arrow_amount(value, ARROW_MONEY) for value in taken[name]]
+        for name in ("usd_equivalent", "usd_rate"):
+            taken[name] = [arrow_amount(value, ARROW_USD) for value in taken[name]]
+        self._writer.write_table(self._pa.table(taken, schema=self._schema), row_group_size=count)

@@ -433,9 +433,9 @@ class TestSeam:
         assert results[2].day == DAY
 
     def test_the_pricer_stays_bounded_and_right_after_starting_afresh(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        from imagepricing import per_request
+        from imagepricing import log_lines
 
-        monkeypatch.setattr(per_request, "_OUTCOME_LIMIT", 2)
+        monkeypatch.setattr(log_lines, "_REGISTRY_LIMIT", 2)
         pricer = RequestPricer(as_of=DAY)
         lines = corpus(300, seed=5)
         fresh = RequestPricer(as_of=DAY)

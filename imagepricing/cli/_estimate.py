@@ -20,18 +20,16 @@ import datetime as dt
 import html
 import io
 import json
-import os
 import sys
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, TextIO
 
 from imagepricing._envelopes import ENVELOPE_FIELDS
+from imagepricing._files import replacing
 from imagepricing._tables import ENDPOINTS
 from imagepricing.budgets import Breach, Budget, check_budgets, parse_budget
-from imagepricing.capabilities import Catalog
 from imagepricing.cli._dashboard import render_dashboard
 from imagepricing.cli._options import Subcommands, UsageError, add_catalog_options, catalog_from_args, parse_date
 from imagepricing.estimation import (
@@ -45,7 +43,7 @@ from imagepricing.estimation import (
     estimate_files,
 )
 from imagepricing.listings import usd_rates_table
-from imagepricing.per_request_file import format_for, per_request_rows, write_per_request
+from imagepricing.per_request_file import RowsFile
 from imagepricing.pricing import PRICE_BASES
 
 __all__ = ["add_parser", "render_csv", "render_html", "render_table", "run"]
@@ -190,13 +188,6 @@ def _group_by(text: str) -> tuple[str, ...]:
 
 def run(args: argparse.Namespace) -> int:
     catalog = catalog_from_args(args)
-    if args.per_request:
-        try:
-            format_for(args.per_request)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-        if "-" in args.files:
-            raise UsageError("--per-request reads the logs a second time: name files, not standard input")
     fields = dict(args.field)
     if len(fields) != len(args.field):
         raise UsageError("--field names the same role twice")
@@ -204,28 +195,34 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--field reads two roles from the same key")
     progress = None if args.no_progress or not sys.stderr.isatty() else _Progress(sys.stderr)
     try:
-        result = estimate_files(
-            args.files,
-            group_by=args.group_by,
-            endpoint=args.endpoint,
-            provider=args.provider,
-            catalog=catalog,
-            as_of=args.as_of,
-            price_basis=args.price_basis,
-            progress=progress,
-            max_groups=args.max_groups,
-            fields=fields,
-            since=args.since,
-            until=args.until,
-            progress_bytes=None if progress is None else progress.bytes_read,
-        )
+        rows_file = RowsFile(args.per_request, fields) if args.per_request else None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        with rows_file if rows_file is not None else contextlib.nullcontext():
+            result = estimate_files(
+                args.files,
+                group_by=args.group_by,
+                endpoint=args.endpoint,
+                provider=args.provider,
+                catalog=catalog,
+                as_of=args.as_of,
+                price_basis=args.price_basis,
+                progress=progress,
+                max_groups=args.max_groups,
+                fields=fields,
+                since=args.since,
+                until=args.until,
+                progress_bytes=None if progress is None else progress.bytes_read,
+                rows=None if rows_file is None else rows_file.add,
+            )
     except (LogReadError, ValueError) as exc:
         raise UsageError(str(exc)) from None
+    except OSError as exc:  # writing the rows (reading a log raises LogReadError)
+        raise UsageError(f"cannot write {args.per_request}: {exc.strerror or exc}") from None
     finally:
         if progress is not None:
             progress.clear()
-    if args.per_request:
-        _write_rows(args, catalog, fields)
     try:
         breaches = check_budgets(result, args.budget)
     except ValueError as exc:
@@ -253,52 +250,10 @@ def run(args: argparse.Namespace) -> int:
     return 1 if args.strict and (result.unreadable or result.warnings) else 0
 
 
-def _write_rows(args: argparse.Namespace, catalog: Catalog, fields: dict[str, str]) -> None:
-    rows = per_request_rows(
-        args.files,
-        endpoint=args.endpoint,
-        provider=args.provider,
-        catalog=catalog,
-        as_of=args.as_of,
-        price_basis=args.price_basis,
-        fields=fields,
-    )
-    try:
-        write_per_request(rows, args.per_request)
-    except LogReadError as exc:
-        raise UsageError(str(exc)) from None
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    except OSError as exc:
-        raise UsageError(f"cannot write {args.per_request}: {exc.strerror or exc}") from None
-
-
 def _write_text_file(path: str, text: str) -> None:
-    """Write `text` to a temporary file beside `path`, then rename it over `path`: whatever stops
-    the run (Ctrl-C, a full disk), `path` is either the previous file or the whole new one."""
-    directory = os.path.dirname(os.path.abspath(path))
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115  # closed below, before the rename
-        "w", encoding="utf-8", newline="", dir=directory, prefix=".imagepricing-", suffix=".tmp", delete=False
-    )
-    try:
-        with handle:
-            handle.write(text)
-            # A temporary file is private (0600); give the report the mode a plain open() would.
-            os.chmod(handle.name, _new_file_mode(path))
-        os.replace(handle.name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(handle.name)
-        raise
-
-
-def _new_file_mode(path: str) -> int:
-    try:
-        return os.stat(path).st_mode & 0o7777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+    """Write `text` to `path` whole or not at all (imagepricing._files.replacing)."""
+    with replacing(path) as temporary, open(temporary, "w", encoding="utf-8", newline="") as out:
+        out.write(text)
 
 
 def render(
