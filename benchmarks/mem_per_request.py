@@ -31,7 +31,7 @@ def _write_log(path: Path, lines: int) -> None:
             if i % 50 == 8:
                 out.write("\n")
                 continue
-            request = {"model": models[i % 4], "prompt": f"prompt {i % 997}", "size": "1024x1024"}
+            request: dict[str, object] = {"model": models[i % 4], "prompt": f"prompt {i % 997}", "size": "1024x1024"}
             if i % 13 == 0:
                 request["n"] = 2
             day = 1 + i % 30

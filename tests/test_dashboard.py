@@ -13,8 +13,8 @@ import json
 import re
 from pathlib import Path
 
-from imagepricing.cli._estimate import render_html
 from imagepricing.cli import main
+from imagepricing.cli._estimate import render_html
 from imagepricing.estimation import Estimate, estimate
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "requests.jsonl"

@@ -26,8 +26,8 @@ from hypothesis import strategies as st
 
 import imagepricing
 from imagepricing import _log_reading, check, default_catalog, estimation, log_lines
-from imagepricing.cli._estimate import render_csv, render_html
 from imagepricing.cli import main
+from imagepricing.cli._estimate import render_csv, render_html
 from imagepricing.estimation import (
     INVALID_MODEL,
     MAX_BAD_LINE_SAMPLES,

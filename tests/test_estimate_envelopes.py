@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from imagepricing.cli._estimate import _Progress
 from imagepricing._envelopes import billed_images, field_names
 from imagepricing.cli import main
+from imagepricing.cli._estimate import _Progress
 from imagepricing.estimation import MAX_UNKNOWN_MODEL_NAMES, UNKNOWN_MODEL, Estimate, estimate, estimate_files
 from imagepricing.per_request import RequestPricer
 

@@ -172,7 +172,7 @@ class TestParquet:
                 parquet.add(*block)  # type: ignore[arg-type]
                 jsonl.add(*block)  # type: ignore[arg-type]
 
-            estimate_files([log], rows=both, as_of=dt_date(DAY))  # type: ignore[arg-type]
+            estimate_files([log], rows=both, as_of=dt_date(DAY))
         metadata = pq.ParquetFile(tmp_path / "rows.parquet").metadata
         assert metadata.num_rows == parquet.written == jsonl.written
         assert metadata.num_row_groups == 2  # one full group and the rest
@@ -202,7 +202,7 @@ class TestGrowingLog:
             rows.add(*block)  # type: ignore[arg-type]
 
         with RowsFile(rows_path) as rows:
-            result = estimate_files([log], rows=append_while_reading, as_of=dt_date(DAY))  # type: ignore[arg-type]
+            result = estimate_files([log], rows=append_while_reading, as_of=dt_date(DAY))
         assert (result.lines_read, result.totals.requests, result.unreadable) == (2, 2, 0)
         assert rows.written == 2
         assert result.warnings == (f"{log}: incomplete last line, not read (the log is still being written)",)
@@ -223,7 +223,7 @@ class TestGrowingLog:
                 out.write(NANO + "\n" * 3)
             seen.append(len(block[2]))  # type: ignore[arg-type]
 
-        result = estimate_files([log], rows=append, as_of=dt_date(DAY))  # type: ignore[arg-type]
+        result = estimate_files([log], rows=append, as_of=dt_date(DAY))
         assert (result.lines_read, seen) == (1, [1])
         assert os.path.getsize(log) > len(NANO) + 1
 

@@ -31,8 +31,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from imagepricing import check, default_catalog
-from imagepricing.cli._estimate import render_csv
 from imagepricing.cli import main
+from imagepricing.cli._estimate import render_csv
 from imagepricing.estimation import Estimate, GroupTotals, estimate
 from imagepricing.per_request import RequestPricer
 from imagepricing.spend import LINE_STATUSES, Tally, line_status

@@ -20,9 +20,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from imagepricing import Report, check
+from imagepricing._describe import describe, escape_unprintable, looks_secret
 from imagepricing.cli import main
 from imagepricing.cli._main import render_report
-from imagepricing._describe import describe, escape_unprintable, looks_secret
 from imagepricing.estimation import estimate
 
 # Random-looking tokens, unique enough that any 8-character piece of one in an output is a leak.
