@@ -4,6 +4,10 @@ effective values into a `Context`; none of them raises, whatever the value.
 
 `RULES` maps a parameter kind (parameters.toml `kind`) to its rule; the engine is the loop over
 the request that dispatches through it (see `engine.py`).
+
+Why one long module (about 800 lines): each rule sits next to its declared codes and next to
+its memo abstraction (what the rule reads of a value, `ABSTRACTIONS`); moving either away would
+put a rule's knowledge in two places.
 """
 
 from __future__ import annotations

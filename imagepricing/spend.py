@@ -12,6 +12,10 @@ is made in `_EXACT`, a context in which a sum that would need rounding raises in
 Labels come from the catalog and from these constants, never from the log: `UNKNOWN_MODEL`,
 `INVALID_MODEL`, `NO_TIER`, `NO_TIME`, and `OTHER_GROUPS` for the row that adds up the groups
 past `MAX_GROUPS` (docs/estimate.md).
+
+Why one long module (about 800 lines): `Estimate` and `GroupTotals` are one value with its
+arithmetic (counting, merge, the JSON round trip, the Arrow table); each method reads the same
+field lists, which split modules would have to share.
 """
 
 from __future__ import annotations

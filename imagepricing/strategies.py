@@ -38,6 +38,10 @@ What the strategies promise (and imagepricing's own property tests check):
 - `json_values` is any JSON value (nested junk), for "never raises" properties.
 
 Building a strategy reads the tables; build them once, at module level, not inside a test body.
+
+Why one long module (about 800 lines): it is the public face users import as one
+(`imagepricing.strategies`), a strategy for every parameter kind and size constraint, each next
+to the oracle it derives from the tables.
 """
 
 from __future__ import annotations

@@ -180,6 +180,10 @@ What cannot be judged offline
   and secret-looking query/fragment parameters.
 * Characters of the path and query are not validated beyond whitespace and
   control characters; clients percent-encode them when sending.
+
+Why one long module (about 1,100 lines): it is one checker, the URL policy, whose parts (the
+parse, the host's classes, IDNA, the data URI, redaction) call one another and share its
+tables; split, each piece would need the others' private names.
 """
 
 from __future__ import annotations

@@ -9,6 +9,9 @@ Decision: a gzip file with trailing garbage is read up to the garbage and warned
 standard error with gzip's own words ("decompression OK, trailing garbage ignored"); the exit
 status stays 0, like any other partly bad input (unreadable lines), and `--strict` makes it 1.
 `gzip -d` exits 2 there, but 2 here means "nothing was estimated", which is not the case.
+
+Why one long module (about 670 lines): one command, its options and its four renderings
+(table, JSON, CSV, the HTML wrapper of the dashboard), which share the same columns and notes.
 """
 
 from __future__ import annotations

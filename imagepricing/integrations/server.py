@@ -27,6 +27,10 @@ by their text, never by fetching or resolving them.
 `serve` runs the app in this process, or under a small supervisor with `--workers N`
 (`_workers`: why, and what happens on each signal); the counters are `_metrics`', kept by
 `_counts` (recorded before each answer is sent).
+
+Why one long module (about 600 lines): one app, its routes, handlers, configuration and
+OpenAPI description, which read one another's tables; the pieces apart already are (`_bodies`,
+`_forms`, `_counts`, `_workers`, `_metrics`).
 """
 
 from __future__ import annotations
