@@ -37,8 +37,6 @@ except ImportError:
 
 import pytest
 
-from imagepricing import _clock
-
 # litellm fetches a model cost map from the network when imported, unless told to use its local copy.
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("LITELLM_TELEMETRY", "False")
@@ -67,14 +65,33 @@ for _path in [_ROOT / "imagepricing" / "arrow.py", *sorted((_ROOT / "imagepricin
 # @pytest.mark.real_today. A test that depended on the real day would change its verdict as the
 # platform's record grows (and after the day the tables were reviewed, every report warns).
 SEEDS_WEEK = dt.date(2026, 5, 1)
+
+
+def _pinned_clock() -> Any:
+    """imagepricing's clock, pinned to the seeds' week; None while the package cannot be imported.
+
+    A docs runner's fresh environment (.ci/extras/) starts without the package: the page's own
+    `pip install '.[arrow]'` block installs it, and the examples after it are pinned from then on.
+    """
+    try:
+        from imagepricing import _clock  # noqa: PLC0415  # see the docstring
+    except ImportError as missing:
+        if (missing.name or "").startswith("imagepricing"):
+            raise
+        return None
+    _clock._PINNED = SEEDS_WEEK
+    return _clock
+
+
 # Pinned from collection on: test modules build strategies and schemas from the tables at import.
-_clock._PINNED = SEEDS_WEEK
+_CLOCK = _pinned_clock()
 
 
 @pytest.fixture(autouse=True)
 def _seeds_week_is_today(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    if request.node.get_closest_marker("real_today") is not None:
-        monkeypatch.setattr(_clock, "_PINNED", None)
+    clock = _CLOCK or _pinned_clock()
+    if clock is not None and request.node.get_closest_marker("real_today") is not None:
+        monkeypatch.setattr(clock, "_PINNED", None)
 
 
 # --- The documentation's code blocks (README.md, docs/*.md), run by Sybil -------------------------

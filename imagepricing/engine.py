@@ -41,7 +41,7 @@ from imagepricing._tables import ENDPOINTS
 from imagepricing._url_codes import URL_POLICIES
 from imagepricing.catalog import Capability, Catalog, default_catalog
 from imagepricing.findings import PLATFORM_SCHEMA, SEED_REQUEST_BODY, Finding, declare, reports
-from imagepricing.options import Options, known_endpoint, known_provider
+from imagepricing.options import Options, known_endpoint, known_price_basis, known_provider, known_url_policy
 from imagepricing.pricing import PRICE_BASES, PriceBasis, PriceBook, Quote, quote, usd_rate_of
 from imagepricing.report import Report
 from imagepricing.rules import Context, make_finding
@@ -126,7 +126,10 @@ class Checker:
         memoize: bool = True,
     ) -> None:
         self.catalog = default_catalog() if catalog is None else catalog
-        Options(self.catalog, endpoint, next(iter(self.catalog.price_books)), None, price_basis, url_policy)
+        # The provider and the day are named per call; the rest is validated once, here.
+        known_endpoint(endpoint)
+        known_price_basis(price_basis)
+        known_url_policy(url_policy)
         self.endpoint = endpoint
         self.price_basis: PriceBasis = price_basis
         self.url_policy = url_policy

@@ -207,6 +207,7 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         ("example-by-hour", example, "hour,provider", []),
         ("example-one-day-by-hour", example, "hour,model", one_day),
         ("generated-by-hour", big, "hour,model", []),  # 720 hours over 30 days
+        ("generated-widest", big, "hour,model,provider,endpoint,tier", []),  # every label column at once
     ):
         page = tmp / f"{name}.html"
         args = ["estimate", str(log), "--format", "html", "--group-by", group_by, "-o", str(page), *extra]
@@ -226,6 +227,7 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "example-by-hour",
         "example-one-day-by-hour",
         "generated-by-hour",
+        "generated-widest",
     ],
 )
 def test_no_overflow_and_every_label_visible(

@@ -94,8 +94,8 @@ h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.8em}
 table{border-collapse:collapse;margin-top:1em;width:100%}
 th,td{padding:.25em .35em;border-bottom:1px solid #e2e8f0;text-align:left}
 th{vertical-align:bottom;font-size:.9em}
-td{white-space:nowrap}
-td.n{text-align:right;font-variant-numeric:tabular-nums}
+td{overflow-wrap:anywhere}
+td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.cost{white-space:normal;min-width:8em}
 td.usd{white-space:normal}
 tr.total td{font-weight:600;border-top:2px solid #a0aec0}
@@ -233,7 +233,7 @@ def _merged(groups: Sequence[GroupTotals], dimensions: Sequence[str]) -> list[tu
     """The groups summed over every dimension but `dimensions`, in label order."""
     merged: dict[str, list[GroupTotals]] = {}
     for group in groups:
-        label = " / ".join(group.labels[dimension] for dimension in dimensions) if dimensions else "total"
+        label = _joined(group, dimensions) if dimensions else "total"
         merged.setdefault(label, []).append(group)
     return sorted(merged.items())
 
@@ -470,4 +470,13 @@ def _total(amounts: Iterable[Decimal]) -> Decimal:
 
 
 def _series_label(group: GroupTotals, dimensions: Sequence[str]) -> str:
-    return " / ".join(group.labels[dimension] for dimension in dimensions) if dimensions else "spend"
+    return _joined(group, dimensions) if dimensions else "spend"
+
+
+def _joined(group: GroupTotals, dimensions: Sequence[str]) -> str:
+    """A group's labels in `dimensions`, joined; the row past the group cap, labelled OTHER_GROUPS
+    in every dimension, once (so its label stays short enough for one line)."""
+    labels = [group.labels[dimension] for dimension in dimensions]
+    if all(label == OTHER_GROUPS for label in labels):
+        return OTHER_GROUPS
+    return " / ".join(labels)
