@@ -56,8 +56,10 @@ _SHAPES: tuple[tuple[str, str], ...] = (
     ("cookie", r"cookie\s*[=:]"),
 )
 _SECRET_WORDS = tuple(word for word, _ in _SHAPES)
-# Compiling this one takes a few ms, once per process.
-_SECRET = re.compile("(?i)(?:" + "|".join(pattern for _, pattern in _SHAPES) + ")")
+# Compiling this alternation takes about 1 ms, and few processes ever need it (only for a text
+# holding one of the words above): so it is passed to re.search as a string, which compiles it on
+# first use and keeps it in re's own cache, rather than at every import (docs/startup.md).
+_SECRET = "(?i)(?:" + "|".join(pattern for _, pattern in _SHAPES) + ")"
 
 
 # Runs of letters and digits; each is judged by `_random_looking`. No quantifier follows the run,
@@ -86,7 +88,7 @@ def looks_secret(text: str) -> bool:
     lowered = head.lower()
     # The pattern tries a dozen alternatives at every position; substring tests (C loops) skip it
     # for the usual text that contains none of the words or prefixes it starts with.
-    if any(word in lowered for word in _SECRET_WORDS) and _SECRET.search(head) is not None:
+    if any(word in lowered for word in _SECRET_WORDS) and re.search(_SECRET, head) is not None:
         return True
     return any(_random_looking(match.group()) for match in _RUN.finditer(head))
 
