@@ -511,7 +511,6 @@ class Estimate:
             import pyarrow as pa  # noqa: PLC0415 - the optional `arrow` extra, imported only here
         except ImportError as exc:
             raise ImportError("Estimate.to_arrow needs pyarrow: pip install 'imagepricing[arrow]'") from exc
-        money, usd_money = pa.decimal128(*ARROW_MONEY), pa.decimal128(*ARROW_USD)
         groups = self.groups if self.group_by else (self.totals,)
         totals = self.totals
         currencies = list(dict.fromkeys([*totals.cost, *totals.failed_would_have_cost, *totals.billed_cost]))
@@ -534,25 +533,22 @@ class Estimate:
         )
         for name in counts:
             columns[name] = pa.array([getattr(group, name) for group in groups], pa.int64())
+
+        def amounts(field: str, currency: str, column: tuple[int, int]) -> Any:
+            """The groups' `field` amounts in `currency` as a decimal128 `column`, null where unknown."""
+            values = [arrow_amount(getattr(group, field).get(currency), column) for group in groups]
+            return pa.array(values, pa.decimal128(*column))
+
+        # Column order is the table's schema: every cost_, then each usd pair, then the rest.
         for currency in currencies:
-            columns[f"cost_{currency}"] = pa.array(
-                [arrow_amount(group.cost.get(currency), ARROW_MONEY) for group in groups], money
-            )
+            columns[f"cost_{currency}"] = amounts("cost", currency, ARROW_MONEY)
         for currency in currencies:
-            columns[f"usd_equivalent_{currency}"] = pa.array(
-                [arrow_amount(group.usd_equivalent.get(currency), ARROW_USD) for group in groups], usd_money
-            )
-            columns[f"usd_unknown_{currency}"] = pa.array(
-                [group.usd_unknown.get(currency, 0) for group in groups], pa.int64()
-            )
-        for currency in currencies:
-            columns[f"failed_would_have_cost_{currency}"] = pa.array(
-                [arrow_amount(group.failed_would_have_cost.get(currency), ARROW_MONEY) for group in groups], money
-            )
-        for currency in currencies:
-            columns[f"billed_cost_{currency}"] = pa.array(
-                [arrow_amount(group.billed_cost.get(currency), ARROW_MONEY) for group in groups], money
-            )
+            columns[f"usd_equivalent_{currency}"] = amounts("usd_equivalent", currency, ARROW_USD)
+            unknown = [group.usd_unknown.get(currency, 0) for group in groups]
+            columns[f"usd_unknown_{currency}"] = pa.array(unknown, pa.int64())
+        for field in ("failed_would_have_cost", "billed_cost"):
+            for currency in currencies:
+                columns[f"{field}_{currency}"] = amounts(field, currency, ARROW_MONEY)
         return pa.table(columns)
 
     @property
