@@ -34,7 +34,14 @@ from imagepricing._files import replacing
 from imagepricing._tables import ENDPOINTS
 from imagepricing.budgets import Breach, Budget, check_budgets, parse_budget
 from imagepricing.cli._dashboard import render_dashboard
-from imagepricing.cli._options import Subcommands, UsageError, add_catalog_options, catalog_from_args, parse_date
+from imagepricing.cli._options import (
+    Subcommands,
+    UsageError,
+    add_catalog_options,
+    add_price_basis_option,
+    catalog_from_args,
+    parse_date,
+)
 from imagepricing.estimation import (
     GROUP_DIMENSIONS,
     MAX_GROUPS,
@@ -47,7 +54,6 @@ from imagepricing.estimation import (
 )
 from imagepricing.listings import usd_rates_table
 from imagepricing.per_request_file import RowsFile
-from imagepricing.pricing import PRICE_BASES
 
 __all__ = ["add_parser", "render_csv", "render_html", "render_table", "run"]
 
@@ -79,9 +85,7 @@ def add_parser(subparsers: Subcommands) -> None:
     parser.add_argument(
         "--as-of", type=parse_date, default=None, help="price date of lines without a time (YYYY-MM-DD); default today"
     )
-    parser.add_argument(
-        "--price-basis", choices=PRICE_BASES, default="charged", help="charged (default) or published prices"
-    )
+    add_price_basis_option(parser)
     parser.add_argument(
         "--group-by",
         type=_group_by,

@@ -19,16 +19,22 @@ from typing import NoReturn, TextIO
 
 from imagepricing._describe import escape_unprintable
 from imagepricing._tables import ENDPOINTS
-from imagepricing._url_codes import URL_POLICIES
 from imagepricing._version import __version__
 from imagepricing.cli._estimate import add_parser as add_estimate
-from imagepricing.cli._options import UsageError, add_catalog_options, catalog_from_args, parse_date, read_json
+from imagepricing.cli._options import (
+    UsageError,
+    add_catalog_options,
+    add_price_basis_option,
+    add_url_policy_option,
+    catalog_from_args,
+    parse_date,
+    read_json,
+)
 from imagepricing.cli._reference import add_parser as add_reference
 from imagepricing.cli._serve import add_parser as add_serve
 from imagepricing.engine import check
 from imagepricing.errors import CatalogError
 from imagepricing.findings import Finding
-from imagepricing.pricing import PRICE_BASES
 from imagepricing.report import Report
 
 __all__ = ["main", "render_report"]
@@ -78,12 +84,8 @@ def _build_parser() -> argparse.ArgumentParser:
     p_check.add_argument(
         "--as-of", type=parse_date, default=None, help="price as of this date (YYYY-MM-DD); default today"
     )
-    p_check.add_argument(
-        "--price-basis", choices=PRICE_BASES, default="charged", help="charged (default) or published prices"
-    )
-    p_check.add_argument(
-        "--url-policy", choices=URL_POLICIES, default="basic", help="strict adds SSRF-style URL checks"
-    )
+    add_price_basis_option(p_check)
+    add_url_policy_option(p_check)
     p_check.add_argument("--json", action="store_true", help="print the report as JSON")
     p_check.set_defaults(func=_run_check)
 

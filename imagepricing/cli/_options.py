@@ -10,13 +10,17 @@ import sys
 from pathlib import Path
 from typing import Any, Protocol
 
+from imagepricing._url_codes import URL_POLICIES
 from imagepricing.catalog import Catalog, assemble_catalog
 from imagepricing.errors import CatalogError
+from imagepricing.pricing import PRICE_BASES
 
 __all__ = [
     "Subcommands",
     "UsageError",
     "add_catalog_options",
+    "add_price_basis_option",
+    "add_url_policy_option",
     "catalog_from_args",
     "parse_date",
     "price_overrides",
@@ -49,6 +53,18 @@ def add_catalog_options(parser: argparse.ArgumentParser, *, provider_choice: boo
         default=[],
         help="set a base price, e.g. xhuoapi:gpt-image-2=0.20 (repeatable)",
     )
+
+
+def add_price_basis_option(parser: argparse.ArgumentParser) -> None:
+    """--price-basis, for the subcommands that price (check, estimate)."""
+    parser.add_argument(
+        "--price-basis", choices=PRICE_BASES, default="charged", help="charged (default) or published prices"
+    )
+
+
+def add_url_policy_option(parser: argparse.ArgumentParser) -> None:
+    """--url-policy, for the subcommands that check URLs (check, serve); basic by default, as everywhere."""
+    parser.add_argument("--url-policy", choices=URL_POLICIES, default="basic", help="strict adds SSRF-style URL checks")
 
 
 def price_overrides(args: argparse.Namespace) -> tuple[tuple[str, str, str], ...]:

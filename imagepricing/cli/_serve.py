@@ -16,8 +16,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from imagepricing._url_codes import URL_POLICIES
-from imagepricing.cli._options import Subcommands, UsageError, add_catalog_options, catalog_from_args, price_overrides
+from imagepricing.cli._options import (
+    Subcommands,
+    UsageError,
+    add_catalog_options,
+    add_url_policy_option,
+    catalog_from_args,
+    price_overrides,
+)
 
 __all__ = ["add_parser"]
 
@@ -30,7 +36,7 @@ def add_parser(sub: Subcommands) -> None:
     p.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
     p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     add_catalog_options(p)
-    p.add_argument("--url-policy", choices=URL_POLICIES, default="basic", help="strict adds SSRF-style URL checks")
+    add_url_policy_option(p)
     p.add_argument("--max-json-bytes", type=int, metavar="N", help="largest JSON body (default 32 MiB)")
     p.add_argument("--max-form-bytes", type=int, metavar="N", help="largest multipart body (default 512 MiB)")
     p.add_argument("--max-estimate-bytes", type=int, metavar="N", help="largest estimate body (default 1 GiB)")
