@@ -798,10 +798,6 @@ def _add_to(sums: dict[str, Decimal], currency: str, amount: Decimal) -> None:
     sums[currency] = _EXACT.add(sums.get(currency, _ZERO), amount)
 
 
-def _currency_order(item: tuple[str, Decimal]) -> tuple[str, str]:
-    return _currency_key(item[0])
-
-
 def _currency_key(currency: str) -> tuple[str, str]:
     return (currency.casefold(), currency)
 
