@@ -27,7 +27,6 @@ import re
 
 __all__ = ["describe", "escape_unprintable", "looks_secret", "plausible_token"]
 
-_MAX_SHOWN = 40
 _SCAN = 4096
 
 # Every shape of a credential, as the word it starts with (lower case) and its pattern. The words

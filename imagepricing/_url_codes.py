@@ -44,6 +44,4 @@ _URL_SOURCE = "acedata-api-reference: callback_url; imagepricing: URL checks (im
 # Kept under the basic policy for what no source accepts (not a URL, another scheme, no host, a
 # bad data URI); the strict codes are the caller's own pre-flight policy (url_policy="strict").
 for _code, _summary in URL_PROBLEM_CODES.items():
-    declare(
-        _code, "error", _summary, "acedata-api-reference: callback_url; imagepricing: URL checks (imagepricing.urls)"
-    )
+    declare(_code, "error", _summary, _URL_SOURCE)
